@@ -1,0 +1,31 @@
+import { Router } from "express";
+import { createConnectionSchema, updateConnectionSchema } from "../schemas";
+import type { ConnectionService } from "../services/connections";
+import { idParam, parse, route } from "./http";
+import { presentConnection } from "./present";
+
+/** /api/v1/app-connections/postgres */
+export function connectionRoutes(svc: ConnectionService): Router {
+  const r = Router();
+  const id = (req: Parameters<typeof idParam>[0]) => idParam(req, "id", "App connection");
+
+  r.post("/", route(async (req, res) => {
+    const created = await svc.create(parse(createConnectionSchema, req.body, "app connection"));
+    res.status(200).json({ appConnection: presentConnection(created) });
+  }));
+  r.get("/", route(async (_req, res) => {
+    res.json({ appConnections: (await svc.list()).map(presentConnection) });
+  }));
+  r.get("/:id", route(async (req, res) => {
+    res.json({ appConnection: presentConnection(await svc.get(id(req))) });
+  }));
+  r.patch("/:id", route(async (req, res) => {
+    const connectionId = id(req);
+    const updated = await svc.update(connectionId, parse(updateConnectionSchema, req.body, "app connection update"));
+    res.json({ appConnection: presentConnection(updated) });
+  }));
+  r.delete("/:id", route(async (req, res) => {
+    res.json({ appConnection: presentConnection(await svc.delete(id(req))) });
+  }));
+  return r;
+}

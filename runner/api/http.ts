@@ -1,0 +1,66 @@
+import crypto from "node:crypto";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { ZodType } from "zod";
+import { AppError, type ErrorBody, fromZod } from "../errors";
+import { isUuid } from "../ids";
+import type { Logger } from "../logger";
+
+/** Wraps an async handler so a rejection reaches the error middleware (Express 5 does, this keeps types). */
+export const route =
+  (fn: (req: Request, res: Response) => Promise<unknown>): RequestHandler =>
+  (req, res, next) => {
+    fn(req, res).catch(next);
+  };
+
+export function parse<T>(schema: ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw fromZod(r.error, what);
+  return r.data;
+}
+
+/** Path ids are UUIDs; anything else cannot exist (404, not a database cast error). */
+export function idParam(req: Request, name: string, what: string): string {
+  const id = String(req.params[name]);
+  if (!isUuid(id)) throw new AppError("NotFound", `${what} ${JSON.stringify(id.slice(0, 80))} was not found`);
+  return id.toLowerCase();
+}
+
+/** Bearer admin token, compared in constant time. */
+export function requireToken(adminToken: string): RequestHandler {
+  const want = crypto.createHash("sha256").update(adminToken).digest();
+  return (req, _res, next) => {
+    const header = req.headers.authorization;
+    const m = typeof header === "string" ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!m) return next(new AppError("Unauthorized", "Missing bearer token: send Authorization: Bearer <token>"));
+    const got = crypto.createHash("sha256").update(m[1]).digest();
+    if (!crypto.timingSafeEqual(got, want)) return next(new AppError("Unauthorized", "Invalid token"));
+    next();
+  };
+}
+
+/** The one error envelope: { statusCode, error, message, details? }; never a stack, never a secret. */
+export function errorHandler(logger: Logger, scrub: (s: string) => string) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const e = toAppError(err);
+    if (e.statusCode >= 500) logger.error({ err, method: req.method, path: req.path }, "request failed");
+    else logger.debug({ code: e.code, method: req.method, path: req.path, message: e.message }, "request rejected");
+    const body: ErrorBody = { statusCode: e.statusCode, error: e.code, message: scrub(e.message) };
+    if (e.details !== undefined) body.details = e.details;
+    if (!res.headersSent) res.status(e.statusCode).json(body);
+  };
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; status?: number; statusCode?: number } | null;
+  // body-parser errors
+  if (e?.type === "entity.parse.failed") return new AppError("BadRequest", "Malformed JSON body");
+  if (e?.type === "entity.too.large") return new AppError("PayloadTooLarge", "Request body is too large (limit 64 kB)");
+  if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") return new AppError("BadRequest", "Unsupported body encoding");
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) return new AppError("BadRequest", "Bad request");
+  return new AppError("Internal", "Internal error; see the runner log");
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) =>
+  next(new AppError("NotFound", `No route ${req.method} ${req.path.slice(0, 200)}`));

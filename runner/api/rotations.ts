@@ -1,0 +1,81 @@
+import { Router, type Request } from "express";
+import { AppError } from "../errors";
+import type { RotationEngine } from "../rotation/engine";
+import {
+  byNameQuerySchema,
+  createRotationSchema,
+  deleteRotationQuerySchema,
+  rotateQuerySchema,
+  updateRotationSchema,
+} from "../schemas";
+import type { RotationService } from "../services/rotations";
+import { idParam, parse, route } from "./http";
+import { presentRotation, ROTATION_TYPE } from "./present";
+
+/** Fields that identify what a rotation rotates: changing them means a new rotation. */
+const IMMUTABLE = ["connectionId", "projectId", "environment", "secretPath", "type"] as const;
+
+function rejectImmutable(body: unknown): void {
+  if (!body || typeof body !== "object") return;
+  const b = body as Record<string, unknown>;
+  const params = b.parameters as Record<string, unknown> | undefined;
+  const bad = [
+    ...IMMUTABLE.filter((k) => k in b),
+    ...(params && typeof params === "object" ? ["username1", "username2"].filter((k) => k in params).map((k) => `parameters.${k}`) : []),
+  ];
+  if (bad.length) {
+    throw new AppError("ValidationError", `${bad.join(", ")} cannot change in place; delete the rotation and create a new one`, {
+      details: bad.map((path) => ({ path, message: "cannot change in place" })),
+    });
+  }
+}
+
+/** /api/v2/secret-rotations/postgres-credentials */
+export function rotationRoutes(svc: RotationService, engine: RotationEngine): Router {
+  const r = Router();
+  const id = (req: Request) => idParam(req, "id", "Secret rotation");
+
+  r.post("/", route(async (req, res) => {
+    const created = await engine.create(parse(createRotationSchema, req.body, "secret rotation"));
+    res.status(200).json({ secretRotation: presentRotation(created) });
+  }));
+  r.get("/", route(async (req, res) => {
+    const projectId = typeof req.query.projectId === "string" ? req.query.projectId : undefined;
+    res.json({ secretRotations: (await svc.list(projectId)).map(presentRotation) });
+  }));
+  r.get("/rotation-name/:name", route(async (req, res) => {
+    const q = parse(byNameQuerySchema, req.query, "query");
+    res.json({ secretRotation: presentRotation(await svc.getByName({ ...q, name: String(req.params.name) })) });
+  }));
+  r.get("/:id", route(async (req, res) => {
+    res.json({ secretRotation: presentRotation(await svc.get(id(req))) });
+  }));
+  r.patch("/:id", route(async (req, res) => {
+    const rotationId = id(req);
+    rejectImmutable(req.body);
+    const updated = await svc.update(rotationId, parse(updateRotationSchema, req.body, "secret rotation update"));
+    res.json({ secretRotation: presentRotation(updated) });
+  }));
+  r.delete("/:id", route(async (req, res) => {
+    const rotationId = id(req);
+    const q = parse(deleteRotationQuerySchema, req.query, "query");
+    res.json({ secretRotation: presentRotation(await engine.delete(rotationId, q)) });
+  }));
+  r.get("/:id/generated-credentials", route(async (req, res) => {
+    const rotation = await svc.get(id(req));
+    const creds = await engine.credentials(rotation.id);
+    res.json({
+      generatedCredentials: creds.map((c) => ({ username: c.username, password: c.password })),
+      activeIndex: rotation.activeIndex,
+      rotationId: rotation.id,
+      type: ROTATION_TYPE,
+    });
+  }));
+  r.post("/:id/rotate-secrets", route(async (req, res) => {
+    const rotationId = id(req);
+    const q = parse(rotateQuerySchema, req.query, "query");
+    const rotated = await engine.rotate(rotationId, { trigger: "manual", force: q.force });
+    res.json({ secretRotation: presentRotation(rotated) });
+  }));
+  return r;
+}

@@ -1,0 +1,48 @@
+import express, { type Express } from "express";
+import type { Pool } from "pg";
+import { connectionRoutes } from "./api/connections";
+import { healthRoutes } from "./api/health";
+import { errorHandler, notFoundHandler, requireToken } from "./api/http";
+import { rotationRoutes } from "./api/rotations";
+import { secretRoutes } from "./api/secrets";
+import type { Logger, Scrubber } from "./logger";
+import type { RotationEngine } from "./rotation/engine";
+import type { ConnectionService } from "./services/connections";
+import type { RotationService } from "./services/rotations";
+import type { SecretService } from "./services/secrets";
+
+export interface AppDeps {
+  pool: Pool;
+  adminToken: string;
+  logger: Logger;
+  scrubber: Scrubber;
+  clock: () => Date;
+  engine: RotationEngine;
+  connections: ConnectionService;
+  rotations: RotationService;
+  secrets: SecretService;
+  schedulerRunning: () => boolean;
+}
+
+export const BODY_LIMIT = "64kb";
+
+/** The runner's HTTP API as an Express app; binds no port (main does). */
+export function createApp(d: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  app.use((_req, res, next) => {
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Cache-Control", "no-store");
+    next();
+  });
+  app.use(healthRoutes({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning }));
+  app.use("/api", requireToken(d.adminToken));
+  app.use("/api", express.json({ limit: BODY_LIMIT, strict: true, type: () => true }));
+  app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections));
+  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine));
+  app.use("/api/v3/secrets/raw", secretRoutes(d.secrets));
+  app.use(notFoundHandler);
+  app.use(errorHandler(d.logger, (s) => d.scrubber.scrub(s)));
+  return app;
+}

@@ -1,0 +1,62 @@
+import path from "node:path";
+import { z } from "zod";
+import { AppError, zodIssues } from "./errors";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const envSchema = z.object({
+  PGROTATE_HOST: z.string().min(1).default("127.0.0.1"),
+  PGROTATE_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PGROTATE_DATA_DIR: z.string().min(1).default("./.pgrotate"),
+  PGROTATE_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  PGROTATE_ENCRYPTION_KEY: z
+    .string()
+    .refine((s) => Buffer.from(s, "base64").length === 32, "must be base64 of exactly 32 bytes")
+    .optional(),
+  PGROTATE_ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
+  PGROTATE_TICK_SECONDS: z.coerce.number().positive().max(3600).default(1),
+  PGROTATE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+});
+
+/** The one configuration object of the runner, validated once at start. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  encryptionKey?: Buffer;
+  adminToken?: string;
+  tickSeconds: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const parsed = envSchema.safeParse(blankless);
+  if (!parsed.success) {
+    // Never echo values: a bad key or token must not end up in a log.
+    const fields = zodIssues(parsed.error).map((i) => `${i.path} ${i.message}`);
+    throw new AppError("BadRequest", `Invalid configuration: ${fields.join("; ")}`, { details: fields });
+  }
+  const e = parsed.data;
+  if (e.PGROTATE_DATABASE_URL && !e.PGROTATE_ENCRYPTION_KEY) {
+    throw new AppError(
+      "BadRequest",
+      "Invalid configuration: PGROTATE_ENCRYPTION_KEY is required with an external store (PGROTATE_DATABASE_URL); " +
+        "generate one with: openssl rand -base64 32",
+    );
+  }
+  return {
+    host: e.PGROTATE_HOST,
+    port: e.PGROTATE_PORT,
+    dataDir: path.resolve(e.PGROTATE_DATA_DIR),
+    databaseUrl: e.PGROTATE_DATABASE_URL,
+    encryptionKey: e.PGROTATE_ENCRYPTION_KEY ? Buffer.from(e.PGROTATE_ENCRYPTION_KEY, "base64") : undefined,
+    adminToken: e.PGROTATE_ADMIN_TOKEN,
+    tickSeconds: e.PGROTATE_TICK_SECONDS,
+    logLevel: e.PGROTATE_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,96 @@
+import { ZodError } from "zod";
+
+/** Stable error codes: the `error` field of every error body. One vocabulary for the whole runner. */
+export type ErrorCode =
+  | "BadRequest"
+  | "Unauthorized"
+  | "Forbidden"
+  | "NotFound"
+  | "Conflict"
+  | "PayloadTooLarge"
+  | "ValidationError"
+  | "PrecheckFailed"
+  | "GracePeriod"
+  | "TargetUnavailable"
+  | "RotationFailed"
+  | "StoreUnavailable"
+  | "Internal";
+
+const STATUS: Record<ErrorCode, number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  PayloadTooLarge: 413,
+  ValidationError: 422,
+  PrecheckFailed: 422,
+  GracePeriod: 409,
+  TargetUnavailable: 502,
+  RotationFailed: 502,
+  StoreUnavailable: 503,
+  Internal: 500,
+};
+
+/** The one error type of pgrotate. `message` is safe to show: it never holds a secret. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly details?: unknown;
+  override readonly cause?: unknown;
+
+  constructor(code: ErrorCode, message: string, opts: { details?: unknown; cause?: unknown } = {}) {
+    super(message);
+    this.name = "AppError";
+    this.code = code;
+    this.statusCode = STATUS[code];
+    this.details = opts.details;
+    this.cause = opts.cause;
+  }
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  error: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** One failing field of a validation error. */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export function zodIssues(err: ZodError): FieldIssue[] {
+  return err.issues.map((i) => ({
+    path: i.path.map(String).join(".") || "(body)",
+    message: i.message,
+  }));
+}
+
+export function fromZod(err: ZodError, what = "request"): AppError {
+  const issues = zodIssues(err);
+  const summary = issues
+    .slice(0, 5)
+    .map((i) => `${i.path}: ${i.message}`)
+    .join("; ");
+  return new AppError("ValidationError", `Invalid ${what}: ${summary}`, { details: issues });
+}
+
+/** Turns anything thrown into an Error without losing it (graphile-worker's coerceError). */
+export function coerceError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new Error(typeof err === "string" ? err : `Non-error thrown: ${safeString(err)}`);
+}
+
+function safeString(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+export const notFound = (what: string, id: string): AppError =>
+  new AppError("NotFound", `${what} ${JSON.stringify(id)} was not found`);

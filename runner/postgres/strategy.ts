@@ -1,0 +1,70 @@
+/**
+ * The target-side strategy for PostgreSQL (Infisical's strategy contract: issue / rotate / revoke),
+ * on top of small primitives: set a password by verifier, prove a login, prove a login fails.
+ */
+import crypto from "node:crypto";
+import type { Client } from "pg";
+import { AppError } from "../errors";
+import type { Scrubber } from "../logger";
+import { precheckRotationUsers } from "./prechecks";
+import { assertVerifierIsLiteralSafe, md5Verifier, scramSha256Verifier } from "./scram";
+import { type TargetConnection, tryLogin, withTarget } from "./target";
+
+export interface PostgresStrategy {
+  /** SELECT 1 as the connection role. */
+  testConnection(t: TargetConnection): Promise<void>;
+  /** Both users exist and can log in; the connection role may change their passwords. */
+  precheck(t: TargetConnection, usernames: string[]): Promise<void>;
+  /** ALTER ROLE with a client-computed verifier: the plaintext never reaches the server. */
+  setPassword(t: TargetConnection, username: string, password: string): Promise<void>;
+  /** Logs in with the password and runs SELECT 1; throws RotationFailed when refused. */
+  verifyLogin(t: TargetConnection, username: string, password: string): Promise<void>;
+  /** Sets unknown random passwords on the users and proves the old ones no longer log in. */
+  revoke(t: TargetConnection, users: Array<{ username: string; oldPassword: string }>): Promise<void>;
+}
+
+export async function alterPassword(client: Client, username: string, password: string, scrubber: Scrubber): Promise<void> {
+  const enc = (await client.query<{ password_encryption: string }>("SHOW password_encryption")).rows[0].password_encryption;
+  const verifier = enc === "md5" ? md5Verifier(password, username) : scramSha256Verifier(password);
+  assertVerifierIsLiteralSafe(verifier);
+  scrubber.remember(verifier);
+  await client.query(`ALTER ROLE ${client.escapeIdentifier(username)} WITH PASSWORD '${verifier}'`);
+}
+
+export function postgresStrategy(scrubber: Scrubber): PostgresStrategy {
+  return {
+    async testConnection(t) {
+      await withTarget(t, "validating the connection", (c) => c.query("SELECT 1"));
+    },
+
+    async precheck(t, usernames) {
+      await withTarget(t, "checking the connection role's rights", (c) => precheckRotationUsers(c, usernames));
+    },
+
+    async setPassword(t, username, password) {
+      await withTarget(t, `changing the password of ${JSON.stringify(username)}`, (c) =>
+        alterPassword(c, username, password, scrubber),
+      );
+    },
+
+    async verifyLogin(t, username, password) {
+      if ((await tryLogin(t, username, password)) !== "ok") {
+        throw new AppError("RotationFailed", `The new password of ${JSON.stringify(username)} did not log in`);
+      }
+    },
+
+    async revoke(t, users) {
+      await withTarget(t, "revoking the generated credentials", async (c) => {
+        for (const u of users) {
+          const unknown = crypto.randomBytes(36).toString("base64url");
+          await alterPassword(c, u.username, unknown, scrubber);
+        }
+      });
+      for (const u of users) {
+        if ((await tryLogin(t, u.username, u.oldPassword)) !== "rejected") {
+          throw new AppError("RotationFailed", `After revoking, the old password of ${JSON.stringify(u.username)} still logs in`);
+        }
+      }
+    },
+  };
+}

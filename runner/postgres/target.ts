@@ -1,0 +1,114 @@
+import net from "node:net";
+import { Client, type ClientConfig } from "pg";
+import { AppError } from "../errors";
+
+/** SQLSTATE codes seen on the target. */
+export const INVALID_PASSWORD = "28P01";
+export const INVALID_AUTHORIZATION = "28000";
+export const INSUFFICIENT_PRIVILEGE = "42501";
+export const INVALID_CATALOG_NAME = "3D000";
+export const UNDEFINED_OBJECT = "42704";
+
+/** How to reach a target database as its connection role (plaintext password only in memory). */
+export interface TargetConnection {
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password: string;
+  sslEnabled: boolean;
+  sslRejectUnauthorized: boolean;
+  sslCertificate: string | null;
+}
+
+export const CONNECT_TIMEOUT_MS = 10000;
+export const STATEMENT_TIMEOUT_MS = 30000;
+
+/** pg client settings for the target, as the connection role or as another user. TLS never falls back. */
+export function clientConfig(t: TargetConnection, as?: { user: string; password: string }): ClientConfig {
+  return {
+    host: t.host,
+    port: t.port,
+    database: t.database,
+    user: as?.user ?? t.username,
+    password: as?.password ?? t.password,
+    ssl: t.sslEnabled
+      ? {
+          rejectUnauthorized: t.sslRejectUnauthorized,
+          ca: t.sslCertificate ?? undefined,
+          servername: net.isIP(t.host) ? undefined : t.host,
+        }
+      : false,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    query_timeout: STATEMENT_TIMEOUT_MS + 5000,
+    application_name: "pgrotate",
+  };
+}
+
+export function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** Maps a failure to reach or log in to the target onto the error vocabulary, naming where and who. */
+export function targetError(err: unknown, t: TargetConnection, user: string, doing: string): AppError {
+  if (err instanceof AppError) return err;
+  const where = `${t.host}:${t.port}/${t.database}`;
+  const code = sqlState(err);
+  const raw = err instanceof Error ? err.message : String(err);
+  if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION) {
+    return new AppError("PrecheckFailed", `The target ${where} rejected the login of ${JSON.stringify(user)} while ${doing} (${code})`, {
+      cause: err,
+    });
+  }
+  if (code === INVALID_CATALOG_NAME) {
+    return new AppError("PrecheckFailed", `The database ${JSON.stringify(t.database)} does not exist on ${t.host}:${t.port}`, { cause: err });
+  }
+  if (code === INSUFFICIENT_PRIVILEGE) {
+    return new AppError("PrecheckFailed", `The target ${where} refused ${doing}: ${raw}`, { cause: err });
+  }
+  if (/SSL|certificate|self[- ]signed|TLS/i.test(raw)) {
+    return new AppError("PrecheckFailed", `TLS to ${where} failed while ${doing}: ${raw}`, { cause: err });
+  }
+  return new AppError("TargetUnavailable", `Could not reach the target ${where} while ${doing}: ${code ?? raw}`, { cause: err });
+}
+
+/** Opens a client as the connection role, runs fn, always closes it. */
+export async function withTarget<T>(t: TargetConnection, doing: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client(clientConfig(t));
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw targetError(err, t, t.username, doing);
+  }
+  try {
+    return await fn(client);
+  } catch (err) {
+    throw targetError(err, t, t.username, doing);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Tries a login as `user` and runs SELECT 1. Returns "ok", or "rejected" when the server refused the
+ * password; anything else (server down, TLS) throws.
+ */
+export async function tryLogin(t: TargetConnection, user: string, password: string): Promise<"ok" | "rejected"> {
+  const client = new Client(clientConfig(t, { user, password }));
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return "ok";
+  } catch (err) {
+    const code = sqlState(err);
+    if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION) return "rejected";
+    throw targetError(err, t, user, "verifying a login");
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

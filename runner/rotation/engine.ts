@@ -1,0 +1,416 @@
+/**
+ * The rotation state machine, top to bottom (DESIGN.md "Rotation semantics").
+ *
+ *   create:  validate -> precheck target -> [store: rotation 'pending' + two intents, lease] ->
+ *            set + verify user1, set + verify user2 -> [store: both credentials, secrets = user1, 'success']
+ *   rotate:  [store: lease, grace guard, intent for the inactive user] -> ALTER ROLE (verifier) ->
+ *            login with the new password -> [store: credential, flip activeIndex, secrets, times, drop intent]
+ *   recover: every intent left by a dead runner is rolled forward with its own password.
+ *
+ * Brackets are store transactions. At every instant each user's stored password, or its intent password,
+ * logs in; the mapped secrets always hold a pair that logs in.
+ */
+import type { Pool, PoolClient } from "pg";
+import { aad, type Sealer } from "../crypto/seal";
+import { generatePassword, type PasswordRequirements } from "../crypto/passwords";
+import { AppError, coerceError, notFound } from "../errors";
+import { newId } from "../ids";
+import type { Logger, Scrubber } from "../logger";
+import type { PostgresStrategy } from "../postgres/strategy";
+import type { TargetConnection } from "../postgres/target";
+import { pgCode, UNIQUE_VIOLATION, withTransaction } from "../store/db";
+import { findConnection } from "../store/connections";
+import * as rotations from "../store/rotations";
+import type { IntentRecord, RotationRecord } from "../store/rows";
+import * as secrets from "../store/secrets";
+import type { CreateRotationInput } from "../schemas";
+import { fault, type FaultHooks, SimulatedCrash } from "./faults";
+import { nextRotationAt } from "./schedule";
+
+/** A consumer may still hold the credentials of the user that stopped being active this long ago. */
+export const GRACE_MS = 10 * 60 * 1000;
+/** How long a runner owns a rotation it works on; an expired lease marks a runner that died. */
+export const LEASE_MS = 2 * 60 * 1000;
+/** After this many failed attempts an intent's password is replaced by a fresh one. */
+export const MAX_INTENT_ATTEMPTS = 5;
+export const MAX_MESSAGE_CHARS = 1024;
+
+export type Trigger = "create" | "manual" | "scheduled" | "recovery";
+
+export interface EngineDeps {
+  pool: Pool;
+  sealer: Sealer;
+  strategy: PostgresStrategy;
+  scrubber: Scrubber;
+  logger: Logger;
+  clock: () => Date;
+  runnerId: string;
+  faults?: FaultHooks;
+}
+
+export class RotationEngine {
+  constructor(private readonly d: EngineDeps) {}
+
+  // ---------------------------------------------------------------- create
+
+  async create(input: CreateRotationInput): Promise<RotationRecord> {
+    const { pool } = this.d;
+    const connection = await findConnection(pool, input.connectionId);
+    if (!connection) throw notFound("App connection", input.connectionId);
+    const folder = { projectId: input.projectId, environment: input.environment, secretPath: input.secretPath };
+    await this.assertNameFree(pool, { ...folder, name: input.name });
+    await this.assertKeysFree(pool, folder, [input.secretsMapping.username, input.secretsMapping.password]);
+
+    const usernames = [input.parameters.username1, input.parameters.username2];
+    const target = await this.target(input.connectionId);
+    await this.d.strategy.precheck(target, usernames);
+
+    const id = newId();
+    const jobId = newId();
+    const now = this.d.clock();
+    const zoned = input.rotateAt !== undefined;
+    const requirements = input.parameters.passwordRequirements;
+    await withTransaction(pool, async (c) => {
+      await rotations.insertRotation(c, {
+        id,
+        name: input.name,
+        description: input.description ?? null,
+        ...folder,
+        connectionId: input.connectionId,
+        isAutoRotationEnabled: input.isAutoRotationEnabled,
+        rotationInterval: input.rotationInterval,
+        rotateAt: (zoned ? input.rotateAt : input.rotateAtUtc) ?? { hours: 0, minutes: 0 },
+        timeZone: zoned ? input.timeZone! : "UTC",
+        usesUtc: !zoned,
+        username1: usernames[0],
+        username2: usernames[1],
+        passwordRequirements: requirements,
+        secretKeyUsername: input.secretsMapping.username,
+        secretKeyPassword: input.secretsMapping.password,
+        leaseOwner: this.d.runnerId,
+        leaseUntil: new Date(now.getTime() + LEASE_MS),
+      });
+      for (const idx of [0, 1]) {
+        const password = this.newPassword(requirements);
+        await rotations.insertIntent(c, {
+          rotationId: id,
+          targetIndex: idx,
+          kind: "create",
+          passwordSealed: this.d.sealer.seal(password, aad.intent(id, idx)),
+          jobId,
+          trigger: "create",
+        });
+      }
+    }).catch((err) => {
+      throw this.conflictOr(err, `A rotation or secret with these names already exists in ${folderLabel(folder)}`);
+    });
+    await fault(this.d.faults, "afterIntent", id, 0);
+
+    try {
+      return await this.finishCreate(id, target);
+    } catch (err) {
+      if (err instanceof SimulatedCrash) throw err;
+      // Nothing half-made stays behind: the rotation and its intents go; the error says what happened.
+      await rotations.deleteRotation(pool, id).catch(() => undefined);
+      throw this.failure(err, "creating the rotation");
+    }
+  }
+
+  /** Sets and proves both intent passwords, then stores both credentials and the secrets in one commit. */
+  private async finishCreate(id: string, target: TargetConnection): Promise<RotationRecord> {
+    const r = await this.mustFind(id);
+    const intents = await rotations.intentsOf(this.d.pool, id);
+    const users = [r.username1, r.username2];
+    const passwords = intents.map((i) => this.openIntent(i));
+    for (const i of intents) {
+      await this.d.strategy.setPassword(target, users[i.targetIndex], passwords[i.targetIndex]);
+      await fault(this.d.faults, "afterAlter", id, i.targetIndex);
+      await this.d.strategy.verifyLogin(target, users[i.targetIndex], passwords[i.targetIndex]);
+      await fault(this.d.faults, "afterVerify", id, i.targetIndex);
+    }
+    const now = this.d.clock();
+    await withTransaction(this.d.pool, async (c) => {
+      for (const i of intents) {
+        await rotations.upsertCredential(c, id, i.targetIndex, users[i.targetIndex], this.d.sealer.seal(passwords[i.targetIndex], aad.credential(id, i.targetIndex)));
+      }
+      const folder = { projectId: r.projectId, environment: r.environment, secretPath: r.secretPath };
+      for (const [key, value] of [[r.secretKeyUsername, users[0]], [r.secretKeyPassword, passwords[0]]]) {
+        const secretId = newId();
+        await secrets.insertSecret(c, { id: secretId, folder, key, valueSealed: this.d.sealer.seal(value, aad.secret(secretId)), rotationId: id });
+      }
+      await fault(this.d.faults, "insideCommit", id, 0);
+      await rotations.updateRotation(c, id, {
+        rotation_status: "success",
+        active_index: 0,
+        inactive_since: null,
+        last_rotated_at: now,
+        last_rotation_attempted_at: now,
+        last_rotation_job_id: intents[0]?.jobId ?? null,
+        last_rotation_message: null,
+        is_last_rotation_manual: true,
+        next_rotation_at: this.nextAt(r, now, true),
+        lease_owner: null,
+        lease_until: null,
+      });
+      await rotations.deleteIntents(c, id);
+    }).catch((err) => {
+      throw this.conflictOr(err, `A secret named ${r.secretKeyUsername} or ${r.secretKeyPassword} already exists in ${folderLabel(r)}`);
+    });
+    this.d.logger.info({ rotationId: id, name: r.name }, "rotation created; both users' passwords set and verified");
+    return this.mustFind(id);
+  }
+
+  // ---------------------------------------------------------------- rotate
+
+  async rotate(
+    id: string,
+    opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean },
+  ): Promise<RotationRecord> {
+    const started = this.d.clock();
+    const { r, intent } = await withTransaction(this.d.pool, async (c) => {
+      const r = await this.takeLease(c, id, started, opts.reclaimOwnLease === true);
+      const pending = await rotations.intentsOf(c, id);
+      if (pending.some((i) => i.kind === "create")) return { r, intent: undefined };
+      const targetIndex = (1 - r.activeIndex) as 0 | 1;
+      if (!pending.length && opts.trigger !== "recovery") this.graceGuard(r, started, opts.force === true);
+      const intent = await this.intentFor(c, r, targetIndex, pending[0], opts.trigger);
+      return { r, intent };
+    });
+    if (!intent) {
+      // A create that a crash interrupted: finish it with its own two passwords.
+      return this.finishCreate(id, await this.target(r.connectionId)).catch((err) => this.fail(r, err, "finishing the interrupted create"));
+    }
+    await fault(this.d.faults, "afterIntent", id, intent.targetIndex);
+
+    const username = intent.targetIndex === 0 ? r.username1 : r.username2;
+    const password = this.openIntent(intent);
+    try {
+      const target = await this.target(r.connectionId);
+      await this.d.strategy.setPassword(target, username, password);
+      await fault(this.d.faults, "afterAlter", id, intent.targetIndex);
+      await this.d.strategy.verifyLogin(target, username, password);
+      await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
+      await this.commitRotation(r, intent, username, password, opts.trigger);
+    } catch (err) {
+      return this.fail(r, err, `rotating ${JSON.stringify(username)}`, intent);
+    }
+    const done = await this.mustFind(id);
+    this.d.logger.info(
+      { rotationId: id, name: r.name, activeIndex: done.activeIndex, trigger: opts.trigger, ms: this.d.clock().getTime() - started.getTime() },
+      "rotation succeeded",
+    );
+    return done;
+  }
+
+  /** One store transaction: credential, flip, secrets, times and status; the intent goes. */
+  private async commitRotation(r: RotationRecord, intent: IntentRecord, username: string, password: string, trigger: Trigger): Promise<void> {
+    const now = this.d.clock();
+    const manual = trigger === "manual";
+    await withTransaction(this.d.pool, async (c) => {
+      const { sealer } = this.d;
+      await rotations.upsertCredential(c, r.id, intent.targetIndex, username, sealer.seal(password, aad.credential(r.id, intent.targetIndex)));
+      for (const s of await secrets.secretsOfRotation(c, r.id)) {
+        const value = s.key === r.secretKeyUsername ? username : s.key === r.secretKeyPassword ? password : undefined;
+        if (value !== undefined) await secrets.updateSecretValue(c, s.id, sealer.seal(value, aad.secret(s.id)));
+      }
+      await fault(this.d.faults, "insideCommit", r.id, intent.targetIndex);
+      await rotations.updateRotation(c, r.id, {
+        active_index: intent.targetIndex,
+        inactive_since: now,
+        rotation_status: "success",
+        last_rotated_at: now,
+        last_rotation_attempted_at: now,
+        last_rotation_job_id: intent.jobId,
+        last_rotation_message: null,
+        is_last_rotation_manual: manual,
+        next_rotation_at: this.nextAt(r, now, manual),
+        lease_owner: null,
+        lease_until: null,
+      });
+      await rotations.deleteIntents(c, r.id);
+    });
+  }
+
+  /** Records a failed attempt (the intent stays for the next one) and answers with a redacted error. */
+  private async fail(r: RotationRecord, err: unknown, doing: string, intent?: IntentRecord): Promise<never> {
+    if (err instanceof SimulatedCrash) throw err;
+    const appErr = this.failure(err, doing);
+    const now = this.d.clock();
+    await withTransaction(this.d.pool, async (c) => {
+      if (intent) await rotations.countIntentAttempt(c, r.id, intent.targetIndex);
+      await rotations.updateRotation(c, r.id, {
+        rotation_status: "failed",
+        last_rotation_attempted_at: now,
+        last_rotation_message: appErr.message,
+        lease_owner: null,
+        lease_until: null,
+      });
+    }).catch((storeErr) => this.d.logger.error({ rotationId: r.id, err: storeErr }, "could not record a failed rotation"));
+    this.d.logger.warn({ rotationId: r.id, name: r.name, reason: appErr.message }, "rotation failed; active credentials untouched");
+    throw appErr;
+  }
+
+  // ---------------------------------------------------------------- recover
+
+  /**
+   * Rolls forward every intent whose runner is gone: any whose lease expired or was released, and at
+   * start also those leased to this runner id in its previous life. Returns how many were finished.
+   */
+  async recover(opts: { atStart: boolean }): Promise<number> {
+    const now = this.d.clock();
+    const ids = await rotations.rotationsWithOrphanIntents(this.d.pool, now, opts.atStart ? this.d.runnerId : undefined);
+    let finished = 0;
+    for (const id of ids) {
+      try {
+        await this.rotate(id, { trigger: "recovery", reclaimOwnLease: opts.atStart });
+        finished++;
+      } catch (err) {
+        this.d.logger.warn({ rotationId: id, err }, "could not roll an interrupted rotation forward; will retry");
+      }
+    }
+    return finished;
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  async delete(id: string, opts: { revokeGeneratedCredentials: boolean; deleteSecrets: boolean }): Promise<RotationRecord> {
+    const now = this.d.clock();
+    const r = await withTransaction(this.d.pool, (c) => this.takeLease(c, id, now, false));
+    try {
+      if (opts.revokeGeneratedCredentials) {
+        const creds = await this.credentials(id);
+        await this.d.strategy.revoke(await this.target(r.connectionId), creds.map((x) => ({ username: x.username, oldPassword: x.password })));
+      }
+      await withTransaction(this.d.pool, async (c) => {
+        if (opts.deleteSecrets) await secrets.deleteSecretsOfRotation(c, id);
+        await rotations.deleteRotation(c, id);
+      });
+    } catch (err) {
+      await rotations.updateRotation(this.d.pool, id, { lease_owner: null, lease_until: null }).catch(() => undefined);
+      throw this.failure(err, "deleting the rotation");
+    }
+    this.d.logger.info({ rotationId: id, name: r.name, ...opts }, "rotation deleted");
+    return r;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Both users' stored passwords, opened. */
+  async credentials(id: string): Promise<Array<{ idx: number; username: string; password: string }>> {
+    const rows = await rotations.credentialsOf(this.d.pool, id);
+    return rows.map((x) => {
+      const password = this.d.sealer.open(x.passwordSealed, aad.credential(id, x.idx));
+      this.d.scrubber.remember(password);
+      return { idx: x.idx, username: x.username, password };
+    });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** Row-locks the rotation and takes its lease; a live lease of another runner means it is busy. */
+  private async takeLease(c: PoolClient, id: string, now: Date, reclaimOwn: boolean): Promise<RotationRecord> {
+    const r = await rotations.lockRotation(c, id);
+    if (!r) throw notFound("Secret rotation", id);
+    const mine = reclaimOwn && r.leaseOwner === this.d.runnerId;
+    if (r.leaseUntil && r.leaseUntil > now && !mine) {
+      throw new AppError("Conflict", `Secret rotation ${r.name} is busy with another operation; retry in a few seconds`);
+    }
+    await rotations.updateRotation(c, id, { lease_owner: this.d.runnerId, lease_until: new Date(now.getTime() + LEASE_MS) });
+    return r;
+  }
+
+  /** DESIGN "Grace guard": never change the password a consumer may have read less than GRACE_MS ago. */
+  private graceGuard(r: RotationRecord, now: Date, force: boolean): void {
+    if (force || !r.inactiveSince) return;
+    const allowedAt = new Date(r.inactiveSince.getTime() + GRACE_MS);
+    if (now < allowedAt) {
+      const inactive = r.activeIndex === 0 ? r.username2 : r.username1;
+      throw new AppError(
+        "GracePeriod",
+        `Rotating now would change the password of ${JSON.stringify(inactive)}, which stopped being active at ` +
+          `${r.inactiveSince.toISOString()}; consumers may still hold it. Allowed from ${allowedAt.toISOString()}, or retry with ?force=true`,
+        { details: { reason: "grace-period", allowedAt: allowedAt.toISOString() } },
+      );
+    }
+  }
+
+  /** The leftover intent (same password: roll forward), or a new one; a worn-out password is replaced. */
+  private async intentFor(c: PoolClient, r: RotationRecord, targetIndex: 0 | 1, leftover: IntentRecord | undefined, trigger: Trigger): Promise<IntentRecord> {
+    if (leftover && leftover.attempts < MAX_INTENT_ATTEMPTS) return leftover;
+    if (leftover) await rotations.deleteIntents(c, r.id);
+    const idx = leftover?.targetIndex ?? targetIndex;
+    const intent = {
+      rotationId: r.id,
+      targetIndex: idx,
+      kind: "rotate" as const,
+      passwordSealed: this.d.sealer.seal(this.newPassword(r.passwordRequirements ?? undefined), aad.intent(r.id, idx)),
+      jobId: newId(),
+      trigger,
+    };
+    await rotations.insertIntent(c, intent);
+    return { ...intent, attempts: 0, createdAt: this.d.clock() };
+  }
+
+  private openIntent(i: IntentRecord): string {
+    const password = this.d.sealer.open(i.passwordSealed, aad.intent(i.rotationId, i.targetIndex));
+    this.d.scrubber.remember(password);
+    return password;
+  }
+
+  private newPassword(req?: PasswordRequirements): string {
+    const password = generatePassword(req);
+    this.d.scrubber.remember(password);
+    return password;
+  }
+
+  /** The rotation's target as its connection role, the password opened in memory only. */
+  private async target(connectionId: string): Promise<TargetConnection> {
+    const conn = await findConnection(this.d.pool, connectionId);
+    if (!conn) throw notFound("App connection", connectionId);
+    const password = this.d.sealer.open(conn.passwordSealed, aad.connectionPassword(conn.id));
+    this.d.scrubber.remember(password);
+    return { ...conn, password };
+  }
+
+  private nextAt(r: RotationRecord, from: Date, manual: boolean): Date | null {
+    if (!r.isAutoRotationEnabled) return null;
+    return nextRotationAt({ rotationInterval: r.rotationInterval, rotateAt: r.rotateAt, timeZone: r.timeZone }, from, { manual });
+  }
+
+  private async mustFind(id: string): Promise<RotationRecord> {
+    const r = await rotations.findRotation(this.d.pool, id);
+    if (!r) throw notFound("Secret rotation", id);
+    return r;
+  }
+
+  private async assertNameFree(q: Pool, f: { projectId: string; environment: string; secretPath: string; name: string }): Promise<void> {
+    if (await rotations.findRotationByName(q, f)) {
+      throw new AppError("Conflict", `A secret rotation named ${JSON.stringify(f.name)} already exists in ${folderLabel(f)}`);
+    }
+  }
+
+  async assertKeysFree(q: Pool | PoolClient, f: { projectId: string; environment: string; secretPath: string }, keys: string[], exceptRotationId?: string): Promise<void> {
+    const taken = await secrets.takenKeys(q, f, keys, exceptRotationId);
+    if (taken.length) {
+      throw new AppError("Conflict", `Secret ${taken.map((k) => JSON.stringify(k)).join(" and ")} already exists in ${folderLabel(f)}`, {
+        details: { taken },
+      });
+    }
+  }
+
+  private conflictOr(err: unknown, message: string): unknown {
+    return pgCode(err) === UNIQUE_VIOLATION ? new AppError("Conflict", message, { cause: err }) : err;
+  }
+
+  /** The error a caller sees: our own errors as they are, anything else redacted and capped. */
+  private failure(err: unknown, doing: string): AppError {
+    const e = coerceError(err);
+    const base = e instanceof AppError ? e : new AppError("RotationFailed", `Failed while ${doing}: ${e.message}`, { cause: e });
+    const message = this.d.scrubber.scrub(base.message).slice(0, MAX_MESSAGE_CHARS);
+    return message === base.message ? base : new AppError(base.code, message, { details: base.details, cause: base.cause });
+  }
+}
+
+export function folderLabel(f: { projectId: string; environment: string; secretPath: string }): string {
+  return `project ${f.projectId}, environment ${f.environment}, path ${f.secretPath}`;
+}

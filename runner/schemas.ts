@@ -1,0 +1,210 @@
+/**
+ * Request schemas of the runner API (Infisical-compatible shapes). Shared with the IaC providers, whose
+ * `check` validates with exactly these.
+ */
+import { z } from "zod";
+import { isValidTimeZone } from "./rotation/schedule";
+
+export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const slug = (what: string, max = 64) =>
+  z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .max(max, `${what} must be at most ${max} characters`)
+    .regex(SLUG, `${what} must be a slug: lowercase letters, digits and single hyphens (e.g. "my-rotation")`);
+
+/** PostgreSQL identifiers are at most 63 bytes (NAMEDATALEN - 1); longer names are truncated by the server. */
+export const pgIdentifier = (what: string) =>
+  z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .refine((s) => Buffer.byteLength(s, "utf8") <= 63, `${what} must be at most 63 bytes (PostgreSQL's identifier limit)`)
+    .refine((s) => !s.includes("\0"), `${what} must not contain NUL`);
+
+const secretKey = (what: string) =>
+  z
+    .string()
+    .min(1, `${what} must not be empty`)
+    .max(128, `${what} must be at most 128 characters`)
+    .regex(/^[^:/\s]+$/, `${what} must not contain ':', '/' or whitespace`);
+
+export const secretPathSchema = z
+  .string()
+  .max(256)
+  .regex(/^\/(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?\/?$/, 'secretPath must look like "/" or "/app/db"')
+  .transform((p) => (p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p));
+
+const timeOfDay = z
+  .object({
+    hours: z.number().int("hours must be a whole number").min(0).max(23),
+    minutes: z.number().int("minutes must be a whole number").min(0).max(59),
+  })
+  .strict();
+
+const PRINTABLE_SYMBOL = /^[!-/:-@[-`{-~]+$/;
+
+export const passwordRequirementsSchema = z
+  .object({
+    length: z.number().int().min(1).max(250),
+    required: z
+      .object({
+        digits: z.number().int().min(0),
+        lowercase: z.number().int().min(0),
+        uppercase: z.number().int().min(0),
+        symbols: z.number().int().min(0),
+      })
+      .strict(),
+    allowedSymbols: z
+      .string()
+      .min(1)
+      .regex(PRINTABLE_SYMBOL, "allowedSymbols must hold printable ASCII symbols only (no letters, digits or spaces)")
+      .optional(),
+  })
+  .strict()
+  .refine(
+    (r) => r.required.digits + r.required.lowercase + r.required.uppercase + r.required.symbols <= r.length,
+    { message: "the required character counts add up to more than length", path: ["required"] },
+  );
+
+const credentialsShape = {
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65535),
+  database: z.string().min(1).max(63),
+  username: pgIdentifier("username"),
+  password: z.string().min(1).max(1024),
+  sslEnabled: z.boolean().optional(),
+  sslRejectUnauthorized: z.boolean().optional(),
+  sslCertificate: z.string().max(65536).optional(),
+};
+
+export const createConnectionSchema = z
+  .object({
+    name: slug("name", 64),
+    description: z.string().max(256).nullish(),
+    method: z.literal("username-and-password").default("username-and-password"),
+    credentials: z.object(credentialsShape).strict(),
+    projectId: z.string().optional(),
+    isPlatformManagedCredentials: z.literal(false).optional(),
+  })
+  .strict();
+
+export const updateConnectionSchema = z
+  .object({
+    name: slug("name", 64).optional(),
+    description: z.string().max(256).nullish(),
+    method: z.literal("username-and-password").optional(),
+    credentials: z
+      .object({ ...credentialsShape, password: credentialsShape.password.optional() })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const rotationFields = {
+  name: slug("name", 64),
+  description: z.string().max(256, "description must be at most 256 characters").nullish(),
+  connectionId: z.uuid("connectionId must be a UUID"),
+  projectId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'").default("default"),
+  environment: slug("environment", 64).default("dev"),
+  secretPath: secretPathSchema.default("/"),
+  isAutoRotationEnabled: z.boolean().default(true),
+  rotationInterval: z
+    .number({ error: "rotationInterval must be a number of days" })
+    .int("rotationInterval must be a whole number of days")
+    .min(1, "rotationInterval must be at least 1 day")
+    .max(3650, "rotationInterval must be at most 3650 days"),
+  rotateAtUtc: timeOfDay.optional(),
+  rotateAt: timeOfDay.optional(),
+  timeZone: z.string().refine(isValidTimeZone, "timeZone must be an IANA time zone such as Europe/Berlin").optional(),
+  parameters: z
+    .object({
+      username1: pgIdentifier("parameters.username1"),
+      username2: pgIdentifier("parameters.username2"),
+      passwordRequirements: passwordRequirementsSchema.optional(),
+    })
+    .strict(),
+  secretsMapping: z
+    .object({ username: secretKey("secretsMapping.username"), password: secretKey("secretsMapping.password") })
+    .strict(),
+};
+
+function checkRotation(
+  r: {
+    rotateAtUtc?: unknown;
+    rotateAt?: unknown;
+    timeZone?: unknown;
+    parameters?: { username1?: string; username2?: string; passwordRequirements?: unknown };
+    secretsMapping?: { username: string; password: string };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (r.parameters?.username1 !== undefined && r.parameters.username1 === r.parameters.username2) {
+    ctx.addIssue({ code: "custom", path: ["parameters", "username2"], message: "username1 and username2 must differ" });
+  }
+  if (r.secretsMapping && r.secretsMapping.username === r.secretsMapping.password) {
+    ctx.addIssue({ code: "custom", path: ["secretsMapping", "password"], message: "the two secret names must differ" });
+  }
+  if (r.rotateAtUtc !== undefined && (r.rotateAt !== undefined || r.timeZone !== undefined)) {
+    ctx.addIssue({ code: "custom", path: ["rotateAt"], message: "give either rotateAtUtc or rotateAt with timeZone, not both" });
+  }
+  if ((r.rotateAt === undefined) !== (r.timeZone === undefined)) {
+    ctx.addIssue({ code: "custom", path: [r.rotateAt === undefined ? "rotateAt" : "timeZone"], message: "rotateAt and timeZone go together" });
+  }
+}
+
+export const createRotationSchema = z.object(rotationFields).strict().superRefine(checkRotation);
+
+/** PATCH: what may change in place (the connection, usernames, project, environment and path may not). */
+export const updateRotationSchema = z
+  .object({
+    name: rotationFields.name.optional(),
+    description: rotationFields.description,
+    isAutoRotationEnabled: z.boolean().optional(),
+    rotationInterval: rotationFields.rotationInterval.optional(),
+    rotateAtUtc: timeOfDay.optional(),
+    rotateAt: timeOfDay.optional(),
+    timeZone: rotationFields.timeZone,
+    parameters: z.object({ passwordRequirements: passwordRequirementsSchema.nullable().optional() }).strict().optional(),
+    secretsMapping: rotationFields.secretsMapping.optional(),
+  })
+  .strict()
+  .superRefine(checkRotation);
+
+const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+
+export const deleteRotationQuerySchema = z.object({
+  revokeGeneratedCredentials: bool.default(false),
+  deleteSecrets: bool.default(false),
+});
+
+export const rotateQuerySchema = z.object({ force: bool.default(false) });
+
+export const byNameQuerySchema = z.object({
+  projectId: rotationFields.projectId,
+  environment: rotationFields.environment,
+  secretPath: rotationFields.secretPath,
+});
+
+/** Infisical's raw-secrets query: the extra parameters its clients send are accepted and ignored. */
+export const rawSecretsQuerySchema = z.object({
+  workspaceId: rotationFields.projectId,
+  projectId: z.string().optional(),
+  environment: rotationFields.environment,
+  secretPath: rotationFields.secretPath,
+  secretName: z.string().optional(),
+  expandSecretReferences: z.string().optional(),
+  includeImports: z.string().optional(),
+  include_imports: z.string().optional(),
+  recursive: z.string().optional(),
+  tagSlugs: z.string().optional(),
+  type: z.enum(["shared", "personal"]).optional(),
+  version: z.string().optional(),
+  viewSecretValue: z.string().optional(),
+  workspaceSlug: z.string().optional(),
+});
+
+export type CreateConnectionInput = z.infer<typeof createConnectionSchema>;
+export type UpdateConnectionInput = z.infer<typeof updateConnectionSchema>;
+export type CreateRotationInput = z.infer<typeof createRotationSchema>;
+export type UpdateRotationInput = z.infer<typeof updateRotationSchema>;

@@ -1,0 +1,109 @@
+import type { Pool } from "pg";
+import { aad, type Sealer } from "../crypto/seal";
+import { AppError, notFound } from "../errors";
+import { newId } from "../ids";
+import type { Logger, Scrubber } from "../logger";
+import type { PostgresStrategy } from "../postgres/strategy";
+import * as store from "../store/connections";
+import { pgCode, UNIQUE_VIOLATION, withTransaction } from "../store/db";
+import type { ConnectionRecord } from "../store/rows";
+import type { CreateConnectionInput, UpdateConnectionInput } from "../schemas";
+
+export interface ConnectionDeps {
+  pool: Pool;
+  sealer: Sealer;
+  strategy: PostgresStrategy;
+  scrubber: Scrubber;
+  logger: Logger;
+}
+
+const duplicate = (name: string) => new AppError("Conflict", `An app connection named ${JSON.stringify(name)} already exists`);
+
+/** App connections: validated with SELECT 1 before they are stored; the password is sealed at once. */
+export class ConnectionService {
+  constructor(private readonly d: ConnectionDeps) {}
+
+  async create(input: CreateConnectionInput): Promise<ConnectionRecord> {
+    const cr = input.credentials;
+    this.d.scrubber.remember(cr.password);
+    if ((await store.listConnections(this.d.pool)).some((c) => c.name === input.name)) throw duplicate(input.name);
+    const target = {
+      ...cr,
+      sslEnabled: cr.sslEnabled ?? false,
+      sslRejectUnauthorized: cr.sslRejectUnauthorized ?? true,
+      sslCertificate: cr.sslCertificate ?? null,
+    };
+    await this.d.strategy.testConnection(target);
+    const id = newId();
+    try {
+      const created = await store.insertConnection(this.d.pool, {
+        id,
+        name: input.name,
+        description: input.description ?? null,
+        ...target,
+        passwordSealed: this.d.sealer.seal(cr.password, aad.connectionPassword(id)),
+      });
+      this.d.logger.info({ connectionId: id, name: input.name }, "app connection created");
+      return created;
+    } catch (err) {
+      throw pgCode(err) === UNIQUE_VIOLATION ? duplicate(input.name) : err;
+    }
+  }
+
+  async get(id: string): Promise<ConnectionRecord> {
+    const c = await store.findConnection(this.d.pool, id);
+    if (!c) throw notFound("App connection", id);
+    return c;
+  }
+
+  list(): Promise<ConnectionRecord[]> {
+    return store.listConnections(this.d.pool);
+  }
+
+  /** Merges the patch; when anything that reaches the target changes, the result is validated first. */
+  async update(id: string, patch: UpdateConnectionInput): Promise<ConnectionRecord> {
+    const current = await this.get(id);
+    const p = patch.credentials ?? {};
+    if (p.password) this.d.scrubber.remember(p.password);
+    const password = p.password ?? this.d.sealer.open(current.passwordSealed, aad.connectionPassword(id));
+    const next = {
+      host: p.host ?? current.host,
+      port: p.port ?? current.port,
+      database: p.database ?? current.database,
+      username: p.username ?? current.username,
+      password,
+      sslEnabled: p.sslEnabled ?? current.sslEnabled,
+      sslRejectUnauthorized: p.sslRejectUnauthorized ?? current.sslRejectUnauthorized,
+      sslCertificate: p.sslCertificate ?? current.sslCertificate,
+    };
+    if (Object.keys(p).length) await this.d.strategy.testConnection(next);
+    try {
+      return await withTransaction(this.d.pool, async (c) => {
+        if (!(await store.lockConnection(c, id))) throw notFound("App connection", id);
+        return store.updateConnection(c, {
+          id,
+          name: patch.name ?? current.name,
+          description: patch.description === undefined ? current.description : patch.description,
+          ...next,
+          passwordSealed: this.d.sealer.seal(password, aad.connectionPassword(id)),
+        });
+      });
+    } catch (err) {
+      throw pgCode(err) === UNIQUE_VIOLATION ? duplicate(patch.name ?? current.name) : err;
+    }
+  }
+
+  /** 409 while a rotation uses it. */
+  async delete(id: string): Promise<ConnectionRecord> {
+    return withTransaction(this.d.pool, async (c) => {
+      const current = await store.lockConnection(c, id);
+      if (!current) throw notFound("App connection", id);
+      const n = await store.countRotationsUsing(c, id);
+      if (n > 0) {
+        throw new AppError("Conflict", `App connection ${current.name} is used by ${n} secret rotation(s); delete them first`);
+      }
+      await store.deleteConnection(c, id);
+      return current;
+    });
+  }
+}

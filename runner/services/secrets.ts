@@ -1,0 +1,64 @@
+import type { Pool } from "pg";
+import { aad, type Sealer } from "../crypto/seal";
+import { AppError } from "../errors";
+import type { Scrubber } from "../logger";
+import { listSecrets, type Folder } from "../store/secrets";
+
+/** Infisical's raw secret shape. */
+export interface RawSecret {
+  id: string;
+  _id: string;
+  workspace: string;
+  environment: string;
+  secretPath: string;
+  secretKey: string;
+  secretValue: string;
+  secretComment: string;
+  version: number;
+  type: "shared";
+  tags: never[];
+  secretReminderNote: null;
+  secretReminderRepeatDays: null;
+  skipMultilineEncoding: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What apps read: the mapped secrets of a folder, opened. One query, so a pair is never mixed. */
+export class SecretService {
+  constructor(private readonly d: { pool: Pool; sealer: Sealer; scrubber: Scrubber }) {}
+
+  async list(folder: Folder): Promise<RawSecret[]> {
+    const rows = await listSecrets(this.d.pool, folder);
+    return rows.map((s) => {
+      const value = this.d.sealer.open(s.valueSealed, aad.secret(s.id));
+      this.d.scrubber.remember(value);
+      return {
+        id: s.id,
+        _id: s.id,
+        workspace: s.projectId,
+        environment: s.environment,
+        secretPath: s.secretPath,
+        secretKey: s.key,
+        secretValue: value,
+        secretComment: "",
+        version: s.version,
+        type: "shared",
+        tags: [],
+        secretReminderNote: null,
+        secretReminderRepeatDays: null,
+        skipMultilineEncoding: false,
+        createdAt: s.createdAt.toISOString(),
+        updatedAt: s.updatedAt.toISOString(),
+      };
+    });
+  }
+
+  async get(folder: Folder, key: string): Promise<RawSecret> {
+    const found = (await this.list(folder)).find((s) => s.secretKey === key);
+    if (!found) {
+      throw new AppError("NotFound", `Secret ${JSON.stringify(key)} not found in project ${folder.projectId}, environment ${folder.environment}, path ${folder.secretPath}`);
+    }
+    return found;
+  }
+}

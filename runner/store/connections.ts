@@ -1,0 +1,65 @@
+import type { Pool, PoolClient } from "pg";
+import { type ConnectionRecord, toConnection } from "./rows";
+
+type Q = Pool | PoolClient;
+
+export interface NewConnection {
+  id: string;
+  name: string;
+  description: string | null;
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  passwordSealed: Buffer;
+  sslEnabled: boolean;
+  sslRejectUnauthorized: boolean;
+  sslCertificate: string | null;
+}
+
+export async function insertConnection(q: Q, c: NewConnection): Promise<ConnectionRecord> {
+  const { rows } = await q.query(
+    `INSERT INTO connections (id, name, description, method, host, port, database, username, password_sealed,
+       ssl_enabled, ssl_reject_unauthorized, ssl_certificate)
+     VALUES ($1, $2, $3, 'username-and-password', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+    [c.id, c.name, c.description, c.host, c.port, c.database, c.username, c.passwordSealed, c.sslEnabled,
+      c.sslRejectUnauthorized, c.sslCertificate],
+  );
+  return toConnection(rows[0]);
+}
+
+export async function updateConnection(q: Q, c: NewConnection): Promise<ConnectionRecord> {
+  const { rows } = await q.query(
+    `UPDATE connections SET name = $2, description = $3, host = $4, port = $5, database = $6, username = $7,
+       password_sealed = $8, ssl_enabled = $9, ssl_reject_unauthorized = $10, ssl_certificate = $11,
+       version = version + 1, updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [c.id, c.name, c.description, c.host, c.port, c.database, c.username, c.passwordSealed, c.sslEnabled,
+      c.sslRejectUnauthorized, c.sslCertificate],
+  );
+  return toConnection(rows[0]);
+}
+
+export async function findConnection(q: Q, id: string): Promise<ConnectionRecord | undefined> {
+  const { rows } = await q.query("SELECT * FROM connections WHERE id = $1", [id]);
+  return rows[0] ? toConnection(rows[0]) : undefined;
+}
+
+export async function listConnections(q: Q): Promise<ConnectionRecord[]> {
+  const { rows } = await q.query("SELECT * FROM connections ORDER BY created_at, id");
+  return rows.map(toConnection);
+}
+
+export async function lockConnection(q: PoolClient, id: string): Promise<ConnectionRecord | undefined> {
+  const { rows } = await q.query("SELECT * FROM connections WHERE id = $1 FOR UPDATE", [id]);
+  return rows[0] ? toConnection(rows[0]) : undefined;
+}
+
+export async function countRotationsUsing(q: Q, connectionId: string): Promise<number> {
+  const { rows } = await q.query("SELECT count(*)::int AS n FROM rotations WHERE connection_id = $1", [connectionId]);
+  return rows[0].n;
+}
+
+export async function deleteConnection(q: Q, id: string): Promise<void> {
+  await q.query("DELETE FROM connections WHERE id = $1", [id]);
+}

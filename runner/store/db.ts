@@ -1,0 +1,64 @@
+import { Pool, type PoolClient, type PoolConfig } from "pg";
+import { AppError } from "../errors";
+
+/** SQLSTATE codes the store reacts to. */
+export const UNIQUE_VIOLATION = "23505";
+export const FOREIGN_KEY_VIOLATION = "23503";
+export const INVALID_TEXT_REPRESENTATION = "22P02";
+
+export type Db = Pool;
+export type WithClient = <T>(fn: (c: PoolClient) => Promise<T>) => Promise<T>;
+
+export function createPool(connectionString: string, extra: Partial<PoolConfig> = {}): Pool {
+  const pool = new Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+    statement_timeout: 15000,
+    application_name: "pgrotate",
+    ...extra,
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on("error", () => undefined);
+  return pool;
+}
+
+/** Runs fn in one transaction; rolls back on any error. */
+export async function withTransaction<T>(pool: Pool, fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  const client = await connect(pool);
+  try {
+    await client.query("BEGIN");
+    const out = await fn(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export async function connect(pool: Pool): Promise<PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (cause) {
+    throw new AppError("StoreUnavailable", "The pgrotate store is unavailable; retry shortly", { cause });
+  }
+}
+
+export function pgCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** Proves the store answers (for /readyz). */
+export async function pingStore(pool: Pool): Promise<void> {
+  const c = await connect(pool);
+  try {
+    await c.query("SELECT 1");
+  } finally {
+    c.release();
+  }
+}

@@ -1,0 +1,150 @@
+import type { Pool, PoolClient } from "pg";
+import { type IntentRecord, type RotationRecord, toIntent, toRotation } from "./rows";
+
+type Q = Pool | PoolClient;
+
+const SELECT = `SELECT r.*, c.name AS connection_name FROM rotations r JOIN connections c ON c.id = r.connection_id`;
+
+export interface NewRotation {
+  id: string;
+  name: string;
+  description: string | null;
+  projectId: string;
+  environment: string;
+  secretPath: string;
+  connectionId: string;
+  isAutoRotationEnabled: boolean;
+  rotationInterval: number;
+  rotateAt: { hours: number; minutes: number };
+  timeZone: string;
+  usesUtc: boolean;
+  username1: string;
+  username2: string;
+  passwordRequirements: unknown;
+  secretKeyUsername: string;
+  secretKeyPassword: string;
+  leaseOwner: string;
+  leaseUntil: Date;
+}
+
+export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
+  await q.query(
+    `INSERT INTO rotations (id, name, description, project_id, environment, secret_path, connection_id,
+       is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc,
+       username1, username2, password_requirements, secret_key_username, secret_key_password, rotation_status,
+       lease_owner, lease_until)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20)`,
+    [r.id, r.name, r.description, r.projectId, r.environment, r.secretPath, r.connectionId, r.isAutoRotationEnabled,
+      r.rotationInterval, r.rotateAt.hours, r.rotateAt.minutes, r.timeZone, r.usesUtc, r.username1, r.username2,
+      r.passwordRequirements === undefined ? null : JSON.stringify(r.passwordRequirements), r.secretKeyUsername,
+      r.secretKeyPassword, r.leaseOwner, r.leaseUntil],
+  );
+}
+
+export async function findRotation(q: Q, id: string): Promise<RotationRecord | undefined> {
+  const { rows } = await q.query(`${SELECT} WHERE r.id = $1`, [id]);
+  return rows[0] ? toRotation(rows[0]) : undefined;
+}
+
+export async function lockRotation(q: PoolClient, id: string): Promise<RotationRecord | undefined> {
+  const { rows } = await q.query(`${SELECT} WHERE r.id = $1 FOR UPDATE OF r`, [id]);
+  return rows[0] ? toRotation(rows[0]) : undefined;
+}
+
+export async function findRotationByName(
+  q: Q,
+  f: { projectId: string; environment: string; secretPath: string; name: string },
+): Promise<RotationRecord | undefined> {
+  const { rows } = await q.query(
+    `${SELECT} WHERE r.project_id = $1 AND r.environment = $2 AND r.secret_path = $3 AND r.name = $4`,
+    [f.projectId, f.environment, f.secretPath, f.name],
+  );
+  return rows[0] ? toRotation(rows[0]) : undefined;
+}
+
+export async function listRotations(q: Q, projectId?: string): Promise<RotationRecord[]> {
+  const { rows } = await q.query(`${SELECT} WHERE ($1::text IS NULL OR r.project_id = $1) ORDER BY r.created_at, r.id`, [
+    projectId ?? null,
+  ]);
+  return rows.map(toRotation);
+}
+
+/** Generic column update; `set` keys are trusted column names from the engine, never from input. */
+export async function updateRotation(q: Q, id: string, set: Record<string, unknown>): Promise<void> {
+  const cols = Object.keys(set);
+  if (!cols.length) return;
+  const assignments = cols.map((c, i) => `${c} = $${i + 2}`).join(", ");
+  await q.query(`UPDATE rotations SET ${assignments}, updated_at = now() WHERE id = $1`, [id, ...cols.map((c) => set[c])]);
+}
+
+export async function deleteRotation(q: Q, id: string): Promise<void> {
+  await q.query("DELETE FROM rotations WHERE id = $1", [id]);
+}
+
+export async function upsertCredential(q: Q, rotationId: string, idx: number, username: string, sealed: Buffer): Promise<void> {
+  await q.query(
+    `INSERT INTO credentials (rotation_id, idx, username, password_sealed) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (rotation_id, idx) DO UPDATE SET username = EXCLUDED.username,
+       password_sealed = EXCLUDED.password_sealed, updated_at = now()`,
+    [rotationId, idx, username, sealed],
+  );
+}
+
+export async function credentialsOf(q: Q, rotationId: string): Promise<Array<{ idx: number; username: string; passwordSealed: Buffer }>> {
+  const { rows } = await q.query("SELECT idx, username, password_sealed FROM credentials WHERE rotation_id = $1 ORDER BY idx", [
+    rotationId,
+  ]);
+  return rows.map((r) => ({ idx: r.idx, username: r.username, passwordSealed: r.password_sealed }));
+}
+
+export async function insertIntent(
+  q: Q,
+  i: { rotationId: string; targetIndex: number; kind: "create" | "rotate"; passwordSealed: Buffer; jobId: string; trigger: string },
+): Promise<void> {
+  await q.query(
+    `INSERT INTO rotation_intents (rotation_id, target_index, kind, password_sealed, job_id, trigger)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [i.rotationId, i.targetIndex, i.kind, i.passwordSealed, i.jobId, i.trigger],
+  );
+}
+
+export async function intentsOf(q: Q, rotationId: string): Promise<IntentRecord[]> {
+  const { rows } = await q.query("SELECT * FROM rotation_intents WHERE rotation_id = $1 ORDER BY target_index", [rotationId]);
+  return rows.map(toIntent);
+}
+
+export async function countIntentAttempt(q: Q, rotationId: string, targetIndex: number): Promise<void> {
+  await q.query("UPDATE rotation_intents SET attempts = attempts + 1 WHERE rotation_id = $1 AND target_index = $2", [
+    rotationId,
+    targetIndex,
+  ]);
+}
+
+export async function deleteIntents(q: Q, rotationId: string): Promise<void> {
+  await q.query("DELETE FROM rotation_intents WHERE rotation_id = $1", [rotationId]);
+}
+
+/**
+ * Rotations with a leftover intent whose runner is gone: its lease expired, or (at start)
+ * it is leased to this runner id from a previous life of the process.
+ */
+export async function rotationsWithOrphanIntents(q: Q, now: Date, reclaimOwner?: string): Promise<string[]> {
+  const { rows } = await q.query(
+    `SELECT DISTINCT r.id FROM rotations r JOIN rotation_intents i ON i.rotation_id = r.id
+     WHERE r.lease_until < $1 OR r.lease_owner = $2`,
+    [now, reclaimOwner ?? null],
+  );
+  return rows.map((r) => r.id as string);
+}
+
+export async function rotationCounts(q: Q, now: Date): Promise<{ rotations: number; failing: number; overdue: number; intents: number }> {
+  const { rows } = await q.query(
+    `SELECT count(*)::int AS rotations,
+            count(*) FILTER (WHERE rotation_status = 'failed')::int AS failing,
+            count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at < $1)::int AS overdue,
+            (SELECT count(*)::int FROM rotation_intents) AS intents
+     FROM rotations`,
+    [now],
+  );
+  return rows[0];
+}

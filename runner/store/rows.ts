@@ -1,0 +1,158 @@
+import type { PasswordRequirements } from "../crypto/passwords";
+
+/** A stored connection. The password stays sealed until the engine needs it. */
+export interface ConnectionRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  method: "username-and-password";
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  passwordSealed: Buffer;
+  sslEnabled: boolean;
+  sslRejectUnauthorized: boolean;
+  sslCertificate: string | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type RotationStatus = "success" | "failed" | "pending";
+
+export interface RotationRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  projectId: string;
+  environment: string;
+  secretPath: string;
+  connectionId: string;
+  connectionName: string;
+  isAutoRotationEnabled: boolean;
+  rotationInterval: number;
+  rotateAt: { hours: number; minutes: number };
+  timeZone: string;
+  usesUtc: boolean;
+  username1: string;
+  username2: string;
+  passwordRequirements: PasswordRequirements | null;
+  secretKeyUsername: string;
+  secretKeyPassword: string;
+  rotationStatus: RotationStatus;
+  activeIndex: 0 | 1;
+  inactiveSince: Date | null;
+  lastRotationAttemptedAt: Date | null;
+  lastRotatedAt: Date | null;
+  lastRotationJobId: string | null;
+  lastRotationMessage: string | null;
+  isLastRotationManual: boolean;
+  nextRotationAt: Date | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IntentRecord {
+  rotationId: string;
+  targetIndex: 0 | 1;
+  kind: "create" | "rotate";
+  passwordSealed: Buffer;
+  jobId: string;
+  trigger: string;
+  attempts: number;
+  createdAt: Date;
+}
+
+export interface SecretRecord {
+  id: string;
+  projectId: string;
+  environment: string;
+  secretPath: string;
+  key: string;
+  valueSealed: Buffer;
+  version: number;
+  rotationId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const toConnection = (r: Row): ConnectionRecord => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  method: r.method,
+  host: r.host,
+  port: r.port,
+  database: r.database,
+  username: r.username,
+  passwordSealed: r.password_sealed,
+  sslEnabled: r.ssl_enabled,
+  sslRejectUnauthorized: r.ssl_reject_unauthorized,
+  sslCertificate: r.ssl_certificate,
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const toRotation = (r: Row): RotationRecord => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  projectId: r.project_id,
+  environment: r.environment,
+  secretPath: r.secret_path,
+  connectionId: r.connection_id,
+  connectionName: r.connection_name,
+  isAutoRotationEnabled: r.is_auto_rotation_enabled,
+  rotationInterval: r.rotation_interval,
+  rotateAt: { hours: r.rotate_at_hours, minutes: r.rotate_at_minutes },
+  timeZone: r.time_zone,
+  usesUtc: r.uses_utc,
+  username1: r.username1,
+  username2: r.username2,
+  passwordRequirements: r.password_requirements,
+  secretKeyUsername: r.secret_key_username,
+  secretKeyPassword: r.secret_key_password,
+  rotationStatus: r.rotation_status,
+  activeIndex: r.active_index,
+  inactiveSince: r.inactive_since,
+  lastRotationAttemptedAt: r.last_rotation_attempted_at,
+  lastRotatedAt: r.last_rotated_at,
+  lastRotationJobId: r.last_rotation_job_id,
+  lastRotationMessage: r.last_rotation_message,
+  isLastRotationManual: r.is_last_rotation_manual,
+  nextRotationAt: r.next_rotation_at,
+  leaseOwner: r.lease_owner,
+  leaseUntil: r.lease_until,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export const toIntent = (r: Row): IntentRecord => ({
+  rotationId: r.rotation_id,
+  targetIndex: r.target_index,
+  kind: r.kind,
+  passwordSealed: r.password_sealed,
+  jobId: r.job_id,
+  trigger: r.trigger,
+  attempts: r.attempts,
+  createdAt: r.created_at,
+});
+
+export const toSecret = (r: Row): SecretRecord => ({
+  id: r.id,
+  projectId: r.project_id,
+  environment: r.environment,
+  secretPath: r.secret_path,
+  key: r.key,
+  valueSealed: r.value_sealed,
+  version: r.version,
+  rotationId: r.rotation_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});

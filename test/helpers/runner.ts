@@ -1,0 +1,84 @@
+/** Starts real runners (in-process) on a store database of the test cluster, and talks to their API. */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Config } from "../../runner/config";
+import type { FaultHooks } from "../../runner/rotation/faults";
+import { startRunner, type Runner } from "../../runner/runtime";
+import { cluster as defaultCluster, createDatabase, type TestCluster } from "./pg";
+
+export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  status: number;
+  body: T;
+  text: string;
+}
+
+export interface TestRunner {
+  runner: Runner;
+  /** Every log line the runner wrote (JSON text). */
+  logs: string[];
+  storeUrl: string;
+  dataDir: string;
+  encryptionKey: Buffer;
+  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Stops this runner and starts a new one on the same store, data dir and key. */
+  restart(opts?: { faults?: FaultHooks; clock?: () => Date }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestRunner(opts: { cluster?: TestCluster; faults?: FaultHooks; clock?: () => Date; logLevel?: Config["logLevel"] } = {}): Promise<TestRunner> {
+  const c = opts.cluster ?? defaultCluster();
+  const storeDb = await createDatabase(c, "store");
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-runner-"));
+  const encryptionKey = crypto.randomBytes(32);
+  const logs: string[] = [];
+  const config: Config = {
+    host: "127.0.0.1",
+    port: 0,
+    dataDir,
+    databaseUrl: storeDb.url,
+    encryptionKey,
+    adminToken: "test-admin-token-" + crypto.randomBytes(12).toString("hex"),
+    tickSeconds: 1,
+    logLevel: opts.logLevel ?? "debug",
+  };
+  const destination = { write: (line: string) => void logs.push(line) };
+  const start = (o: { faults?: FaultHooks; clock?: () => Date }) =>
+    startRunner(config, { logDestination: destination, faults: o.faults, clock: o.clock });
+
+  const t: TestRunner = {
+    runner: await start(opts),
+    logs,
+    storeUrl: storeDb.url,
+    dataDir,
+    encryptionKey,
+    async api(method, urlPath, body, o = {}) {
+      const headers: Record<string, string> = {};
+      const token = o.token === undefined ? t.runner.adminToken : o.token;
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      let payload: string | undefined = o.rawBody;
+      if (body !== undefined) payload = JSON.stringify(body);
+      if (payload !== undefined) headers["content-type"] = o.contentType ?? "application/json";
+      const res = await fetch(t.runner.url + urlPath, { method, headers, body: payload });
+      const text = await res.text();
+      let parsed: unknown = undefined;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      return { status: res.status, body: parsed as any, text }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    },
+    async restart(o = {}) {
+      await t.runner.stop();
+      t.runner = await start(o);
+    },
+    async stop() {
+      await t.runner.stop();
+      await storeDb.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}

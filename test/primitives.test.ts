@@ -1,0 +1,84 @@
+import crypto from "node:crypto";
+import fc from "fast-check";
+import { generatePassword, type PasswordRequirements } from "../runner/crypto/passwords";
+import { Sealer } from "../runner/crypto/seal";
+import { Scrubber } from "../runner/logger";
+import { scramSha256Verifier } from "../runner/postgres/scram";
+import { canLogin, cluster, uniqueName, withClient } from "./helpers/pg";
+
+describe("Password generation", () => {
+  test("Without requirements, a password is 48 alphanumeric characters, and two are never equal", () => {
+    const a = generatePassword();
+    expect(a).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(generatePassword()).not.toBe(a);
+  });
+
+  test("Any valid passwordRequirements is honoured: length, every required count, only allowed symbols", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ digits: fc.nat(5), lowercase: fc.nat(5), uppercase: fc.nat(5), symbols: fc.nat(5) }),
+        fc.nat(40),
+        fc.constantFrom("-_.~!*", "#", "!@$%^&()"),
+        (required, extra, allowedSymbols) => {
+          const length = Math.max(1, required.digits + required.lowercase + required.uppercase + required.symbols + extra);
+          const req: PasswordRequirements = { length, required, allowedSymbols };
+          const p = generatePassword(req);
+          const count = (re: RegExp) => (p.match(re) ?? []).length;
+          expect(p).toHaveLength(length);
+          expect(count(/[0-9]/g)).toBeGreaterThanOrEqual(required.digits);
+          expect(count(/[a-z]/g)).toBeGreaterThanOrEqual(required.lowercase);
+          expect(count(/[A-Z]/g)).toBeGreaterThanOrEqual(required.uppercase);
+          const symbols = [...p].filter((ch) => !/[A-Za-z0-9]/.test(ch));
+          expect(symbols.length).toBeGreaterThanOrEqual(required.symbols);
+          for (const s of symbols) expect(allowedSymbols).toContain(s);
+          if (required.symbols === 0) expect(symbols).toEqual([]);
+        },
+      ),
+    );
+  });
+});
+
+describe("Sealing secrets at rest", () => {
+  const sealer = new Sealer(crypto.randomBytes(32));
+  test("A sealed value opens with its own associated data and never shows the plaintext", () => {
+    const sealed = sealer.seal("hunter2-secret", "credential:x:0");
+    expect(sealed.toString("latin1")).not.toContain("hunter2");
+    expect(sealer.open(sealed, "credential:x:0")).toBe("hunter2-secret");
+    expect(sealer.seal("hunter2-secret", "a").equals(sealer.seal("hunter2-secret", "a"))).toBe(false);
+  });
+  test("A sealed value moved to another record, or opened with another key, is refused", () => {
+    const sealed = sealer.seal("pw", "credential:x:0");
+    expect(() => sealer.open(sealed, "credential:x:1")).toThrow(/does not open/);
+    expect(() => new Sealer(crypto.randomBytes(32)).open(sealed, "credential:x:0")).toThrow(/does not open/);
+    const tampered = Buffer.from(sealed);
+    tampered[tampered.length - 1] ^= 1;
+    expect(() => sealer.open(tampered, "credential:x:0")).toThrow(/does not open/);
+  });
+});
+
+describe("Scrubbing", () => {
+  test("Known secrets, PASSWORD literals and verifiers are removed from any text", () => {
+    const s = new Scrubber();
+    s.remember("S3cretValue99");
+    expect(s.scrub("login S3cretValue99 failed")).toBe("login [REDACTED] failed");
+    expect(s.scrub("ALTER ROLE x PASSWORD 'abc''def'")).toBe("ALTER ROLE x PASSWORD '[REDACTED]'");
+    expect(s.scrub(scramSha256Verifier("abcdefgh"))).toBe("[REDACTED]");
+  });
+});
+
+describe("The client-computed SCRAM-SHA-256 verifier", () => {
+  test("When PostgreSQL stores our verifier, then a login with the password works and a wrong one fails", async () => {
+    const c = cluster();
+    const user = uniqueName("scram");
+    const password = generatePassword();
+    await withClient(c.url(), (cl) => cl.query(`CREATE ROLE "${user}" LOGIN PASSWORD '${scramSha256Verifier(password)}'`));
+    try {
+      expect(await canLogin(c, "postgres", user, password)).toBe(true);
+      expect(await canLogin(c, "postgres", user, password + "x")).toBe(false);
+      const stored = await withClient(c.url(), async (cl) => (await cl.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [user])).rows[0].rolpassword);
+      expect(stored).toMatch(/^SCRAM-SHA-256\$4096:/);
+    } finally {
+      await withClient(c.url(), (cl) => cl.query(`DROP ROLE "${user}"`));
+    }
+  });
+});

@@ -1,0 +1,101 @@
+/** `npm start`: the built CLI on its embedded default store, as a new user runs it. */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { cluster } from "./helpers/pg";
+
+const CLI = path.resolve(__dirname, "../dist/runner/cli.js");
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+function start(env: Record<string, string>): Promise<Started> {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: npm test builds it first (pretest), or run npm run build`);
+  const child = spawn(process.execPath, [CLI], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 30 s:\n${out}`)), 30000);
+    const poll = setInterval(() => {
+      const m = /listening on (http:\/\/[0-9.]+:\d+)/.exec(out);
+      if (m) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve({ child, url: m[1], output: () => out });
+      }
+    }, 20);
+    child.once("exit", (code) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`runner exited with ${code} before listening:\n${out}`));
+    });
+  });
+}
+
+function stop(s: Started): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (s.child.exitCode !== null) return resolve(s.child.exitCode);
+    s.child.once("exit", (code) => resolve(code));
+    s.child.kill("SIGTERM");
+  });
+}
+
+describe("npm start on the embedded default store", () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-start-"));
+  const env = { PGROTATE_DATA_DIR: dataDir, PGROTATE_PORT: "0", PGROTATE_LOG_LEVEL: "info" };
+  let running: Started | undefined;
+
+  afterAll(async () => {
+    if (running) await stop(running);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("When started with no configuration, then /readyz answers 200 within seconds, the token and key are generated 0600, and SIGTERM stops it and its store", async () => {
+    const t0 = Date.now();
+    running = await start(env);
+    const ready = await fetch(`${running.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(20000);
+    for (const f of ["admin.token", "encryption.key"]) {
+      expect(fs.statSync(path.join(dataDir, f)).mode & 0o777).toBe(0o600);
+    }
+    const token = fs.readFileSync(path.join(dataDir, "admin.token"), "utf8").trim();
+    expect(running.output()).not.toContain(token);
+    expect(await stop(running)).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, "pg", "postmaster.pid"))).toBe(false);
+    running = undefined;
+  });
+
+  test("When the runner restarts, then what it stored is still there", async () => {
+    running = await start(env);
+    const token = fs.readFileSync(path.join(dataDir, "admin.token"), "utf8").trim();
+    const c = cluster();
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const created = await fetch(`${running.url}/api/v1/app-connections/postgres`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ name: "survives-restart", method: "username-and-password", credentials: { host: c.host, port: c.port, database: "postgres", username: c.user, password: c.password } }),
+    });
+    expect(created.status).toBe(200);
+    expect(await stop(running)).toBe(0);
+    running = await start(env);
+    const list = (await (await fetch(`${running.url}/api/v1/app-connections/postgres`, { headers })).json()) as { appConnections: Array<{ name: string }> };
+    expect(list.appConnections.map((x) => x.name)).toEqual(["survives-restart"]);
+    expect(running.output()).not.toContain(c.password);
+    expect(await stop(running)).toBe(0);
+    running = undefined;
+  });
+
+  test("When the configuration is invalid, then it exits 1 naming the variable without echoing secrets", async () => {
+    const err = await start({ ...env, PGROTATE_PORT: "99999", PGROTATE_ADMIN_TOKEN: "short-secret-token" }).catch((e: Error) => e.message);
+    expect(String(err)).toMatch(/exited with 1/);
+    expect(String(err)).toMatch(/PGROTATE_PORT/);
+    expect(String(err)).toMatch(/PGROTATE_ADMIN_TOKEN must be at least 24 characters/);
+    expect(String(err)).not.toContain("short-secret-token");
+  });
+});
