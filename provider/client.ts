@@ -1,0 +1,181 @@
+/**
+ * A small typed client of the runner API, shared by the Pulumi and Terraform providers. One error type,
+ * RunnerApiError, that names the method and URL and carries the runner's message; it never holds the token
+ * or a password.
+ */
+import type { z } from "zod";
+import type { ApiConnection, ApiRotation } from "../runner/api/present";
+import type { ErrorBody } from "../runner/errors";
+import type { createConnectionSchema, createRotationSchema, updateConnectionSchema, updateRotationSchema } from "../runner/schemas";
+import type { RawSecret } from "../runner/services/secrets";
+
+export type { ApiConnection, ApiRotation, RawSecret };
+export type CreateConnectionBody = z.input<typeof createConnectionSchema>;
+export type UpdateConnectionBody = z.input<typeof updateConnectionSchema>;
+export type CreateRotationBody = z.input<typeof createRotationSchema>;
+export type UpdateRotationBody = z.input<typeof updateRotationSchema>;
+
+export interface GeneratedCredentials {
+  generatedCredentials: Array<{ username: string; password: string }>;
+  activeIndex: number;
+  rotationId: string;
+  type: string;
+}
+
+export interface Folder {
+  projectId?: string;
+  environment?: string;
+  secretPath?: string;
+}
+
+export interface ClientOptions {
+  /** Base URL of the runner, e.g. http://127.0.0.1:8080 */
+  url: string;
+  token: string;
+  /** Per request (default 30 s; a rotation through the API waits for the target). */
+  timeoutMs?: number;
+}
+
+export class RunnerApiError extends Error {
+  readonly status?: number;
+  readonly code?: string;
+  readonly details?: unknown;
+  constructor(message: string, opts: { status?: number; code?: string; details?: unknown } = {}) {
+    super(message);
+    this.name = "RunnerApiError";
+    this.status = opts.status;
+    this.code = opts.code;
+    this.details = opts.details;
+  }
+}
+
+/** The URL as it may be shown: no userinfo, no query. */
+function displayUrl(u: URL): string {
+  return `${u.protocol}//${u.host}${u.pathname}`;
+}
+
+export class RunnerClient {
+  private readonly base: URL;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+
+  constructor(opts: ClientOptions) {
+    let base: URL;
+    try {
+      base = new URL(opts.url);
+    } catch {
+      throw new RunnerApiError(`The pgrotate runner URL ${JSON.stringify(opts.url.slice(0, 200))} is not a valid URL`);
+    }
+    if (base.protocol !== "http:" && base.protocol !== "https:") {
+      throw new RunnerApiError(`The pgrotate runner URL must start with http:// or https:// (got ${base.protocol})`);
+    }
+    if (!opts.token) throw new RunnerApiError("No pgrotate runner token: set pgrotate:token / PGROTATE_TOKEN (or token in the provider block)");
+    this.base = base;
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 30000;
+  }
+
+  /** Runner URL as shown in messages. */
+  get url(): string {
+    return displayUrl(this.base).replace(/\/$/, "");
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | boolean | undefined>): Promise<T> {
+    const url = new URL(path.replace(/^\//, ""), this.base.href.endsWith("/") ? this.base.href : this.base.href + "/");
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const shown = `${method} ${displayUrl(url)}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const cause = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+      const why = cause.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? "network error");
+      throw new RunnerApiError(`Could not reach the pgrotate runner at ${this.url} (${shown}): ${why}`);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!res.ok) {
+      const e = (parsed ?? {}) as Partial<ErrorBody>;
+      const message = typeof e.message === "string" ? e.message : `HTTP ${res.status}`;
+      throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, { status: res.status, code: e.error, details: e.details });
+    }
+    if (parsed === undefined) throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status} without a JSON body`, { status: res.status });
+    return parsed as T;
+  }
+
+  // ---- connections
+  async createConnection(body: CreateConnectionBody): Promise<ApiConnection> {
+    return (await this.request<{ appConnection: ApiConnection }>("POST", "/api/v1/app-connections/postgres", body)).appConnection;
+  }
+  async getConnection(id: string): Promise<ApiConnection> {
+    return (await this.request<{ appConnection: ApiConnection }>("GET", `/api/v1/app-connections/postgres/${encodeURIComponent(id)}`)).appConnection;
+  }
+  async listConnections(): Promise<ApiConnection[]> {
+    return (await this.request<{ appConnections: ApiConnection[] }>("GET", "/api/v1/app-connections/postgres")).appConnections;
+  }
+  async updateConnection(id: string, body: UpdateConnectionBody): Promise<ApiConnection> {
+    return (await this.request<{ appConnection: ApiConnection }>("PATCH", `/api/v1/app-connections/postgres/${encodeURIComponent(id)}`, body)).appConnection;
+  }
+  async deleteConnection(id: string): Promise<ApiConnection> {
+    return (await this.request<{ appConnection: ApiConnection }>("DELETE", `/api/v1/app-connections/postgres/${encodeURIComponent(id)}`)).appConnection;
+  }
+
+  // ---- rotations
+  private rot(id = ""): string {
+    return `/api/v2/secret-rotations/postgres-credentials${id ? `/${encodeURIComponent(id)}` : ""}`;
+  }
+  async createRotation(body: CreateRotationBody): Promise<ApiRotation> {
+    return (await this.request<{ secretRotation: ApiRotation }>("POST", this.rot(), body)).secretRotation;
+  }
+  async getRotation(id: string): Promise<ApiRotation> {
+    return (await this.request<{ secretRotation: ApiRotation }>("GET", this.rot(id))).secretRotation;
+  }
+  /** undefined when the runner answers 404 (deleted out of band). */
+  async findRotation(id: string): Promise<ApiRotation | undefined> {
+    try {
+      return await this.getRotation(id);
+    } catch (err) {
+      if (err instanceof RunnerApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+  async getRotationByName(name: string, folder: Folder = {}): Promise<ApiRotation> {
+    return (await this.request<{ secretRotation: ApiRotation }>("GET", `${this.rot()}/rotation-name/${encodeURIComponent(name)}`, undefined, { ...folder })).secretRotation;
+  }
+  async listRotations(projectId?: string): Promise<ApiRotation[]> {
+    return (await this.request<{ secretRotations: ApiRotation[] }>("GET", this.rot(), undefined, { projectId })).secretRotations;
+  }
+  async updateRotation(id: string, body: UpdateRotationBody): Promise<ApiRotation> {
+    return (await this.request<{ secretRotation: ApiRotation }>("PATCH", this.rot(id), body)).secretRotation;
+  }
+  async deleteRotation(id: string, opts: { revokeGeneratedCredentials?: boolean; deleteSecrets?: boolean } = {}): Promise<ApiRotation> {
+    return (await this.request<{ secretRotation: ApiRotation }>("DELETE", this.rot(id), undefined, opts)).secretRotation;
+  }
+  async generatedCredentials(id: string): Promise<GeneratedCredentials> {
+    return this.request<GeneratedCredentials>("GET", `${this.rot(id)}/generated-credentials`);
+  }
+  async rotate(id: string, opts: { force?: boolean } = {}): Promise<ApiRotation> {
+    return (await this.request<{ secretRotation: ApiRotation }>("POST", `${this.rot(id)}/rotate-secrets`, undefined, { force: opts.force || undefined })).secretRotation;
+  }
+
+  // ---- secrets
+  async rawSecrets(folder: Folder = {}): Promise<RawSecret[]> {
+    return (await this.request<{ secrets: RawSecret[] }>("GET", "/api/v3/secrets/raw", undefined, this.folderQuery(folder))).secrets;
+  }
+  async rawSecret(name: string, folder: Folder = {}): Promise<RawSecret> {
+    return (await this.request<{ secret: RawSecret }>("GET", `/api/v3/secrets/raw/${encodeURIComponent(name)}`, undefined, this.folderQuery(folder))).secret;
+  }
+  private folderQuery(f: Folder) {
+    return { workspaceId: f.projectId, environment: f.environment, secretPath: f.secretPath };
+  }
+}
