@@ -1,5 +1,6 @@
 import express, { type Express } from "express";
 import type { Pool } from "pg";
+import type { Registry } from "prom-client";
 import { connectionRoutes } from "./api/connections";
 import { healthRoutes } from "./api/health";
 import { errorHandler, notFoundHandler, requireToken } from "./api/http";
@@ -22,6 +23,9 @@ export interface AppDeps {
   rotations: RotationService;
   secrets: SecretService;
   schedulerRunning: () => boolean;
+  metrics: Registry;
+  /** A due rotation not started this long after its time counts as overdue (/readyz, metrics). */
+  overdueAfterMs: number;
 }
 
 export const BODY_LIMIT = "64kb";
@@ -36,11 +40,14 @@ export function createApp(d: AppDeps): Express {
     res.set("Cache-Control", "no-store");
     next();
   });
-  app.use(healthRoutes({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning }));
+  app.use(healthRoutes({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning, overdueAfterMs: d.overdueAfterMs }));
+  app.get("/metrics", (_req, res, next) => {
+    d.metrics.metrics().then((text) => res.type(d.metrics.contentType).send(text), next);
+  });
   app.use("/api", requireToken(d.adminToken));
   app.use("/api", express.json({ limit: BODY_LIMIT, strict: true, type: () => true }));
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections));
-  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine));
+  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine, d.pool));
   app.use("/api/v3/secrets/raw", secretRoutes(d.secrets));
   app.use(notFoundHandler);
   app.use(errorHandler(d.logger, (s) => d.scrubber.scrub(s)));

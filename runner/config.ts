@@ -17,7 +17,11 @@ const envSchema = z.object({
     .refine((s) => Buffer.from(s, "base64").length === 32, "must be base64 of exactly 32 bytes")
     .optional(),
   PGROTATE_ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
-  PGROTATE_TICK_SECONDS: z.coerce.number().positive().max(3600).default(1),
+  PGROTATE_TICK_SECONDS: z.coerce.number().int("must be a whole number of seconds").min(1).max(3600).default(1),
+  PGROTATE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  PGROTATE_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+  PGROTATE_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  PGROTATE_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   PGROTATE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
 });
 
@@ -30,6 +34,11 @@ export interface Config {
   encryptionKey?: Buffer;
   adminToken?: string;
   tickSeconds: number;
+  /** Rotations run at once by this runner's scheduler. */
+  concurrency: number;
+  /** How long a claimed or running rotation is owned before another runner may take it over. */
+  leaseSeconds: number;
+  webhook?: { url: string; secret: string };
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -49,6 +58,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         "generate one with: openssl rand -base64 32",
     );
   }
+  if (e.PGROTATE_WEBHOOK_URL && !e.PGROTATE_WEBHOOK_SECRET) {
+    throw new AppError("BadRequest", "Invalid configuration: PGROTATE_WEBHOOK_SECRET is required with PGROTATE_WEBHOOK_URL (events are signed)");
+  }
   return {
     host: e.PGROTATE_HOST,
     port: e.PGROTATE_PORT,
@@ -57,6 +69,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKey: e.PGROTATE_ENCRYPTION_KEY ? Buffer.from(e.PGROTATE_ENCRYPTION_KEY, "base64") : undefined,
     adminToken: e.PGROTATE_ADMIN_TOKEN,
     tickSeconds: e.PGROTATE_TICK_SECONDS,
+    concurrency: e.PGROTATE_CONCURRENCY,
+    leaseSeconds: e.PGROTATE_LEASE_SECONDS,
+    webhook: e.PGROTATE_WEBHOOK_URL ? { url: e.PGROTATE_WEBHOOK_URL, secret: e.PGROTATE_WEBHOOK_SECRET! } : undefined,
     logLevel: e.PGROTATE_LOG_LEVEL,
   };
 }

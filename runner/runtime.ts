@@ -7,7 +7,10 @@ import type { Config } from "./config";
 import { Sealer } from "./crypto/seal";
 import { dataFiles, ensureDataDir, generators, readOrCreateSecret } from "./datadir";
 import { createLogger, type Logger, Scrubber } from "./logger";
+import { createWebhookSender, type WebhookSender } from "./events/webhook";
+import { createMetrics, type Metrics } from "./metrics";
 import { postgresStrategy } from "./postgres/strategy";
+import { Scheduler } from "./rotation/scheduler";
 import { RotationEngine } from "./rotation/engine";
 import type { FaultHooks } from "./rotation/faults";
 import { ConnectionService } from "./services/connections";
@@ -21,6 +24,10 @@ export interface RunnerOptions {
   clock?: () => Date;
   /** Test-only fault hooks at the engine's step boundaries. */
   faults?: FaultHooks;
+  /** Jitter source for retry backoff (tests pass a constant). */
+  random?: () => number;
+  /** false: build the scheduler but do not start its cron tick (tests call scheduler.tick()). */
+  startScheduler?: boolean;
 }
 
 export interface Runner {
@@ -30,6 +37,8 @@ export interface Runner {
   runnerId: string;
   pool: Pool;
   engine: RotationEngine;
+  scheduler: Scheduler;
+  metrics: Metrics;
   sealer: Sealer;
   logger: Logger;
   scrubber: Scrubber;
@@ -59,15 +68,41 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     logger,
   });
   let server: Server | undefined;
+  let webhook: WebhookSender | undefined;
   try {
     const applied = await prepareStore(store.pool, sealer);
     if (applied.length) logger.info({ applied }, "store migrated");
 
     const strategy = postgresStrategy(scrubber);
     const base = { pool: store.pool, sealer, strategy, scrubber, logger };
-    const engine = new RotationEngine({ ...base, clock, runnerId, faults: opts.faults });
+    const overdueAfterMs = Math.max(60_000, 3 * config.tickSeconds * 1000);
+    const metrics = createMetrics({ pool: store.pool, clock, overdueAfterMs });
+    webhook = config.webhook ? createWebhookSender({ ...config.webhook, logger }) : undefined;
+    const hook = webhook;
+    const engine = new RotationEngine({
+      ...base,
+      clock,
+      runnerId,
+      faults: opts.faults,
+      random: opts.random,
+      leaseMs: config.leaseSeconds * 1000,
+      onEvent: (e) => {
+        metrics.onRotation(e);
+        hook?.send(e);
+      },
+    });
     const recovered = await engine.recover({ atStart: true });
     if (recovered) logger.info({ recovered }, "rolled interrupted rotations forward");
+    const scheduler = new Scheduler({
+      pool: store.pool,
+      engine,
+      logger,
+      clock,
+      runnerId,
+      tickSeconds: config.tickSeconds,
+      concurrency: config.concurrency,
+      onTick: (info) => metrics.onTick(info),
+    });
 
     const app = createApp({
       pool: store.pool,
@@ -79,12 +114,15 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       connections: new ConnectionService(base),
       rotations: new RotationService({ pool: store.pool, engine, clock }),
       secrets: new SecretService({ pool: store.pool, sealer, scrubber }),
-      schedulerRunning: () => true,
+      metrics: metrics.registry,
+      overdueAfterMs,
+      schedulerRunning: () => scheduler.running() || opts.startScheduler === false,
     });
     server = await listen(app, config.host, config.port);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ store: store.kind }, `listening on ${url}`);
+    if (opts.startScheduler !== false) scheduler.start();
+    logger.info({ store: store.kind, tickSeconds: config.tickSeconds, concurrency: config.concurrency }, `listening on ${url}`);
 
     let stopping: Promise<void> | undefined;
     const srv = server;
@@ -95,6 +133,8 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       runnerId,
       pool: store.pool,
       engine,
+      scheduler,
+      metrics,
       sealer,
       logger,
       scrubber,
@@ -104,6 +144,8 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
             srv.close(() => resolve());
             srv.closeAllConnections();
           });
+          await scheduler.stop();
+          await hook?.stop();
           await store.close();
           logger.info("stopped");
           logger.flush();
@@ -111,6 +153,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     };
   } catch (err) {
     server?.close();
+    await webhook?.stop();
     await store.close().catch(() => undefined);
     throw err;
   }

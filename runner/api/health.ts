@@ -16,7 +16,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** /healthz (the process serves) and /readyz (the store answers; counts of rotations). */
-export function healthRoutes(deps: { pool: Pool; clock: () => Date; schedulerRunning: () => boolean }): Router {
+export function healthRoutes(deps: { pool: Pool; clock: () => Date; schedulerRunning: () => boolean; overdueAfterMs: number }): Router {
   const r = Router();
   r.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -24,7 +24,7 @@ export function healthRoutes(deps: { pool: Pool; clock: () => Date; schedulerRun
   r.get("/readyz", async (_req, res) => {
     try {
       await withTimeout(pingStore(deps.pool), READY_TIMEOUT_MS, "the store");
-      const counts = await withTimeout(rotationCounts(deps.pool, deps.clock()), READY_TIMEOUT_MS, "the store");
+      const counts = await withTimeout(rotationCounts(deps.pool, deps.clock(), deps.overdueAfterMs), READY_TIMEOUT_MS, "the store");
       if (!deps.schedulerRunning()) {
         res.status(503).json({ status: "not ready", reason: "the scheduler is not running", ...counts });
         return;

@@ -1,5 +1,7 @@
 import { Router, type Request } from "express";
+import type { Pool } from "pg";
 import { AppError } from "../errors";
+import { historyOf } from "../store/rotations";
 import type { RotationEngine } from "../rotation/engine";
 import {
   byNameQuerySchema,
@@ -31,7 +33,7 @@ function rejectImmutable(body: unknown): void {
 }
 
 /** /api/v2/secret-rotations/postgres-credentials */
-export function rotationRoutes(svc: RotationService, engine: RotationEngine): Router {
+export function rotationRoutes(svc: RotationService, engine: RotationEngine, pool: Pool): Router {
   const r = Router();
   const id = (req: Request) => idParam(req, "id", "Secret rotation");
 
@@ -70,6 +72,10 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine): Ro
       rotationId: rotation.id,
       type: ROTATION_TYPE,
     });
+  }));
+  r.get("/:id/history", route(async (req, res) => {
+    const rotation = await svc.get(id(req));
+    res.json({ history: await historyOf(pool, rotation.id) });
   }));
   r.post("/:id/rotate-secrets", route(async (req, res) => {
     const rotationId = id(req);

@@ -25,6 +25,7 @@ import type { IntentRecord, RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
+import { LATE_RUN_MS, planAfterFailure } from "./retry";
 import { nextRotationAt } from "./schedule";
 
 /** A consumer may still hold the credentials of the user that stopped being active this long ago. */
@@ -46,10 +47,60 @@ export interface EngineDeps {
   clock: () => Date;
   runnerId: string;
   faults?: FaultHooks;
+  /** Jitter source for retry backoff (tests pass a constant to assert planned times). */
+  random?: () => number;
+  /** How long a claim or a running rotation holds its lease (default LEASE_MS). */
+  leaseMs?: number;
+  /** Rotation succeeded / failed (webhooks, metrics). Never carries a secret. */
+  onEvent?: (e: RotationEvent) => void;
+}
+
+interface Run {
+  r: RotationRecord;
+  trigger: Trigger;
+  started: Date;
+}
+
+export interface RotationEvent {
+  type: "rotation.succeeded" | "rotation.failed";
+  rotationId: string;
+  name: string;
+  projectId: string;
+  environment: string;
+  secretPath: string;
+  trigger: Trigger;
+  attempt: number;
+  activeIndex: number;
+  durationMs: number;
+  message: string | null;
+  nextAttemptAt: string | null;
+  occurredAt: string;
+}
+
+function rotationEvent(type: RotationEvent["type"], r: RotationRecord, run: Run, now: Date, x: { attempt: number; message?: string; nextAttemptAt?: Date | null }): RotationEvent {
+  return {
+    type,
+    rotationId: r.id,
+    name: r.name,
+    projectId: r.projectId,
+    environment: r.environment,
+    secretPath: r.secretPath,
+    trigger: run.trigger,
+    attempt: x.attempt,
+    activeIndex: r.activeIndex,
+    durationMs: now.getTime() - run.started.getTime(),
+    message: x.message ?? null,
+    nextAttemptAt: x.nextAttemptAt ? x.nextAttemptAt.toISOString() : null,
+    occurredAt: now.toISOString(),
+  };
 }
 
 export class RotationEngine {
   constructor(private readonly d: EngineDeps) {}
+
+  get leaseMs(): number {
+    return this.d.leaseMs ?? LEASE_MS;
+  }
 
   // ---------------------------------------------------------------- create
 
@@ -88,7 +139,8 @@ export class RotationEngine {
         secretKeyUsername: input.secretsMapping.username,
         secretKeyPassword: input.secretsMapping.password,
         leaseOwner: this.d.runnerId,
-        leaseUntil: new Date(now.getTime() + LEASE_MS),
+        leaseUntil: new Date(now.getTime() + this.leaseMs),
+        createdAt: now,
       });
       for (const idx of [0, 1]) {
         const password = this.newPassword(requirements);
@@ -152,6 +204,10 @@ export class RotationEngine {
         lease_owner: null,
         lease_until: null,
       });
+      await rotations.insertHistory(c, {
+        rotationId: id, jobId: intents[0]?.jobId ?? null, attempt: 1, trigger: "create", result: "success", targetIndex: null,
+        runnerId: this.d.runnerId, startedAt: r.createdAt, finishedAt: now, message: null, nextAttemptAt: null,
+      });
       await rotations.deleteIntents(c, id);
     }).catch((err) => {
       throw this.conflictOr(err, `A secret named ${r.secretKeyUsername} or ${r.secretKeyPassword} already exists in ${folderLabel(r)}`);
@@ -176,9 +232,10 @@ export class RotationEngine {
       const intent = await this.intentFor(c, r, targetIndex, pending[0], opts.trigger);
       return { r, intent };
     });
+    const run = { r, trigger: opts.trigger, started };
     if (!intent) {
       // A create that a crash interrupted: finish it with its own two passwords.
-      return this.finishCreate(id, await this.target(r.connectionId)).catch((err) => this.fail(r, err, "finishing the interrupted create"));
+      return this.finishCreate(id, await this.target(r.connectionId)).catch((err) => this.fail(run, err, "finishing the interrupted create"));
     }
     await fault(this.d.faults, "afterIntent", id, intent.targetIndex);
 
@@ -190,22 +247,24 @@ export class RotationEngine {
       await fault(this.d.faults, "afterAlter", id, intent.targetIndex);
       await this.d.strategy.verifyLogin(target, username, password);
       await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
-      await this.commitRotation(r, intent, username, password, opts.trigger);
+      await this.commitRotation(run, intent, username, password);
     } catch (err) {
-      return this.fail(r, err, `rotating ${JSON.stringify(username)}`, intent);
+      return this.fail(run, err, `rotating ${JSON.stringify(username)}`, intent);
     }
     const done = await this.mustFind(id);
-    this.d.logger.info(
-      { rotationId: id, name: r.name, activeIndex: done.activeIndex, trigger: opts.trigger, ms: this.d.clock().getTime() - started.getTime() },
-      "rotation succeeded",
-    );
+    const ms = this.d.clock().getTime() - started.getTime();
+    this.d.logger.info({ rotationId: id, name: r.name, activeIndex: done.activeIndex, trigger: opts.trigger, ms }, "rotation succeeded");
+    this.d.onEvent?.(rotationEvent("rotation.succeeded", done, run, this.d.clock(), { attempt: r.retryAttempt + 1 }));
     return done;
   }
 
-  /** One store transaction: credential, flip, secrets, times and status; the intent goes. */
-  private async commitRotation(r: RotationRecord, intent: IntentRecord, username: string, password: string, trigger: Trigger): Promise<void> {
+  /** One store transaction: credential, flip, secrets, times, status and history; the intent goes. */
+  private async commitRotation(run: Run, intent: IntentRecord, username: string, password: string): Promise<void> {
+    const { r, trigger } = run;
     const now = this.d.clock();
-    const manual = trigger === "manual";
+    // A full interval always passes: after a manual rotation past the time of day, and after a late catch-up run.
+    const late = !r.nextRotationAt || now.getTime() - r.nextRotationAt.getTime() > LATE_RUN_MS;
+    const fullInterval = trigger === "manual" || late;
     await withTransaction(this.d.pool, async (c) => {
       const { sealer } = this.d;
       await rotations.upsertCredential(c, r.id, intent.targetIndex, username, sealer.seal(password, aad.credential(r.id, intent.targetIndex)));
@@ -222,32 +281,69 @@ export class RotationEngine {
         last_rotation_attempted_at: now,
         last_rotation_job_id: intent.jobId,
         last_rotation_message: null,
-        is_last_rotation_manual: manual,
-        next_rotation_at: this.nextAt(r, now, manual),
+        is_last_rotation_manual: trigger === "manual",
+        next_rotation_at: this.nextAt(r, now, fullInterval),
+        retry_attempt: 0,
         lease_owner: null,
         lease_until: null,
       });
+      await rotations.insertHistory(c, this.history(run, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }));
       await rotations.deleteIntents(c, r.id);
     });
   }
 
-  /** Records a failed attempt (the intent stays for the next one) and answers with a redacted error. */
-  private async fail(r: RotationRecord, err: unknown, doing: string, intent?: IntentRecord): Promise<never> {
+  /**
+   * Records a failed attempt (the intent stays for the next one) and answers with a redacted error.
+   * Manual: status "failed" at once, the schedule is untouched. Automatic: retry with backoff, and after
+   * MAX_ATTEMPTS "failed" until the next scheduled time. The active credentials are never touched.
+   */
+  private async fail(run: Run, err: unknown, doing: string, intent?: IntentRecord): Promise<never> {
     if (err instanceof SimulatedCrash) throw err;
+    const { r, trigger } = run;
     const appErr = this.failure(err, doing);
     const now = this.d.clock();
+    const attempt = r.retryAttempt + 1;
+    const automatic = trigger !== "manual";
+    const plan = automatic
+      ? planAfterFailure({ ...this.spec(r), enabled: r.isAutoRotationEnabled }, attempt, now, this.d.random)
+      : { status: "failed" as const, retryAttempt: r.retryAttempt, nextAttemptAt: r.nextRotationAt };
     await withTransaction(this.d.pool, async (c) => {
       if (intent) await rotations.countIntentAttempt(c, r.id, intent.targetIndex);
       await rotations.updateRotation(c, r.id, {
-        rotation_status: "failed",
+        ...(plan.status === "failed" ? { rotation_status: "failed" } : {}),
+        retry_attempt: plan.retryAttempt,
+        next_rotation_at: plan.nextAttemptAt,
         last_rotation_attempted_at: now,
         last_rotation_message: appErr.message,
         lease_owner: null,
         lease_until: null,
       });
+      await rotations.insertHistory(c, this.history(run, "failed", now, {
+        jobId: intent?.jobId ?? null, targetIndex: intent?.targetIndex ?? null, message: appErr.message, nextAttemptAt: plan.nextAttemptAt, attempt,
+      }));
     }).catch((storeErr) => this.d.logger.error({ rotationId: r.id, err: storeErr }, "could not record a failed rotation"));
-    this.d.logger.warn({ rotationId: r.id, name: r.name, reason: appErr.message }, "rotation failed; active credentials untouched");
+    this.d.logger.warn(
+      { rotationId: r.id, name: r.name, trigger, attempt, reason: appErr.message, nextAttemptAt: plan.nextAttemptAt },
+      plan.status === "retrying" ? "rotation failed; will retry; active credentials untouched" : "rotation failed; active credentials untouched",
+    );
+    this.d.onEvent?.(rotationEvent("rotation.failed", r, run, now, { attempt, message: appErr.message, nextAttemptAt: plan.nextAttemptAt }));
     throw appErr;
+  }
+
+  private history(run: Run, result: "success" | "failed", now: Date, x: { jobId: string | null; targetIndex: number | null; message?: string; nextAttemptAt?: Date | null; attempt?: number }): rotations.HistoryEntry {
+    return {
+      rotationId: run.r.id,
+      jobId: x.jobId,
+      attempt: x.attempt ?? run.r.retryAttempt + 1,
+      trigger: run.trigger,
+      result,
+      targetIndex: x.targetIndex,
+      runnerId: this.d.runnerId,
+      startedAt: run.started,
+      finishedAt: now,
+      message: x.message ?? null,
+      nextAttemptAt: x.nextAttemptAt ?? null,
+    };
   }
 
   // ---------------------------------------------------------------- recover
@@ -315,7 +411,7 @@ export class RotationEngine {
     if (r.leaseUntil && r.leaseUntil > now && !mine) {
       throw new AppError("Conflict", `Secret rotation ${r.name} is busy with another operation; retry in a few seconds`);
     }
-    await rotations.updateRotation(c, id, { lease_owner: this.d.runnerId, lease_until: new Date(now.getTime() + LEASE_MS) });
+    await rotations.updateRotation(c, id, { lease_owner: this.d.runnerId, lease_until: new Date(now.getTime() + this.leaseMs) });
     return r;
   }
 
@@ -372,9 +468,13 @@ export class RotationEngine {
     return { ...conn, password };
   }
 
+  private spec(r: RotationRecord) {
+    return { rotationInterval: r.rotationInterval, rotateAt: r.rotateAt, timeZone: r.timeZone };
+  }
+
   private nextAt(r: RotationRecord, from: Date, manual: boolean): Date | null {
     if (!r.isAutoRotationEnabled) return null;
-    return nextRotationAt({ rotationInterval: r.rotationInterval, rotateAt: r.rotateAt, timeZone: r.timeZone }, from, { manual });
+    return nextRotationAt(this.spec(r), from, { manual });
   }
 
   private async mustFind(id: string): Promise<RotationRecord> {

@@ -25,6 +25,7 @@ export interface NewRotation {
   secretKeyPassword: string;
   leaseOwner: string;
   leaseUntil: Date;
+  createdAt: Date;
 }
 
 export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
@@ -32,12 +33,12 @@ export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
     `INSERT INTO rotations (id, name, description, project_id, environment, secret_path, connection_id,
        is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc,
        username1, username2, password_requirements, secret_key_username, secret_key_password, rotation_status,
-       lease_owner, lease_until)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20)`,
+       lease_owner, lease_until, created_at, updated_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,$21,$21)`,
     [r.id, r.name, r.description, r.projectId, r.environment, r.secretPath, r.connectionId, r.isAutoRotationEnabled,
       r.rotationInterval, r.rotateAt.hours, r.rotateAt.minutes, r.timeZone, r.usesUtc, r.username1, r.username2,
       r.passwordRequirements === undefined ? null : JSON.stringify(r.passwordRequirements), r.secretKeyUsername,
-      r.secretKeyPassword, r.leaseOwner, r.leaseUntil],
+      r.secretKeyPassword, r.leaseOwner, r.leaseUntil, r.createdAt],
   );
 }
 
@@ -137,14 +138,79 @@ export async function rotationsWithOrphanIntents(q: Q, now: Date, reclaimOwner?:
   return rows.map((r) => r.id as string);
 }
 
-export async function rotationCounts(q: Q, now: Date): Promise<{ rotations: number; failing: number; overdue: number; intents: number }> {
+export async function rotationCounts(q: Q, now: Date, overdueAfterMs: number): Promise<{ rotations: number; failing: number; overdue: number; intents: number }> {
   const { rows } = await q.query(
     `SELECT count(*)::int AS rotations,
             count(*) FILTER (WHERE rotation_status = 'failed')::int AS failing,
-            count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at < $1)::int AS overdue,
+            count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at < $1::timestamptz - make_interval(secs => $2))::int AS overdue,
             (SELECT count(*)::int FROM rotation_intents) AS intents
      FROM rotations`,
-    [now],
+    [now, overdueAfterMs / 1000],
   );
   return rows[0];
+}
+
+export interface HistoryEntry {
+  rotationId: string;
+  jobId: string | null;
+  attempt: number;
+  trigger: string;
+  result: "success" | "failed";
+  targetIndex: number | null;
+  runnerId: string;
+  startedAt: Date;
+  finishedAt: Date;
+  message: string | null;
+  nextAttemptAt: Date | null;
+}
+
+export async function insertHistory(q: Q, h: HistoryEntry): Promise<void> {
+  await q.query(
+    `INSERT INTO rotation_history (rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at,
+       finished_at, duration_ms, message, next_attempt_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+    [h.rotationId, h.jobId, h.attempt, h.trigger, h.result, h.targetIndex, h.runnerId, h.startedAt, h.finishedAt,
+      Math.min(2 ** 31 - 1, Math.max(0, h.finishedAt.getTime() - h.startedAt.getTime())), h.message, h.nextAttemptAt],
+  );
+}
+
+export async function historyOf(q: Q, rotationId: string, limit = 100): Promise<Array<Record<string, unknown>>> {
+  const { rows } = await q.query(
+    `SELECT id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message,
+            next_attempt_at FROM rotation_history WHERE rotation_id = $1 ORDER BY id DESC LIMIT $2`,
+    [rotationId, limit],
+  );
+  return rows.map((r) => ({
+    id: String(r.id),
+    jobId: r.job_id,
+    attempt: r.attempt,
+    trigger: r.trigger,
+    result: r.result,
+    targetIndex: r.target_index,
+    runnerId: r.runner_id,
+    startedAt: r.started_at.toISOString(),
+    finishedAt: r.finished_at.toISOString(),
+    durationMs: r.duration_ms,
+    message: r.message,
+    nextAttemptAt: r.next_attempt_at ? r.next_attempt_at.toISOString() : null,
+  }));
+}
+
+/**
+ * Claims up to `limit` due rotations for this runner: row locks with SKIP LOCKED so runners sharing a store
+ * never claim the same one, and a lease so a runner that dies gives its claims back when it expires.
+ */
+export async function claimDue(q: PoolClient, now: Date, owner: string, leaseUntil: Date, limit: number): Promise<string[]> {
+  const { rows } = await q.query(
+    `WITH due AS (
+       SELECT id FROM rotations
+       WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL AND next_rotation_at <= $1
+         AND rotation_status <> 'pending' AND (lease_until IS NULL OR lease_until < $1)
+       ORDER BY next_rotation_at
+       LIMIT $4
+       FOR UPDATE SKIP LOCKED)
+     UPDATE rotations r SET lease_owner = $2, lease_until = $3 FROM due WHERE r.id = due.id RETURNING r.id`,
+    [now, owner, leaseUntil, limit],
+  );
+  return rows.map((r) => r.id as string);
 }

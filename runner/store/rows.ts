@@ -51,6 +51,7 @@ export interface RotationRecord {
   nextRotationAt: Date | null;
   leaseOwner: string | null;
   leaseUntil: Date | null;
+  retryAttempt: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -129,6 +130,7 @@ export const toRotation = (r: Row): RotationRecord => ({
   nextRotationAt: r.next_rotation_at,
   leaseOwner: r.lease_owner,
   leaseUntil: r.lease_until,
+  retryAttempt: r.retry_attempt,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

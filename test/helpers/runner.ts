@@ -23,11 +23,24 @@ export interface TestRunner {
   encryptionKey: Buffer;
   api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Stops this runner and starts a new one on the same store, data dir and key. */
-  restart(opts?: { faults?: FaultHooks; clock?: () => Date }): Promise<void>;
+  restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startTestRunner(opts: { cluster?: TestCluster; faults?: FaultHooks; clock?: () => Date; logLevel?: Config["logLevel"] } = {}): Promise<TestRunner> {
+export interface TestRunnerOptions {
+  cluster?: TestCluster;
+  faults?: FaultHooks;
+  clock?: () => Date;
+  random?: () => number;
+  /** false: the scheduler does not tick by itself; call t.runner.scheduler.tick(). */
+  startScheduler?: boolean;
+  logLevel?: Config["logLevel"];
+  concurrency?: number;
+  leaseSeconds?: number;
+  webhook?: { url: string; secret: string };
+}
+
+export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<TestRunner> {
   const c = opts.cluster ?? defaultCluster();
   const storeDb = await createDatabase(c, "store");
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-runner-"));
@@ -41,11 +54,14 @@ export async function startTestRunner(opts: { cluster?: TestCluster; faults?: Fa
     encryptionKey,
     adminToken: "test-admin-token-" + crypto.randomBytes(12).toString("hex"),
     tickSeconds: 1,
+    concurrency: opts.concurrency ?? 8,
+    leaseSeconds: opts.leaseSeconds ?? 120,
+    webhook: opts.webhook,
     logLevel: opts.logLevel ?? "debug",
   };
   const destination = { write: (line: string) => void logs.push(line) };
-  const start = (o: { faults?: FaultHooks; clock?: () => Date }) =>
-    startRunner(config, { logDestination: destination, faults: o.faults, clock: o.clock });
+  const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>
+    startRunner(config, { logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler });
 
   const t: TestRunner = {
     runner: await start(opts),
@@ -70,7 +86,7 @@ export async function startTestRunner(opts: { cluster?: TestCluster; faults?: Fa
       }
       return { status: res.status, body: parsed as any, text }; // eslint-disable-line @typescript-eslint/no-explicit-any
     },
-    async restart(o = {}) {
+    async restart(o = { clock: opts.clock, random: opts.random, startScheduler: opts.startScheduler }) {
       await t.runner.stop();
       t.runner = await start(o);
     },

@@ -1,0 +1,73 @@
+/** Prometheus metrics (prom-client), one registry per runner. Labels never carry a secret or a name. */
+import type { Pool } from "pg";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { RotationEvent } from "./rotation/engine";
+
+export interface Metrics {
+  registry: Registry;
+  onRotation(e: RotationEvent): void;
+  onTick(info: { lagSeconds: number; claimed: number; durationMs: number }): void;
+}
+
+export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfterMs: number }): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "pgrotate_process_" });
+  const rotations = new Counter({
+    name: "pgrotate_rotations_total",
+    help: "Rotation attempts by result and trigger",
+    labelNames: ["result", "trigger"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "pgrotate_rotation_duration_seconds",
+    help: "Duration of a rotation attempt (intent to commit)",
+    labelNames: ["result"] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const tickLag = new Gauge({ name: "pgrotate_scheduler_tick_lag_seconds", help: "How late the last scheduler tick started", registers: [registry] });
+  const tickDuration = new Gauge({ name: "pgrotate_scheduler_tick_duration_seconds", help: "Duration of the last scheduler tick", registers: [registry] });
+  const q = async (sql: string, values: unknown[]) => {
+    try {
+      return Number((await deps.pool.query(sql, values)).rows[0].n);
+    } catch {
+      return NaN;
+    }
+  };
+  new Gauge({
+    name: "pgrotate_rotations_overdue",
+    help: "Enabled rotations past their due time by more than the overdue threshold",
+    registers: [registry],
+    async collect() {
+      this.set(await q("SELECT count(*) AS n FROM rotations WHERE is_auto_rotation_enabled AND next_rotation_at < $1", [new Date(deps.clock().getTime() - deps.overdueAfterMs)]));
+    },
+  });
+  new Gauge({
+    name: "pgrotate_rotations_failing",
+    help: "Rotations whose last attempts all failed (rotationStatus failed)",
+    registers: [registry],
+    async collect() {
+      this.set(await q("SELECT count(*) AS n FROM rotations WHERE rotation_status = 'failed'", []));
+    },
+  });
+  new Gauge({
+    name: "pgrotate_rotation_intents_pending",
+    help: "Intents written but not yet committed (in flight, failed and waiting for a retry, or left by a crash)",
+    registers: [registry],
+    async collect() {
+      this.set(await q("SELECT count(*) AS n FROM rotation_intents", []));
+    },
+  });
+  return {
+    registry,
+    onRotation(e) {
+      const result = e.type === "rotation.succeeded" ? "success" : "failed";
+      rotations.inc({ result, trigger: e.trigger });
+      duration.observe({ result }, e.durationMs / 1000);
+    },
+    onTick(info) {
+      tickLag.set(info.lagSeconds);
+      tickDuration.set(info.durationMs / 1000);
+    },
+  };
+}
