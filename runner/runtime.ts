@@ -122,7 +122,9 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     if (opts.startScheduler !== false) scheduler.start();
-    logger.info({ store: store.kind, tickSeconds: config.tickSeconds, concurrency: config.concurrency }, `listening on ${url}`);
+    // The one line that says where the runner listens is shown at any level but silent.
+    const announce = config.logLevel === "silent" ? logger : logger.child({}, { level: "info" });
+    announce.info({ store: store.kind, tickSeconds: config.tickSeconds, concurrency: config.concurrency }, `listening on ${url}`);
 
     let stopping: Promise<void> | undefined;
     const srv = server;

@@ -105,6 +105,17 @@ describe("Scheduler with an injectable clock", () => {
     await remove(r.id);
   });
 
+  test("When a recovery or a stale scheduled claim finds the work already done by another runner, then nothing rotates twice", async () => {
+    clock.set(new Date("2030-04-01T12:00:00Z"));
+    const r = await create({ rotationInterval: 1 });
+    // No intent left (another runner committed it): a recovery has nothing to do.
+    expect((await t.runner.engine.rotate(r.id, { trigger: "recovery" })).activeIndex).toBe(0);
+    // Not due any more (another runner rotated it and moved the schedule): a scheduled run does nothing.
+    expect((await t.runner.engine.rotate(r.id, { trigger: "scheduled" })).activeIndex).toBe(0);
+    expect((await history(r.id)).map((x) => x.trigger)).toEqual(["create"]);
+    await remove(r.id);
+  });
+
   test("/metrics counts rotations by result and trigger and holds no secret", async () => {
     const text = (await t.api("GET", "/metrics", undefined, { token: null })).text;
     expect(text).toMatch(/pgrotate_rotations_total\{result="success",trigger="scheduled"\} [1-9]/);

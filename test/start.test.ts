@@ -1,49 +1,9 @@
 /** `npm start`: the built CLI on its embedded default store, as a new user runs it. */
-import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { cluster } from "./helpers/pg";
-
-const CLI = path.resolve(__dirname, "../dist/runner/cli.js");
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-function start(env: Record<string, string>): Promise<Started> {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: npm test builds it first (pretest), or run npm run build`);
-  const child = spawn(process.execPath, [CLI], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 30 s:\n${out}`)), 30000);
-    const poll = setInterval(() => {
-      const m = /listening on (http:\/\/[0-9.]+:\d+)/.exec(out);
-      if (m) {
-        clearInterval(poll);
-        clearTimeout(timer);
-        resolve({ child, url: m[1], output: () => out });
-      }
-    }, 20);
-    child.once("exit", (code) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject(new Error(`runner exited with ${code} before listening:\n${out}`));
-    });
-  });
-}
-
-function stop(s: Started): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (s.child.exitCode !== null) return resolve(s.child.exitCode);
-    s.child.once("exit", (code) => resolve(code));
-    s.child.kill("SIGTERM");
-  });
-}
+import { startRunnerProcess as start, stopRunnerProcess as stop, type RunnerProcess as Started } from "./helpers/process";
 
 describe("npm start on the embedded default store", () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-start-"));

@@ -223,15 +223,23 @@ export class RotationEngine {
     opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean },
   ): Promise<RotationRecord> {
     const started = this.d.clock();
-    const { r, intent } = await withTransaction(this.d.pool, async (c) => {
+    const { r, intent, stale } = await withTransaction(this.d.pool, async (c) => {
       const r = await this.takeLease(c, id, started, opts.reclaimOwnLease === true);
       const pending = await rotations.intentsOf(c, id);
-      if (pending.some((i) => i.kind === "create")) return { r, intent: undefined };
+      if (pending.some((i) => i.kind === "create")) return { r, intent: undefined, stale: false };
+      // Another runner may have finished the work between our look and our lease: a recovery without an
+      // intent, or a scheduled run that is no longer due, has nothing left to do (never rotate twice).
+      const notDue = opts.trigger === "scheduled" && (!r.nextRotationAt || r.nextRotationAt > started);
+      if (!pending.length && (opts.trigger === "recovery" || notDue)) {
+        await rotations.updateRotation(c, id, { lease_owner: null, lease_until: null });
+        return { r, intent: undefined, stale: true };
+      }
       const targetIndex = (1 - r.activeIndex) as 0 | 1;
       if (!pending.length && opts.trigger !== "recovery") this.graceGuard(r, started, opts.force === true);
       const intent = await this.intentFor(c, r, targetIndex, pending[0], opts.trigger);
-      return { r, intent };
+      return { r, intent, stale: false };
     });
+    if (stale) return this.mustFind(id);
     const run = { r, trigger: opts.trigger, started };
     if (!intent) {
       // A create that a crash interrupted: finish it with its own two passwords.
