@@ -116,7 +116,12 @@ const rotationFields = {
     .max(3650, "rotationInterval must be at most 3650 days"),
   rotateAtUtc: timeOfDay.optional(),
   rotateAt: timeOfDay.optional(),
-  timeZone: z.string().refine(isValidTimeZone, "timeZone must be an IANA time zone such as Europe/Berlin").optional(),
+  timeZone: z
+    .string()
+    .refine(isValidTimeZone, "timeZone must be an IANA time zone such as Europe/Berlin")
+    // Stored in its canonical spelling ("utc" -> "UTC").
+    .transform((tz) => new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone)
+    .optional(),
   parameters: z
     .object({
       username1: pgIdentifier("parameters.username1"),
