@@ -1,9 +1,15 @@
 import express, { type Express } from "express";
+import { rateLimit } from "express-rate-limit";
+import helmet from "helmet";
 import type { Pool } from "pg";
 import type { Registry } from "prom-client";
 import { connectionRoutes } from "./api/connections";
 import { healthRoutes } from "./api/health";
-import { errorHandler, notFoundHandler, requireToken } from "./api/http";
+import { accessRoutes, loginRoutes } from "./api/access";
+import { authenticate, errorHandler, notFoundHandler } from "./api/http";
+import type { AccessService } from "./auth/access";
+import { auditMiddleware } from "./auth/audit";
+import { AppError } from "./errors";
 import { rotationRoutes } from "./api/rotations";
 import { secretRoutes } from "./api/secrets";
 import type { Logger, Scrubber } from "./logger";
@@ -14,7 +20,9 @@ import type { SecretService } from "./services/secrets";
 
 export interface AppDeps {
   pool: Pool;
-  adminToken: string;
+  access: AccessService;
+  /** Failed authentications allowed per client IP per minute before 429. */
+  authFailuresPerMinute: number;
   logger: Logger;
   scrubber: Scrubber;
   clock: () => Date;
@@ -35,8 +43,9 @@ export function createApp(d: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  app.set("trust proxy", false);
+  app.use(helmet());
   app.use((_req, res, next) => {
-    res.set("X-Content-Type-Options", "nosniff");
     res.set("Cache-Control", "no-store");
     next();
   });
@@ -44,8 +53,24 @@ export function createApp(d: AppDeps): Express {
   app.get("/metrics", (_req, res, next) => {
     d.metrics.metrics().then((text) => res.type(d.metrics.contentType).send(text), next);
   });
-  app.use("/api", requireToken(d.adminToken));
+  // Only failed authentications count: a client that keeps guessing tokens or client secrets gets 429.
+  app.use(
+    "/api",
+    rateLimit({
+      windowMs: 60_000,
+      limit: d.authFailuresPerMinute,
+      skipSuccessfulRequests: true,
+      requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      handler: (_req, _res, next) => next(new AppError("TooManyRequests", "Too many failed authentications from this address; retry in a minute")),
+    }),
+  );
   app.use("/api", express.json({ limit: BODY_LIMIT, strict: true, type: () => true }));
+  app.use("/api", auditMiddleware(d.pool, d.logger));
+  app.use(loginRoutes(d.access));
+  app.use("/api", authenticate(d.access));
+  app.use(accessRoutes(d.access, d.pool));
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections));
   app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine, d.pool));
   app.use("/api/v3/secrets/raw", secretRoutes(d.secrets));

@@ -19,6 +19,7 @@ const envSchema = z.object({
   PGROTATE_ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   PGROTATE_TICK_SECONDS: z.coerce.number().int("must be a whole number of seconds").min(1).max(3600).default(1),
   PGROTATE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  PGROTATE_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(30),
   PGROTATE_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
   PGROTATE_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   PGROTATE_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
@@ -39,6 +40,8 @@ export interface Config {
   /** How long a claimed or running rotation is owned before another runner may take it over. */
   leaseSeconds: number;
   webhook?: { url: string; secret: string };
+  /** Failed authentications per client IP per minute before 429. */
+  authFailuresPerMinute: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -71,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tickSeconds: e.PGROTATE_TICK_SECONDS,
     concurrency: e.PGROTATE_CONCURRENCY,
     leaseSeconds: e.PGROTATE_LEASE_SECONDS,
+    authFailuresPerMinute: e.PGROTATE_AUTH_FAILURES_PER_MINUTE,
     webhook: e.PGROTATE_WEBHOOK_URL ? { url: e.PGROTATE_WEBHOOK_URL, secret: e.PGROTATE_WEBHOOK_SECRET! } : undefined,
     logLevel: e.PGROTATE_LOG_LEVEL,
   };

@@ -8,6 +8,7 @@ export type ErrorCode =
   | "NotFound"
   | "Conflict"
   | "PayloadTooLarge"
+  | "TooManyRequests"
   | "ValidationError"
   | "PrecheckFailed"
   | "GracePeriod"
@@ -23,6 +24,7 @@ const STATUS: Record<ErrorCode, number> = {
   NotFound: 404,
   Conflict: 409,
   PayloadTooLarge: 413,
+  TooManyRequests: 429,
   ValidationError: 422,
   PrecheckFailed: 422,
   GracePeriod: 409,

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { DestinationStream } from "pino";
 import type { Pool } from "pg";
 import { createApp } from "./app";
+import { AccessService } from "./auth/access";
 import type { Config } from "./config";
 import { Sealer } from "./crypto/seal";
 import { dataFiles, ensureDataDir, generators, readOrCreateSecret } from "./datadir";
@@ -106,7 +107,8 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
 
     const app = createApp({
       pool: store.pool,
-      adminToken: token.value,
+      access: new AccessService({ pool: store.pool, clock, adminToken: token.value }),
+      authFailuresPerMinute: config.authFailuresPerMinute,
       logger,
       scrubber,
       clock,

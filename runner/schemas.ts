@@ -213,3 +213,45 @@ export type CreateConnectionInput = z.infer<typeof createConnectionSchema>;
 export type UpdateConnectionInput = z.infer<typeof updateConnectionSchema>;
 export type CreateRotationInput = z.infer<typeof createRotationSchema>;
 export type UpdateRotationInput = z.infer<typeof updateRotationSchema>;
+
+// ---- access: scoped tokens and machine identities (admin only)
+
+const scopeFields = {
+  projectId: rotationFields.projectId.optional(),
+  environment: slug("environment", 64).optional(),
+  secretPath: secretPathSchema.optional(),
+  permission: z.enum(["read", "manage"], { error: 'permission must be "read" or "manage"' }),
+};
+
+export const createTokenSchema = z
+  .object({
+    name: slug("name", 64),
+    ...scopeFields,
+    /** Lifetime in seconds; omitted = until revoked. */
+    expiresIn: z.number().int().min(60).max(10 * 365 * 86400).optional(),
+  })
+  .strict();
+
+export const createIdentitySchema = z
+  .object({
+    name: slug("name", 64),
+    ...scopeFields,
+    accessTokenTTL: z.number().int().min(60).max(30 * 86400).default(7200),
+    accessTokenMaxTTL: z.number().int().min(60).max(30 * 86400).default(7200),
+  })
+  .strict()
+  .refine((i) => i.accessTokenTTL <= i.accessTokenMaxTTL, { message: "accessTokenTTL must not exceed accessTokenMaxTTL", path: ["accessTokenTTL"] });
+
+export const universalAuthLoginSchema = z
+  .object({ clientId: z.string().min(1).max(100), clientSecret: z.string().min(1).max(200) })
+  .strict();
+
+export const auditQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+  actor: z.string().max(100).optional(),
+  action: z.string().max(200).optional(),
+});
+
+export type CreateTokenInput = z.infer<typeof createTokenSchema>;
+export type CreateIdentityInput = z.infer<typeof createIdentitySchema>;

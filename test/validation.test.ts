@@ -57,8 +57,8 @@ describe("Bad input gets a clear 4xx and changes nothing", () => {
     ["a PATCH with interval 0", () => t.api("PATCH", `${ROTATIONS}/${rotationId}`, { rotationInterval: 0 }), 422, /at least 1 day/],
     ["deleting a connection in use", () => t.api("DELETE", `${CONNECTIONS}/${connectionId}`), 409, /used by 1/],
     ["a missing token", () => t.api("GET", ROTATIONS, undefined, { token: null }), 401, /Missing bearer token/],
-    ["a wrong token", () => t.api("GET", ROTATIONS, undefined, { token: "wrong-token" }), 401, /Invalid token/],
-    ["a wrong token on a write", () => t.api("DELETE", `${ROTATIONS}/${rotationId}?revokeGeneratedCredentials=true`, undefined, { token: "x" }), 401, /Invalid token/],
+    ["a wrong token", () => t.api("GET", ROTATIONS, undefined, { token: "wrong-token" }), 401, /Invalid, expired or revoked token/],
+    ["a wrong token on a write", () => t.api("DELETE", `${ROTATIONS}/${rotationId}?revokeGeneratedCredentials=true`, undefined, { token: "x" }), 401, /Invalid, expired or revoked token/],
   ];
 
   // Every row has five cells: jest would take a missing fifth argument for a `done` callback.

@@ -1,12 +1,17 @@
 import { Router } from "express";
 import { createConnectionSchema, updateConnectionSchema } from "../schemas";
 import type { ConnectionService } from "../services/connections";
-import { idParam, parse, route } from "./http";
+import { authorize } from "../auth/principal";
+import { idParam, parse, principalOf, route } from "./http";
 import { presentConnection } from "./present";
 
-/** /api/v1/app-connections/postgres */
+/** /api/v1/app-connections/postgres — connections belong to no project: unscoped principals only. */
 export function connectionRoutes(svc: ConnectionService): Router {
   const r = Router();
+  r.use((req, res, next) => {
+    authorize(principalOf(res), req.method === "GET" ? "read" : "manage");
+    next();
+  });
   const id = (req: Parameters<typeof idParam>[0]) => idParam(req, "id", "App connection");
 
   r.post("/", route(async (req, res) => {

@@ -1,6 +1,7 @@
-import crypto from "node:crypto";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { ZodType } from "zod";
+import type { AccessService } from "../auth/access";
+import type { Principal } from "../auth/principal";
 import { AppError, type ErrorBody, fromZod } from "../errors";
 import { isUuid } from "../ids";
 import type { Logger } from "../logger";
@@ -25,17 +26,24 @@ export function idParam(req: Request, name: string, what: string): string {
   return id.toLowerCase();
 }
 
-/** Bearer admin token, compared in constant time. */
-export function requireToken(adminToken: string): RequestHandler {
-  const want = crypto.createHash("sha256").update(adminToken).digest();
-  return (req, _res, next) => {
+/** Resolves the bearer token (admin, scoped token or identity access token) into res.locals.principal. */
+export function authenticate(access: AccessService): RequestHandler {
+  return (req, res, next) => {
     const header = req.headers.authorization;
-    const m = typeof header === "string" ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    const m = typeof header === "string" ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
     if (!m) return next(new AppError("Unauthorized", "Missing bearer token: send Authorization: Bearer <token>"));
-    const got = crypto.createHash("sha256").update(m[1]).digest();
-    if (!crypto.timingSafeEqual(got, want)) return next(new AppError("Unauthorized", "Invalid token"));
-    next();
+    access.resolve(m[1]).then((principal) => {
+      if (!principal) return next(new AppError("Unauthorized", "Invalid, expired or revoked token"));
+      res.locals.principal = principal;
+      next();
+    }, next);
   };
+}
+
+export function principalOf(res: Response): Principal {
+  const p = res.locals.principal as Principal | undefined;
+  if (!p) throw new AppError("Unauthorized", "Not authenticated");
+  return p;
 }
 
 /** The one error envelope: { statusCode, error, message, details? }; never a stack, never a secret. */

@@ -1,4 +1,4 @@
-import { Router, type Request } from "express";
+import { Router, type Request, type Response } from "express";
 import type { Pool } from "pg";
 import { AppError } from "../errors";
 import { historyOf } from "../store/rotations";
@@ -11,7 +11,10 @@ import {
   updateRotationSchema,
 } from "../schemas";
 import type { RotationService } from "../services/rotations";
-import { idParam, parse, route } from "./http";
+import { audit } from "../auth/audit";
+import { authorize, covers, type Permission } from "../auth/principal";
+import type { RotationRecord } from "../store/rows";
+import { idParam, parse, principalOf, route } from "./http";
 import { presentRotation, ROTATION_TYPE } from "./present";
 
 /** Fields that identify what a rotation rotates: changing them means a new rotation. */
@@ -36,35 +39,52 @@ function rejectImmutable(body: unknown): void {
 export function rotationRoutes(svc: RotationService, engine: RotationEngine, pool: Pool): Router {
   const r = Router();
   const id = (req: Request) => idParam(req, "id", "Secret rotation");
+  /** Loads the rotation and checks the caller holds `need` over its folder. */
+  const load = async (req: Request, res: Response, need: Permission, action?: string): Promise<RotationRecord> => {
+    const rotation = await svc.get(id(req));
+    const folder = { projectId: rotation.projectId, environment: rotation.environment, secretPath: rotation.secretPath };
+    audit(res, { action, resourceType: "secret-rotation", resourceId: rotation.id, folder });
+    authorize(principalOf(res), need, folder);
+    return rotation;
+  };
 
   r.post("/", route(async (req, res) => {
-    const created = await engine.create(parse(createRotationSchema, req.body, "secret rotation"));
+    const input = parse(createRotationSchema, req.body, "secret rotation");
+    const folder = { projectId: input.projectId, environment: input.environment, secretPath: input.secretPath };
+    audit(res, { action: "rotation.create", resourceType: "secret-rotation", folder });
+    authorize(principalOf(res), "manage", folder);
+    const created = await engine.create(input);
+    audit(res, { resourceId: created.id });
     res.status(200).json({ secretRotation: presentRotation(created) });
   }));
   r.get("/", route(async (req, res) => {
     const projectId = typeof req.query.projectId === "string" ? req.query.projectId : undefined;
-    res.json({ secretRotations: (await svc.list(projectId)).map(presentRotation) });
+    const p = principalOf(res);
+    res.json({ secretRotations: (await svc.list(projectId)).filter((x) => covers(p.scope, x)).map(presentRotation) });
   }));
   r.get("/rotation-name/:name", route(async (req, res) => {
     const q = parse(byNameQuerySchema, req.query, "query");
+    authorize(principalOf(res), "read", q);
     res.json({ secretRotation: presentRotation(await svc.getByName({ ...q, name: String(req.params.name) })) });
   }));
   r.get("/:id", route(async (req, res) => {
-    res.json({ secretRotation: presentRotation(await svc.get(id(req))) });
+    res.json({ secretRotation: presentRotation(await load(req, res, "read")) });
   }));
   r.patch("/:id", route(async (req, res) => {
-    const rotationId = id(req);
+    const rotationId = (await load(req, res, "manage", "rotation.update")).id;
     rejectImmutable(req.body);
     const updated = await svc.update(rotationId, parse(updateRotationSchema, req.body, "secret rotation update"));
     res.json({ secretRotation: presentRotation(updated) });
   }));
   r.delete("/:id", route(async (req, res) => {
-    const rotationId = id(req);
     const q = parse(deleteRotationQuerySchema, req.query, "query");
+    const rotationId = (await load(req, res, "manage", "rotation.delete")).id;
+    audit(res, { details: q });
     res.json({ secretRotation: presentRotation(await engine.delete(rotationId, q)) });
   }));
   r.get("/:id/generated-credentials", route(async (req, res) => {
-    const rotation = await svc.get(id(req));
+    const rotation = await load(req, res, "manage", "rotation.generated-credentials.read");
+    audit(res, { secretRead: true });
     const creds = await engine.credentials(rotation.id);
     res.json({
       generatedCredentials: creds.map((c) => ({ username: c.username, password: c.password })),
@@ -74,12 +94,13 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, poo
     });
   }));
   r.get("/:id/history", route(async (req, res) => {
-    const rotation = await svc.get(id(req));
+    const rotation = await load(req, res, "read");
     res.json({ history: await historyOf(pool, rotation.id) });
   }));
   r.post("/:id/rotate-secrets", route(async (req, res) => {
-    const rotationId = id(req);
     const q = parse(rotateQuerySchema, req.query, "query");
+    const rotationId = (await load(req, res, "manage", "rotation.rotate")).id;
+    audit(res, { details: q });
     const rotated = await engine.rotate(rotationId, { trigger: "manual", force: q.force });
     res.json({ secretRotation: presentRotation(rotated) });
   }));

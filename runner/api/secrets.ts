@@ -1,7 +1,9 @@
 import { Router, type Request } from "express";
 import { rawSecretsQuerySchema } from "../schemas";
 import type { SecretService } from "../services/secrets";
-import { parse, route } from "./http";
+import { audit } from "../auth/audit";
+import { authorize } from "../auth/principal";
+import { parse, principalOf, route } from "./http";
 
 function folderOf(req: Request) {
   const raw = { ...req.query } as Record<string, unknown>;
@@ -15,12 +17,19 @@ function folderOf(req: Request) {
 export function secretRoutes(svc: SecretService): Router {
   const r = Router();
   r.get("/", route(async (req, res) => {
-    res.set("Cache-Control", "no-store");
-    res.json({ secrets: await svc.list(folderOf(req)), imports: [] });
+    const folder = folderOf(req);
+    audit(res, { action: "secrets.read", resourceType: "secret", folder, secretRead: true });
+    authorize(principalOf(res), "read", folder);
+    const secrets = await svc.list(folder);
+    audit(res, { details: { keys: secrets.map((s) => s.secretKey) } });
+    res.json({ secrets, imports: [] });
   }));
   r.get("/:secretName", route(async (req, res) => {
-    res.set("Cache-Control", "no-store");
-    res.json({ secret: await svc.get(folderOf(req), String(req.params.secretName)) });
+    const folder = folderOf(req);
+    const key = String(req.params.secretName);
+    audit(res, { action: "secrets.read", resourceType: "secret", folder, secretRead: true, details: { keys: [key.slice(0, 128)] } });
+    authorize(principalOf(res), "read", folder);
+    res.json({ secret: await svc.get(folder, key) });
   }));
   return r;
 }

@@ -38,6 +38,7 @@ export interface TestRunnerOptions {
   concurrency?: number;
   leaseSeconds?: number;
   webhook?: { url: string; secret: string };
+  authFailuresPerMinute?: number;
 }
 
 export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<TestRunner> {
@@ -56,6 +57,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     tickSeconds: 1,
     concurrency: opts.concurrency ?? 8,
     leaseSeconds: opts.leaseSeconds ?? 120,
+    authFailuresPerMinute: opts.authFailuresPerMinute ?? 30,
     webhook: opts.webhook,
     logLevel: opts.logLevel ?? "debug",
   };

@@ -1,0 +1,62 @@
+/** Who is calling and what they may do. Admin may do everything; tokens and identities are scoped. */
+import { AppError } from "../errors";
+
+export type Permission = "read" | "manage";
+
+export interface Scope {
+  projectId: string | null;
+  environment: string | null;
+  /** A folder and everything under it; null = every path. */
+  secretPath: string | null;
+}
+
+export interface Principal {
+  kind: "admin" | "token" | "identity";
+  id: string;
+  /** For audit rows: "admin", "token:<id>", "identity:<id>". */
+  actor: string;
+  permission: Permission;
+  scope: Scope;
+}
+
+export interface Folder {
+  projectId: string;
+  environment: string;
+  secretPath: string;
+}
+
+export const ADMIN: Principal = {
+  kind: "admin",
+  id: "admin",
+  actor: "admin",
+  permission: "manage",
+  scope: { projectId: null, environment: null, secretPath: null },
+};
+
+export const isUnscoped = (s: Scope): boolean => s.projectId === null && s.environment === null && s.secretPath === null;
+
+function pathCovers(scopePath: string | null, path: string): boolean {
+  if (scopePath === null || scopePath === "/") return true;
+  return path === scopePath || path.startsWith(scopePath + "/");
+}
+
+export function covers(scope: Scope, f: Folder): boolean {
+  return (scope.projectId === null || scope.projectId === f.projectId) &&
+    (scope.environment === null || scope.environment === f.environment) &&
+    pathCovers(scope.secretPath, f.secretPath);
+}
+
+const allows = (p: Principal, need: Permission) => need === "read" || p.permission === "manage";
+
+/** Throws 403 unless the principal holds `need` over the folder (or over everything when no folder). */
+export function authorize(p: Principal, need: Permission, folder?: Folder): void {
+  if (!allows(p, need)) throw new AppError("Forbidden", `This ${p.kind} may only read; ${need} is required`);
+  if (folder ? !covers(p.scope, folder) : !isUnscoped(p.scope)) {
+    const where = folder ? `project ${folder.projectId}, environment ${folder.environment}, path ${folder.secretPath}` : "resources outside any project";
+    throw new AppError("Forbidden", `This ${p.kind} is not allowed to access ${where}`);
+  }
+}
+
+export function requireAdmin(p: Principal): void {
+  if (p.kind !== "admin") throw new AppError("Forbidden", "Only the admin token may do this");
+}
