@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from "commander";
 import { loadConfig } from "./config";
+import { crashHooksFromEnv } from "./rotation/faults";
 import { startRunner } from "./runtime";
 
 const program = new Command()
@@ -11,7 +12,7 @@ program
   .command("serve", { isDefault: true })
   .description("start the runner: API, scheduler, and the embedded store unless PGROTATE_DATABASE_URL is set")
   .action(async () => {
-    const runner = await startRunner(loadConfig());
+    const runner = await startRunner(loadConfig(), { faults: crashHooksFromEnv() });
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;

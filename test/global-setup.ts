@@ -61,5 +61,7 @@ async function startAll(): Promise<void> {
   const info = clusters.map(({ major, host, port, user, password, logFile, dataDir }) => ({ major, host, port, user, password, logFile, dataDir }));
   await fs.writeFile(file, `${JSON.stringify({ clusters: info }, null, 2)}\n`, { mode: 0o600 });
   process.env.PGROTATE_TEST_CLUSTERS = file;
+  // Reliability figures (test/helpers/profile.ts) are collected here and printed by globalTeardown.
+  process.env.PGROTATE_FIGURES_FILE = path.join(dir, "figures.jsonl");
   process.stderr.write(`\n[pgrotate tests] PostgreSQL ${clusters.map((c) => `${c.major} on port ${c.port}`).join(", ")} ready in ${Date.now() - started} ms (${dir})\n`);
 }

@@ -66,7 +66,7 @@ describe("Many runners on one external store", () => {
   test("When 200 rotations fall due at once on three runners and one is SIGKILLed mid-batch, then every rotation runs exactly once", async () => {
     const first = await start(0);
     const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(first.url + p, { method, headers: { authorization: `Bearer ${env.PGROTATE_ADMIN_TOKEN}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+      const res = await fetch(first.url + p, { method, headers: { authorization: `Bearer ${env.PGROTATE_ADMIN_TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
       const json = (await res.json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
       if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${json.message}`);
       return json;

@@ -65,6 +65,7 @@ function toAppError(err: unknown): AppError {
   if (e?.type === "entity.parse.failed") return new AppError("BadRequest", "Malformed JSON body");
   if (e?.type === "entity.too.large") return new AppError("PayloadTooLarge", "Request body is too large (limit 64 kB)");
   if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") return new AppError("BadRequest", "Unsupported body encoding");
+  if (isStoreOutage(err)) return new AppError("StoreUnavailable", "The pgrotate store is unavailable; retry shortly");
   const status = e?.status ?? e?.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) return new AppError("BadRequest", "Bad request");
   return new AppError("Internal", "Internal error; see the runner log");
@@ -72,3 +73,14 @@ function toAppError(err: unknown): AppError {
 
 export const notFoundHandler: RequestHandler = (req, _res, next) =>
   next(new AppError("NotFound", `No route ${req.method} ${req.path.slice(0, 200)}`));
+
+/**
+ * A raw connection failure reaching the error handler comes from the store: target failures are already
+ * AppErrors (postgres/target.ts). Network errors, server shutdown (57P01–57P03) and connection exceptions (08xxx).
+ */
+export function isStoreOutage(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : "";
+  if (typeof code === "string" && (/^(08|57P0)/.test(code) || ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"].includes(code))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(message);
+}

@@ -18,3 +18,16 @@ export async function fault(hooks: FaultHooks | undefined, point: FaultPoint, ro
   const hook = hooks?.[point];
   if (hook) await hook({ rotationId, targetIndex });
 }
+
+const POINTS: FaultPoint[] = ["afterIntent", "afterAlter", "afterVerify", "insideCommit"];
+
+/**
+ * Test-only, for crash soaks of the real process: PGROTATE_TEST_CRASH_AT=<point> makes the process kill itself
+ * with SIGKILL the first time a rotation reaches that step boundary. Unset in production: no hooks at all.
+ */
+export function crashHooksFromEnv(env: NodeJS.ProcessEnv = process.env): FaultHooks | undefined {
+  const point = env.PGROTATE_TEST_CRASH_AT;
+  if (!point) return undefined;
+  if (!POINTS.includes(point as FaultPoint)) throw new Error(`PGROTATE_TEST_CRASH_AT must be one of ${POINTS.join(", ")}`);
+  return { [point]: () => void process.kill(process.pid, "SIGKILL") };
+}
