@@ -1,5 +1,13 @@
 /**
- * `pgrotate/provider`: the IaC side (Pulumi dynamic resources, Terraform provider, runner API client).
- * Reserved here; the resources arrive with the Pulumi and Terraform provider work.
+ * `pgrotate/provider`: the IaC side of pgrotate.
+ * - Pulumi: `PostgresConnection`, `PostgresCredentialsRotation` (dynamic resources). `pulumiRuntime` is what
+ *   their serialized providers load inside Pulumi's plugin host; programs do not call it.
+ * - The typed runner API client shared with the Terraform provider.
  */
 export const PROVIDER_API_VERSION = 1;
+export * from "./pulumi";
+export { RunnerClient, RunnerApiError } from "./client";
+export type {
+  ApiConnection, ApiRotation, RawSecret, ClientOptions, CreateConnectionBody, CreateRotationBody, Folder,
+  GeneratedCredentials, UpdateConnectionBody, UpdateRotationBody,
+} from "./client";

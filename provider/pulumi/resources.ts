@@ -1,0 +1,143 @@
+/**
+ * `PostgresConnection` and `PostgresCredentialsRotation`: Pulumi dynamic resources that register a
+ * connection and a dual-user rotation with a pgrotate runner. The runner address and token come from the
+ * stack config (`pgrotate:runnerUrl`, `pgrotate:token`) or PGROTATE_URL / PGROTATE_TOKEN, read by the
+ * provider at deployment time, so they never become part of a resource's state.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { makeProvider } from "./handlers";
+
+/** Built once per kind: Pulumi caches the serialized text per provider object. */
+const connectionProvider = makeProvider("connection");
+const rotationProvider = makeProvider("rotation");
+
+const MODULE = "pgrotate";
+
+/** Arguments of a PostgresConnection: the connection role pgrotate uses to change the users' passwords. */
+export interface PostgresConnectionArgs {
+  /** Slug, unique per runner. */
+  name: pulumi.Input<string>;
+  description?: pulumi.Input<string>;
+  host: pulumi.Input<string>;
+  port: pulumi.Input<number>;
+  database: pulumi.Input<string>;
+  /** The connection role (needs CREATEROLE and, on PostgreSQL 16+, ADMIN OPTION on both users). */
+  username: pulumi.Input<string>;
+  /** Always stored as a Pulumi secret. */
+  password: pulumi.Input<string>;
+  /** TLS that verifies (no plaintext fallback). */
+  sslEnabled?: pulumi.Input<boolean>;
+  sslRejectUnauthorized?: pulumi.Input<boolean>;
+  /** PEM CA certificate for sslEnabled. */
+  sslCertificate?: pulumi.Input<string>;
+}
+
+export class PostgresConnection extends pulumi.dynamic.Resource {
+  /** The runner's id of the connection (also the resource id); pass it to a rotation's connectionId. */
+  declare readonly connectionId: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+  declare readonly host: pulumi.Output<string>;
+  declare readonly port: pulumi.Output<number>;
+  declare readonly database: pulumi.Output<string>;
+  declare readonly username: pulumi.Output<string>;
+  /** Secret. */
+  declare readonly password: pulumi.Output<string>;
+
+  constructor(name: string, args: PostgresConnectionArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      connectionProvider,
+      name,
+      { ...args, password: pulumi.secret(args.password), connectionId: undefined },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }),
+      MODULE,
+      "PostgresConnection",
+    );
+    Object.defineProperty(this, "password", { value: pulumi.secret(this.password), enumerable: true });
+  }
+}
+
+export interface TimeOfDay {
+  hours: number;
+  minutes: number;
+}
+
+export interface PasswordRequirements {
+  length: number;
+  required: { digits: number; lowercase: number; uppercase: number; symbols: number };
+  allowedSymbols?: string;
+}
+
+/** Arguments of a PostgresCredentialsRotation: the runner's create body (Infisical's), plus three of its own. */
+export interface PostgresCredentialsRotationArgs {
+  /** Slug (1–64), unique in its folder. */
+  name: pulumi.Input<string>;
+  description?: pulumi.Input<string>;
+  /** A PostgresConnection's connectionId. Changing it replaces the rotation. */
+  connectionId: pulumi.Input<string>;
+  /** Default "default". Changing it replaces the rotation. */
+  projectId?: pulumi.Input<string>;
+  /** Slug, default "dev". Changing it replaces the rotation. */
+  environment?: pulumi.Input<string>;
+  /** Default "/". Changing it replaces the rotation. */
+  secretPath?: pulumi.Input<string>;
+  /** Default true. */
+  isAutoRotationEnabled?: pulumi.Input<boolean>;
+  /** Whole days ≥ 1. */
+  rotationInterval: pulumi.Input<number>;
+  /** Time of day in UTC (default 00:00); or rotateAt with timeZone. */
+  rotateAtUtc?: pulumi.Input<pulumi.Inputs & TimeOfDay>;
+  rotateAt?: pulumi.Input<pulumi.Inputs & TimeOfDay>;
+  /** IANA time zone for rotateAt, e.g. "Europe/Berlin". */
+  timeZone?: pulumi.Input<string>;
+  /** The two login roles that take turns. Changing a username replaces the rotation. */
+  parameters: pulumi.Input<{
+    username1: pulumi.Input<string>;
+    username2: pulumi.Input<string>;
+    passwordRequirements?: pulumi.Input<PasswordRequirements>;
+  }>;
+  /** Names of the secrets holding the active username and password. */
+  secretsMapping: pulumi.Input<{ username: pulumi.Input<string>; password: pulumi.Input<string> }>;
+  /** On delete, set unknown passwords on both users so no generated password works any more. Default false. */
+  revokeOnDelete?: pulumi.Input<boolean>;
+  /** Any value; a change rotates the credentials now (on update). */
+  rotationTrigger?: pulumi.Input<string | number>;
+  /** Lets a rotationTrigger rotation pass the 10-minute grace guard. Default false. */
+  forceRotation?: pulumi.Input<boolean>;
+}
+
+export class PostgresCredentialsRotation extends pulumi.dynamic.Resource {
+  /** The runner's id of the rotation (also the resource id). */
+  declare readonly rotationId: pulumi.Output<string>;
+  /** 0 when username1 is active, 1 when username2 is. */
+  declare readonly activeIndex: pulumi.Output<number>;
+  declare readonly activeUsername: pulumi.Output<string>;
+  /** ISO time; null when auto-rotation is off. */
+  declare readonly nextRotationAt: pulumi.Output<string | null>;
+  declare readonly lastRotatedAt: pulumi.Output<string | null>;
+  declare readonly rotationStatus: pulumi.Output<"success" | "failed" | "pending">;
+  /** Secret: `{ [secretsMapping.username]: activeUsername, [secretsMapping.password]: activePassword }`. */
+  declare readonly secrets: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: PostgresCredentialsRotationArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      rotationProvider,
+      name,
+      {
+        ...args,
+        rotationId: undefined,
+        activeIndex: undefined,
+        activeUsername: undefined,
+        nextRotationAt: undefined,
+        lastRotatedAt: undefined,
+        rotationStatus: undefined,
+        secrets: undefined,
+      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["secrets"] }),
+      MODULE,
+      "PostgresCredentialsRotation",
+    );
+    // The engine keeps `secrets` secret in the state (additionalSecretOutputs); this keeps it secret in the
+    // program too, whatever engine or mock resolves it.
+    Object.defineProperty(this, "secrets", { value: pulumi.secret(this.secrets), enumerable: true });
+  }
+}
