@@ -8,7 +8,7 @@ import { healthRoutes } from "./api/health";
 import { accessRoutes, loginRoutes } from "./api/access";
 import { authenticate, errorHandler, notFoundHandler } from "./api/http";
 import type { AccessService } from "./auth/access";
-import { auditMiddleware } from "./auth/audit";
+import { auditMiddleware, type AuditWriter } from "./auth/audit";
 import { AppError } from "./errors";
 import { rotationRoutes } from "./api/rotations";
 import { secretRoutes } from "./api/secrets";
@@ -21,6 +21,7 @@ import type { SecretService } from "./services/secrets";
 export interface AppDeps {
   pool: Pool;
   access: AccessService;
+  audit: AuditWriter;
   /** Failed authentications allowed per client IP per minute before 429. */
   authFailuresPerMinute: number;
   logger: Logger;
@@ -67,10 +68,10 @@ export function createApp(d: AppDeps): Express {
     }),
   );
   app.use("/api", express.json({ limit: BODY_LIMIT, strict: true, type: () => true }));
-  app.use("/api", auditMiddleware(d.pool, d.logger));
+  app.use("/api", auditMiddleware(d.audit));
   app.use(loginRoutes(d.access));
   app.use("/api", authenticate(d.access));
-  app.use(accessRoutes(d.access, d.pool));
+  app.use(accessRoutes(d.access, d.pool, d.audit));
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections));
   app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine, d.pool));
   app.use("/api/v3/secrets/raw", secretRoutes(d.secrets));

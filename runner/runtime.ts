@@ -4,6 +4,9 @@ import type { DestinationStream } from "pino";
 import type { Pool } from "pg";
 import { createApp } from "./app";
 import { AccessService } from "./auth/access";
+import { AuditWriter } from "./auth/audit";
+import { SecretCache } from "./services/secret-cache";
+import { StoreEvents } from "./store/events";
 import type { Config } from "./config";
 import { Sealer } from "./crypto/seal";
 import { dataFiles, ensureDataDir, generators, readOrCreateSecret } from "./datadir";
@@ -70,10 +73,17 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   });
   let server: Server | undefined;
   let webhook: WebhookSender | undefined;
+  let events: StoreEvents | undefined;
+  let auditWriter: AuditWriter | undefined;
   try {
     const applied = await prepareStore(store.pool, sealer);
     if (applied.length) logger.info({ applied }, "store migrated");
 
+    events = new StoreEvents({ connectionString: store.url, logger });
+    await events.start();
+    const secretCache = new SecretCache(events);
+    const secretsChanged = (f: { projectId: string; environment: string; secretPath: string }) => secretCache.invalidate(f);
+    auditWriter = new AuditWriter({ pool: store.pool, logger });
     const strategy = postgresStrategy(scrubber);
     const base = { pool: store.pool, sealer, strategy, scrubber, logger };
     const overdueAfterMs = Math.max(60_000, 3 * config.tickSeconds * 1000);
@@ -87,6 +97,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       faults: opts.faults,
       random: opts.random,
       leaseMs: config.leaseSeconds * 1000,
+      secretsChanged,
       onEvent: (e) => {
         metrics.onRotation(e);
         hook?.send(e);
@@ -107,15 +118,16 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
 
     const app = createApp({
       pool: store.pool,
-      access: new AccessService({ pool: store.pool, clock, adminToken: token.value }),
+      access: new AccessService({ pool: store.pool, clock, adminToken: token.value, events }),
+      audit: auditWriter,
       authFailuresPerMinute: config.authFailuresPerMinute,
       logger,
       scrubber,
       clock,
       engine,
       connections: new ConnectionService(base),
-      rotations: new RotationService({ pool: store.pool, engine, clock }),
-      secrets: new SecretService({ pool: store.pool, sealer, scrubber }),
+      rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
+      secrets: new SecretService({ pool: store.pool, sealer, scrubber, cache: secretCache }),
       metrics: metrics.registry,
       overdueAfterMs,
       schedulerRunning: () => scheduler.running() || opts.startScheduler === false,
@@ -130,6 +142,8 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
 
     let stopping: Promise<void> | undefined;
     const srv = server;
+    const audit = auditWriter;
+    const listener = events;
     return {
       url,
       port,
@@ -150,6 +164,8 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
           });
           await scheduler.stop();
           await hook?.stop();
+          await audit.stop();
+          await listener.stop();
           await store.close();
           logger.info("stopped");
           logger.flush();
@@ -158,6 +174,8 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   } catch (err) {
     server?.close();
     await webhook?.stop();
+    await auditWriter?.stop().catch(() => undefined);
+    await events?.stop();
     await store.close().catch(() => undefined);
     throw err;
   }

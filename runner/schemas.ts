@@ -101,11 +101,13 @@ export const updateConnectionSchema = z
   })
   .strict();
 
+const projectIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'");
+
 const rotationFields = {
   name: slug("name", 64),
   description: z.string().max(256, "description must be at most 256 characters").nullish(),
   connectionId: z.uuid("connectionId must be a UUID"),
-  projectId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'").default("default"),
+  projectId: projectIdSchema.default("default"),
   environment: slug("environment", 64).default("dev"),
   secretPath: secretPathSchema.default("/"),
   isAutoRotationEnabled: z.boolean().default(true),
@@ -216,8 +218,9 @@ export type UpdateRotationInput = z.infer<typeof updateRotationSchema>;
 
 // ---- access: scoped tokens and machine identities (admin only)
 
+/** Omitted scope fields mean "any" (no defaults here: a token without projectId sees every project). */
 const scopeFields = {
-  projectId: rotationFields.projectId.optional(),
+  projectId: projectIdSchema.optional(),
   environment: slug("environment", 64).optional(),
   secretPath: secretPathSchema.optional(),
   permission: z.enum(["read", "manage"], { error: 'permission must be "read" or "manage"' }),

@@ -104,6 +104,9 @@ describe("Access: scoped tokens, machine identities, audit log, limits", () => {
   test("A revoked or expired token stops working at once; revoking an identity revokes its access tokens", async () => {
     const { token: tok, secret } = await token({ name: "short", permission: "read" });
     expect((await t.api("GET", ROTATIONS, undefined, { token: secret })).status).toBe(200);
+    // Without projectId/environment/path a token covers every folder (no default scope sneaks in).
+    expect((await t.api("GET", ROTATIONS, undefined, { token: secret })).body.secretRotations).toHaveLength(2);
+    expect((await t.api("GET", "/api/v3/secrets/raw?workspaceId=billing&environment=prod", undefined, { token: secret })).status).toBe(200);
     expect((await t.api("DELETE", `/api/v1/auth/tokens/${tok.id}`)).status).toBe(200);
     expect((await t.api("GET", ROTATIONS, undefined, { token: secret })).status).toBe(401);
 

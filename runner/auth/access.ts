@@ -7,6 +7,7 @@ import type { Pool } from "pg";
 import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
 import type { CreateIdentityInput, CreateTokenInput } from "../schemas";
+import type { StoreEvents } from "../store/events";
 import { ADMIN, type Permission, type Principal } from "./principal";
 
 const sha256 = (s: string): Buffer => crypto.createHash("sha256").update(s, "utf8").digest();
@@ -45,15 +46,40 @@ function presentIdentity(r: Row) {
 
 export class AccessService {
   private readonly adminHash: Buffer;
+  /** Resolved tokens by hash; flushed by every revocation (any runner, via NOTIFY) and bypassed while not live. */
+  private readonly cache = new Map<string, { principal: Principal; expiresAt: Date | null }>();
+  /** Bumped by every flush: a lookup that raced a revocation does not store its result. */
+  private epoch = 0;
 
-  constructor(private readonly d: { pool: Pool; clock: () => Date; adminToken: string }) {
+  constructor(private readonly d: { pool: Pool; clock: () => Date; adminToken: string; events?: StoreEvents }) {
     this.adminHash = sha256(d.adminToken);
+    d.events?.on("pgrotate_access", () => this.flush());
+    d.events?.onReset(() => this.flush());
   }
 
   /** The principal behind a bearer token, or undefined when it is unknown, revoked or expired. */
   async resolve(token: string): Promise<Principal | undefined> {
     const h = sha256(token);
     if (crypto.timingSafeEqual(h, this.adminHash)) return ADMIN;
+    const key = h.toString("hex");
+    const hit = this.d.events?.live ? this.cache.get(key) : undefined;
+    if (hit && (!hit.expiresAt || hit.expiresAt > this.d.clock())) return hit.principal;
+    const epoch = this.epoch;
+    const principal = await this.lookup(h);
+    if (principal && this.d.events?.live && epoch === this.epoch) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(key, principal);
+      return principal.principal;
+    }
+    return principal?.principal;
+  }
+
+  private flush(): void {
+    this.epoch++;
+    this.cache.clear();
+  }
+
+  private async lookup(h: Buffer): Promise<{ principal: Principal; expiresAt: Date | null } | undefined> {
     const { rows } = await this.d.pool.query(
       `SELECT t.*, i.revoked_at AS identity_revoked_at FROM access_tokens t LEFT JOIN machine_identities i ON i.id = t.identity_id
        WHERE t.token_hash = $1`,
@@ -64,7 +90,7 @@ export class AccessService {
     if (!r || r.revoked_at || r.identity_revoked_at || (r.expires_at && r.expires_at <= now)) return undefined;
     const kind = r.identity_id ? "identity" : "token";
     const id = r.identity_id ?? r.id;
-    return { kind, id, actor: `${kind}:${id}`, permission: r.permission, scope: scopeOf(r) };
+    return { principal: { kind, id, actor: `${kind}:${id}`, permission: r.permission, scope: scopeOf(r) }, expiresAt: r.expires_at ?? null };
   }
 
   async createToken(input: CreateTokenInput) {
@@ -88,6 +114,7 @@ export class AccessService {
       "UPDATE access_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 AND identity_id IS NULL RETURNING *",
       [id, this.d.clock()],
     );
+    this.flush();
     if (!rows[0]) throw notFound("Token", id);
     return presentToken(rows[0]);
   }
@@ -120,6 +147,7 @@ export class AccessService {
       "UPDATE machine_identities SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING *",
       [id, this.d.clock()],
     );
+    this.flush();
     if (!rows[0]) throw notFound("Machine identity", id);
     return presentIdentity(rows[0]);
   }

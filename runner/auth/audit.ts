@@ -1,6 +1,6 @@
 /**
  * The audit log: every change, every secret read, every refused request — who, what, when, never a value.
- * Written after the response is sent, so it never slows or fails a request.
+ * Written after the response is sent, in batches, so it never slows or fails a request.
  */
 import type { RequestHandler, Response } from "express";
 import type { Pool } from "pg";
@@ -22,7 +22,66 @@ export const audit = (res: Response, note: AuditNote): void => {
   res.locals.audit = { ...(res.locals.audit as AuditNote | undefined), ...note };
 };
 
-export function auditMiddleware(pool: Pool, logger: Logger): RequestHandler {
+type AuditRow = unknown[];
+
+/**
+ * Buffers audit rows and writes them in one multi-row INSERT every FLUSH_MS (or every MAX_BATCH rows), so a
+ * busy secret-read path costs one store write per batch, not per request. stop() writes what is left.
+ */
+export class AuditWriter {
+  private buffer: AuditRow[] = [];
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+  static readonly FLUSH_MS = 100;
+  static readonly MAX_BATCH = 500;
+  static readonly MAX_BUFFER = 50_000;
+
+  constructor(private readonly d: { pool: Pool; logger: Logger }) {}
+
+  add(row: AuditRow): void {
+    if (this.buffer.length >= AuditWriter.MAX_BUFFER) {
+      this.d.logger.error("audit buffer full (store unavailable?); dropping the oldest rows");
+      this.buffer.splice(0, AuditWriter.MAX_BATCH);
+    }
+    this.buffer.push(row);
+    if (this.buffer.length >= AuditWriter.MAX_BATCH) void this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => void this.flush(), AuditWriter.FLUSH_MS);
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const rows = this.buffer.splice(0, AuditWriter.MAX_BATCH);
+    if (!rows.length) return this.flushing;
+    this.flushing = this.flushing.then(() => this.write(rows));
+    if (this.buffer.length) void this.flush();
+    return this.flushing;
+  }
+
+  private async write(rows: AuditRow[]): Promise<void> {
+    const cols = 10;
+    const values = rows.map((_, i) => `(${Array.from({ length: cols }, (_, j) => `$${i * cols + j + 1}`).join(", ")})`).join(", ");
+    try {
+      await this.d.pool.query(
+        `INSERT INTO audit_logs (actor, action, resource_type, resource_id, project_id, environment, secret_path, status, ip, details) VALUES ${values}`,
+        rows.flat(),
+      );
+    } catch (err) {
+      // Keep them for the next flush (bounded by MAX_BUFFER) rather than lose the record of a secret read.
+      this.buffer.unshift(...rows);
+      this.d.logger.error({ err }, "could not write audit rows; will retry");
+      if (!this.timer) this.timer = setTimeout(() => void this.flush(), 1000);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.flush();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export function auditMiddleware(writer: AuditWriter): RequestHandler {
   return (req, res, next) => {
     res.on("finish", () => {
       const note = (res.locals.audit ?? {}) as AuditNote;
@@ -30,24 +89,18 @@ export function auditMiddleware(pool: Pool, logger: Logger): RequestHandler {
       if (req.method === "GET" && !note.secretRead && !refused) return;
       const principal = res.locals.principal as Principal | undefined;
       const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.path.slice(0, 200);
-      pool
-        .query(
-          `INSERT INTO audit_logs (actor, action, resource_type, resource_id, project_id, environment, secret_path, status, ip, details)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [
-            principal?.actor ?? "anonymous",
-            note.action ?? `${req.method} ${route}`,
-            note.resourceType ?? null,
-            note.resourceId ?? (typeof req.params?.id === "string" ? req.params.id.slice(0, 64) : null),
-            note.folder?.projectId ?? null,
-            note.folder?.environment ?? null,
-            note.folder?.secretPath ?? null,
-            res.statusCode,
-            req.ip ?? null,
-            note.details ? JSON.stringify(note.details) : null,
-          ],
-        )
-        .catch((err) => logger.error({ err }, "could not write an audit row"));
+      writer.add([
+        principal?.actor ?? "anonymous",
+        note.action ?? `${req.method} ${route}`,
+        note.resourceType ?? null,
+        note.resourceId ?? (typeof req.params?.id === "string" ? req.params.id.slice(0, 64) : null),
+        note.folder?.projectId ?? null,
+        note.folder?.environment ?? null,
+        note.folder?.secretPath ?? null,
+        res.statusCode,
+        req.ip ?? null,
+        note.details ? JSON.stringify(note.details) : null,
+      ]);
     });
     next();
   };

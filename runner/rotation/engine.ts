@@ -53,6 +53,8 @@ export interface EngineDeps {
   leaseMs?: number;
   /** Rotation succeeded / failed (webhooks, metrics). Never carries a secret. */
   onEvent?: (e: RotationEvent) => void;
+  /** A folder's mapped secrets changed in a commit of this runner (local cache invalidation). */
+  secretsChanged?: (folder: { projectId: string; environment: string; secretPath: string }) => void;
 }
 
 interface Run {
@@ -212,6 +214,7 @@ export class RotationEngine {
     }).catch((err) => {
       throw this.conflictOr(err, `A secret named ${r.secretKeyUsername} or ${r.secretKeyPassword} already exists in ${folderLabel(r)}`);
     });
+    this.d.secretsChanged?.(r);
     this.d.logger.info({ rotationId: id, name: r.name }, "rotation created; both users' passwords set and verified");
     return this.mustFind(id);
   }
@@ -298,6 +301,7 @@ export class RotationEngine {
       await rotations.insertHistory(c, this.history(run, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }));
       await rotations.deleteIntents(c, r.id);
     });
+    this.d.secretsChanged?.(r);
   }
 
   /**
@@ -393,6 +397,7 @@ export class RotationEngine {
       await rotations.updateRotation(this.d.pool, id, { lease_owner: null, lease_until: null }).catch(() => undefined);
       throw this.failure(err, "deleting the rotation");
     }
+    this.d.secretsChanged?.(r);
     this.d.logger.info({ rotationId: id, name: r.name, ...opts }, "rotation deleted");
     return r;
   }

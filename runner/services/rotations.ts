@@ -10,7 +10,7 @@ import type { UpdateRotationInput } from "../schemas";
 
 /** Reads and in-place updates of rotations; everything that touches the target lives in the engine. */
 export class RotationService {
-  constructor(private readonly d: { pool: Pool; engine: RotationEngine; clock: () => Date }) {}
+  constructor(private readonly d: { pool: Pool; engine: RotationEngine; clock: () => Date; secretsChanged?: (f: RotationRecord) => void }) {}
 
   async get(id: string): Promise<RotationRecord> {
     const r = await rotations.findRotation(this.d.pool, id);
@@ -72,7 +72,9 @@ export class RotationService {
       if (pgCode(err) === UNIQUE_VIOLATION) throw new AppError("Conflict", "A rotation or secret with that name already exists here", { cause: err });
       throw err;
     }
-    return this.get(id);
+    const updated = await this.get(id);
+    if (patch.secretsMapping) this.d.secretsChanged?.(updated);
+    return updated;
   }
 
   private async renameSecrets(

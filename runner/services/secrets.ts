@@ -2,7 +2,9 @@ import type { Pool } from "pg";
 import { aad, type Sealer } from "../crypto/seal";
 import { AppError } from "../errors";
 import type { Scrubber } from "../logger";
+import type { SecretRecord } from "../store/rows";
 import { listSecrets, type Folder } from "../store/secrets";
+import type { SecretCache } from "./secret-cache";
 
 /** Infisical's raw secret shape. */
 export interface RawSecret {
@@ -26,10 +28,19 @@ export interface RawSecret {
 
 /** What apps read: the mapped secrets of a folder, opened. One query, so a pair is never mixed. */
 export class SecretService {
-  constructor(private readonly d: { pool: Pool; sealer: Sealer; scrubber: Scrubber }) {}
+  constructor(private readonly d: { pool: Pool; sealer: Sealer; scrubber: Scrubber; cache?: SecretCache }) {}
+
+  private async rows(folder: Folder): Promise<SecretRecord[]> {
+    const cached = this.d.cache?.get(folder);
+    if (cached) return cached;
+    const ticket = this.d.cache?.ticket(folder);
+    const rows = await listSecrets(this.d.pool, folder);
+    if (ticket) this.d.cache!.put(ticket, rows);
+    return rows;
+  }
 
   async list(folder: Folder): Promise<RawSecret[]> {
-    const rows = await listSecrets(this.d.pool, folder);
+    const rows = await this.rows(folder);
     return rows.map((s) => {
       const value = this.d.sealer.open(s.valueSealed, aad.secret(s.id));
       this.d.scrubber.remember(value);

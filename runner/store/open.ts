@@ -9,6 +9,8 @@ import { migrate } from "./migrate";
 
 export interface OpenStore {
   pool: Pool;
+  /** Connection string (for the LISTEN connection). */
+  url: string;
   kind: "embedded" | "external";
   close(): Promise<void>;
 }
@@ -23,7 +25,7 @@ export async function openStore(opts: {
 }): Promise<OpenStore> {
   if (opts.databaseUrl) {
     const pool = createPool(opts.databaseUrl);
-    return { pool, kind: "external", close: () => pool.end() };
+    return { pool, url: opts.databaseUrl, kind: "external", close: () => pool.end() };
   }
   const log = opts.logger.child({ component: "embedded-store" });
   let cluster: RunningCluster;
@@ -43,10 +45,12 @@ export async function openStore(opts: {
     await cluster.stop();
     throw err;
   }
-  const pool = createPool(cluster.url(STORE_DB));
+  const url = cluster.url(STORE_DB);
+  const pool = createPool(url);
   log.info({ port: cluster.port, dataDir: cluster.dataDir }, "embedded store started");
   return {
     pool,
+    url,
     kind: "embedded",
     close: async () => {
       await pool.end().catch(() => undefined);
