@@ -1,0 +1,135 @@
+/**
+ * The plugin process: loads the protocol definitions, serves tfplugin6.Provider plus go-plugin's
+ * GRPCController, GRPCStdio and GRPCBroker over AutoMTLS, and prints the go-plugin handshake line.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import type { Logger } from "./log";
+import { createProviderService } from "./provider";
+import { type KeyPair, selfSignedCertificate } from "./tls";
+
+/** go-plugin's magic cookie for Terraform providers: the process was started by Terraform. */
+export const MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE";
+export const MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+const CORE_PROTOCOL_VERSION = 1;
+const APP_PROTOCOL_VERSION = 6;
+
+/** The .proto files, from the sources (ts-jest) and from dist/ (tsc does not copy them). */
+export function protoDir(): string {
+  const candidates = [__dirname, path.resolve(__dirname, "../../../provider/terraform")];
+  const found = candidates.find((d) => fs.existsSync(path.join(d, "tfplugin6.proto")));
+  if (!found) throw new Error(`pgrotate: tfplugin6.proto not found (looked in ${candidates.join(", ")})`);
+  return found;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader's generated service tree is untyped */
+export function loadServices(): any {
+  const dir = protoDir();
+  const def = protoLoader.loadSync(["tfplugin6.proto", "go-plugin.proto"], {
+    includeDirs: [dir],
+    keepCase: true,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  return grpc.loadPackageDefinition(def);
+}
+
+export interface PluginServer {
+  /** The go-plugin handshake line (without newline). */
+  handshake: string;
+  /** Resolves when GRPCController.Shutdown was called (or stop()). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** The server key, when its generation was started early (main.ts). */
+  key?: Promise<KeyPair>;
+}
+
+export async function startPluginServer(opts: StartOptions): Promise<PluginServer> {
+  const env = opts.env ?? process.env;
+  const { log } = opts;
+  const services = loadServices();
+  const server = new grpc.Server();
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const openStreams = new Set<grpc.ServerWritableStream<any, any> | grpc.ServerDuplexStream<any, any>>();
+
+  server.addService(services.tfplugin6.Provider.service, createProviderService({ log, env }) as any);
+  server.addService(services.plugin.GRPCController.service, {
+    Shutdown: (_call: unknown, cb: (e: null, r: object) => void) => {
+      log.debug("GRPCController.Shutdown");
+      cb(null, {});
+      resolveDone();
+    },
+  });
+  server.addService(services.plugin.GRPCStdio.service, {
+    // Logs go to stderr directly; the stream stays open and quiet until shutdown.
+    StreamStdio: (call: grpc.ServerWritableStream<any, any>) => {
+      openStreams.add(call);
+      call.on("cancelled", () => openStreams.delete(call));
+    },
+  });
+  server.addService(services.plugin.GRPCBroker.service, {
+    StartStream: (call: grpc.ServerDuplexStream<any, any>) => {
+      openStreams.add(call);
+      call.on("data", () => undefined);
+      call.on("end", () => {
+        openStreams.delete(call);
+        call.end();
+      });
+      call.on("cancelled", () => openStreams.delete(call));
+    },
+  });
+
+  const clientCert = env.PLUGIN_CLIENT_CERT;
+  let credentials: grpc.ServerCredentials;
+  let certField = "";
+  if (clientCert) {
+    const cert = await selfSignedCertificate(opts.key);
+    credentials = grpc.ServerCredentials.createSsl(Buffer.from(clientCert), [{ private_key: Buffer.from(cert.keyPem), cert_chain: Buffer.from(cert.certPem) }], true);
+    certField = cert.derBase64;
+  } else {
+    credentials = grpc.ServerCredentials.createInsecure();
+  }
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", credentials, (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const parts = [CORE_PROTOCOL_VERSION, APP_PROTOCOL_VERSION, "tcp", `127.0.0.1:${port}`, "grpc"];
+  const handshake = (certField ? [...parts, certField] : parts).join("|");
+
+  /** Ends the quiet streams, lets pending calls (the Shutdown answer) finish, at most 250 ms. */
+  const stop = async () => {
+    for (const s of openStreams) s.end();
+    openStreams.clear();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 250);
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    server.forceShutdown();
+    resolveDone();
+  };
+  return { handshake, done, stop };
+}
+
+/** Checks the environment go-plugin sets; a message for a human who ran the binary directly. */
+export function checkPluginEnvironment(env: NodeJS.ProcessEnv): string | undefined {
+  if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
+    return "This binary is a plugin. These are not meant to be executed directly.\nPlease execute the program that consumes these plugins, which will load any plugins automatically (terraform, with dev_overrides or a filesystem mirror; see the pgrotate README).";
+  }
+  const versions = (env.PLUGIN_PROTOCOL_VERSIONS ?? String(APP_PROTOCOL_VERSION)).split(",").map((v) => v.trim());
+  if (!versions.includes(String(APP_PROTOCOL_VERSION))) {
+    return `terraform-provider-pgrotate speaks plugin protocol ${APP_PROTOCOL_VERSION}; this Terraform offers ${versions.join(", ")} (Terraform 1.0 or later is needed).`;
+  }
+  return undefined;
+}
