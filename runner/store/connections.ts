@@ -3,19 +3,10 @@ import { type ConnectionRecord, toConnection } from "./rows";
 
 type Q = Pool | PoolClient;
 
-export interface NewConnection {
-  id: string;
-  name: string;
-  description: string | null;
-  host: string;
-  port: number;
-  database: string;
-  username: string;
-  passwordSealed: Buffer;
-  sslEnabled: boolean;
-  sslRejectUnauthorized: boolean;
-  sslCertificate: string | null;
-}
+export type NewConnection = Pick<
+  ConnectionRecord,
+  "id" | "name" | "description" | "host" | "port" | "database" | "username" | "passwordSealed" | "sslEnabled" | "sslRejectUnauthorized" | "sslCertificate"
+>;
 
 export async function insertConnection(q: Q, c: NewConnection): Promise<ConnectionRecord> {
   const { rows } = await q.query(

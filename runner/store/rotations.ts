@@ -5,28 +5,11 @@ type Q = Pool | PoolClient;
 
 const SELECT = `SELECT r.*, c.name AS connection_name FROM rotations r JOIN connections c ON c.id = r.connection_id`;
 
-export interface NewRotation {
-  id: string;
-  name: string;
-  description: string | null;
-  projectId: string;
-  environment: string;
-  secretPath: string;
-  connectionId: string;
-  isAutoRotationEnabled: boolean;
-  rotationInterval: number;
-  rotateAt: { hours: number; minutes: number };
-  timeZone: string;
-  usesUtc: boolean;
-  username1: string;
-  username2: string;
-  passwordRequirements: unknown;
-  secretKeyUsername: string;
-  secretKeyPassword: string;
-  leaseOwner: string;
-  leaseUntil: Date;
-  createdAt: Date;
-}
+export type NewRotation = Pick<
+  RotationRecord,
+  | "id" | "name" | "description" | "projectId" | "environment" | "secretPath" | "connectionId" | "isAutoRotationEnabled"
+  | "rotationInterval" | "rotateAt" | "timeZone" | "usesUtc" | "username1" | "username2" | "secretKeyUsername" | "secretKeyPassword" | "createdAt"
+> & { passwordRequirements: unknown; leaseOwner: string; leaseUntil: Date };
 
 export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
   await q.query(
