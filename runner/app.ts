@@ -6,7 +6,7 @@ import type { Registry } from "prom-client";
 import { connectionRoutes } from "./api/connections";
 import { healthRoutes } from "./api/health";
 import { accessRoutes, loginRoutes } from "./api/access";
-import { authenticate, errorHandler, notFoundHandler } from "./api/http";
+import { authenticate, errorHandler, notFoundHandler, rejectNul } from "./api/http";
 import type { AccessService } from "./auth/access";
 import { auditMiddleware, type AuditWriter } from "./auth/audit";
 import { AppError } from "./errors";
@@ -69,6 +69,7 @@ export function createApp(d: AppDeps): Express {
   );
   app.use("/api", express.json({ limit: BODY_LIMIT, strict: true, type: () => true }));
   app.use("/api", auditMiddleware(d.audit));
+  app.use("/api", rejectNul);
   app.use(loginRoutes(d.access));
   app.use("/api", authenticate(d.access));
   app.use(accessRoutes(d.access, d.pool, d.audit));

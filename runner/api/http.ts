@@ -66,10 +66,35 @@ function toAppError(err: unknown): AppError {
   if (e?.type === "entity.too.large") return new AppError("PayloadTooLarge", "Request body is too large (limit 64 kB)");
   if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") return new AppError("BadRequest", "Unsupported body encoding");
   if (isStoreOutage(err)) return new AppError("StoreUnavailable", "The pgrotate store is unavailable; retry shortly");
+  // Backstop for text PostgreSQL cannot store (NUL, bad encoding): the input was bad, not the server.
+  const sqlstate = (err as { code?: unknown } | null)?.code;
+  if (sqlstate === "22021" || sqlstate === "22P05") return new AppError("BadRequest", "The request holds characters PostgreSQL text cannot store");
   const status = e?.status ?? e?.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) return new AppError("BadRequest", "Bad request");
   return new AppError("Internal", "Internal error; see the runner log");
 }
+
+/** True when a NUL character is anywhere in the value (strings, arrays, object keys and values). */
+function hasNul(v: unknown, depth = 0): boolean {
+  if (typeof v === "string") return v.includes("\u0000");
+  if (depth > 32 || v === null || typeof v !== "object") return false;
+  if (Array.isArray(v)) return v.some((x) => hasNul(x, depth + 1));
+  return Object.entries(v).some(([k, x]) => k.includes("\u0000") || hasNul(x, depth + 1));
+}
+
+/** PostgreSQL text cannot hold NUL: refuse it in the path, query or body before anything reads them. */
+export const rejectNul: RequestHandler = (req, _res, next) => {
+  let path = req.path;
+  try {
+    path = decodeURIComponent(req.path);
+  } catch {
+    return next(new AppError("BadRequest", "The request path is not valid percent-encoding"));
+  }
+  if (hasNul(path) || hasNul(req.query) || hasNul(req.body)) {
+    return next(new AppError("BadRequest", "The request contains a NUL character (\\u0000), which no field accepts"));
+  }
+  next();
+};
 
 export const notFoundHandler: RequestHandler = (req, _res, next) =>
   next(new AppError("NotFound", `No route ${req.method} ${req.path.slice(0, 200)}`));

@@ -24,6 +24,9 @@ export const audit = (res: Response, note: AuditNote): void => {
 
 type AuditRow = unknown[];
 
+/** PostgreSQL text cannot hold NUL (nor can jsonb hold \u0000): an audit row must always be writable. */
+const clean = (v: unknown): unknown => (typeof v === "string" ? v.replace(/\u0000/g, "\uFFFD").replace(/\\u0000/g, "\\ufffd") : v);
+
 /**
  * Buffers audit rows and writes them in one multi-row INSERT every FLUSH_MS (or every MAX_BATCH rows), so a
  * busy secret-read path costs one store write per batch, not per request. stop() writes what is left.
@@ -43,7 +46,7 @@ export class AuditWriter {
       this.d.logger.error("audit buffer full (store unavailable?); dropping the oldest rows");
       this.buffer.splice(0, AuditWriter.MAX_BATCH);
     }
-    this.buffer.push(row);
+    this.buffer.push(row.map(clean));
     if (this.buffer.length >= AuditWriter.MAX_BATCH) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => void this.flush(), AuditWriter.FLUSH_MS);
   }
@@ -59,19 +62,35 @@ export class AuditWriter {
   }
 
   private async write(rows: AuditRow[]): Promise<void> {
-    const cols = 10;
-    const values = rows.map((_, i) => `(${Array.from({ length: cols }, (_, j) => `$${i * cols + j + 1}`).join(", ")})`).join(", ");
     try {
-      await this.d.pool.query(
-        `INSERT INTO audit_logs (actor, action, resource_type, resource_id, project_id, environment, secret_path, status, ip, details) VALUES ${values}`,
-        rows.flat(),
-      );
+      await this.insert(rows);
     } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (rows.length > 1 && typeof code === "string" && code.startsWith("22")) {
+        // A data error in one row must not stop the log: write row by row, drop only what cannot be stored.
+        for (const row of rows) {
+          await this.insert([row]).catch((e) => this.d.logger.error({ err: e, action: row[1] }, "dropped an audit row the store cannot hold"));
+        }
+        return;
+      }
+      if (typeof code === "string" && code.startsWith("22")) {
+        this.d.logger.error({ err, action: rows[0]?.[1] }, "dropped an audit row the store cannot hold");
+        return;
+      }
       // Keep them for the next flush (bounded by MAX_BUFFER) rather than lose the record of a secret read.
       this.buffer.unshift(...rows);
       this.d.logger.error({ err }, "could not write audit rows; will retry");
       if (!this.timer) this.timer = setTimeout(() => void this.flush(), 1000);
     }
+  }
+
+  private async insert(rows: AuditRow[]): Promise<void> {
+    const cols = 10;
+    const values = rows.map((_, i) => `(${Array.from({ length: cols }, (_, j) => `$${i * cols + j + 1}`).join(", ")})`).join(", ");
+    await this.d.pool.query(
+      `INSERT INTO audit_logs (actor, action, resource_type, resource_id, project_id, environment, secret_path, status, ip, details) VALUES ${values}`,
+      rows.flat(),
+    );
   }
 
   async stop(): Promise<void> {
