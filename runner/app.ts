@@ -61,6 +61,11 @@ export function createApp(d: AppDeps): Express {
       windowMs: 60_000,
       limit: d.authFailuresPerMinute,
       skipSuccessfulRequests: true,
+      // Calls with a token already known to be valid cannot be guesses: no counting work on the hot read path.
+      skip: (req) => {
+        const m = /^Bearer\s+(\S{1,512})\s*$/i.exec(req.headers.authorization ?? "");
+        return !!m && d.access.knownValid(m[1]);
+      },
       requestWasSuccessful: (_req, res) => res.statusCode !== 401,
       standardHeaders: "draft-8",
       legacyHeaders: false,

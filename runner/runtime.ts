@@ -144,6 +144,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const srv = server;
     const audit = auditWriter;
     const listener = events;
+    const targets = strategy;
     return {
       url,
       port,
@@ -166,6 +167,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
           await hook?.stop();
           await audit.stop();
           await listener.stop();
+          await targets.close();
           await store.close();
           logger.info("stopped");
           logger.flush();

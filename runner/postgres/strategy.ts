@@ -9,6 +9,7 @@ import type { Scrubber } from "../logger";
 import { precheckRotationUsers } from "./prechecks";
 import { assertVerifierIsLiteralSafe, md5Verifier, scramSha256Verifier } from "./scram";
 import { type TargetConnection, tryLogin, withTarget } from "./target";
+import { TargetPools } from "./target-pool";
 
 export interface PostgresStrategy {
   /** SELECT 1 as the connection role. */
@@ -21,10 +22,11 @@ export interface PostgresStrategy {
   verifyLogin(t: TargetConnection, username: string, password: string): Promise<void>;
   /** Sets unknown random passwords on the users and proves the old ones no longer log in. */
   revoke(t: TargetConnection, users: Array<{ username: string; oldPassword: string }>): Promise<void>;
+  /** Closes pooled target connections. */
+  close(): Promise<void>;
 }
 
-export async function alterPassword(client: Client, username: string, password: string, scrubber: Scrubber): Promise<void> {
-  const enc = (await client.query<{ password_encryption: string }>("SHOW password_encryption")).rows[0].password_encryption;
+export async function alterPassword(client: Pick<Client, "query" | "escapeIdentifier">, username: string, password: string, scrubber: Scrubber, enc: string): Promise<void> {
   const verifier = enc === "md5" ? md5Verifier(password, username) : scramSha256Verifier(password);
   assertVerifierIsLiteralSafe(verifier);
   scrubber.remember(verifier);
@@ -32,6 +34,7 @@ export async function alterPassword(client: Client, username: string, password: 
 }
 
 export function postgresStrategy(scrubber: Scrubber): PostgresStrategy {
+  const pools = new TargetPools();
   return {
     async testConnection(t) {
       await withTarget(t, "validating the connection", (c) => c.query("SELECT 1"));
@@ -42,9 +45,7 @@ export function postgresStrategy(scrubber: Scrubber): PostgresStrategy {
     },
 
     async setPassword(t, username, password) {
-      await withTarget(t, `changing the password of ${JSON.stringify(username)}`, (c) =>
-        alterPassword(c, username, password, scrubber),
-      );
+      await pools.with(t, `changing the password of ${JSON.stringify(username)}`, (c, enc) => alterPassword(c, username, password, scrubber, enc));
     },
 
     async verifyLogin(t, username, password) {
@@ -54,10 +55,10 @@ export function postgresStrategy(scrubber: Scrubber): PostgresStrategy {
     },
 
     async revoke(t, users) {
-      await withTarget(t, "revoking the generated credentials", async (c) => {
+      await pools.with(t, "revoking the generated credentials", async (c, enc) => {
         for (const u of users) {
           const unknown = crypto.randomBytes(36).toString("base64url");
-          await alterPassword(c, u.username, unknown, scrubber);
+          await alterPassword(c, u.username, unknown, scrubber, enc);
         }
       });
       for (const u of users) {
@@ -66,5 +67,7 @@ export function postgresStrategy(scrubber: Scrubber): PostgresStrategy {
         }
       }
     },
+
+    close: () => pools.close(),
   };
 }

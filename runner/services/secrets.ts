@@ -40,36 +40,38 @@ export class SecretService {
   }
 
   async list(folder: Folder): Promise<RawSecret[]> {
-    const rows = await this.rows(folder);
-    return rows.map((s) => {
-      const value = this.d.sealer.open(s.valueSealed, aad.secret(s.id));
-      this.d.scrubber.remember(value);
-      return {
-        id: s.id,
-        _id: s.id,
-        workspace: s.projectId,
-        environment: s.environment,
-        secretPath: s.secretPath,
-        secretKey: s.key,
-        secretValue: value,
-        secretComment: "",
-        version: s.version,
-        type: "shared",
-        tags: [],
-        secretReminderNote: null,
-        secretReminderRepeatDays: null,
-        skipMultilineEncoding: false,
-        createdAt: s.createdAt.toISOString(),
-        updatedAt: s.updatedAt.toISOString(),
-      };
-    });
+    return (await this.rows(folder)).map((s) => this.open(s));
   }
 
+  /** One secret by name: only its own value is opened (not every secret of the folder). */
   async get(folder: Folder, key: string): Promise<RawSecret> {
-    const found = (await this.list(folder)).find((s) => s.secretKey === key);
+    const found = (await this.rows(folder)).find((s) => s.key === key);
     if (!found) {
       throw new AppError("NotFound", `Secret ${JSON.stringify(key)} not found in project ${folder.projectId}, environment ${folder.environment}, path ${folder.secretPath}`);
     }
-    return found;
+    return this.open(found);
+  }
+
+  private open(s: SecretRecord): RawSecret {
+    const value = this.d.sealer.open(s.valueSealed, aad.secret(s.id));
+    this.d.scrubber.remember(value);
+    return {
+      id: s.id,
+      _id: s.id,
+      workspace: s.projectId,
+      environment: s.environment,
+      secretPath: s.secretPath,
+      secretKey: s.key,
+      secretValue: value,
+      secretComment: "",
+      version: s.version,
+      type: "shared",
+      tags: [],
+      secretReminderNote: null,
+      secretReminderRepeatDays: null,
+      skipMultilineEncoding: false,
+      createdAt: s.createdAt.toISOString(),
+      updatedAt: s.updatedAt.toISOString(),
+    };
   }
 }

@@ -1,0 +1,61 @@
+/**
+ * Pooled connections of the connection role, one small pool per connection configuration, so a rotation
+ * does not pay a fresh SCRAM login of the connection role each time. Keyed by a hash of everything that
+ * reaches the target (a changed password or CA is a new pool); idle connections close after 30 s.
+ * Validation (create/update of a connection) and login checks never use the pool: they must prove a fresh login.
+ */
+import crypto from "node:crypto";
+import { Pool, type PoolClient } from "pg";
+import { clientConfig, targetError, type TargetConnection } from "./target";
+
+export class TargetPools {
+  private readonly pools = new Map<string, Pool>();
+  /** password_encryption, read once per physical connection (they close after 30 s idle, so it stays fresh). */
+  private readonly encryption = new WeakMap<PoolClient, string>();
+
+  private key(t: TargetConnection): string {
+    return crypto
+      .createHash("sha256")
+      .update(JSON.stringify([t.host, t.port, t.database, t.username, t.password, t.sslEnabled, t.sslRejectUnauthorized, t.sslCertificate]))
+      .digest("hex");
+  }
+
+  async with<T>(t: TargetConnection, doing: string, fn: (c: PoolClient, passwordEncryption: string) => Promise<T>): Promise<T> {
+    const key = this.key(t);
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool({ ...clientConfig(t), max: 4, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+      pool.on("error", () => undefined); // an idle connection the server closed is dropped by the pool
+      if (this.pools.size >= 256) await this.close();
+      this.pools.set(key, pool);
+    }
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw targetError(err, t, t.username, doing);
+    }
+    let destroy = false;
+    try {
+      let enc = this.encryption.get(client);
+      if (!enc) {
+        enc = (await client.query<{ password_encryption: string }>("SHOW password_encryption")).rows[0].password_encryption;
+        this.encryption.set(client, enc);
+      }
+      return await fn(client, enc);
+    } catch (err) {
+      // An SQL error from the server leaves the connection usable; anything else (network, shutdown) does not.
+      const code = (err as { code?: unknown }).code;
+      destroy = !(typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57)/.test(code));
+      throw targetError(err, t, t.username, doing);
+    } finally {
+      client.release(destroy || undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(pools.map((p) => p.end()));
+  }
+}
