@@ -84,7 +84,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const secretCache = new SecretCache(events);
     const secretsChanged = (f: { projectId: string; environment: string; secretPath: string }) => secretCache.invalidate(f);
     auditWriter = new AuditWriter({ pool: store.pool, logger });
-    const strategy = postgresStrategy(scrubber);
+    const strategy = postgresStrategy(scrubber, { maxConnectionsPerTarget: config.concurrency });
     const base = { pool: store.pool, sealer, strategy, scrubber, logger };
     const overdueAfterMs = Math.max(60_000, 3 * config.tickSeconds * 1000);
     const metrics = createMetrics({ pool: store.pool, clock, overdueAfterMs });
@@ -127,7 +127,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       engine,
       connections: new ConnectionService(base),
       rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
-      secrets: new SecretService({ pool: store.pool, sealer, scrubber, cache: secretCache }),
+      secrets: new SecretService({ pool: store.pool, sealer, cache: secretCache }),
       metrics: metrics.registry,
       overdueAfterMs,
       schedulerRunning: () => scheduler.running() || opts.startScheduler === false,

@@ -6,10 +6,10 @@ import { requireAdmin } from "../auth/principal";
 import { auditQuerySchema, createIdentitySchema, createTokenSchema, universalAuthLoginSchema } from "../schemas";
 import { idParam, parse, principalOf, route } from "./http";
 
-/** Universal-auth login (no token needed; failed attempts are rate limited). Mounted before authentication. */
+/** /api/v1/auth/universal-auth: login (no token needed; failed attempts are rate limited). Mounted before authentication. */
 export function loginRoutes(access: AccessService): Router {
   const r = Router();
-  r.post("/api/v1/auth/universal-auth/login", route(async (req, res) => {
+  r.post("/login", route(async (req, res) => {
     const body = parse(universalAuthLoginSchema, req.body, "login");
     audit(res, { action: "auth.universal-auth.login", resourceType: "machine-identity", details: { clientId: body.clientId.slice(0, 64) } });
     res.json(await access.login(body.clientId, body.clientSecret));
@@ -17,42 +17,43 @@ export function loginRoutes(access: AccessService): Router {
   return r;
 }
 
-/** Admin only: scoped tokens, machine identities, the audit log. */
-export function accessRoutes(access: AccessService, pool: Pool, writer: AuditWriter): Router {
+/** /api/v1/auth (tokens, identities) and /api/v1/audit-logs: admin only. Mounted under their prefixes so reads never walk them. */
+export function accessRoutes(access: AccessService, pool: Pool, writer: AuditWriter): { auth: Router; audit: Router } {
   const r = Router();
   const admin = (fn: Parameters<typeof route>[0]) =>
     route(async (req, res) => {
       requireAdmin(principalOf(res));
       await fn(req, res);
     });
-  r.post("/api/v1/auth/tokens", admin(async (req, res) => {
+  r.post("/tokens", admin(async (req, res) => {
     const created = await access.createToken(parse(createTokenSchema, req.body, "token"));
     audit(res, { action: "token.create", resourceType: "token", resourceId: created.token.id });
     res.json(created);
   }));
-  r.get("/api/v1/auth/tokens", admin(async (_req, res) => {
+  r.get("/tokens", admin(async (_req, res) => {
     res.json({ tokens: await access.listTokens() });
   }));
-  r.delete("/api/v1/auth/tokens/:id", admin(async (req, res) => {
+  r.delete("/tokens/:id", admin(async (req, res) => {
     audit(res, { action: "token.revoke", resourceType: "token" });
     res.json({ token: await access.revokeToken(idParam(req, "id", "Token")) });
   }));
-  r.post("/api/v1/auth/identities", admin(async (req, res) => {
+  r.post("/identities", admin(async (req, res) => {
     const created = await access.createIdentity(parse(createIdentitySchema, req.body, "machine identity"));
     audit(res, { action: "identity.create", resourceType: "machine-identity", resourceId: created.identity.id });
     res.json(created);
   }));
-  r.get("/api/v1/auth/identities", admin(async (_req, res) => {
+  r.get("/identities", admin(async (_req, res) => {
     res.json({ identities: await access.listIdentities() });
   }));
-  r.delete("/api/v1/auth/identities/:id", admin(async (req, res) => {
+  r.delete("/identities/:id", admin(async (req, res) => {
     audit(res, { action: "identity.revoke", resourceType: "machine-identity" });
     res.json({ identity: await access.revokeIdentity(idParam(req, "id", "Machine identity")) });
   }));
-  r.get("/api/v1/audit-logs", admin(async (req, res) => {
+  const a = Router();
+  a.get("/", admin(async (req, res) => {
     const q = parse(auditQuerySchema, req.query, "query");
     await writer.flush(); // what this runner has buffered is part of the answer
     res.json({ auditLogs: await listAudit(pool, q) });
   }));
-  return r;
+  return { auth: r, audit: a };
 }

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { ZodType } from "zod";
-import type { AccessService } from "../auth/access";
+import { type AccessService, tokenHash } from "../auth/access";
 import type { Principal } from "../auth/principal";
 import { AppError, type ErrorBody, fromZod } from "../errors";
 import { isUuid } from "../ids";
@@ -26,13 +26,26 @@ export function idParam(req: Request, name: string, what: string): string {
   return id.toLowerCase();
 }
 
+const hashes = new WeakMap<Request, Buffer | null>();
+
+/** SHA-256 of the request's bearer token (null when there is none), computed once per request. */
+export function bearerHash(req: Request): Buffer | null {
+  let h = hashes.get(req);
+  if (h === undefined) {
+    const header = req.headers.authorization;
+    const m = typeof header === "string" ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
+    h = m ? tokenHash(m[1]) : null;
+    hashes.set(req, h);
+  }
+  return h;
+}
+
 /** Resolves the bearer token (admin, scoped token or identity access token) into res.locals.principal. */
 export function authenticate(access: AccessService): RequestHandler {
   return (req, res, next) => {
-    const header = req.headers.authorization;
-    const m = typeof header === "string" ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
-    if (!m) return next(new AppError("Unauthorized", "Missing bearer token: send Authorization: Bearer <token>"));
-    access.resolve(m[1]).then((principal) => {
+    const h = bearerHash(req);
+    if (!h) return next(new AppError("Unauthorized", "Missing bearer token: send Authorization: Bearer <token>"));
+    access.resolve(h).then((principal) => {
       if (!principal) return next(new AppError("Unauthorized", "Invalid, expired or revoked token"));
       res.locals.principal = principal;
       next();

@@ -11,6 +11,8 @@ import type { StoreEvents } from "../store/events";
 import { ADMIN, type Permission, type Principal } from "./principal";
 
 const sha256 = (s: string): Buffer => crypto.createHash("sha256").update(s, "utf8").digest();
+/** How a bearer token is looked up (and stored): its SHA-256. */
+export const tokenHash = sha256;
 const secret = (prefix: string): string => prefix + crypto.randomBytes(32).toString("base64url");
 
 type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -58,16 +60,14 @@ export class AccessService {
   }
 
   /** Synchronous: the admin token or a live cached token (lets the failed-auth limiter skip known-good calls). */
-  knownValid(token: string): boolean {
-    const h = sha256(token);
+  knownValid(h: Buffer): boolean {
     if (crypto.timingSafeEqual(h, this.adminHash)) return true;
     const hit = this.d.events?.live ? this.cache.get(h.toString("hex")) : undefined;
     return !!hit && (!hit.expiresAt || hit.expiresAt > this.d.clock());
   }
 
   /** The principal behind a bearer token, or undefined when it is unknown, revoked or expired. */
-  async resolve(token: string): Promise<Principal | undefined> {
-    const h = sha256(token);
+  async resolve(h: Buffer): Promise<Principal | undefined> {
     if (crypto.timingSafeEqual(h, this.adminHash)) return ADMIN;
     const key = h.toString("hex");
     const hit = this.d.events?.live ? this.cache.get(key) : undefined;

@@ -27,12 +27,28 @@ type AuditRow = unknown[];
 /** PostgreSQL text cannot hold NUL (nor can jsonb hold \u0000): an audit row must always be writable. */
 const clean = (v: unknown): unknown => (typeof v === "string" ? v.replace(/\u0000/g, "\uFFFD").replace(/\\u0000/g, "\\ufffd") : v);
 
+interface Pending {
+  row: AuditRow;
+  /** Identical rows (same actor, action, folder, status, names, address) within one flush window. */
+  count: number;
+}
+
 /**
  * Buffers audit rows and writes them in one multi-row INSERT every FLUSH_MS (or every MAX_BATCH rows), so a
- * busy secret-read path costs one store write per batch, not per request. stop() writes what is left.
+ * busy secret-read path costs one store write per batch, not per request. Identical rows within a window are
+ * written once with `details.count` (an app polling its secret 1,000 times a second is one row per 100 ms).
+ * stop() writes what is left.
  */
+/** Folds the count of identical rows into the details column (index 9). */
+function withCount(p: Pending): AuditRow {
+  if (p.count === 1) return p.row;
+  const details = typeof p.row[9] === "string" ? (JSON.parse(p.row[9]) as Record<string, unknown>) : {};
+  return [...p.row.slice(0, 9), JSON.stringify({ ...details, count: p.count })];
+}
+
 export class AuditWriter {
-  private buffer: AuditRow[] = [];
+  private buffer: Pending[] = [];
+  private window = new Map<string, Pending>();
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   static readonly FLUSH_MS = 100;
@@ -46,7 +62,16 @@ export class AuditWriter {
       this.d.logger.error("audit buffer full (store unavailable?); dropping the oldest rows");
       this.buffer.splice(0, AuditWriter.MAX_BATCH);
     }
-    this.buffer.push(row.map(clean));
+    const cleaned = row.map(clean);
+    const key = JSON.stringify(cleaned);
+    const same = this.window.get(key);
+    if (same) {
+      same.count++;
+      return;
+    }
+    const entry = { row: cleaned, count: 1 };
+    this.window.set(key, entry);
+    this.buffer.push(entry);
     if (this.buffer.length >= AuditWriter.MAX_BATCH) void this.flush();
     else if (!this.timer) this.timer = setTimeout(() => void this.flush(), AuditWriter.FLUSH_MS);
   }
@@ -54,7 +79,8 @@ export class AuditWriter {
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const rows = this.buffer.splice(0, AuditWriter.MAX_BATCH);
+    const rows = this.buffer.splice(0, AuditWriter.MAX_BATCH).map(withCount);
+    this.window = new Map();
     if (!rows.length) return this.flushing;
     this.flushing = this.flushing.then(() => this.write(rows));
     if (this.buffer.length) void this.flush();
@@ -78,7 +104,7 @@ export class AuditWriter {
         return;
       }
       // Keep them for the next flush (bounded by MAX_BUFFER) rather than lose the record of a secret read.
-      this.buffer.unshift(...rows);
+      this.buffer.unshift(...rows.map((row) => ({ row, count: 1 })));
       this.d.logger.error({ err }, "could not write audit rows; will retry");
       if (!this.timer) this.timer = setTimeout(() => void this.flush(), 1000);
     }

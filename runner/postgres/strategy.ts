@@ -33,8 +33,8 @@ export async function alterPassword(client: Pick<Client, "query" | "escapeIdenti
   await client.query(`ALTER ROLE ${client.escapeIdentifier(username)} WITH PASSWORD '${verifier}'`);
 }
 
-export function postgresStrategy(scrubber: Scrubber): PostgresStrategy {
-  const pools = new TargetPools();
+export function postgresStrategy(scrubber: Scrubber, opts: { maxConnectionsPerTarget?: number } = {}): PostgresStrategy {
+  const pools = new TargetPools(opts.maxConnectionsPerTarget);
   return {
     async testConnection(t) {
       await withTarget(t, "validating the connection", (c) => c.query("SELECT 1"));

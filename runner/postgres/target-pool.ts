@@ -9,6 +9,9 @@ import { Pool, type PoolClient } from "pg";
 import { clientConfig, targetError, type TargetConnection } from "./target";
 
 export class TargetPools {
+  /** At most this many connections per target configuration (the scheduler's concurrency). */
+  constructor(private readonly max = 8) {}
+
   private readonly pools = new Map<string, Pool>();
   /** password_encryption, read once per physical connection (they close after 30 s idle, so it stays fresh). */
   private readonly encryption = new WeakMap<PoolClient, string>();
@@ -24,7 +27,7 @@ export class TargetPools {
     const key = this.key(t);
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool({ ...clientConfig(t), max: 4, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+      pool = new Pool({ ...clientConfig(t), max: this.max, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
       pool.on("error", () => undefined); // an idle connection the server closed is dropped by the pool
       if (this.pools.size >= 256) await this.close();
       this.pools.set(key, pool);

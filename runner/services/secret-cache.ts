@@ -8,10 +8,16 @@ import type { SecretRecord } from "../store/rows";
 import type { StoreEvents } from "../store/events";
 import type { Folder } from "../store/secrets";
 
+/** A folder's sealed rows, in key order and by key. */
+export interface FolderRows {
+  rows: SecretRecord[];
+  byKey: Map<string, SecretRecord>;
+}
+
 export const folderKey = (f: Folder): string => JSON.stringify([f.projectId, f.environment, f.secretPath]);
 
 export class SecretCache {
-  private readonly entries = new Map<string, SecretRecord[]>();
+  private readonly entries = new Map<string, FolderRows>();
   private readonly generations = new Map<string, number>();
   private epoch = 0;
 
@@ -24,7 +30,7 @@ export class SecretCache {
     return this.events?.live === true;
   }
 
-  get(folder: Folder): SecretRecord[] | undefined {
+  get(folder: Folder): FolderRows | undefined {
     return this.live ? this.entries.get(folderKey(folder)) : undefined;
   }
 
@@ -34,7 +40,7 @@ export class SecretCache {
     return { key, gen: this.generations.get(key) ?? 0, epoch: this.epoch };
   }
 
-  put(t: { key: string; gen: number; epoch: number }, rows: SecretRecord[]): void {
+  put(t: { key: string; gen: number; epoch: number }, rows: FolderRows): void {
     if (!this.live || t.epoch !== this.epoch || (this.generations.get(t.key) ?? 0) !== t.gen) return;
     if (this.entries.size > 50_000) this.entries.clear();
     this.entries.set(t.key, rows);

@@ -1,10 +1,9 @@
 import type { Pool } from "pg";
 import { aad, type Sealer } from "../crypto/seal";
 import { AppError } from "../errors";
-import type { Scrubber } from "../logger";
 import type { SecretRecord } from "../store/rows";
 import { listSecrets, type Folder } from "../store/secrets";
-import type { SecretCache } from "./secret-cache";
+import type { FolderRows, SecretCache } from "./secret-cache";
 
 /** Infisical's raw secret shape. */
 export interface RawSecret {
@@ -28,24 +27,26 @@ export interface RawSecret {
 
 /** What apps read: the mapped secrets of a folder, opened. One query, so a pair is never mixed. */
 export class SecretService {
-  constructor(private readonly d: { pool: Pool; sealer: Sealer; scrubber: Scrubber; cache?: SecretCache }) {}
+  constructor(private readonly d: { pool: Pool; sealer: Sealer; cache?: SecretCache }) {}
 
-  private async rows(folder: Folder): Promise<SecretRecord[]> {
+  /** The folder's rows, by key too (from the cache when it is live, else one store query). */
+  private async rows(folder: Folder): Promise<FolderRows> {
     const cached = this.d.cache?.get(folder);
     if (cached) return cached;
     const ticket = this.d.cache?.ticket(folder);
     const rows = await listSecrets(this.d.pool, folder);
-    if (ticket) this.d.cache!.put(ticket, rows);
-    return rows;
+    const entry = { rows, byKey: new Map(rows.map((r) => [r.key, r])) };
+    if (ticket) this.d.cache!.put(ticket, entry);
+    return entry;
   }
 
   async list(folder: Folder): Promise<RawSecret[]> {
-    return (await this.rows(folder)).map((s) => this.open(s));
+    return (await this.rows(folder)).rows.map((s) => this.open(s));
   }
 
   /** One secret by name: only its own value is opened (not every secret of the folder). */
   async get(folder: Folder, key: string): Promise<RawSecret> {
-    const found = (await this.rows(folder)).find((s) => s.key === key);
+    const found = (await this.rows(folder)).byKey.get(key);
     if (!found) {
       throw new AppError("NotFound", `Secret ${JSON.stringify(key)} not found in project ${folder.projectId}, environment ${folder.environment}, path ${folder.secretPath}`);
     }
@@ -53,8 +54,8 @@ export class SecretService {
   }
 
   private open(s: SecretRecord): RawSecret {
+    // Not remembered by the scrubber: these are the engine's passwords, which it remembers when it handles them.
     const value = this.d.sealer.open(s.valueSealed, aad.secret(s.id));
-    this.d.scrubber.remember(value);
     return {
       id: s.id,
       _id: s.id,
