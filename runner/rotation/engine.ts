@@ -21,7 +21,7 @@ import type { TargetConnection } from "../postgres/target";
 import { pgCode, UNIQUE_VIOLATION, withTransaction } from "../store/db";
 import { findConnection } from "../store/connections";
 import * as rotations from "../store/rotations";
-import type { IntentRecord, RotationRecord } from "../store/rows";
+import type { ConnectionRecord, IntentRecord, RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
@@ -115,7 +115,7 @@ export class RotationEngine {
     await this.assertKeysFree(pool, folder, [input.secretsMapping.username, input.secretsMapping.password]);
 
     const usernames = [input.parameters.username1, input.parameters.username2];
-    const target = await this.target(input.connectionId);
+    const target = this.openTarget(connection);
     await this.d.strategy.precheck(target, usernames);
 
     const id = newId();
@@ -476,6 +476,10 @@ export class RotationEngine {
   private async target(connectionId: string): Promise<TargetConnection> {
     const conn = await findConnection(this.d.pool, connectionId);
     if (!conn) throw notFound("App connection", connectionId);
+    return this.openTarget(conn);
+  }
+
+  private openTarget(conn: ConnectionRecord): TargetConnection {
     const password = this.d.sealer.open(conn.passwordSealed, aad.connectionPassword(conn.id));
     this.d.scrubber.remember(password);
     return { ...conn, password };

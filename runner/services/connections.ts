@@ -26,7 +26,7 @@ export class ConnectionService {
   async create(input: CreateConnectionInput): Promise<ConnectionRecord> {
     const cr = input.credentials;
     this.d.scrubber.remember(cr.password);
-    if ((await store.listConnections(this.d.pool)).some((c) => c.name === input.name)) throw duplicate(input.name);
+    if (await store.connectionNameTaken(this.d.pool, input.name)) throw duplicate(input.name);
     const target = {
       ...cr,
       sslEnabled: cr.sslEnabled ?? false,

@@ -36,6 +36,10 @@ export async function findConnection(q: Q, id: string): Promise<ConnectionRecord
   return rows[0] ? toConnection(rows[0]) : undefined;
 }
 
+export async function connectionNameTaken(q: Q, name: string): Promise<boolean> {
+  return ((await q.query("SELECT 1 FROM connections WHERE name = $1", [name])).rowCount ?? 0) > 0;
+}
+
 export async function listConnections(q: Q): Promise<ConnectionRecord[]> {
   const { rows } = await q.query("SELECT * FROM connections ORDER BY created_at, id");
   return rows.map(toConnection);

@@ -1,0 +1,34 @@
+/**
+ * The floor of the reads benchmark: a bare Express route answering the same JSON from memory, in its own
+ * process like the runner. BENCH_BODY holds the JSON text; it prints the same "listening on" line.
+ * BENCH_BARE_WITH (diagnostic ladder) adds the runner's own global middleware, with the runner's options,
+ * one at a time: "helmet", "ratelimit", "json" (comma-separated).
+ */
+import express from "express";
+import { rateLimit } from "express-rate-limit";
+import helmet from "helmet";
+
+const body = JSON.parse(process.env.BENCH_BODY ?? "{}") as unknown;
+const extra = new Set((process.env.BENCH_BARE_WITH ?? "").split(",").filter(Boolean));
+const app = express();
+if (extra.has("helmet")) {
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  app.use(helmet());
+}
+if (extra.has("ratelimit")) {
+  // As runner/app.ts mounts it: every request counts, successful ones are taken back on finish.
+  app.use("/api", rateLimit({
+    windowMs: 60_000, limit: 30, skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401, standardHeaders: "draft-8", legacyHeaders: false,
+  }));
+}
+if (extra.has("json")) app.use("/api", express.json({ limit: "64kb", strict: true, type: () => true }));
+app.get("/api/v3/secrets/raw/:name", (_req, res) => {
+  res.json(body);
+});
+const server = app.listen(0, "127.0.0.1", () => {
+  const a = server.address() as { port: number };
+  process.stdout.write(`listening on http://127.0.0.1:${a.port}\n`);
+});
+process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -1,0 +1,233 @@
+/**
+ * Benchmarks 1–3: rotation latency, a burst of due rotations, schedule precision. One in-process runner on
+ * its own store database; the floor loops do only the irreducible work against the same target.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Client } from "pg";
+import { scramSha256Verifier } from "../runner/postgres/scram";
+import type { Runner } from "../runner/runtime";
+import {
+  connectionBody, type CpuSnap, cpuPer, cpuSnap, createStoreDb, createUsers, type Env, inProcessRunner, log, ms, mustApi, passIf, percentile, pool,
+  record, REPO, ROTATIONS, rotationBody, sleep, withClient,
+} from "./lib";
+import { installTrace, traceReport, traceStart } from "./trace";
+
+const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/** The irreducible work of one rotation: SCRAM verifier, ALTER ROLE, a login with the new password, SELECT 1. */
+async function floorRotate(env: Env, admin: Client, user: string): Promise<void> {
+  const password = crypto.randomBytes(24).toString("hex");
+  await admin.query(`ALTER ROLE ${q(user)} WITH PASSWORD '${scramSha256Verifier(password)}'`);
+  const login = new Client({ host: "127.0.0.1", port: env.target.port, database: env.targetDb, user, password, ssl: false });
+  login.on("error", () => undefined);
+  await login.connect();
+  await login.query("SELECT 1");
+  await login.end();
+}
+
+async function adminClient(env: Env): Promise<Client> {
+  const c = new Client({ host: "127.0.0.1", port: env.target.port, database: env.targetDb, user: env.admin.username, password: env.admin.password, ssl: false });
+  c.on("error", () => undefined);
+  await c.connect();
+  return c;
+}
+
+export interface RotationBenchState {
+  runner: Runner;
+  storeUrl: string;
+  connectionId: string;
+  /** The latency rotation: its secret is what the reads benchmark reads. */
+  latency: { id: string; passwordKey: string };
+}
+
+export async function setupRotations(env: Env): Promise<RotationBenchState> {
+  const storeUrl = await createStoreDb(env, "bench_rotations");
+  const runner = await inProcessRunner(env, storeUrl);
+  const tok = runner.adminToken;
+  const conn = await mustApi(runner.url, tok, "POST", "/api/v1/app-connections/postgres", connectionBody(env, "bench-target"));
+  const connectionId = conn.appConnection.id as string;
+  const [a, b] = await createUsers(env, "lat", 2);
+  const rot = await mustApi(runner.url, tok, "POST", ROTATIONS, rotationBody(connectionId, "latency", [a, b], ["LAT_USER", "LAT_PASSWORD"]));
+  return { runner, storeUrl, connectionId, latency: { id: rot.secretRotation.id, passwordKey: "LAT_PASSWORD" } };
+}
+
+/** 1. Rotation latency: 200 forced manual rotations through the API vs the floor loop, interleaved in blocks. */
+export async function benchLatency(env: Env, s: RotationBenchState): Promise<void> {
+  log("== 1. rotation latency");
+  const [floorUser] = await createUsers(env, "floor_lat", 1);
+  const admin = await adminClient(env);
+  const api: number[] = [];
+  const floor: number[] = [];
+  // Diagnostic, not the floor: the same work with a fresh connection-role login per rotation, as the product opens one.
+  const floorFresh: number[] = [];
+  // Diagnostic "design floor": the floor plus the two durable store commits the design requires (an intent
+  // row committed before ALTER ROLE, the result committed after the login), on a store client kept open.
+  const floorDesign: number[] = [];
+  const store = new Client({ connectionString: s.storeUrl });
+  store.on("error", () => undefined);
+  await store.connect();
+  await store.query("CREATE TABLE IF NOT EXISTS bench_design_floor (id serial PRIMARY KEY, v bytea, done boolean NOT NULL DEFAULT false)");
+  const designRotate = async () => {
+    const { rows } = await store.query<{ id: number }>("INSERT INTO bench_design_floor (v) VALUES ($1) RETURNING id", [crypto.randomBytes(64)]);
+    await floorRotate(env, admin, floorUser);
+    await store.query("UPDATE bench_design_floor SET done = true, v = $2 WHERE id = $1", [rows[0].id, crypto.randomBytes(64)]);
+  };
+  const apiCpu = { node: 0, store: 0, target: 0 };
+  const floorCpu = { node: 0, store: 0, target: 0 };
+  const addCpu = (acc: CpuSnap, a: CpuSnap, b: CpuSnap) => {
+    acc.node += b.node - a.node;
+    acc.store += b.store - a.store;
+    acc.target += b.target - a.target;
+  };
+  const rotate = () => mustApi(s.runner.url, s.runner.adminToken, "POST", `${ROTATIONS}/${s.latency.id}/rotate-secrets?force=true`);
+  try {
+    for (let i = 0; i < 10; i++) {
+      await rotate();
+      await floorRotate(env, admin, floorUser);
+    }
+    for (let block = 0; block < 4; block++) {
+      let c0 = cpuSnap(env);
+      for (let i = 0; i < 50; i++) {
+        const t0 = performance.now();
+        await rotate();
+        api.push(performance.now() - t0);
+      }
+      await sleep(50); // the audit row is written after the response
+      addCpu(apiCpu, c0, cpuSnap(env));
+      c0 = cpuSnap(env);
+      for (let i = 0; i < 50; i++) {
+        const t0 = performance.now();
+        await floorRotate(env, admin, floorUser);
+        floor.push(performance.now() - t0);
+      }
+      addCpu(floorCpu, c0, cpuSnap(env));
+      for (let i = 0; i < 25; i++) {
+        const t0 = performance.now();
+        const fresh = await adminClient(env);
+        await floorRotate(env, fresh, floorUser);
+        await fresh.end();
+        floorFresh.push(performance.now() - t0);
+      }
+      for (let i = 0; i < 25; i++) {
+        const t0 = performance.now();
+        await designRotate();
+        floorDesign.push(performance.now() - t0);
+      }
+    }
+    if (process.env.BENCH_TRACE) {
+      installTrace();
+      traceStart();
+      for (let i = 0; i < 50; i++) await rotate();
+      await sleep(200); // the audit row is written after the response
+      const apiReport = traceReport(50);
+      traceStart();
+      for (let i = 0; i < 50; i++) await floorRotate(env, admin, floorUser);
+      const floorReport = traceReport(50);
+      const text = `per API rotation (wall time of pg calls, overlapping calls counted each):\n${apiReport}\nper floor rotation:\n${floorReport}\n`;
+      log(text);
+      fs.mkdirSync(path.join(REPO, "dist-bench"), { recursive: true });
+      fs.writeFileSync(path.join(REPO, "dist-bench/latency-trace.txt"), text);
+    }
+  } finally {
+    await admin.end();
+    await store.end();
+  }
+  const p50 = percentile(api, 50);
+  const f50 = percentile(floor, 50);
+  record({ bench: "1 latency", figure: "rotation p50 (200 × POST rotate-secrets?force=true)", value: ms(p50), floor: ms(f50), ratio: (p50 / f50).toFixed(2), target: "ratio ≤ 1.3", pass: passIf(p50 / f50 <= 1.3) });
+  const fresh50 = percentile(floorFresh, 50);
+  record({ bench: "1 latency", figure: "  diagnostic: floor + a fresh connection-role login per rotation, p50", value: ms(fresh50), floor: ms(f50), ratio: (fresh50 / f50).toFixed(2), target: "", pass: "info" });
+  const design50 = percentile(floorDesign, 50);
+  record({ bench: "1 latency", figure: "  diagnostic: design floor (floor + 2 committed store writes) p50; API vs it", value: ms(p50), floor: ms(design50), ratio: (p50 / design50).toFixed(2), target: "", pass: "info" });
+  const zero = { node: 0, store: 0, target: 0 };
+  record({ bench: "1 latency", figure: "  CPU per rotation (bench+runner process, store, target)", value: cpuPer(zero, apiCpu, 200), floor: cpuPer(zero, floorCpu, 200), ratio: "", target: "", pass: "info" });
+  record({ bench: "1 latency", figure: "rotation p99", value: ms(percentile(api, 99)), floor: ms(percentile(floor, 99)), ratio: (percentile(api, 99) / percentile(floor, 99)).toFixed(2), target: "", pass: "info" });
+}
+
+/** 2. Burst: 1,000 rotations due at the same instant, default concurrency, vs the floor loop at the same concurrency. */
+export async function benchBurst(env: Env, s: RotationBenchState, count = 1000): Promise<string[]> {
+  log(`== 2. burst of ${count} due rotations`);
+  const users = await createUsers(env, "burst", 2 * count);
+  const ids: string[] = [];
+  const t0 = performance.now();
+  await pool(Array.from({ length: count }, (_, i) => i), 8, async (i) => {
+    const body = rotationBody(s.connectionId, `burst-${i}`, [users[2 * i], users[2 * i + 1]], [`BURST_${i}_USER`, `BURST_${i}_PASSWORD`]);
+    const res = await mustApi(s.runner.url, s.runner.adminToken, "POST", ROTATIONS, body);
+    ids[i] = res.secretRotation.id;
+  });
+  const createMs = performance.now() - t0;
+  record({ bench: "2 burst", figure: `create ${count} rotations via the API (8 clients)`, value: `${(createMs / 1000).toFixed(1)} s (${(count / (createMs / 1000)).toFixed(0)}/s)`, floor: "", ratio: "", target: "", pass: "info" });
+
+  const concurrency = 8; // the runner's default PGROTATE_CONCURRENCY
+  const cpu0 = cpuSnap(env);
+  const { dueAt, done } = await withClient(s.storeUrl, async (c) => {
+    const due = (await c.query<{ t: Date }>("UPDATE rotations SET next_rotation_at = now() WHERE name LIKE 'burst-%' RETURNING now() AS t")).rows[0].t;
+    const until = Date.now() + 120_000;
+    for (;;) {
+      const r = (await c.query<{ n: number; last: Date | null }>(
+        "SELECT count(*)::int AS n, max(finished_at) AS last FROM rotation_history h JOIN rotations r ON r.id = h.rotation_id WHERE r.name LIKE 'burst-%' AND h.trigger = 'scheduled' AND h.result = 'success' AND h.started_at >= $1",
+        [due],
+      )).rows[0];
+      if (r.n >= count) return { dueAt: due, done: r.last! };
+      if (Date.now() > until) throw new Error(`burst: only ${r.n} of ${count} finished within 120 s`);
+      await sleep(50);
+    }
+  });
+  const failed = await withClient(s.storeUrl, async (c) =>
+    (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM rotation_history WHERE trigger = 'scheduled' AND result = 'failed' AND started_at >= $1", [dueAt])).rows[0].n);
+  const burstS = (done.getTime() - dueAt.getTime()) / 1000;
+  const cpu1 = cpuSnap(env);
+
+  const floorUsers = await createUsers(env, "floor_burst", count);
+  const admins = await Promise.all(Array.from({ length: concurrency }, () => adminClient(env)));
+  let next = 0;
+  const fcpu0 = cpuSnap(env);
+  const f0 = performance.now();
+  await Promise.all(admins.map(async (a) => {
+    while (next < floorUsers.length) await floorRotate(env, a, floorUsers[next++]);
+  }));
+  const floorS = (performance.now() - f0) / 1000;
+  const fcpu1 = cpuSnap(env);
+  await Promise.all(admins.map((a) => a.end()));
+
+  record({ bench: "2 burst", figure: `${count} due at once → all finished (concurrency ${concurrency})`, value: `${burstS.toFixed(2)} s`, floor: "", ratio: "", target: "≤ 20 s", pass: passIf(burstS <= 20 && failed === 0) });
+  record({ bench: "2 burst", figure: "rotations per second", value: `${(count / burstS).toFixed(0)}/s`, floor: `${(count / floorS).toFixed(0)}/s`, ratio: (burstS / floorS).toFixed(2), target: "time ratio ≤ 1.5", pass: passIf(burstS / floorS <= 1.5) });
+  record({ bench: "2 burst", figure: "  CPU per rotation (runner process, store, target)", value: cpuPer(cpu0, cpu1, count), floor: cpuPer(fcpu0, fcpu1, count), ratio: "", target: "", pass: "info" });
+  if (failed) record({ bench: "2 burst", figure: "failed attempts during the burst", value: String(failed), floor: "", ratio: "", target: "0", pass: "FAIL" });
+  return ids;
+}
+
+/** 3. Schedule precision: due → started (history.started_at) for rotations due at spread-out instants, 1 s tick. */
+export async function benchPrecision(s: RotationBenchState, ids: string[], count = 100): Promise<void> {
+  log(`== 3. schedule precision (${count} rotations, due 173 ms apart)`);
+  const chosen = ids.slice(0, count);
+  await withClient(s.storeUrl, async (c) => {
+    // As if the last rotation was an hour ago (the grace guard would otherwise defer them), due at instants
+    // that fall on every phase of the 1 s tick.
+    const due = await c.query<{ id: string; next_rotation_at: Date; t: Date }>(
+      `UPDATE rotations r SET inactive_since = now() - interval '1 hour',
+         next_rotation_at = now() + interval '1 second' + (x.ord * interval '173 milliseconds')
+       FROM unnest($1::uuid[]) WITH ORDINALITY AS x(id, ord) WHERE r.id = x.id
+       RETURNING r.id, r.next_rotation_at, now() AS t`,
+      [chosen],
+    );
+    const dueOf = new Map(due.rows.map((r) => [r.id, r.next_rotation_at.getTime()]));
+    const t0 = due.rows[0].t;
+    const until = Date.now() + 60_000 + count * 173;
+    let started: Array<{ rotation_id: string; started_at: Date }> = [];
+    for (;;) {
+      started = (await c.query("SELECT DISTINCT ON (rotation_id) rotation_id, started_at FROM rotation_history WHERE rotation_id = ANY($1::uuid[]) AND trigger = 'scheduled' AND started_at >= $2 ORDER BY rotation_id, started_at", [chosen, t0])).rows;
+      if (started.length >= count) break;
+      if (Date.now() > until) throw new Error(`precision: only ${started.length} of ${count} started`);
+      await sleep(200);
+    }
+    const lat = started.map((r) => r.started_at.getTime() - dueOf.get(r.rotation_id)!);
+    const p50 = percentile(lat, 50);
+    const p99 = percentile(lat, 99);
+    record({ bench: "3 precision", figure: "due → started p50", value: ms(p50, 0), floor: "", ratio: "", target: "", pass: "info" });
+    record({ bench: "3 precision", figure: "due → started p99 (tick 1 s)", value: ms(p99, 0), floor: "", ratio: "", target: "≤ 1500 ms", pass: passIf(p99 <= 1500) });
+    record({ bench: "3 precision", figure: "due → started max / min", value: `${ms(Math.max(...lat), 0)} / ${ms(Math.min(...lat), 0)}`, floor: "", ratio: "", target: "", pass: "info" });
+  });
+}

@@ -1,0 +1,153 @@
+/**
+ * Benchmark 5: 1k → 10k → 100k configured rotations (not due), inserted straight into the store with values
+ * sealed by the runner's own Sealer (so every row opens). At each size a runner child process is started:
+ * start → /readyz, scheduler tick duration (the runner's own gauge, sampled each second), RSS; and EXPLAIN
+ * of the claim query.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import { Pool } from "pg";
+import { aad, Sealer } from "../runner/crypto/seal";
+import { prepareStore } from "../runner/store/open";
+import { CLI, createStoreDb, type Env, log, ms, passIf, record, runnerEnv, sleep, spawnListening } from "./lib";
+
+const SIZES = [1_000, 10_000, 100_000];
+const BATCH = 5_000;
+
+async function insertRotations(db: Pool, sealer: Sealer, connectionId: string, from: number, to: number): Promise<void> {
+  for (let start = from; start < to; start += BATCH) {
+    const n = Math.min(BATCH, to - start);
+    const ids: string[] = [], names: string[] = [], ku: string[] = [], kp: string[] = [], next: Date[] = [];
+    const cRot: string[] = [], cIdx: number[] = [], cUser: string[] = [], cSealed: Buffer[] = [];
+    const sId: string[] = [], sKey: string[] = [], sSealed: Buffer[] = [], sRot: string[] = [];
+    const now = Date.now();
+    for (let k = 0; k < n; k++) {
+      const i = start + k;
+      const id = crypto.randomUUID();
+      ids.push(id);
+      names.push(`scale-${i}`);
+      ku.push(`SCALE_${i}_USER`);
+      kp.push(`SCALE_${i}_PASSWORD`);
+      next.push(new Date(now + 86_400_000 * (1 + Math.random() * 29))); // due in 1–30 days: none is due now
+      for (const idx of [0, 1]) {
+        cRot.push(id); cIdx.push(idx); cUser.push(`scale_user_${i}_${idx}`);
+        cSealed.push(sealer.seal(crypto.randomBytes(24).toString("hex"), aad.credential(id, idx)));
+      }
+      for (const [key, value] of [[`SCALE_${i}_USER`, `scale_user_${i}_0`], [`SCALE_${i}_PASSWORD`, "x".repeat(48)]]) {
+        const sid = crypto.randomUUID();
+        sId.push(sid); sKey.push(key); sRot.push(id);
+        sSealed.push(sealer.seal(value, aad.secret(sid)));
+      }
+    }
+    const c = await db.connect();
+    try {
+      await c.query("BEGIN");
+      await c.query(
+        `INSERT INTO rotations (id, name, project_id, environment, secret_path, connection_id, is_auto_rotation_enabled,
+           rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc, username1, username2,
+           secret_key_username, secret_key_password, rotation_status, active_index, last_rotated_at,
+           last_rotation_attempted_at, is_last_rotation_manual, next_rotation_at)
+         SELECT x.id, x.name, 'scale', 'dev', '/', $6::uuid, true, 30, 0, 0, 'UTC', true,
+                'scale_user_' || x.ord || '_0', 'scale_user_' || x.ord || '_1', x.ku, x.kp, 'success', 0, now(), now(), true, x.next
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS x(id, name, ku, kp, next, ord)`,
+        [ids, names, ku, kp, next, connectionId],
+      );
+      await c.query(
+        `INSERT INTO credentials (rotation_id, idx, username, password_sealed)
+         SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::bytea[])`,
+        [cRot, cIdx, cUser, cSealed],
+      );
+      await c.query(
+        `INSERT INTO secrets (id, project_id, environment, secret_path, key, value_sealed, rotation_id)
+         SELECT x.id, 'scale', 'dev', '/', x.key, x.v, x.rot FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::uuid[]) AS x(id, key, v, rot)`,
+        [sId, sKey, sSealed, sRot],
+      );
+      await c.query("COMMIT");
+    } catch (e) {
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+}
+
+function rssMb(pid: number): { rss: number; hwm: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${name} ([0-9.eE+-]+)$`, "m").exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+export async function benchScale(env: Env): Promise<void> {
+  log("== 5. scale");
+  const storeUrl = await createStoreDb(env, "bench_scale");
+  const db = new Pool({ connectionString: storeUrl, max: 2 });
+  const sealer = new Sealer(env.encryptionKey);
+  try {
+    await prepareStore(db, sealer);
+    const connectionId = crypto.randomUUID();
+    await db.query(
+      `INSERT INTO connections (id, name, method, host, port, database, username, password_sealed)
+       VALUES ($1, 'scale-target', 'username-and-password', '127.0.0.1', $2, $3, $4, $5)`,
+      [connectionId, env.target.port, env.targetDb, env.admin.username, sealer.seal(env.admin.password, aad.connectionPassword(connectionId))],
+    );
+    let have = 0;
+    const ticks: Record<number, number> = {};
+    for (const size of SIZES) {
+      const t0 = performance.now();
+      await insertRotations(db, sealer, connectionId, have, size);
+      have = size;
+      await db.query("VACUUM ANALYZE rotations");
+      log(`  ${size} rotations in the store (inserted in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+
+      const r = await spawnListening(env, CLI, runnerEnv(env, storeUrl), ["serve"]);
+      env.cleanups.push(() => r.stop());
+      let readyMs = NaN;
+      for (const until = performance.now() + 30_000; performance.now() < until; await sleep(10)) {
+        const res = await fetch(`${r.url}/readyz`).catch(() => undefined);
+        if (res?.status === 200) {
+          readyMs = performance.now() - r.startedAt;
+          break;
+        }
+      }
+      // The gauge holds the last tick's duration: sample 8 ticks after the first two.
+      await sleep(2_500);
+      const samples: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        samples.push((await metric(r.url, "pgrotate_scheduler_tick_duration_seconds")) * 1000);
+        await sleep(1_000);
+      }
+      const { rss, hwm } = rssMb(r.child.pid!);
+      await r.stop();
+      const tickMax = Math.max(...samples);
+      const tickMed = [...samples].sort((a, b) => a - b)[samples.length >> 1];
+      ticks[size] = tickMed;
+      const big = size === 100_000;
+      record({ bench: "5 scale", figure: `${size} rotations: runner start → /readyz 200`, value: ms(readyMs, 0), floor: "", ratio: "", target: big ? "≤ 3000 ms" : "", pass: big ? passIf(readyMs <= 3000) : "info" });
+      record({ bench: "5 scale", figure: `${size} rotations: scheduler tick (median / max of 8)`, value: `${ms(tickMed)} / ${ms(tickMax)}`, floor: size === SIZES[0] ? "" : ms(ticks[SIZES[0]]), ratio: size === SIZES[0] ? "" : (tickMed / ticks[SIZES[0]]).toFixed(2), target: big ? "≤ 50 ms" : "", pass: big ? passIf(tickMax <= 50) : "info" });
+      record({ bench: "5 scale", figure: `${size} rotations: runner RSS (now / peak)`, value: `${rss.toFixed(0)} / ${hwm.toFixed(0)} MB`, floor: "", ratio: "", target: big ? "≤ 250 MB" : "", pass: big ? passIf(hwm <= 250) : "info" });
+    }
+    // The claim query's plan at 100k (the SELECT of claimDue in runner/store/rotations.ts).
+    const plan = await db.query(
+      `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+       SELECT id FROM rotations
+       WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL AND next_rotation_at <= now()
+         AND rotation_status <> 'pending' AND (lease_until IS NULL OR lease_until < now())
+       ORDER BY next_rotation_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+    );
+    const text = plan.rows.map((x) => x["QUERY PLAN"]).join("\n");
+    log(text);
+    fs.mkdirSync("dist-bench", { recursive: true });
+    fs.writeFileSync("dist-bench/claim-plan.txt", text + "\n");
+    const usesIndex = /Index Scan using rotations_due/.test(text);
+    record({ bench: "5 scale", figure: "claim query at 100k uses the partial index rotations_due", value: usesIndex ? "yes (Index Scan)" : "NO", floor: "", ratio: "", target: "index scan", pass: passIf(usesIndex) });
+  } finally {
+    await db.end();
+  }
+}
