@@ -20,7 +20,7 @@ let tmp: string;
 let dataDir: string;
 const running: RunningCluster[] = [];
 
-async function start(dir = dataDir, extra: { onLog?: (l: string) => void } = {}): Promise<RunningCluster> {
+async function start(dir = dataDir, extra: { onLog?: (l: string) => void; superuserPassword?: string } = {}): Promise<RunningCluster> {
   const c = await startCluster({ dataDir: dir, major: 17, superuserPassword: password, ...extra });
   running.push(c);
   return c;
@@ -119,6 +119,19 @@ describe("embedded PostgreSQL cluster", () => {
     expect(again.dataDir).toBe(c.dataDir);
     expect(await scalar(again, "SELECT count(*)::int FROM relocated")).toBe(0);
     await again.stop();
+
+    // The user removes their data directory (rm -rf .pgrotate) and starts afresh with a new password: the old
+    // relocated cluster is not reused with it (it would refuse the password) and is kept aside, not deleted.
+    await fs.rm(`${requested}.location`);
+    const logs2: string[] = [];
+    const fresh = await start(requested, { superuserPassword: "another-password-1", onLog: (l) => logs2.push(l) });
+    expect(fresh.dataDir).toBe(c.dataDir);
+    expect(await scalar(fresh, "SELECT count(*)::int FROM pg_tables WHERE tablename = 'relocated'")).toBe(0);
+    const aside = logs2.join("\n").match(/moved it to (\S+)/)?.[1];
+    expect(aside).toBeDefined();
+    expect((await fs.stat(path.join(aside!, "PG_VERSION"))).isFile()).toBe(true);
+    await fresh.stop();
+    await fs.rm(aside!, { recursive: true, force: true });
   });
 
   rootOnly("When the binaries sit under a folder the postgres user cannot enter, then they are copied once to a reachable cache with their symlinks", async () => {

@@ -220,6 +220,13 @@ export async function resolveDataDir(requested: string, user: RunAs | undefined,
   if (blocked2) {
     throw new ClusterError(`The user "postgres" can reach neither ${blocked} (for ${req}) nor ${blocked2} (for ${RELOCATION_ROOT}). Choose a data directory under a folder with mode 755.`);
   }
+  // No record, yet the directory exists: it belongs to an earlier data directory at this path that was removed
+  // (e.g. `rm -rf .pgrotate`). Never reuse it with the new one's password, never delete it: move it aside.
+  if (await fs.stat(dir).then(() => true, () => false)) {
+    const aside = `${dir}.orphaned-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    await fs.rename(dir, aside);
+    log(`warning: ${dir} was left by an earlier ${req} that no longer exists; moved it to ${aside}`);
+  }
   await fs.writeFile(locationFile, `${dir}\n`, { mode: 0o644 });
   log(`warning: the user "postgres" cannot enter ${blocked}, so the data directory for ${req} is ${dir} (recorded in ${locationFile})`);
   return dir;
