@@ -34,7 +34,7 @@ export async function openStore(opts: {
       dataDir: opts.cluster.dataDir,
       superuserPassword: opts.cluster.password,
       logFile: opts.cluster.logFile,
-      onLog: (line) => log.debug(line),
+      onLog: (line) => (line.startsWith("warning:") ? log.warn(line) : log.debug(line)),
     });
   } catch (cause) {
     throw new AppError("StoreUnavailable", `Could not start the embedded store: ${(cause as Error).message}`, { cause });
