@@ -11,21 +11,60 @@ const MAX_KNOWN = 20000;
  */
 export class Scrubber {
   private readonly known = new Set<string>();
+  /** The same secrets by length, so scrubbing costs O(text × distinct lengths), not O(text × secrets). */
+  private readonly byLength = new Map<number, Set<string>>();
+  private lengths: number[] = [];
 
   remember(secret: string | undefined | null): void {
-    if (!secret || secret.length < 6) return;
+    if (!secret || secret.length < 6 || this.known.has(secret)) return;
     if (this.known.size >= MAX_KNOWN) {
       const oldest = this.known.values().next().value;
-      if (oldest !== undefined) this.known.delete(oldest);
+      if (oldest !== undefined) this.forget(oldest);
     }
     this.known.add(secret);
+    let set = this.byLength.get(secret.length);
+    if (!set) {
+      this.byLength.set(secret.length, (set = new Set()));
+      this.lengths = [...this.byLength.keys()].sort((a, b) => b - a);
+    }
+    set.add(secret);
+  }
+
+  private forget(secret: string): void {
+    this.known.delete(secret);
+    const set = this.byLength.get(secret.length);
+    set?.delete(secret);
+    if (set && !set.size) {
+      this.byLength.delete(secret.length);
+      this.lengths = [...this.byLength.keys()].sort((a, b) => b - a);
+    }
   }
 
   scrub(text: string): string {
     let out = text.replace(/(PASSWORD\s+)('(?:[^']|'')*'|E'(?:[^'\\]|\\.|'')*')/gi, `$1'${REDACTED}'`);
     out = out.replace(/SCRAM-SHA-256\$[^\s'"]+/g, REDACTED).replace(/\bmd5[0-9a-f]{32}\b/g, REDACTED);
-    for (const s of this.known) if (out.includes(s)) out = out.split(s).join(REDACTED);
-    return out;
+    return this.lengths.length && out.length >= this.lengths[this.lengths.length - 1] ? this.scrubKnown(out) : out;
+  }
+
+  /** Longest known secret at each position, replaced; everything else copied. */
+  private scrubKnown(text: string): string {
+    let out = "";
+    let copyFrom = 0;
+    for (let i = 0; i < text.length; ) {
+      let hit = 0;
+      for (const len of this.lengths) {
+        if (i + len <= text.length && this.byLength.get(len)!.has(text.slice(i, i + len))) {
+          hit = len;
+          break;
+        }
+      }
+      if (hit) {
+        out += text.slice(copyFrom, i) + REDACTED;
+        i += hit;
+        copyFrom = i;
+      } else i++;
+    }
+    return copyFrom === 0 ? text : out + text.slice(copyFrom);
   }
 
   /** Deep copy of a log argument with every string scrubbed. */

@@ -66,6 +66,23 @@ describe("Scrubbing", () => {
   });
 });
 
+describe("Scrubbing many known secrets", () => {
+  test("Whatever the text and however many secrets are known, no known secret survives and other text is kept", () => {
+    const alnum = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789"), minLength: 6, maxLength: 40 });
+    fc.assert(
+      fc.property(fc.array(alnum, { minLength: 1, maxLength: 30 }), fc.array(fc.oneof(fc.nat(29), fc.string({ maxLength: 8 })), { maxLength: 20 }), (secrets, parts) => {
+        const s = new Scrubber();
+        for (const x of secrets) s.remember(x);
+        const text = parts.map((p) => (typeof p === "number" ? secrets[p % secrets.length] : p)).join(" ");
+        const out = s.scrub(text);
+        for (const x of secrets) expect(out.includes(x)).toBe(false);
+        if (!secrets.some((x) => text.includes(x))) expect(out).toBe(text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe("The client-computed SCRAM-SHA-256 verifier", () => {
   test("When PostgreSQL stores our verifier, then a login with the password works and a wrong one fails", async () => {
     const c = cluster();
