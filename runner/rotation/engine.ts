@@ -21,7 +21,7 @@ import type { TargetConnection } from "../postgres/target";
 import { pgCode, UNIQUE_VIOLATION, withTransaction } from "../store/db";
 import { findConnection } from "../store/connections";
 import * as rotations from "../store/rotations";
-import type { ConnectionRecord, IntentRecord, RotationRecord } from "../store/rows";
+import { type ConnectionRecord, type IntentRecord, type RotationRecord, toRotation } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
@@ -252,17 +252,17 @@ export class RotationEngine {
 
     const username = intent.targetIndex === 0 ? r.username1 : r.username2;
     const password = this.openIntent(intent);
+    let done: RotationRecord;
     try {
       const target = await this.target(r.connectionId);
       await this.d.strategy.setPassword(target, username, password);
       await fault(this.d.faults, "afterAlter", id, intent.targetIndex);
       await this.d.strategy.verifyLogin(target, username, password);
       await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
-      await this.commitRotation(run, intent, username, password);
+      done = await this.commitRotation(run, intent, username, password);
     } catch (err) {
       return this.fail(run, err, `rotating ${JSON.stringify(username)}`, intent);
     }
-    const done = await this.mustFind(id);
     const ms = this.d.clock().getTime() - started.getTime();
     this.d.logger.info({ rotationId: id, name: r.name, activeIndex: done.activeIndex, trigger: opts.trigger, ms }, "rotation succeeded");
     this.d.onEvent?.(rotationEvent("rotation.succeeded", done, run, this.d.clock(), { attempt: r.retryAttempt + 1 }));
@@ -270,38 +270,45 @@ export class RotationEngine {
   }
 
   /** One store transaction: credential, flip, secrets, times, status and history; the intent goes. */
-  private async commitRotation(run: Run, intent: IntentRecord, username: string, password: string): Promise<void> {
+  private async commitRotation(run: Run, intent: IntentRecord, username: string, password: string): Promise<RotationRecord> {
     const { r, trigger } = run;
     const now = this.d.clock();
     // A full interval always passes: after a manual rotation past the time of day, and after a late catch-up run.
     const late = !r.nextRotationAt || now.getTime() - r.nextRotationAt.getTime() > LATE_RUN_MS;
     const fullInterval = trigger === "manual" || late;
-    await withTransaction(this.d.pool, async (c) => {
+    const row = await withTransaction(this.d.pool, async (c) => {
       const { sealer } = this.d;
-      await rotations.upsertCredential(c, r.id, intent.targetIndex, username, sealer.seal(password, aad.credential(r.id, intent.targetIndex)));
-      for (const s of await secrets.secretsOfRotation(c, r.id)) {
-        const value = s.key === r.secretKeyUsername ? username : s.key === r.secretKeyPassword ? password : undefined;
-        if (value !== undefined) await secrets.updateSecretValue(c, s.id, sealer.seal(value, aad.secret(s.id)));
-      }
-      await fault(this.d.faults, "insideCommit", r.id, intent.targetIndex);
-      await rotations.updateRotation(c, r.id, {
-        active_index: intent.targetIndex,
-        inactive_since: now,
-        rotation_status: "success",
-        last_rotated_at: now,
-        last_rotation_attempted_at: now,
-        last_rotation_job_id: intent.jobId,
-        last_rotation_message: null,
-        is_last_rotation_manual: trigger === "manual",
-        next_rotation_at: this.nextAt(r, now, fullInterval),
-        retry_attempt: 0,
-        lease_owner: null,
-        lease_until: null,
+      const mapped = (await secrets.secretsOfRotation(c, r.id))
+        .map((s) => ({ s, value: s.key === r.secretKeyUsername ? username : s.key === r.secretKeyPassword ? password : undefined }))
+        .filter((x): x is { s: typeof x.s; value: string } => x.value !== undefined);
+      const committed = await rotations.commitRotationRow(c, {
+        rotationId: r.id,
+        targetIndex: intent.targetIndex,
+        username,
+        credentialSealed: sealer.seal(password, aad.credential(r.id, intent.targetIndex)),
+        secretIds: mapped.map((x) => x.s.id),
+        secretValues: mapped.map((x) => sealer.seal(x.value, aad.secret(x.s.id))),
+        set: {
+          active_index: intent.targetIndex,
+          inactive_since: now,
+          rotation_status: "success",
+          last_rotated_at: now,
+          last_rotation_attempted_at: now,
+          last_rotation_job_id: intent.jobId,
+          last_rotation_message: null,
+          is_last_rotation_manual: trigger === "manual",
+          next_rotation_at: this.nextAt(r, now, fullInterval),
+          retry_attempt: 0,
+          lease_owner: null,
+          lease_until: null,
+        },
+        history: this.history(run, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }),
       });
-      await rotations.insertHistory(c, this.history(run, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }));
-      await rotations.deleteIntents(c, r.id);
+      await fault(this.d.faults, "insideCommit", r.id, intent.targetIndex);
+      return committed;
     });
     this.d.secretsChanged?.(r);
+    return toRotation({ ...row, connection_name: r.connectionName });
   }
 
   /**

@@ -197,3 +197,42 @@ export async function claimDue(q: PoolClient, now: Date, owner: string, leaseUnt
   );
   return rows.map((r) => r.id as string);
 }
+
+/**
+ * The commit of a rotation as one statement (inside the caller's transaction): the credential, the mapped
+ * secrets' new sealed values, the rotation row, its history row, and the intent's removal. Returns the row.
+ */
+export async function commitRotationRow(
+  q: PoolClient,
+  a: {
+    rotationId: string;
+    targetIndex: number;
+    username: string;
+    credentialSealed: Buffer;
+    secretIds: string[];
+    secretValues: Buffer[];
+    set: Record<string, unknown>;
+    history: HistoryEntry;
+  },
+): Promise<Record<string, unknown>> {
+  const cols = Object.keys(a.set);
+  const base = 11;
+  const h = a.history;
+  const { rows } = await q.query(
+    `WITH cred AS (
+       INSERT INTO credentials (rotation_id, idx, username, password_sealed) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (rotation_id, idx) DO UPDATE SET username = EXCLUDED.username, password_sealed = EXCLUDED.password_sealed, updated_at = now()),
+     sec AS (
+       UPDATE secrets s SET value_sealed = v.sealed, version = s.version + 1, updated_at = now()
+       FROM (SELECT unnest($5::uuid[]) AS id, unnest($6::bytea[]) AS sealed) v WHERE s.id = v.id),
+     hist AS (
+       INSERT INTO rotation_history (rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message, next_attempt_at)
+       VALUES ($1, $7, $8, $9, 'success', $2, $10, $11::timestamptz, $${base + cols.length + 1}::timestamptz,
+               LEAST(2147483647, GREATEST(0, (extract(epoch FROM $${base + cols.length + 1}::timestamptz - $11::timestamptz) * 1000)::bigint))::int, NULL, NULL)),
+     del AS (DELETE FROM rotation_intents WHERE rotation_id = $1)
+     UPDATE rotations SET ${cols.map((c, i) => `${c} = $${base + 1 + i}`).join(", ")}, updated_at = now() WHERE id = $1 RETURNING *`,
+    [a.rotationId, a.targetIndex, a.username, a.credentialSealed, a.secretIds, a.secretValues, h.jobId, h.attempt, h.trigger, h.runnerId, h.startedAt,
+      ...cols.map((c) => a.set[c]), h.finishedAt],
+  );
+  return rows[0];
+}

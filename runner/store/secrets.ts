@@ -20,13 +20,6 @@ export async function insertSecret(
   );
 }
 
-export async function updateSecretValue(q: Q, id: string, valueSealed: Buffer): Promise<void> {
-  await q.query("UPDATE secrets SET value_sealed = $2, version = version + 1, updated_at = now() WHERE id = $1", [
-    id,
-    valueSealed,
-  ]);
-}
-
 export async function renameSecret(q: Q, id: string, key: string): Promise<void> {
   await q.query("UPDATE secrets SET key = $2, version = version + 1, updated_at = now() WHERE id = $1", [id, key]);
 }
