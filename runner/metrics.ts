@@ -2,6 +2,7 @@
 import type { Pool } from "pg";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RotationEvent } from "./rotation/engine";
+import { rotationCounts } from "./store/rotations";
 
 export interface Metrics {
   registry: Registry;
@@ -27,37 +28,27 @@ export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfte
   });
   const tickLag = new Gauge({ name: "pgrotate_scheduler_tick_lag_seconds", help: "How late the last scheduler tick started", registers: [registry] });
   const tickDuration = new Gauge({ name: "pgrotate_scheduler_tick_duration_seconds", help: "Duration of the last scheduler tick", registers: [registry] });
-  const q = async (sql: string, values: unknown[]) => {
-    try {
-      return Number((await deps.pool.query(sql, values)).rows[0].n);
-    } catch {
-      return NaN;
+  // The same counts /readyz reports, one query per scrape shared by the three gauges.
+  let scrape: { at: number; counts: Promise<Awaited<ReturnType<typeof rotationCounts>> | undefined> } | undefined;
+  const counts = () => {
+    const now = Date.now();
+    if (!scrape || now - scrape.at > 250) {
+      scrape = { at: now, counts: rotationCounts(deps.pool, deps.clock(), deps.overdueAfterMs).catch(() => undefined) };
     }
+    return scrape.counts;
   };
-  new Gauge({
-    name: "pgrotate_rotations_overdue",
-    help: "Enabled rotations past their due time by more than the overdue threshold",
-    registers: [registry],
-    async collect() {
-      this.set(await q("SELECT count(*) AS n FROM rotations WHERE is_auto_rotation_enabled AND next_rotation_at < $1", [new Date(deps.clock().getTime() - deps.overdueAfterMs)]));
-    },
-  });
-  new Gauge({
-    name: "pgrotate_rotations_failing",
-    help: "Rotations whose last attempts all failed (rotationStatus failed)",
-    registers: [registry],
-    async collect() {
-      this.set(await q("SELECT count(*) AS n FROM rotations WHERE rotation_status = 'failed'", []));
-    },
-  });
-  new Gauge({
-    name: "pgrotate_rotation_intents_pending",
-    help: "Intents written but not yet committed (in flight, failed and waiting for a retry, or left by a crash)",
-    registers: [registry],
-    async collect() {
-      this.set(await q("SELECT count(*) AS n FROM rotation_intents", []));
-    },
-  });
+  const fromCounts = (name: string, help: string, pick: "overdue" | "failing" | "intents") =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        this.set((await counts())?.[pick] ?? NaN);
+      },
+    });
+  fromCounts("pgrotate_rotations_overdue", "Enabled rotations past their due time by more than the overdue threshold", "overdue");
+  fromCounts("pgrotate_rotations_failing", "Rotations whose last attempts all failed (rotationStatus failed)", "failing");
+  fromCounts("pgrotate_rotation_intents_pending", "Intents written but not yet committed (in flight, failed and waiting for a retry, or left by a crash)", "intents");
   return {
     registry,
     onRotation(e) {

@@ -147,13 +147,16 @@ export interface HistoryEntry {
   nextAttemptAt: Date | null;
 }
 
+/** An attempt's duration as the int column holds it. */
+const durationMs = (h: HistoryEntry): number => Math.min(2 ** 31 - 1, Math.max(0, h.finishedAt.getTime() - h.startedAt.getTime()));
+
 export async function insertHistory(q: Q, h: HistoryEntry): Promise<void> {
   await q.query(
     `INSERT INTO rotation_history (rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at,
        finished_at, duration_ms, message, next_attempt_at)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
     [h.rotationId, h.jobId, h.attempt, h.trigger, h.result, h.targetIndex, h.runnerId, h.startedAt, h.finishedAt,
-      Math.min(2 ** 31 - 1, Math.max(0, h.finishedAt.getTime() - h.startedAt.getTime())), h.message, h.nextAttemptAt],
+      durationMs(h), h.message, h.nextAttemptAt],
   );
 }
 
@@ -227,12 +230,11 @@ export async function commitRotationRow(
        FROM (SELECT unnest($5::uuid[]) AS id, unnest($6::bytea[]) AS sealed) v WHERE s.id = v.id),
      hist AS (
        INSERT INTO rotation_history (rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message, next_attempt_at)
-       VALUES ($1, $7, $8, $9, 'success', $2, $10, $11::timestamptz, $${base + cols.length + 1}::timestamptz,
-               LEAST(2147483647, GREATEST(0, (extract(epoch FROM $${base + cols.length + 1}::timestamptz - $11::timestamptz) * 1000)::bigint))::int, NULL, NULL)),
+       VALUES ($1, $7, $8, $9, 'success', $2, $10, $11, $${base + cols.length + 1}, $${base + cols.length + 2}, NULL, NULL)),
      del AS (DELETE FROM rotation_intents WHERE rotation_id = $1)
      UPDATE rotations SET ${cols.map((c, i) => `${c} = $${base + 1 + i}`).join(", ")}, updated_at = now() WHERE id = $1 RETURNING *`,
     [a.rotationId, a.targetIndex, a.username, a.credentialSealed, a.secretIds, a.secretValues, h.jobId, h.attempt, h.trigger, h.runnerId, h.startedAt,
-      ...cols.map((c) => a.set[c]), h.finishedAt],
+      ...cols.map((c) => a.set[c]), h.finishedAt, durationMs(h)],
   );
   return rows[0];
 }
