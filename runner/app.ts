@@ -1,9 +1,10 @@
 import express, { type Express } from "express";
 import { rateLimit } from "express-rate-limit";
-import helmet from "helmet";
 import type { Pool } from "pg";
-import type { Registry } from "prom-client";
+import type { RequestListener } from "node:http";
 import { connectionRoutes } from "./api/connections";
+import { fastSecretRead } from "./api/fast-read";
+import { API_HEADERS } from "./api/headers";
 import { healthRoutes } from "./api/health";
 import { accessRoutes, loginRoutes } from "./api/access";
 import { authenticate, bearerHash, errorHandler, notFoundHandler, rejectNul } from "./api/http";
@@ -13,6 +14,7 @@ import { AppError } from "./errors";
 import { rotationRoutes } from "./api/rotations";
 import { secretRoutes } from "./api/secrets";
 import type { Logger, Scrubber } from "./logger";
+import type { Metrics } from "./metrics";
 import type { RotationEngine } from "./rotation/engine";
 import type { ConnectionService } from "./services/connections";
 import type { RotationService } from "./services/rotations";
@@ -32,41 +34,38 @@ export interface AppDeps {
   rotations: RotationService;
   secrets: SecretService;
   schedulerRunning: () => boolean;
-  metrics: Registry;
+  metrics: Metrics;
   /** A due rotation not started this long after its time counts as overdue (/readyz, metrics). */
   overdueAfterMs: number;
 }
 
 export const BODY_LIMIT = "64kb";
 
-/** The headers helmet() sets with its defaults, captured once (they do not vary per request here). */
-function securityHeaders(): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const res = {
-    setHeader: (k: string, v: unknown) => void (headers[k] = String(v)),
-    removeHeader: (k: string) => void delete headers[k],
-    getHeader: (k: string) => headers[k],
+/**
+ * The runner's HTTP API as a node:http request listener (binds no port; runtime does): the hot secret read
+ * from memory (api/fast-read.ts), everything else through the Express app.
+ */
+export function createApp(d: AppDeps): RequestListener {
+  const app = expressApp(d);
+  const fast = fastSecretRead({ access: d.access, secrets: d.secrets, audit: d.audit, onRead: d.metrics.onSecretRead });
+  return (req, res) => {
+    if (!fast(req, res)) app(req, res);
   };
-  helmet()({} as never, res as never, () => undefined);
-  return headers;
 }
 
-/** The runner's HTTP API as an Express app; binds no port (main does). */
-export function createApp(d: AppDeps): Express {
+function expressApp(d: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false); // responses are no-store; hashing every body for an ETag is wasted work
   app.set("query parser", "simple");
   app.set("trust proxy", false);
-  // helmet's headers are static here: computed once, set with one call per response.
-  const headers = { ...securityHeaders(), "Cache-Control": "no-store" };
   app.use((_req, res, next) => {
-    res.setHeaders(new Map(Object.entries(headers)));
+    res.setHeaders(API_HEADERS);
     next();
   });
   app.use(healthRoutes({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning, overdueAfterMs: d.overdueAfterMs }));
   app.get("/metrics", (_req, res, next) => {
-    d.metrics.metrics().then((text) => res.type(d.metrics.contentType).send(text), next);
+    d.metrics.registry.metrics().then((text) => res.type(d.metrics.registry.contentType).send(text), next);
   });
   // Only failed authentications count: a client that keeps guessing tokens or client secrets gets 429.
   const limiter = rateLimit({
@@ -76,7 +75,7 @@ export function createApp(d: AppDeps): Express {
     // Calls with a token already known to be valid cannot be guesses: no counting work on the hot read path.
     skip: (req) => {
       const h = bearerHash(req);
-      return !!h && d.access.knownValid(h);
+      return !!h && !!d.access.cached(h);
     },
     requestWasSuccessful: (_req, res) => res.statusCode !== 401,
     standardHeaders: "draft-8",
@@ -94,7 +93,7 @@ export function createApp(d: AppDeps): Express {
   app.use("/api/v1/audit-logs", access.audit);
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections));
   app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine, d.pool));
-  app.use("/api/v3/secrets/raw", secretRoutes(d.secrets));
+  app.use("/api/v3/secrets/raw", secretRoutes(d.secrets, d.metrics.onSecretRead));
   app.use(notFoundHandler);
   app.use(errorHandler(d.logger, (s) => d.scrubber.scrub(s)));
   return app;

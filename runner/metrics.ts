@@ -8,6 +8,8 @@ export interface Metrics {
   registry: Registry;
   onRotation(e: RotationEvent): void;
   onTick(info: { lagSeconds: number; claimed: number; durationMs: number }): void;
+  /** A secret read by name was answered: from memory before Express, or through the full API. */
+  onSecretRead(path: "memory" | "api"): void;
 }
 
 export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfterMs: number }): Metrics {
@@ -24,6 +26,12 @@ export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfte
     help: "Duration of a rotation attempt (intent to commit)",
     labelNames: ["result"] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const secretReads = new Counter({
+    name: "pgrotate_secret_reads_total",
+    help: "Secrets read by name, by how they were served: memory (cached token and folder, before the API stack) or api",
+    labelNames: ["path"] as const,
     registers: [registry],
   });
   const tickLag = new Gauge({ name: "pgrotate_scheduler_tick_lag_seconds", help: "How late the last scheduler tick started", registers: [registry] });
@@ -51,6 +59,7 @@ export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfte
   fromCounts("pgrotate_rotation_intents_pending", "Intents written but not yet committed (in flight, failed and waiting for a retry, or left by a crash)", "intents");
   return {
     registry,
+    onSecretRead: (path) => secretReads.inc({ path }),
     onRotation(e) {
       const result = e.type === "rotation.succeeded" ? "success" : "failed";
       rotations.inc({ result, trigger: e.trigger });

@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream } from "pino";
 import type { Pool } from "pg";
@@ -128,7 +128,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       connections: new ConnectionService(base),
       rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
       secrets: new SecretService({ pool: store.pool, sealer, cache: secretCache }),
-      metrics: metrics.registry,
+      metrics,
       overdueAfterMs,
       schedulerRunning: () => scheduler.running() || opts.startScheduler === false,
     });
@@ -183,9 +183,9 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   }
 }
 
-function listen(app: ReturnType<typeof createApp>, host: string, port: number): Promise<Server> {
+function listen(app: RequestListener, host: string, port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createServer(app).listen(port, host);
     server.once("listening", () => resolve(server));
     server.once("error", reject);
   });

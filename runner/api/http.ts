@@ -32,12 +32,16 @@ const hashes = new WeakMap<Request, Buffer | null>();
 export function bearerHash(req: Request): Buffer | null {
   let h = hashes.get(req);
   if (h === undefined) {
-    const header = req.headers.authorization;
-    const m = typeof header === "string" ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
-    h = m ? tokenHash(m[1]) : null;
+    h = authorizationHash(req.headers.authorization);
     hashes.set(req, h);
   }
   return h;
+}
+
+/** SHA-256 of the token in an `Authorization: Bearer <token>` header value; null when it holds none. */
+export function authorizationHash(header: string | undefined): Buffer | null {
+  const m = typeof header === "string" ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
+  return m ? tokenHash(m[1]) : null;
 }
 
 /** Resolves the bearer token (admin, scoped token or identity access token) into res.locals.principal. */
@@ -88,7 +92,7 @@ function toAppError(err: unknown): AppError {
 }
 
 /** True when a NUL character is anywhere in the value (strings, arrays, object keys and values). */
-function hasNul(v: unknown, depth = 0): boolean {
+export function hasNul(v: unknown, depth = 0): boolean {
   if (typeof v === "string") return v.includes("\u0000");
   if (depth > 32 || v === null || typeof v !== "object") return false;
   if (Array.isArray(v)) return v.some((x) => hasNul(x, depth + 1));

@@ -1,23 +1,33 @@
-import { Router, type Request } from "express";
+import { Router } from "express";
 import { rawSecretsQuerySchema } from "../schemas";
 import type { SecretService } from "../services/secrets";
-import { audit } from "../auth/audit";
-import { authorize } from "../auth/principal";
+import { audit, type AuditNote } from "../auth/audit";
+import { authorize, type Folder } from "../auth/principal";
 import { parse, principalOf, route } from "./http";
 
-function folderOf(req: Request) {
-  const raw = { ...req.query } as Record<string, unknown>;
+/** The folder a raw-secrets query names (400 on a bad query). */
+export function folderOf(query: Record<string, unknown>): Folder {
+  const raw = { ...query };
   // workspaceId is Infisical's name for the project; projectId is accepted too.
   if (raw.workspaceId === undefined && typeof raw.projectId === "string") raw.workspaceId = raw.projectId;
   const q = parse(rawSecretsQuerySchema, raw, "query");
   return { projectId: q.workspaceId, environment: q.environment, secretPath: q.secretPath };
 }
 
+/** The audit note of one secret read by name (the Express route and the fast path write the same row). */
+export const readOneNote = (folder: Folder, key: string): AuditNote => ({
+  action: "secrets.read",
+  resourceType: "secret",
+  folder,
+  secretRead: true,
+  details: { keys: [key.slice(0, 128)] },
+});
+
 /** /api/v3/secrets/raw — what apps read (Infisical's raw secrets shape). */
-export function secretRoutes(svc: SecretService): Router {
+export function secretRoutes(svc: SecretService, onRead?: (path: "api") => void): Router {
   const r = Router();
   r.get("/", route(async (req, res) => {
-    const folder = folderOf(req);
+    const folder = folderOf(req.query);
     audit(res, { action: "secrets.read", resourceType: "secret", folder, secretRead: true });
     authorize(principalOf(res), "read", folder);
     const secrets = await svc.list(folder);
@@ -25,11 +35,12 @@ export function secretRoutes(svc: SecretService): Router {
     res.json({ secrets, imports: [] });
   }));
   r.get("/:secretName", route(async (req, res) => {
-    const folder = folderOf(req);
+    const folder = folderOf(req.query);
     const key = String(req.params.secretName);
-    audit(res, { action: "secrets.read", resourceType: "secret", folder, secretRead: true, details: { keys: [key.slice(0, 128)] } });
+    audit(res, readOneNote(folder, key));
     authorize(principalOf(res), "read", folder);
     res.json({ secret: await svc.get(folder, key) });
+    onRead?.("api");
   }));
   return r;
 }

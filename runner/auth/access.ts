@@ -59,19 +59,21 @@ export class AccessService {
     d.events?.onReset(() => this.flush());
   }
 
-  /** Synchronous: the admin token or a live cached token (lets the failed-auth limiter skip known-good calls). */
-  knownValid(h: Buffer): boolean {
-    if (crypto.timingSafeEqual(h, this.adminHash)) return true;
+  /**
+   * Synchronous: the principal of the admin token or of a live cached token that has not expired, else
+   * undefined (unknown here: resolve() asks the store). The hot read path and the failed-auth limiter use it.
+   */
+  cached(h: Buffer): Principal | undefined {
+    if (crypto.timingSafeEqual(h, this.adminHash)) return ADMIN;
     const hit = this.d.events?.live ? this.cache.get(h.toString("hex")) : undefined;
-    return !!hit && (!hit.expiresAt || hit.expiresAt > this.d.clock());
+    return hit && (!hit.expiresAt || hit.expiresAt > this.d.clock()) ? hit.principal : undefined;
   }
 
   /** The principal behind a bearer token, or undefined when it is unknown, revoked or expired. */
   async resolve(h: Buffer): Promise<Principal | undefined> {
-    if (crypto.timingSafeEqual(h, this.adminHash)) return ADMIN;
+    const known = this.cached(h);
+    if (known) return known;
     const key = h.toString("hex");
-    const hit = this.d.events?.live ? this.cache.get(key) : undefined;
-    if (hit && (!hit.expiresAt || hit.expiresAt > this.d.clock())) return hit.principal;
     const epoch = this.epoch;
     const principal = await this.lookup(h);
     if (principal && this.d.events?.live && epoch === this.epoch) {

@@ -126,26 +126,38 @@ export class AuditWriter {
   }
 }
 
+/** One audit_logs row (the column order of AuditWriter.insert). */
+export function auditRow(a: { principal?: Principal; action: string; note: AuditNote; resourceId: string | null; status: number; ip: string | null }): AuditRow {
+  const { note } = a;
+  return [
+    a.principal?.actor ?? "anonymous",
+    note.action ?? a.action,
+    note.resourceType ?? null,
+    note.resourceId ?? a.resourceId,
+    note.folder?.projectId ?? null,
+    note.folder?.environment ?? null,
+    note.folder?.secretPath ?? null,
+    a.status,
+    a.ip,
+    note.details ? JSON.stringify(note.details) : null,
+  ];
+}
+
 export function auditMiddleware(writer: AuditWriter): RequestHandler {
   return (req, res, next) => {
     res.on("finish", () => {
       const note = (res.locals.audit ?? {}) as AuditNote;
       const refused = res.statusCode === 401 || res.statusCode === 403;
       if (req.method === "GET" && !note.secretRead && !refused) return;
-      const principal = res.locals.principal as Principal | undefined;
       const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.path.slice(0, 200);
-      writer.add([
-        principal?.actor ?? "anonymous",
-        note.action ?? `${req.method} ${route}`,
-        note.resourceType ?? null,
-        note.resourceId ?? (typeof req.params?.id === "string" ? req.params.id.slice(0, 64) : null),
-        note.folder?.projectId ?? null,
-        note.folder?.environment ?? null,
-        note.folder?.secretPath ?? null,
-        res.statusCode,
-        req.ip ?? null,
-        note.details ? JSON.stringify(note.details) : null,
-      ]);
+      writer.add(auditRow({
+        principal: res.locals.principal as Principal | undefined,
+        action: `${req.method} ${route}`,
+        note,
+        resourceId: typeof req.params?.id === "string" ? req.params.id.slice(0, 64) : null,
+        status: res.statusCode,
+        ip: req.ip ?? null,
+      }));
     });
     next();
   };

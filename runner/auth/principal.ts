@@ -48,10 +48,15 @@ export function covers(scope: Scope, f: Folder): boolean {
 
 const allows = (p: Principal, need: Permission) => need === "read" || p.permission === "manage";
 
+const inScope = (p: Principal, folder?: Folder) => (folder ? covers(p.scope, folder) : isUnscoped(p.scope));
+
+/** Whether the principal holds `need` over the folder (or over everything when no folder). */
+export const permits = (p: Principal, need: Permission, folder?: Folder): boolean => allows(p, need) && inScope(p, folder);
+
 /** Throws 403 unless the principal holds `need` over the folder (or over everything when no folder). */
 export function authorize(p: Principal, need: Permission, folder?: Folder): void {
   if (!allows(p, need)) throw new AppError("Forbidden", `This ${p.kind} may only read; ${need} is required`);
-  if (folder ? !covers(p.scope, folder) : !isUnscoped(p.scope)) {
+  if (!inScope(p, folder)) {
     const where = folder ? `project ${folder.projectId}, environment ${folder.environment}, path ${folder.secretPath}` : "resources outside any project";
     throw new AppError("Forbidden", `This ${p.kind} is not allowed to access ${where}`);
   }

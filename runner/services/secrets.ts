@@ -53,6 +53,12 @@ export class SecretService {
     return this.open(found);
   }
 
+  /** Synchronous: one secret from the live cache, or undefined when the folder is not cached or lacks the key. */
+  cached(folder: Folder, key: string): RawSecret | undefined {
+    const found = this.d.cache?.get(folder)?.byKey.get(key);
+    return found && this.open(found);
+  }
+
   private open(s: SecretRecord): RawSecret {
     // Not remembered by the scrubber: these are the engine's passwords, which it remembers when it handles them.
     const value = this.d.sealer.open(s.valueSealed, aad.secret(s.id));
