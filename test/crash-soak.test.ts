@@ -64,8 +64,13 @@ describe("Crash soak: SIGKILL at step boundaries and at random moments", () => {
       if (boundary) {
         // The process kills itself when the rotation reaches the boundary: the request never answers.
         const answered = await api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`).then(() => true, () => false);
-        await new Promise<void>((r) => (running.child.exitCode !== null || running.child.signalCode !== null ? r() : running.child.once("exit", () => r())));
-        expect([boundary, answered, running.child.signalCode]).toEqual([boundary, false, "SIGKILL"]); // it died at the boundary
+        // Bounded: a rotation that never reaches the boundary (e.g. refused as busy) must fail here, not hang.
+        await new Promise<void>((r) => {
+          if (running.child.exitCode !== null || running.child.signalCode !== null) return r();
+          const timer = setTimeout(r, 20_000);
+          running.child.once("exit", () => (clearTimeout(timer), r()));
+        });
+        expect([i, boundary, answered, running.child.signalCode]).toEqual([i, boundary, false, "SIGKILL"]); // it died at the boundary
       } else {
         const loop = (async () => {
           for (;;) {

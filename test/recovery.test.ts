@@ -84,4 +84,15 @@ describe("Crash recovery: an interrupted rotation is rolled forward with its own
     for (const c of creds) expect(await canLogin(target.cluster, target.database, c.username, c.password)).toBe(true);
     await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
   });
+
+  test("When the runner dies between taking a rotation's lease and storing its intent, then after the next start the rotation runs at once (no 409 until the lease expires)", async () => {
+    crashAt = undefined;
+    const id = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "crash-lease", secretsMapping: { username: "LU", password: "LP" } }))).body.secretRotation.id;
+    // What such a death leaves: this runner's lease, far from expiring, and no intent.
+    await withClient(t.storeUrl, (c) => c.query("UPDATE rotations SET lease_owner = $2, lease_until = now() + interval '1 hour' WHERE id = $1", [id, t.runner.runnerId]));
+    expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).status).toBe(409); // busy while that life "runs"
+    await t.restart({ faults: crashHooks });
+    expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).status).toBe(200);
+    await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
+  });
 });

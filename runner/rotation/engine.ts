@@ -21,7 +21,7 @@ import type { TargetConnection } from "../postgres/target";
 import { pgCode, UNIQUE_VIOLATION, withTransaction } from "../store/db";
 import { findConnection } from "../store/connections";
 import * as rotations from "../store/rotations";
-import { type ConnectionRecord, type IntentRecord, type RotationRecord, toRotation } from "../store/rows";
+import { type ConnectionRecord, type IntentRecord, type RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
@@ -144,7 +144,7 @@ export class RotationEngine {
         leaseUntil: new Date(now.getTime() + this.leaseMs),
         createdAt: now,
       });
-      for (const idx of [0, 1]) {
+      for (const idx of [0, 1] as const) {
         const password = this.newPassword(requirements);
         await rotations.insertIntent(c, {
           rotationId: id,
@@ -223,30 +223,43 @@ export class RotationEngine {
 
   async rotate(
     id: string,
-    opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean },
+    opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean; leased?: RotationRecord },
   ): Promise<RotationRecord> {
     const started = this.d.clock();
-    const { r, intent, stale } = await withTransaction(this.d.pool, async (c) => {
-      const r = await this.takeLease(c, id, started, opts.reclaimOwnLease === true);
-      const pending = await rotations.intentsOf(c, id);
-      if (pending.some((i) => i.kind === "create")) return { r, intent: undefined, stale: false };
-      // Another runner may have finished the work between our look and our lease: a recovery without an
-      // intent, or a scheduled run that is no longer due, has nothing left to do (never rotate twice).
-      const notDue = opts.trigger === "scheduled" && (!r.nextRotationAt || r.nextRotationAt > started);
-      if (!pending.length && (opts.trigger === "recovery" || notDue)) {
-        await rotations.updateRotation(c, id, { lease_owner: null, lease_until: null });
-        return { r, intent: undefined, stale: true };
-      }
-      const targetIndex = (1 - r.activeIndex) as 0 | 1;
-      if (!pending.length && opts.trigger !== "recovery") this.graceGuard(r, started, opts.force === true);
-      const intent = await this.intentFor(c, r, targetIndex, pending[0], opts.trigger);
-      return { r, intent, stale: false };
-    });
-    if (stale) return this.mustFind(id);
+    // Store work before the target is touched, each one autocommitted statement: the lease (unless the
+    // scheduler's claim handed it over), then one statement after it (so it sees the last holder's commit)
+    // that reads the intents, connection and mapped secrets and, when none is left over, stores the new intent.
+    const r = opts.leased ?? (await this.takeLease(this.d.pool, id, started, opts.reclaimOwnLease === true));
     const run = { r, trigger: opts.trigger, started };
+    // Another runner may have finished the work between our look and our lease: a recovery without an
+    // intent, or a scheduled run that is no longer due, has nothing left to do (never rotate twice).
+    const notDue = opts.trigger === "scheduled" && (!r.nextRotationAt || r.nextRotationAt > started);
+    const mayStart = opts.trigger !== "recovery" && !notDue && this.graceAllows(r, started, opts.force === true);
+    const fresh = mayStart ? this.newIntent(r, (1 - r.activeIndex) as 0 | 1, opts.trigger) : undefined;
+    let work: rotations.RotationWork;
+    let intent: IntentRecord | undefined;
+    try {
+      work = await rotations.rotationWork(this.d.pool, { rotationId: id, connectionId: r.connectionId, insert: fresh });
+      const pending = work.intents[0];
+      if (pending?.kind === "create") intent = undefined; // finished below
+      else if (pending) intent = await this.leftoverIntent(r, pending, opts.trigger);
+      else if (work.inserted && fresh) intent = { ...fresh, attempts: 0, createdAt: started };
+      else if (opts.trigger === "recovery" || notDue) {
+        await this.releaseLease(id);
+        return { ...r, leaseOwner: null, leaseUntil: null };
+      } else {
+        this.graceGuard(r, started, opts.force === true);
+        throw new Error("the new intent was not stored");
+      }
+    } catch (err) {
+      // Nothing was attempted on the target (grace guard, store error): give the lease back at once.
+      await this.releaseLease(id).catch(() => undefined);
+      throw err;
+    }
     if (!intent) {
       // A create that a crash interrupted: finish it with its own two passwords.
-      return this.finishCreate(id, await this.target(r.connectionId)).catch((err) => this.fail(run, err, "finishing the interrupted create"));
+      const target = this.openTarget(this.mustHave(work.connection, r.connectionId));
+      return this.finishCreate(id, target).catch((err) => this.fail(run, err, "finishing the interrupted create"));
     }
     await fault(this.d.faults, "afterIntent", id, intent.targetIndex);
 
@@ -254,12 +267,12 @@ export class RotationEngine {
     const password = this.openIntent(intent);
     let done: RotationRecord;
     try {
-      const target = await this.target(r.connectionId);
+      const target = this.openTarget(this.mustHave(work.connection, r.connectionId));
       await this.d.strategy.setPassword(target, username, password);
       await fault(this.d.faults, "afterAlter", id, intent.targetIndex);
       await this.d.strategy.verifyLogin(target, username, password);
       await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
-      done = await this.commitRotation(run, intent, username, password);
+      done = await this.commitRotation(run, intent, work, username, password);
     } catch (err) {
       return this.fail(run, err, `rotating ${JSON.stringify(username)}`, intent);
     }
@@ -269,46 +282,47 @@ export class RotationEngine {
     return done;
   }
 
-  /** One store transaction: credential, flip, secrets, times, status and history; the intent goes. */
-  private async commitRotation(run: Run, intent: IntentRecord, username: string, password: string): Promise<RotationRecord> {
+  /**
+   * The commit, one statement (so one transaction): credential, flip, secrets, times, status and history;
+   * the intent goes. The secrets are the ones read under this lease, by id (a rename keeps the id).
+   */
+  private async commitRotation(run: Run, intent: IntentRecord, work: rotations.RotationWork, username: string, password: string): Promise<RotationRecord> {
     const { r, trigger } = run;
     const now = this.d.clock();
     // A full interval always passes: after a manual rotation past the time of day, and after a late catch-up run.
     const late = !r.nextRotationAt || now.getTime() - r.nextRotationAt.getTime() > LATE_RUN_MS;
     const fullInterval = trigger === "manual" || late;
-    const row = await withTransaction(this.d.pool, async (c) => {
-      const { sealer } = this.d;
-      const mapped = (await secrets.secretsOfRotation(c, r.id))
-        .map((s) => ({ s, value: s.key === r.secretKeyUsername ? username : s.key === r.secretKeyPassword ? password : undefined }))
-        .filter((x): x is { s: typeof x.s; value: string } => x.value !== undefined);
-      const committed = await rotations.commitRotationRow(c, {
-        rotationId: r.id,
-        targetIndex: intent.targetIndex,
-        username,
-        credentialSealed: sealer.seal(password, aad.credential(r.id, intent.targetIndex)),
-        secretIds: mapped.map((x) => x.s.id),
-        secretValues: mapped.map((x) => sealer.seal(x.value, aad.secret(x.s.id))),
-        set: {
-          active_index: intent.targetIndex,
-          inactive_since: now,
-          rotation_status: "success",
-          last_rotated_at: now,
-          last_rotation_attempted_at: now,
-          last_rotation_job_id: intent.jobId,
-          last_rotation_message: null,
-          is_last_rotation_manual: trigger === "manual",
-          next_rotation_at: this.nextAt(r, now, fullInterval),
-          retry_attempt: 0,
-          lease_owner: null,
-          lease_until: null,
-        },
-        history: this.history(run, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }),
-      });
-      await fault(this.d.faults, "insideCommit", r.id, intent.targetIndex);
-      return committed;
+    const { sealer } = this.d;
+    const mapped = [
+      ...work.secretIds.username.map((id) => ({ id, value: username })),
+      ...work.secretIds.password.map((id) => ({ id, value: password })),
+    ];
+    await fault(this.d.faults, "insideCommit", r.id, intent.targetIndex);
+    const row = await rotations.commitRotationRow(this.d.pool, {
+      rotationId: r.id,
+      targetIndex: intent.targetIndex,
+      username,
+      credentialSealed: sealer.seal(password, aad.credential(r.id, intent.targetIndex)),
+      secretIds: mapped.map((x) => x.id),
+      secretValues: mapped.map((x) => sealer.seal(x.value, aad.secret(x.id))),
+      set: {
+        active_index: intent.targetIndex,
+        inactive_since: now,
+        rotation_status: "success",
+        last_rotated_at: now,
+        last_rotation_attempted_at: now,
+        last_rotation_job_id: intent.jobId,
+        last_rotation_message: null,
+        is_last_rotation_manual: trigger === "manual",
+        next_rotation_at: this.nextAt(r, now, fullInterval),
+        retry_attempt: 0,
+        lease_owner: null,
+        lease_until: null,
+      },
+      history: this.history(run, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }),
     });
     this.d.secretsChanged?.(r);
-    return toRotation({ ...row, connection_name: r.connectionName });
+    return row;
   }
 
   /**
@@ -373,6 +387,9 @@ export class RotationEngine {
    */
   async recover(opts: { atStart: boolean }): Promise<number> {
     const now = this.d.clock();
+    // A previous life of this runner that died between a lease and its intent left a lease with nothing to
+    // roll forward: give those back at once instead of blocking the rotation until the lease expires.
+    if (opts.atStart) await rotations.releaseIdleLeases(this.d.pool, this.d.runnerId);
     const ids = await rotations.rotationsWithOrphanIntents(this.d.pool, now, opts.atStart ? this.d.runnerId : undefined);
     let finished = 0;
     for (const id of ids) {
@@ -390,7 +407,7 @@ export class RotationEngine {
 
   async delete(id: string, opts: { revokeGeneratedCredentials: boolean; deleteSecrets: boolean }): Promise<RotationRecord> {
     const now = this.d.clock();
-    const r = await withTransaction(this.d.pool, (c) => this.takeLease(c, id, now, false));
+    const r = await this.takeLease(this.d.pool, id, now, false);
     try {
       if (opts.revokeGeneratedCredentials) {
         const creds = await this.credentials(id);
@@ -401,7 +418,7 @@ export class RotationEngine {
         await rotations.deleteRotation(c, id);
       });
     } catch (err) {
-      await rotations.updateRotation(this.d.pool, id, { lease_owner: null, lease_until: null }).catch(() => undefined);
+      await this.releaseLease(id).catch(() => undefined);
       throw this.failure(err, "deleting the rotation");
     }
     this.d.secretsChanged?.(r);
@@ -423,47 +440,55 @@ export class RotationEngine {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Row-locks the rotation and takes its lease; a live lease of another runner means it is busy. */
-  private async takeLease(c: PoolClient, id: string, now: Date, reclaimOwn: boolean): Promise<RotationRecord> {
-    const r = await rotations.lockRotation(c, id);
-    if (!r) throw notFound("Secret rotation", id);
-    const mine = reclaimOwn && r.leaseOwner === this.d.runnerId;
-    if (r.leaseUntil && r.leaseUntil > now && !mine) {
-      throw new AppError("Conflict", `Secret rotation ${r.name} is busy with another operation; retry in a few seconds`);
-    }
-    await rotations.updateRotation(c, id, { lease_owner: this.d.runnerId, lease_until: new Date(now.getTime() + this.leaseMs) });
-    return r;
+  /** Takes the rotation's lease (one statement); a live lease of another runner means it is busy. */
+  private async takeLease(q: Pool | PoolClient, id: string, now: Date, reclaimOwn: boolean): Promise<RotationRecord> {
+    const until = new Date(now.getTime() + this.leaseMs);
+    const r = await rotations.leaseRotation(q, { id, owner: this.d.runnerId, now, until, reclaimOwn });
+    if (r) return r;
+    const existing = await rotations.findRotation(q, id);
+    if (!existing) throw notFound("Secret rotation", id);
+    throw new AppError("Conflict", `Secret rotation ${existing.name} is busy with another operation; retry in a few seconds`);
+  }
+
+  private async releaseLease(id: string): Promise<void> {
+    await rotations.releaseLease(this.d.pool, id, this.d.runnerId);
   }
 
   /** DESIGN "Grace guard": never change the password a consumer may have read less than GRACE_MS ago. */
-  private graceGuard(r: RotationRecord, now: Date, force: boolean): void {
-    if (force || !r.inactiveSince) return;
-    const allowedAt = new Date(r.inactiveSince.getTime() + GRACE_MS);
-    if (now < allowedAt) {
-      const inactive = r.activeIndex === 0 ? r.username2 : r.username1;
-      throw new AppError(
-        "GracePeriod",
-        `Rotating now would change the password of ${JSON.stringify(inactive)}, which stopped being active at ` +
-          `${r.inactiveSince.toISOString()}; consumers may still hold it. Allowed from ${allowedAt.toISOString()}, or retry with ?force=true`,
-        { details: { reason: "grace-period", allowedAt: allowedAt.toISOString() } },
-      );
-    }
+  private graceAllows(r: RotationRecord, now: Date, force: boolean): boolean {
+    return force || !r.inactiveSince || now.getTime() >= r.inactiveSince.getTime() + GRACE_MS;
   }
 
-  /** The leftover intent (same password: roll forward), or a new one; a worn-out password is replaced. */
-  private async intentFor(c: PoolClient, r: RotationRecord, targetIndex: 0 | 1, leftover: IntentRecord | undefined, trigger: Trigger): Promise<IntentRecord> {
-    if (leftover && leftover.attempts < MAX_INTENT_ATTEMPTS) return leftover;
-    if (leftover) await rotations.deleteIntents(c, r.id);
-    const idx = leftover?.targetIndex ?? targetIndex;
-    const intent = {
+  /** Throws the grace guard's 409 (call when graceAllows said no). */
+  private graceGuard(r: RotationRecord, now: Date, force: boolean): void {
+    if (this.graceAllows(r, now, force)) return;
+    const allowedAt = new Date(r.inactiveSince!.getTime() + GRACE_MS);
+    const inactive = r.activeIndex === 0 ? r.username2 : r.username1;
+    throw new AppError(
+      "GracePeriod",
+      `Rotating now would change the password of ${JSON.stringify(inactive)}, which stopped being active at ` +
+        `${r.inactiveSince!.toISOString()}; consumers may still hold it. Allowed from ${allowedAt.toISOString()}, or retry with ?force=true`,
+      { details: { reason: "grace-period", allowedAt: allowedAt.toISOString() } },
+    );
+  }
+
+  /** A new intent for the inactive user: a fresh password, sealed; stored by the caller. */
+  private newIntent(r: RotationRecord, targetIndex: 0 | 1, trigger: Trigger): rotations.NewIntent {
+    return {
       rotationId: r.id,
-      targetIndex: idx,
-      kind: "rotate" as const,
-      passwordSealed: this.d.sealer.seal(this.newPassword(r.passwordRequirements ?? undefined), aad.intent(r.id, idx)),
+      targetIndex,
+      kind: "rotate",
+      passwordSealed: this.d.sealer.seal(this.newPassword(r.passwordRequirements ?? undefined), aad.intent(r.id, targetIndex)),
       jobId: newId(),
       trigger,
     };
-    await rotations.insertIntent(c, intent);
+  }
+
+  /** The leftover intent (same password: roll forward); a worn-out one is replaced by a new one for the same user. */
+  private async leftoverIntent(r: RotationRecord, leftover: IntentRecord, trigger: Trigger): Promise<IntentRecord> {
+    if (leftover.attempts < MAX_INTENT_ATTEMPTS) return leftover;
+    const intent = this.newIntent(r, leftover.targetIndex, trigger);
+    await rotations.insertIntent(this.d.pool, intent, { replace: true });
     return { ...intent, attempts: 0, createdAt: this.d.clock() };
   }
 
@@ -479,11 +504,15 @@ export class RotationEngine {
     return password;
   }
 
+  /** The connection a rotation uses; a rotation's connection cannot be deleted, so missing means a store fault. */
+  private mustHave(conn: ConnectionRecord | undefined, connectionId: string): ConnectionRecord {
+    if (!conn) throw notFound("App connection", connectionId);
+    return conn;
+  }
+
   /** The rotation's target as its connection role, the password opened in memory only. */
   private async target(connectionId: string): Promise<TargetConnection> {
-    const conn = await findConnection(this.d.pool, connectionId);
-    if (!conn) throw notFound("App connection", connectionId);
-    return this.openTarget(conn);
+    return this.openTarget(this.mustHave(await findConnection(this.d.pool, connectionId), connectionId));
   }
 
   private openTarget(conn: ConnectionRecord): TargetConnection {

@@ -1,5 +1,6 @@
 /**
- * Typed test-only fault hooks (pg-boss style): the engine calls each at its step boundary. A hook that
+ * Typed test-only fault hooks (pg-boss style): the engine calls each at its step boundary ("insideCommit":
+ * the commit statement — one statement, so one transaction — is built and about to be sent). A hook that
  * throws `SimulatedCrash` makes the engine stop right there as if the process had died: no failure
  * handling, no cleanup, the lease and intent stay as a crash would leave them.
  */

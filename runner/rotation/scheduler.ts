@@ -8,7 +8,7 @@ import cron, { type ScheduledTask } from "node-cron";
 import type { Pool } from "pg";
 import { AppError } from "../errors";
 import type { Logger } from "../logger";
-import { withTransaction } from "../store/db";
+import type { RotationRecord } from "../store/rows";
 import { claimDue, updateRotation } from "../store/rotations";
 import type { RotationEngine } from "./engine";
 
@@ -87,21 +87,21 @@ export class Scheduler {
     const worker = async () => {
       while (!this.halted) {
         const now = this.d.clock();
-        const [id] = await withTransaction(this.d.pool, (c) =>
-          claimDue(c, now, this.d.runnerId, new Date(now.getTime() + this.d.engine.leaseMs), 1),
-        );
-        if (!id) return;
+        // One statement: the claim commits the lease, which the engine then holds (no second lease).
+        const [leased] = await claimDue(this.d.pool, now, this.d.runnerId, new Date(now.getTime() + this.d.engine.leaseMs), 1);
+        if (!leased) return;
         claimed++;
-        await this.runOne(id);
+        await this.runOne(leased);
       }
     };
     await Promise.all(Array.from({ length: this.d.concurrency }, worker));
     return { recovered, claimed };
   }
 
-  private async runOne(id: string): Promise<void> {
+  private async runOne(leased: RotationRecord): Promise<void> {
+    const id = leased.id;
     try {
-      await this.d.engine.rotate(id, { trigger: "scheduled", reclaimOwnLease: true });
+      await this.d.engine.rotate(id, { trigger: "scheduled", leased });
     } catch (err) {
       if (err instanceof AppError && err.code === "GracePeriod") {
         // DESIGN: a scheduled rotation inside the grace period waits until it is allowed.

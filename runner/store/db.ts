@@ -1,4 +1,5 @@
-import { Pool, type PoolClient, type PoolConfig } from "pg";
+import crypto from "node:crypto";
+import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from "pg";
 import { AppError } from "../errors";
 
 /** SQLSTATE codes the store reacts to. */
@@ -22,6 +23,21 @@ export function createPool(connectionString: string, extra: Partial<PoolConfig> 
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on("error", () => undefined);
   return pool;
+}
+
+const names = new Map<string, string>();
+
+/**
+ * A query as a named prepared statement: each store connection parses and plans it once, not on every call
+ * (the rotation path's statements are CTEs and joins whose planning costs more than running them).
+ */
+export function prepared(text: string, values: unknown[]): QueryConfig {
+  let name = names.get(text);
+  if (!name) {
+    name = "pgrotate_" + crypto.createHash("sha256").update(text).digest("hex").slice(0, 24);
+    names.set(text, name);
+  }
+  return { name, text, values };
 }
 
 /** Runs fn in one transaction; rolls back on any error. */

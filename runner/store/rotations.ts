@@ -1,9 +1,12 @@
 import type { Pool, PoolClient } from "pg";
-import { type IntentRecord, type RotationRecord, toIntent, toRotation } from "./rows";
+import { prepared } from "./db";
+import { type ConnectionRecord, connectionColumns, type IntentRecord, type RotationRecord, rotationColumns, toConnection, toIntent, toRotation } from "./rows";
 
 type Q = Pool | PoolClient;
 
-const SELECT = `SELECT r.*, c.name AS connection_name FROM rotations r JOIN connections c ON c.id = r.connection_id`;
+const SELECT = `SELECT ${rotationColumns("r")}, c.name AS connection_name FROM rotations r JOIN connections c ON c.id = r.connection_id`;
+/** A RETURNING list: the rotation row as toRotation reads it. */
+const RETURNING_ROTATION = `RETURNING ${rotationColumns("r")}, (SELECT c.name FROM connections c WHERE c.id = r.connection_id) AS connection_name`;
 
 export type NewRotation = Pick<
   RotationRecord,
@@ -26,8 +29,104 @@ export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
 }
 
 export async function findRotation(q: Q, id: string): Promise<RotationRecord | undefined> {
-  const { rows } = await q.query(`${SELECT} WHERE r.id = $1`, [id]);
+  const { rows } = await q.query(prepared(`${SELECT} WHERE r.id = $1`, [id]));
   return rows[0] ? toRotation(rows[0]) : undefined;
+}
+
+/**
+ * Takes the rotation's lease in one statement if it is free (never held, expired at `now`, or — with
+ * reclaimOwn — held by this owner). Undefined when it does not exist or another runner holds it. Like
+ * releaseLease it leaves updated_at alone.
+ */
+export async function leaseRotation(
+  q: Q,
+  a: { id: string; owner: string; now: Date; until: Date; reclaimOwn: boolean },
+): Promise<RotationRecord | undefined> {
+  const { rows } = await q.query(prepared(
+    `UPDATE rotations r SET lease_owner = $2, lease_until = $4
+     WHERE r.id = $1 AND (r.lease_until IS NULL OR r.lease_until <= $3 OR ($5 AND r.lease_owner = $2))
+     ${RETURNING_ROTATION}`,
+    [a.id, a.owner, a.now, a.until, a.reclaimOwn],
+  ));
+  return rows[0] ? toRotation(rows[0]) : undefined;
+}
+
+/**
+ * Gives back this owner's lease. Leases are bookkeeping, not content: taking and giving one back leaves the
+ * row as it was (updated_at included), so a refused rotation changes nothing a client can see.
+ */
+export async function releaseLease(q: Q, id: string, owner: string): Promise<void> {
+  await q.query(prepared("UPDATE rotations SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2", [id, owner]));
+}
+
+/** Gives back every lease of this owner that guards no intent (at start: leases of its previous life). */
+export async function releaseIdleLeases(q: Q, owner: string): Promise<number> {
+  const { rowCount } = await q.query(
+    `UPDATE rotations r SET lease_owner = NULL, lease_until = NULL
+     WHERE r.lease_owner = $1 AND NOT EXISTS (SELECT 1 FROM rotation_intents i WHERE i.rotation_id = r.id)`,
+    [owner],
+  );
+  return rowCount ?? 0;
+}
+
+/** A leased rotation's working set, read in one statement after the lease (so it sees the last holder's commit). */
+export interface RotationWork {
+  /** The intents that were there before this statement (a crash's or a failed attempt's leftovers). */
+  intents: IntentRecord[];
+  /** Whether `insert` was stored (only when no intent was there). */
+  inserted: boolean;
+  connection: ConnectionRecord | undefined;
+  /** The rotation's mapped secrets by role, as the rotation row names them in the same snapshot. */
+  secretIds: { username: string[]; password: string[] };
+}
+
+export type NewIntent = { rotationId: string; targetIndex: 0 | 1; kind: "create" | "rotate"; passwordSealed: Buffer; jobId: string; trigger: string };
+
+/**
+ * One statement: the rotation's intents, connection and mapped secret ids, and — when `insert` is given and
+ * no intent is there — the new intent, durably (it commits before the target is touched).
+ */
+export async function rotationWork(q: Q, a: { rotationId: string; connectionId: string; insert?: NewIntent }): Promise<RotationWork> {
+  const n = a.insert;
+  const { rows } = await q.query(prepared(
+    `WITH ins AS (
+       INSERT INTO rotation_intents (rotation_id, target_index, kind, password_sealed, job_id, trigger)
+       SELECT $1, $3::smallint, 'rotate', $4::bytea, $5::uuid, $6::text
+       WHERE $3::smallint IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rotation_intents WHERE rotation_id = $1)
+       RETURNING 1)
+     SELECT ${connectionColumns("c")}, i.*, s.*, EXISTS (SELECT 1 FROM ins) AS inserted
+     FROM connections c,
+          (SELECT array_agg(target_index ORDER BY target_index) AS i_target_index, array_agg(kind ORDER BY target_index) AS i_kind,
+                  array_agg(password_sealed ORDER BY target_index) AS i_password_sealed, array_agg(job_id::text ORDER BY target_index) AS i_job_id,
+                  array_agg(trigger ORDER BY target_index) AS i_trigger, array_agg(attempts ORDER BY target_index) AS i_attempts,
+                  array_agg(created_at ORDER BY target_index) AS i_created_at
+           FROM rotation_intents WHERE rotation_id = $1) i,
+          (SELECT array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_username) AS s_username,
+                  array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_password) AS s_password
+           FROM rotations r JOIN secrets s ON s.rotation_id = r.id WHERE r.id = $1) s
+     WHERE c.id = $2`,
+    [a.rotationId, a.connectionId, n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null],
+  ));
+  const w = rows[0];
+  if (!w) return { intents: [], inserted: false, connection: undefined, secretIds: { username: [], password: [] } };
+  const intents = ((w.i_target_index ?? []) as number[]).map((targetIndex, k) =>
+    toIntent({
+      rotation_id: a.rotationId,
+      target_index: targetIndex,
+      kind: w.i_kind[k],
+      password_sealed: w.i_password_sealed[k],
+      job_id: w.i_job_id[k],
+      trigger: w.i_trigger[k],
+      attempts: w.i_attempts[k],
+      created_at: w.i_created_at[k],
+    }),
+  );
+  return {
+    intents,
+    inserted: w.inserted === true,
+    connection: toConnection(w),
+    secretIds: { username: w.s_username ?? [], password: w.s_password ?? [] },
+  };
 }
 
 export async function lockRotation(q: PoolClient, id: string): Promise<RotationRecord | undefined> {
@@ -83,13 +182,17 @@ export async function credentialsOf(q: Q, rotationId: string): Promise<Array<{ i
 
 export async function insertIntent(
   q: Q,
-  i: { rotationId: string; targetIndex: number; kind: "create" | "rotate"; passwordSealed: Buffer; jobId: string; trigger: string },
+  i: NewIntent,
+  opts: { replace?: boolean } = {},
 ): Promise<void> {
-  await q.query(
+  // replace: a worn-out intent for the same user gives way to this one (fresh password, attempts from 0).
+  await q.query(prepared(
     `INSERT INTO rotation_intents (rotation_id, target_index, kind, password_sealed, job_id, trigger)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
+     VALUES ($1, $2, $3, $4, $5, $6)${opts.replace ? `
+     ON CONFLICT (rotation_id, target_index) DO UPDATE SET kind = EXCLUDED.kind, password_sealed = EXCLUDED.password_sealed,
+       job_id = EXCLUDED.job_id, trigger = EXCLUDED.trigger, attempts = 0, created_at = now()` : ""}`,
     [i.rotationId, i.targetIndex, i.kind, i.passwordSealed, i.jobId, i.trigger],
-  );
+  ));
 }
 
 export async function intentsOf(q: Q, rotationId: string): Promise<IntentRecord[]> {
@@ -186,8 +289,8 @@ export async function historyOf(q: Q, rotationId: string, limit = 100): Promise<
  * Claims up to `limit` due rotations for this runner: row locks with SKIP LOCKED so runners sharing a store
  * never claim the same one, and a lease so a runner that dies gives its claims back when it expires.
  */
-export async function claimDue(q: PoolClient, now: Date, owner: string, leaseUntil: Date, limit: number): Promise<string[]> {
-  const { rows } = await q.query(
+export async function claimDue(q: Q, now: Date, owner: string, leaseUntil: Date, limit: number): Promise<RotationRecord[]> {
+  const { rows } = await q.query(prepared(
     `WITH due AS (
        SELECT id FROM rotations
        WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL AND next_rotation_at <= $1
@@ -195,18 +298,19 @@ export async function claimDue(q: PoolClient, now: Date, owner: string, leaseUnt
        ORDER BY next_rotation_at
        LIMIT $4
        FOR UPDATE SKIP LOCKED)
-     UPDATE rotations r SET lease_owner = $2, lease_until = $3 FROM due WHERE r.id = due.id RETURNING r.id`,
+     UPDATE rotations r SET lease_owner = $2, lease_until = $3 FROM due WHERE r.id = due.id
+     ${RETURNING_ROTATION}`,
     [now, owner, leaseUntil, limit],
-  );
-  return rows.map((r) => r.id as string);
+  ));
+  return rows.map(toRotation);
 }
 
 /**
- * The commit of a rotation as one statement (inside the caller's transaction): the credential, the mapped
- * secrets' new sealed values, the rotation row, its history row, and the intent's removal. Returns the row.
+ * The commit of a rotation as one statement, so one transaction: the credential, the mapped secrets' new
+ * sealed values, the rotation row, its history row, and the intent's removal. Returns the row.
  */
 export async function commitRotationRow(
-  q: PoolClient,
+  q: Q,
   a: {
     rotationId: string;
     targetIndex: number;
@@ -217,11 +321,11 @@ export async function commitRotationRow(
     set: Record<string, unknown>;
     history: HistoryEntry;
   },
-): Promise<Record<string, unknown>> {
+): Promise<RotationRecord> {
   const cols = Object.keys(a.set);
   const base = 11;
   const h = a.history;
-  const { rows } = await q.query(
+  const { rows } = await q.query(prepared(
     `WITH cred AS (
        INSERT INTO credentials (rotation_id, idx, username, password_sealed) VALUES ($1, $2, $3, $4)
        ON CONFLICT (rotation_id, idx) DO UPDATE SET username = EXCLUDED.username, password_sealed = EXCLUDED.password_sealed, updated_at = now()),
@@ -232,9 +336,10 @@ export async function commitRotationRow(
        INSERT INTO rotation_history (rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message, next_attempt_at)
        VALUES ($1, $7, $8, $9, 'success', $2, $10, $11, $${base + cols.length + 1}, $${base + cols.length + 2}, NULL, NULL)),
      del AS (DELETE FROM rotation_intents WHERE rotation_id = $1)
-     UPDATE rotations SET ${cols.map((c, i) => `${c} = $${base + 1 + i}`).join(", ")}, updated_at = now() WHERE id = $1 RETURNING *`,
+     UPDATE rotations r SET ${cols.map((c, i) => `${c} = $${base + 1 + i}`).join(", ")}, updated_at = now() WHERE r.id = $1
+     ${RETURNING_ROTATION}`,
     [a.rotationId, a.targetIndex, a.username, a.credentialSealed, a.secretIds, a.secretValues, h.jobId, h.attempt, h.trigger, h.runnerId, h.startedAt,
       ...cols.map((c) => a.set[c]), h.finishedAt, durationMs(h)],
-  );
-  return rows[0];
+  ));
+  return toRotation(rows[0]);
 }

@@ -82,6 +82,24 @@ export interface SecretRecord {
 
 type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/**
+ * The columns the mappers below read, named explicitly in prepared statements: a later migration that adds a
+ * column then cannot change a prepared statement's result type under a running runner (PostgreSQL refuses
+ * "cached plan must not change result type" until the connection is replaced).
+ */
+const CONNECTION_COLUMNS = ["id", "name", "description", "method", "host", "port", "database", "username", "password_sealed", "ssl_enabled",
+  "ssl_reject_unauthorized", "ssl_certificate", "version", "created_at", "updated_at"] as const;
+const ROTATION_COLUMNS = ["id", "name", "description", "project_id", "environment", "secret_path", "connection_id", "is_auto_rotation_enabled",
+  "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
+  "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
+  "last_rotated_at", "last_rotation_job_id", "last_rotation_message", "is_last_rotation_manual", "next_rotation_at", "lease_owner",
+  "lease_until", "retry_attempt", "created_at", "updated_at"] as const;
+
+/** "a.col1, a.col2, …" for a select or RETURNING list. */
+const columns = (alias: string, list: readonly string[]): string => list.map((c) => `${alias}.${c}`).join(", ");
+export const connectionColumns = (alias: string): string => columns(alias, CONNECTION_COLUMNS);
+export const rotationColumns = (alias: string): string => columns(alias, ROTATION_COLUMNS);
+
 export const toConnection = (r: Row): ConnectionRecord => ({
   id: r.id,
   name: r.name,

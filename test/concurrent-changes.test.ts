@@ -1,0 +1,54 @@
+import { canLogin } from "./helpers/pg";
+import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
+
+const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
+
+describe("Changes that arrive while a rotation runs", () => {
+  let t: TestRunner;
+  let target: Target;
+  let connectionId: string;
+  /** Runs inside the engine between the proven login and the commit. */
+  let duringRotation: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    target = await createTarget({ prefix: "concurrent" });
+    t = await startTestRunner({ faults: { afterVerify: () => duringRotation?.() } });
+    connectionId = (await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await target?.drop();
+  });
+
+  const raw = async (folder: string, key: string) =>
+    (await t.api("GET", `/api/v3/secrets/raw/${key}?workspaceId=my-project&environment=dev&secretPath=${folder}`)).body.secret?.secretValue as string | undefined;
+
+  test("When the mapped secrets are renamed (even swapped) between a rotation's password change and its commit, the renamed secrets hold the new pair", async () => {
+    const created = await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "renamed", secretPath: "/renamed", secretsMapping: { username: "A", password: "B" } }));
+    expect(created.status).toBe(200);
+    const id = created.body.secretRotation.id;
+    duringRotation = async () => {
+      duringRotation = undefined;
+      const patched = await t.api("PATCH", `${ROTATIONS}/${id}`, { secretsMapping: { username: "B", password: "A" } });
+      expect(patched.status).toBe(200);
+    };
+    const rotated = await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`);
+    expect(rotated.status).toBe(200);
+    expect(duringRotation).toBeUndefined(); // the change really arrived mid-rotation
+    const creds = (await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body;
+    const active = creds.generatedCredentials[creds.activeIndex];
+    expect({ username: await raw("/renamed", "B"), password: await raw("/renamed", "A") }).toEqual(active);
+    expect(await canLogin(target.cluster, target.database, active.username, active.password)).toBe(true);
+  });
+
+  test("When the grace guard refuses a rotation, nothing changes and no lease is left behind: a forced rotation right after runs", async () => {
+    const id = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "guarded", secretPath: "/guarded" }))).body.secretRotation.id;
+    expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).status).toBe(200);
+    const before = (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
+    const refused = await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets`);
+    expect([refused.status, refused.body.details?.reason]).toEqual([409, "grace-period"]);
+    expect((await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation).toEqual(before); // refused: nothing changed
+    expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).status).toBe(200);
+  });
+});
