@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { generatePassword, type PasswordRequirements } from "../runner/crypto/passwords";
 import { Sealer } from "../runner/crypto/seal";
 import { Scrubber } from "../runner/logger";
-import { scramSha256Verifier } from "../runner/postgres/scram";
+import { scramSha256Verifier, scramSha256VerifierAsync } from "../runner/postgres/scram";
+import { preparePassword } from "../runner/postgres/strategy";
 import { canLogin, cluster, uniqueName, withClient } from "./helpers/pg";
 
 describe("Password generation", () => {
@@ -84,6 +85,18 @@ describe("Scrubbing many known secrets", () => {
 });
 
 describe("The client-computed SCRAM-SHA-256 verifier", () => {
+  test("The verifier computed off the event loop equals the synchronous one for the same salt, for any printable password", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.stringMatching(/^[\x21-\x7e]{1,64}$/), fc.uint8Array({ minLength: 16, maxLength: 16 }), async (password, salt) => {
+        expect(await scramSha256VerifierAsync(password, Buffer.from(salt), 64)).toBe(scramSha256Verifier(password, Buffer.from(salt), 64));
+      }),
+      { numRuns: 50 },
+    );
+    // A password outside printable ASCII is refused by both (SASLprep would change it).
+    await expect(scramSha256VerifierAsync("naïve password")).rejects.toThrow(/printable ASCII/);
+    await expect(preparePassword("naïve password").scram).rejects.toThrow(/printable ASCII/);
+  });
+
   test("When PostgreSQL stores our verifier, then a login with the password works and a wrong one fails", async () => {
     const c = cluster();
     const user = uniqueName("scram");

@@ -13,10 +13,26 @@ export function scramSha256Verifier(
   salt: Buffer = crypto.randomBytes(16),
   iterations = SCRAM_ITERATIONS,
 ): string {
+  assertPrintable(password);
+  return fromSalted(crypto.pbkdf2Sync(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256"), salt, iterations);
+}
+
+/** The same verifier with PBKDF2 on libuv's thread pool, so it can run while the caller waits on I/O. */
+export async function scramSha256VerifierAsync(password: string, salt: Buffer = crypto.randomBytes(16), iterations = SCRAM_ITERATIONS): Promise<string> {
+  assertPrintable(password);
+  const salted = await new Promise<Buffer>((resolve, reject) =>
+    crypto.pbkdf2(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256", (err, key) => (err ? reject(err) : resolve(key))),
+  );
+  return fromSalted(salted, salt, iterations);
+}
+
+function assertPrintable(password: string): void {
   if (!/^[\x21-\x7e]+$/.test(password)) {
     throw new Error("SCRAM verifier: the password must be printable ASCII");
   }
-  const salted = crypto.pbkdf2Sync(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256");
+}
+
+function fromSalted(salted: Buffer, salt: Buffer, iterations: number): string {
   const clientKey = crypto.createHmac("sha256", salted).update("Client Key").digest();
   const storedKey = crypto.createHash("sha256").update(clientKey).digest();
   const serverKey = crypto.createHmac("sha256", salted).update("Server Key").digest();

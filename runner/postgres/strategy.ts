@@ -7,7 +7,7 @@ import type { Client } from "pg";
 import { AppError } from "../errors";
 import type { Scrubber } from "../logger";
 import { precheckRotationUsers } from "./prechecks";
-import { assertVerifierIsLiteralSafe, md5Verifier, scramSha256Verifier } from "./scram";
+import { assertVerifierIsLiteralSafe, md5Verifier, scramSha256VerifierAsync } from "./scram";
 import { type TargetConnection, tryLogin, withTarget } from "./target";
 import { TargetPools } from "./target-pool";
 
@@ -16,8 +16,13 @@ export interface PostgresStrategy {
   testConnection(t: TargetConnection): Promise<void>;
   /** Both users exist and can log in; the connection role may change their passwords. */
   precheck(t: TargetConnection, usernames: string[]): Promise<void>;
+  /**
+   * Starts computing the password's SCRAM verifier now, off the event loop, so it is ready by the time the
+   * caller's other work (e.g. storing the intent) is done. Pass the result to setPassword.
+   */
+  prepare(password: string): PreparedPassword;
   /** ALTER ROLE with a client-computed verifier: the plaintext never reaches the server. */
-  setPassword(t: TargetConnection, username: string, password: string): Promise<void>;
+  setPassword(t: TargetConnection, username: string, password: string | PreparedPassword): Promise<void>;
   /** Logs in with the password and runs SELECT 1; throws RotationFailed when refused. */
   verifyLogin(t: TargetConnection, username: string, password: string): Promise<void>;
   /** Sets unknown random passwords on the users and proves the old ones no longer log in. */
@@ -26,8 +31,21 @@ export interface PostgresStrategy {
   close(): Promise<void>;
 }
 
-export async function alterPassword(client: Pick<Client, "query" | "escapeIdentifier">, username: string, password: string, scrubber: Scrubber, enc: string): Promise<void> {
-  const verifier = enc === "md5" ? md5Verifier(password, username) : scramSha256Verifier(password);
+/** A password whose SCRAM-SHA-256 verifier is being computed (see PostgresStrategy.prepare). */
+export interface PreparedPassword {
+  password: string;
+  scram: Promise<string>;
+}
+
+export function preparePassword(password: string): PreparedPassword {
+  const scram = scramSha256VerifierAsync(password);
+  scram.catch(() => undefined); // unused (md5 target, or never set): its failure must not go unhandled
+  return { password, scram };
+}
+
+export async function alterPassword(client: Pick<Client, "query" | "escapeIdentifier">, username: string, password: string | PreparedPassword, scrubber: Scrubber, enc: string): Promise<void> {
+  const p = typeof password === "string" ? { password, scram: undefined } : password;
+  const verifier = enc === "md5" ? md5Verifier(p.password, username) : await (p.scram ?? scramSha256VerifierAsync(p.password));
   assertVerifierIsLiteralSafe(verifier);
   scrubber.remember(verifier);
   await client.query(`ALTER ROLE ${client.escapeIdentifier(username)} WITH PASSWORD '${verifier}'`);
@@ -43,6 +61,8 @@ export function postgresStrategy(scrubber: Scrubber, opts: { maxConnectionsPerTa
     async precheck(t, usernames) {
       await withTarget(t, "checking the connection role's rights", (c) => precheckRotationUsers(c, usernames));
     },
+
+    prepare: preparePassword,
 
     async setPassword(t, username, password) {
       await pools.with(t, `changing the password of ${JSON.stringify(username)}`, (c, enc) => alterPassword(c, username, password, scrubber, enc));

@@ -236,14 +236,16 @@ export class RotationEngine {
     const notDue = opts.trigger === "scheduled" && (!r.nextRotationAt || r.nextRotationAt > started);
     const mayStart = opts.trigger !== "recovery" && !notDue && this.graceAllows(r, started, opts.force === true);
     const fresh = mayStart ? this.newIntent(r, (1 - r.activeIndex) as 0 | 1, opts.trigger) : undefined;
+    // Its verifier is computed off the event loop while the intent is being stored.
+    const prepared = fresh && this.d.strategy.prepare(fresh.password);
     let work: rotations.RotationWork;
     let intent: IntentRecord | undefined;
     try {
-      work = await rotations.rotationWork(this.d.pool, { rotationId: id, connectionId: r.connectionId, insert: fresh });
+      work = await rotations.rotationWork(this.d.pool, { rotationId: id, connectionId: r.connectionId, insert: fresh?.intent });
       const pending = work.intents[0];
       if (pending?.kind === "create") intent = undefined; // finished below
       else if (pending) intent = await this.leftoverIntent(r, pending, opts.trigger);
-      else if (work.inserted && fresh) intent = { ...fresh, attempts: 0, createdAt: started };
+      else if (work.inserted && fresh) intent = { ...fresh.intent, attempts: 0, createdAt: started };
       else if (opts.trigger === "recovery" || notDue) {
         await this.releaseLease(id);
         return { ...r, leaseOwner: null, leaseUntil: null };
@@ -268,7 +270,7 @@ export class RotationEngine {
     let done: RotationRecord;
     try {
       const target = this.openTarget(this.mustHave(work.connection, r.connectionId));
-      await this.d.strategy.setPassword(target, username, password);
+      await this.d.strategy.setPassword(target, username, prepared?.password === password ? prepared : password);
       await fault(this.d.faults, "afterAlter", id, intent.targetIndex);
       await this.d.strategy.verifyLogin(target, username, password);
       await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
@@ -472,22 +474,26 @@ export class RotationEngine {
     );
   }
 
-  /** A new intent for the inactive user: a fresh password, sealed; stored by the caller. */
-  private newIntent(r: RotationRecord, targetIndex: 0 | 1, trigger: Trigger): rotations.NewIntent {
+  /** A new intent for the inactive user: a fresh password, and the intent row holding it sealed (stored by the caller). */
+  private newIntent(r: RotationRecord, targetIndex: 0 | 1, trigger: Trigger): { password: string; intent: rotations.NewIntent } {
+    const password = this.newPassword(r.passwordRequirements ?? undefined);
     return {
-      rotationId: r.id,
-      targetIndex,
-      kind: "rotate",
-      passwordSealed: this.d.sealer.seal(this.newPassword(r.passwordRequirements ?? undefined), aad.intent(r.id, targetIndex)),
-      jobId: newId(),
-      trigger,
+      password,
+      intent: {
+        rotationId: r.id,
+        targetIndex,
+        kind: "rotate",
+        passwordSealed: this.d.sealer.seal(password, aad.intent(r.id, targetIndex)),
+        jobId: newId(),
+        trigger,
+      },
     };
   }
 
   /** The leftover intent (same password: roll forward); a worn-out one is replaced by a new one for the same user. */
   private async leftoverIntent(r: RotationRecord, leftover: IntentRecord, trigger: Trigger): Promise<IntentRecord> {
     if (leftover.attempts < MAX_INTENT_ATTEMPTS) return leftover;
-    const intent = this.newIntent(r, leftover.targetIndex, trigger);
+    const { intent } = this.newIntent(r, leftover.targetIndex, trigger);
     await rotations.insertIntent(this.d.pool, intent, { replace: true });
     return { ...intent, attempts: 0, createdAt: this.d.clock() };
   }
