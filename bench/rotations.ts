@@ -65,6 +65,10 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
   // Diagnostic "design floor": the floor plus the two durable store commits the design requires (an intent
   // row committed before ALTER ROLE, the result committed after the login), on a store client kept open.
   const floorDesign: number[] = [];
+  // Diagnostic: the runner's engine called in-process, without HTTP, authentication and the route.
+  const engineOnly: number[] = [];
+  // Diagnostic: the HTTP round trip alone (same client, same runner): GET of the rotation, authenticated.
+  const httpOnly: number[] = [];
   const store = new Client({ connectionString: s.storeUrl });
   store.on("error", () => undefined);
   await store.connect();
@@ -115,6 +119,16 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
         await designRotate();
         floorDesign.push(performance.now() - t0);
       }
+      for (let i = 0; i < 25; i++) {
+        const t0 = performance.now();
+        await s.runner.engine.rotate(s.latency.id, { trigger: "manual", force: true });
+        engineOnly.push(performance.now() - t0);
+      }
+      for (let i = 0; i < 25; i++) {
+        const t0 = performance.now();
+        await mustApi(s.runner.url, s.runner.adminToken, "GET", `${ROTATIONS}/${s.latency.id}`);
+        httpOnly.push(performance.now() - t0);
+      }
     }
     if (process.env.BENCH_TRACE) {
       installTrace();
@@ -141,6 +155,9 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
   record({ bench: "1 latency", figure: "  diagnostic: floor + a fresh connection-role login per rotation, p50", value: ms(fresh50), floor: ms(f50), ratio: (fresh50 / f50).toFixed(2), target: "", pass: "info" });
   const design50 = percentile(floorDesign, 50);
   record({ bench: "1 latency", figure: "  diagnostic: design floor (floor + 2 committed store writes) p50; API vs it", value: ms(p50), floor: ms(design50), ratio: (p50 / design50).toFixed(2), target: "", pass: "info" });
+  const engine50 = percentile(engineOnly, 50);
+  record({ bench: "1 latency", figure: "  diagnostic: engine.rotate() in-process (no HTTP, auth, route) p50", value: ms(engine50), floor: ms(f50), ratio: (engine50 / f50).toFixed(2), target: "", pass: "info" });
+  record({ bench: "1 latency", figure: "  diagnostic: GET of the rotation through the API (HTTP + auth + one store read) p50", value: ms(percentile(httpOnly, 50)), floor: "", ratio: "", target: "", pass: "info" });
   const zero = { node: 0, store: 0, target: 0 };
   record({ bench: "1 latency", figure: "  CPU per rotation (bench+runner process, store, target)", value: cpuPer(zero, apiCpu, 200), floor: cpuPer(zero, floorCpu, 200), ratio: "", target: "", pass: "info" });
   record({ bench: "1 latency", figure: "rotation p99", value: ms(percentile(api, 99)), floor: ms(percentile(floor, 99)), ratio: (percentile(api, 99) / percentile(floor, 99)).toFixed(2), target: "", pass: "info" });
