@@ -91,11 +91,11 @@ export async function rotationWork(q: Q, a: { rotationId: string; connectionId: 
   const { rows } = await q.query(prepared(
     `WITH ins AS (
        INSERT INTO rotation_intents (rotation_id, target_index, kind, password_sealed, job_id, trigger)
-       SELECT $1, $3::smallint, 'rotate', $4::bytea, $5::uuid, $6::text
+       SELECT $1, $3::smallint, $7::text, $4::bytea, $5::uuid, $6::text
        WHERE $3::smallint IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rotation_intents WHERE rotation_id = $1)
        RETURNING 1)
      SELECT ${connectionColumns("c")}, i.*, s.*, EXISTS (SELECT 1 FROM ins) AS inserted
-     FROM connections c,
+     FROM (SELECT $2::uuid AS id) k LEFT JOIN connections c ON c.id = k.id,
           (SELECT array_agg(target_index ORDER BY target_index) AS i_target_index, array_agg(kind ORDER BY target_index) AS i_kind,
                   array_agg(password_sealed ORDER BY target_index) AS i_password_sealed, array_agg(job_id::text ORDER BY target_index) AS i_job_id,
                   array_agg(trigger ORDER BY target_index) AS i_trigger, array_agg(attempts ORDER BY target_index) AS i_attempts,
@@ -103,12 +103,10 @@ export async function rotationWork(q: Q, a: { rotationId: string; connectionId: 
            FROM rotation_intents WHERE rotation_id = $1) i,
           (SELECT array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_username) AS s_username,
                   array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_password) AS s_password
-           FROM rotations r JOIN secrets s ON s.rotation_id = r.id WHERE r.id = $1) s
-     WHERE c.id = $2`,
-    [a.rotationId, a.connectionId, n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null],
+           FROM rotations r JOIN secrets s ON s.rotation_id = r.id WHERE r.id = $1) s`,
+    [a.rotationId, a.connectionId, n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null, n?.kind ?? null],
   ));
-  const w = rows[0];
-  if (!w) return { intents: [], inserted: false, connection: undefined, secretIds: { username: [], password: [] } };
+  const w = rows[0]; // always one row; the connection's columns are null when it is gone
   const intents = ((w.i_target_index ?? []) as number[]).map((targetIndex, k) =>
     toIntent({
       rotation_id: a.rotationId,
@@ -124,7 +122,7 @@ export async function rotationWork(q: Q, a: { rotationId: string; connectionId: 
   return {
     intents,
     inserted: w.inserted === true,
-    connection: toConnection(w),
+    connection: w.id === null ? undefined : toConnection(w),
     secretIds: { username: w.s_username ?? [], password: w.s_password ?? [] },
   };
 }
