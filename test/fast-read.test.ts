@@ -1,4 +1,3 @@
-import { withClient } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
@@ -31,10 +30,12 @@ describe("Secret reads from memory: the hot GET by name answered before Express,
   let target: Target;
   let rotationId: string;
   let appToken: string;
+  /** The runner's clock runs this far ahead of the real one (to let a token expire by time). */
+  let ahead = 0;
 
   beforeAll(async () => {
     target = await createTarget({ prefix: "fastread" });
-    t = await startTestRunner();
+    t = await startTestRunner({ clock: () => new Date(Date.now() + ahead) });
     const conn = (await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
     rotationId = (await t.api("POST", ROTATIONS, infisicalCreateBody(conn, target.users, { projectId: "fast", environment: "prod", secretPath: "/db" }))).body.secretRotation.id;
     const ident = (await t.api("POST", "/api/v1/auth/identities", { name: "fast-app", projectId: "fast", environment: "prod", secretPath: "/db", permission: "read" })).body;
@@ -95,10 +96,16 @@ describe("Secret reads from memory: the hot GET by name answered before Express,
     expect((await t.api("DELETE", `/api/v1/auth/tokens/${revoked.token.id}`)).status).toBe(200);
     expect(await served(t, async () => expect((await get(t, READ, revoked.secret)).status).toBe(401))).toEqual({ memory: 0, api: 0 });
 
+    // Expiry is a matter of time, not of a store change: the cached token stops at its expiresAt.
     const expiring = await mk({ name: "to-expire", projectId: "fast", permission: "read", expiresIn: 60 });
     expect((await get(t, READ, expiring.secret)).status).toBe(200);
-    await withClient(t.storeUrl, (c) => c.query("UPDATE access_tokens SET expires_at = now() - interval '1 second' WHERE id = $1", [expiring.token.id]));
-    expect(await served(t, async () => expect((await get(t, READ, expiring.secret)).status).toBe(401))).toEqual({ memory: 0, api: 0 });
+    expect((await served(t, () => get(t, READ, expiring.secret))).memory).toBe(1);
+    ahead = 61_000;
+    try {
+      expect(await served(t, async () => expect((await get(t, READ, expiring.secret)).status).toBe(401))).toEqual({ memory: 0, api: 0 });
+    } finally {
+      ahead = 0;
+    }
 
     const elsewhere = await mk({ name: "elsewhere", projectId: "other", permission: "read" });
     expect((await t.api("GET", "/api/v1/auth/tokens", undefined, { token: elsewhere.secret })).status).toBe(403); // now cached
