@@ -179,15 +179,15 @@ export async function benchBurst(env: Env, s: RotationBenchState, count = 1000):
 
   const concurrency = 8; // the runner's default PGROTATE_CONCURRENCY
   const cpu0 = cpuSnap(env);
-  const { dueAt, done } = await withClient(s.storeUrl, async (c) => {
+  const { dueAt, done, firstStart } = await withClient(s.storeUrl, async (c) => {
     const due = (await c.query<{ t: Date }>("UPDATE rotations SET next_rotation_at = now() WHERE name LIKE 'burst-%' RETURNING now() AS t")).rows[0].t;
     const until = Date.now() + 120_000;
     for (;;) {
-      const r = (await c.query<{ n: number; last: Date | null }>(
-        "SELECT count(*)::int AS n, max(finished_at) AS last FROM rotation_history h JOIN rotations r ON r.id = h.rotation_id WHERE r.name LIKE 'burst-%' AND h.trigger = 'scheduled' AND h.result = 'success' AND h.started_at >= $1",
+      const r = (await c.query<{ n: number; last: Date | null; first: Date | null }>(
+        "SELECT count(*)::int AS n, max(finished_at) AS last, min(h.started_at) AS first FROM rotation_history h JOIN rotations r ON r.id = h.rotation_id WHERE r.name LIKE 'burst-%' AND h.trigger = 'scheduled' AND h.result = 'success' AND h.started_at >= $1",
         [due],
       )).rows[0];
-      if (r.n >= count) return { dueAt: due, done: r.last! };
+      if (r.n >= count) return { dueAt: due, done: r.last!, firstStart: r.first! };
       if (Date.now() > until) throw new Error(`burst: only ${r.n} of ${count} finished within 120 s`);
       // The end time is the last finished_at, not this poll's time: poll rarely, as the poll's join over the
       // history shares the store's CPU with the runner being measured.
@@ -197,6 +197,9 @@ export async function benchBurst(env: Env, s: RotationBenchState, count = 1000):
   const failed = await withClient(s.storeUrl, async (c) =>
     (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM rotation_history WHERE trigger = 'scheduled' AND result = 'failed' AND started_at >= $1", [dueAt])).rows[0].n);
   const burstS = (done.getTime() - dueAt.getTime()) / 1000;
+  // Throughput is measured from the first rotation's start: before it the runner only waits for its next
+  // tick (0–1 s, a random phase; bench 3 measures that wait), which the floor loop, started at once, has not.
+  const workS = (done.getTime() - firstStart.getTime()) / 1000;
   const cpu1 = cpuSnap(env);
 
   const floorUsers = await createUsers(env, "floor_burst", count);
@@ -212,7 +215,9 @@ export async function benchBurst(env: Env, s: RotationBenchState, count = 1000):
   await Promise.all(admins.map((a) => a.end()));
 
   record({ bench: "2 burst", figure: `${count} due at once → all finished (concurrency ${concurrency})`, value: `${burstS.toFixed(2)} s`, floor: "", ratio: "", target: "≤ 20 s", pass: passIf(burstS <= 20 && failed === 0) });
-  record({ bench: "2 burst", figure: "rotations per second", value: `${(count / burstS).toFixed(0)}/s`, floor: `${(count / floorS).toFixed(0)}/s`, ratio: (burstS / floorS).toFixed(2), target: "time ratio ≤ 1.5", pass: passIf(burstS / floorS <= 1.5) });
+  record({ bench: "2 burst", figure: "  wait for the first tick after the due instant", value: `${((firstStart.getTime() - dueAt.getTime()) / 1000).toFixed(2)} s`, floor: "", ratio: "", target: "", pass: "info" });
+  record({ bench: "2 burst", figure: "rotations per second (first start → last finish)", value: `${(count / workS).toFixed(0)}/s`, floor: `${(count / floorS).toFixed(0)}/s`, ratio: (workS / floorS).toFixed(2), target: "time ratio ≤ 1.5", pass: passIf(workS / floorS <= 1.5) });
+  record({ bench: "2 burst", figure: "  the same from the due instant (tick wait included)", value: `${(count / burstS).toFixed(0)}/s`, floor: `${(count / floorS).toFixed(0)}/s`, ratio: (burstS / floorS).toFixed(2), target: "", pass: "info" });
   record({ bench: "2 burst", figure: "  CPU per rotation (runner process, store, target)", value: cpuPer(cpu0, cpu1, count), floor: cpuPer(fcpu0, fcpu1, count), ratio: "", target: "", pass: "info" });
   if (failed) record({ bench: "2 burst", figure: "failed attempts during the burst", value: String(failed), floor: "", ratio: "", target: "0", pass: "FAIL" });
   return ids;
