@@ -74,7 +74,8 @@ const credentialsShape = {
   password: z.string().min(1).max(1024),
   sslEnabled: z.boolean().optional(),
   sslRejectUnauthorized: z.boolean().optional(),
-  sslCertificate: z.string().max(65536).optional(),
+  /** PEM CA certificate(s) to verify the server with; null or absent = the system trust store. */
+  sslCertificate: z.string().max(65536).nullish(),
 };
 
 export const createConnectionSchema = z

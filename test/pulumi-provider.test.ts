@@ -203,6 +203,18 @@ describe("The Pulumi dynamic providers in Pulumi's plugin host, against a real r
     expect((await t.api("GET", `/api/v1/app-connections/postgres/${conn.id}`)).body.appConnection.description).toBe("the app database");
   });
 
+  test("A connection's sslCertificate set and then removed from the program is cleared on the runner, and the next diff is clean", async () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"; // stored only: TLS stays off here
+    const connUrl = `/api/v1/app-connections/postgres/${conn.id}`;
+    const withCa = { ...connArgs, sslCertificate: pem };
+    conn = { id: conn.id, properties: (await host.update(CONN_URN, conn.id, conn.properties, withCa)).properties };
+    expect((await t.api("GET", connUrl)).body.appConnection.credentials.sslCertificate).toBe(pem);
+    expect((await host.diff(CONN_URN, conn.id, conn.properties, connArgs)).changes).toBe("some");
+    conn = { id: conn.id, properties: (await host.update(CONN_URN, conn.id, conn.properties, connArgs)).properties };
+    expect((await t.api("GET", connUrl)).body.appConnection.credentials).not.toHaveProperty("sslCertificate");
+    expect((await host.diff(CONN_URN, conn.id, conn.properties, connArgs)).changes).toBe("none");
+  });
+
   test("Read (pulumi refresh) after a manual rotation through the API shows username2 active, with secrets that log in; a connection reads back too", async () => {
     const res = await t.api("POST", `${ROTATIONS}/${rotId}/rotate-secrets`);
     expect(res.status).toBe(200);

@@ -133,6 +133,26 @@ describe("Terraform quickstart with the real terraform binary (filesystem mirror
     expectNoSecret(plan.output, "second plan output");
   });
 
+  test("When ssl_certificate is set and then removed from the configuration, the runner's stored CA follows and the next plan is clean", async () => {
+    const main = path.join(ws.dir, "main.tf");
+    const original = fs.readFileSync(main, "utf8");
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"; // stored only: TLS stays off here
+    const anchor = "  password = var.rotation_admin_password\n}";
+    expect(original).toContain(anchor);
+    const connectionId = String(stateResource(ws.state(), "pgrotate_postgres_connection", "db")!.attributes.id);
+    const stored = async () => (await t.api("GET", `${CONNECTIONS}/${connectionId}`)).body.appConnection.credentials.sslCertificate;
+    fs.writeFileSync(main, original.replace(anchor, `  password = var.rotation_admin_password\n  ssl_certificate = ${JSON.stringify(pem)}\n}`));
+    try {
+      await ws.ok(["apply", "-auto-approve", "-input=false", "-no-color"]);
+      expect(await stored()).toBe(pem);
+    } finally {
+      fs.writeFileSync(main, original);
+    }
+    await ws.ok(["apply", "-auto-approve", "-input=false", "-no-color"]);
+    expect(await stored()).toBeUndefined();
+    expect((await ws.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"])).code).toBe(0);
+  });
+
   test("When rotation_interval changes, then the rotation is updated in place (same id, new interval)", async () => {
     ws.env.TF_VAR_rotation_interval = "7";
     const plan = await ws.ok(["plan", "-input=false", "-no-color"]);

@@ -109,6 +109,26 @@ describe("TLS to the target", () => {
     expect((await t.api("GET", `${CONNECTIONS}/${id}`)).body.appConnection.credentials.sslCertificate).toBe(caA.certPem);
   });
 
+  test("A PATCH with sslCertificate null clears the stored CA (and is validated like any change): refused while the server needs CA-A, accepted together with sslEnabled false", async () => {
+    const conn = await t.api("POST", CONNECTIONS, withTls(tlsTarget, "tls-clear", { sslCertificate: caA.certPem }));
+    expect(conn.status).toBe(200);
+    const id = conn.body.appConnection.id;
+    // With TLS still on, the system trust store does not know CA-A: refused, the CA stays.
+    const refused = await t.api("PATCH", `${CONNECTIONS}/${id}`, { credentials: { sslCertificate: null } });
+    expect([refused.status, refused.body.error]).toEqual([422, "PrecheckFailed"]);
+    expect((await t.api("GET", `${CONNECTIONS}/${id}`)).body.appConnection.credentials.sslCertificate).toBe(caA.certPem);
+    // The server also accepts plaintext connections here: TLS off and the CA cleared in one change.
+    const cleared = await t.api("PATCH", `${CONNECTIONS}/${id}`, { credentials: { sslEnabled: false, sslCertificate: null } });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.appConnection.credentials.sslEnabled).toBe(false);
+    expect(cleared.body.appConnection.credentials).not.toHaveProperty("sslCertificate"); // none: the field is left out
+    expect((await t.api("GET", `${CONNECTIONS}/${id}`)).body.appConnection.credentials).not.toHaveProperty("sslCertificate");
+    // Absent keeps it: a PATCH that does not name it leaves it as it is.
+    const withCa = await t.api("PATCH", `${CONNECTIONS}/${id}`, { credentials: { sslCertificate: caA.certPem } });
+    expect(withCa.body.appConnection.credentials.sslCertificate).toBe(caA.certPem);
+    expect((await t.api("PATCH", `${CONNECTIONS}/${id}`, { description: "plain now" })).body.appConnection.credentials.sslCertificate).toBe(caA.certPem);
+  });
+
   test("No fallback to plaintext: against a server without TLS, sslEnabled is refused (even without verification), and no plaintext session is opened", async () => {
     const count = await countConnections();
     const res = await t.api("POST", CONNECTIONS, withTls(plainTarget, "plain-tls", { sslCertificate: caA.certPem }));

@@ -360,9 +360,10 @@ async function update(kind: ResourceKind, settings: ProviderSettings, id: string
     const patch: Props = {};
     const credentials: Props = {};
     for (const k of changed(a, b)) {
-      // A credential left out goes back to the runner's default (the PATCH schema has no null for them).
+      // A credential left out goes back to the runner's default: sslCertificate by an explicit null (clears
+      // the CA); the others are never null in the canonical form.
       if (CREDENTIAL_KEYS.has(k)) {
-        if (b[k] !== null) credentials[k] = b[k];
+        if (b[k] !== null || k === "sslCertificate") credentials[k] = b[k];
       } else patch[k] = b[k];
     }
     if (Object.keys(credentials).length) patch.credentials = credentials;

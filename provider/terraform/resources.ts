@@ -77,6 +77,8 @@ export const connectionResource: ManagedResource = {
   async update(client, prior, planned) {
     const body = connectionBody(planned);
     if (planned.description === null && prior.description !== null) body.description = null;
+    // Removing ssl_certificate from the configuration clears the stored CA (absent would keep it).
+    if (planned.ssl_certificate === null && prior.ssl_certificate !== null) (body.credentials as Record<string, unknown>).sslCertificate = null;
     if (sameValue(prior.password, planned.password)) delete (body.credentials as Record<string, unknown>).password;
     const c = await client.updateConnection(String(prior.id), body as never);
     return afterApply(planned, connectionState(c, planned.password));

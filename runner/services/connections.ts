@@ -74,7 +74,8 @@ export class ConnectionService {
       password,
       sslEnabled: p.sslEnabled ?? current.sslEnabled,
       sslRejectUnauthorized: p.sslRejectUnauthorized ?? current.sslRejectUnauthorized,
-      sslCertificate: p.sslCertificate ?? current.sslCertificate,
+      // null clears the CA (back to the system trust store); absent keeps it.
+      sslCertificate: p.sslCertificate === undefined ? current.sslCertificate : p.sslCertificate,
     };
     if (Object.keys(p).length) await this.d.strategy.testConnection(next);
     try {
