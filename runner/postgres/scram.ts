@@ -1,4 +1,7 @@
 import crypto from "node:crypto";
+import { promisify } from "node:util";
+
+const pbkdf2 = promisify(crypto.pbkdf2);
 
 /** PostgreSQL's default `scram_iterations`. */
 export const SCRAM_ITERATIONS = 4096;
@@ -20,10 +23,7 @@ export function scramSha256Verifier(
 /** The same verifier with PBKDF2 on libuv's thread pool, so it can run while the caller waits on I/O. */
 export async function scramSha256VerifierAsync(password: string, salt: Buffer = crypto.randomBytes(16), iterations = SCRAM_ITERATIONS): Promise<string> {
   assertPrintable(password);
-  const salted = await new Promise<Buffer>((resolve, reject) =>
-    crypto.pbkdf2(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256", (err, key) => (err ? reject(err) : resolve(key))),
-  );
-  return fromSalted(salted, salt, iterations);
+  return fromSalted(await pbkdf2(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256"), salt, iterations);
 }
 
 function assertPrintable(password: string): void {

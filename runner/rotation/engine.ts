@@ -229,7 +229,7 @@ export class RotationEngine {
     // Store work before the target is touched, each one autocommitted statement: the lease (unless the
     // scheduler's claim handed it over), then one statement after it (so it sees the last holder's commit)
     // that reads the intents, connection and mapped secrets and, when none is left over, stores the new intent.
-    const r = opts.leased ?? (await this.takeLease(this.d.pool, id, started, opts.reclaimOwnLease === true));
+    const r = opts.leased ?? (await this.takeLease(id, started, opts.reclaimOwnLease === true));
     const run = { r, trigger: opts.trigger, started };
     // Another runner may have finished the work between our look and our lease: a recovery without an
     // intent, or a scheduled run that is no longer due, has nothing left to do (never rotate twice).
@@ -270,7 +270,7 @@ export class RotationEngine {
     let done: RotationRecord;
     try {
       const target = this.openTarget(this.mustHave(work.connection, r.connectionId));
-      await this.d.strategy.setPassword(target, username, prepared?.password === password ? prepared : password);
+      await this.d.strategy.setPassword(target, username, work.inserted && prepared ? prepared : password); // the fresh intent's verifier is ready
       await fault(this.d.faults, "afterAlter", id, intent.targetIndex);
       await this.d.strategy.verifyLogin(target, username, password);
       await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
@@ -409,7 +409,7 @@ export class RotationEngine {
 
   async delete(id: string, opts: { revokeGeneratedCredentials: boolean; deleteSecrets: boolean }): Promise<RotationRecord> {
     const now = this.d.clock();
-    const r = await this.takeLease(this.d.pool, id, now, false);
+    const r = await this.takeLease(id, now, false);
     try {
       if (opts.revokeGeneratedCredentials) {
         const creds = await this.credentials(id);
@@ -443,11 +443,11 @@ export class RotationEngine {
   // ---------------------------------------------------------------- helpers
 
   /** Takes the rotation's lease (one statement); a live lease of another runner means it is busy. */
-  private async takeLease(q: Pool | PoolClient, id: string, now: Date, reclaimOwn: boolean): Promise<RotationRecord> {
+  private async takeLease(id: string, now: Date, reclaimOwn: boolean): Promise<RotationRecord> {
     const until = new Date(now.getTime() + this.leaseMs);
-    const r = await rotations.leaseRotation(q, { id, owner: this.d.runnerId, now, until, reclaimOwn });
+    const r = await rotations.leaseRotation(this.d.pool, { id, owner: this.d.runnerId, now, until, reclaimOwn });
     if (r) return r;
-    const existing = await rotations.findRotation(q, id);
+    const existing = await rotations.findRotation(this.d.pool, id);
     if (!existing) throw notFound("Secret rotation", id);
     throw new AppError("Conflict", `Secret rotation ${existing.name} is busy with another operation; retry in a few seconds`);
   }
