@@ -1,19 +1,49 @@
 /**
- * A small typed client of the runner API, shared by the Pulumi and Terraform providers. One error type,
- * RunnerApiError, that names the method and URL and carries the runner's message; it never holds the token
- * or a password.
+ * The one typed client of the runner API, shared by the Pulumi and Terraform providers, the CLI and the web
+ * console (it uses only `fetch`, so it runs in Node and in a browser). One error type, RunnerApiError, that
+ * names the method and URL and carries the runner's message; it never holds the token or a password.
  */
 import type { z } from "zod";
-import type { ApiConnection, ApiRotation } from "../runner/api/present";
+import type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../runner/api/present";
 import type { ErrorBody } from "../runner/errors";
-import type { createConnectionSchema, createRotationSchema, updateConnectionSchema, updateRotationSchema } from "../runner/schemas";
+import type {
+  createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, updateConnectionSchema,
+  updateRotationSchema,
+} from "../runner/schemas";
 import type { RawSecret } from "../runner/services/secrets";
 
-export type { ApiConnection, ApiRotation, RawSecret };
+export type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, RawSecret };
 export type CreateConnectionBody = z.input<typeof createConnectionSchema>;
 export type UpdateConnectionBody = z.input<typeof updateConnectionSchema>;
 export type CreateRotationBody = z.input<typeof createRotationSchema>;
 export type UpdateRotationBody = z.input<typeof updateRotationSchema>;
+export type CreateTokenBody = z.input<typeof createTokenSchema>;
+export type CreateIdentityBody = z.input<typeof createIdentitySchema>;
+/** The audit log's query (GET /api/v1/audit-logs): newest first, `limit` 1–1000 (default 100). */
+export interface AuditQuery {
+  limit?: number;
+  offset?: number;
+  actor?: string;
+  action?: string;
+}
+
+/** GET /readyz: 200 "ready" with counts, or 503 "not ready" with the reason (both are answers, not errors). */
+export interface Readiness {
+  status: "ready" | "not ready";
+  reason?: string;
+  store?: string;
+  rotations?: number;
+  failing?: number;
+  overdue?: number;
+  intents?: number;
+}
+
+export interface LoginResult {
+  accessToken: string;
+  expiresIn: number;
+  accessTokenMaxTTL: number;
+  tokenType: "Bearer";
+}
 
 export interface GeneratedCredentials {
   generatedCredentials: Array<{ username: string; password: string }>;
@@ -29,9 +59,12 @@ export interface Folder {
 }
 
 export interface ClientOptions {
-  /** Base URL of the runner, e.g. http://127.0.0.1:8080 */
+  /** Base URL of the runner, e.g. http://127.0.0.1:8080 (in the console: the page's origin). */
   url: string;
-  token: string;
+  /** Bearer token. Without one, requests carry the browser's same-origin cookies (the console's session). */
+  token?: string;
+  /** Refuse to build a client without a token (default true: the providers and the CLI need one). */
+  requireToken?: boolean;
   /** Per request (default 30 s; a rotation through the API waits for the target). */
   timeoutMs?: number;
 }
@@ -56,7 +89,7 @@ function displayUrl(u: URL): string {
 
 export class RunnerClient {
   private readonly base: URL;
-  private readonly token: string;
+  private readonly token?: string;
   private readonly timeoutMs: number;
 
   constructor(opts: ClientOptions) {
@@ -69,7 +102,9 @@ export class RunnerClient {
     if (base.protocol !== "http:" && base.protocol !== "https:") {
       throw new RunnerApiError(`The pgrotate runner URL must start with http:// or https:// (got ${base.protocol})`);
     }
-    if (!opts.token) throw new RunnerApiError("No pgrotate runner token: set pgrotate:token / PGROTATE_TOKEN (or token in the provider block)");
+    if (!opts.token && opts.requireToken !== false) {
+      throw new RunnerApiError("No pgrotate runner token: set pgrotate:token / PGROTATE_TOKEN (or token in the provider block)");
+    }
     this.base = base;
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 30000;
@@ -80,7 +115,7 @@ export class RunnerClient {
     return displayUrl(this.base).replace(/\/$/, "");
   }
 
-  async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | boolean | undefined>): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>, opts: { accept?: number[] } = {}): Promise<T> {
     const url = new URL(path.replace(/^\//, ""), this.base.href.endsWith("/") ? this.base.href : this.base.href + "/");
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const shown = `${method} ${displayUrl(url)}`;
@@ -88,8 +123,12 @@ export class RunnerClient {
     try {
       res = await fetch(url, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: {
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: this.token ? "omit" : "same-origin",
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
@@ -104,7 +143,7 @@ export class RunnerClient {
     } catch {
       parsed = undefined;
     }
-    if (!res.ok) {
+    if (!res.ok && !opts.accept?.includes(res.status)) {
       const e = (parsed ?? {}) as Partial<ErrorBody>;
       const message = typeof e.message === "string" ? e.message : `HTTP ${res.status}`;
       throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, { status: res.status, code: e.error, details: e.details });
@@ -166,6 +205,46 @@ export class RunnerClient {
   }
   async rotate(id: string, opts: { force?: boolean } = {}): Promise<ApiRotation> {
     return (await this.request<{ secretRotation: ApiRotation }>("POST", `${this.rot(id)}/rotate-secrets`, undefined, { force: opts.force || undefined })).secretRotation;
+  }
+
+  async history(id: string): Promise<ApiHistoryEntry[]> {
+    return (await this.request<{ history: ApiHistoryEntry[] }>("GET", `${this.rot(id)}/history`)).history;
+  }
+
+  // ---- operations (no token needed)
+  async health(): Promise<{ status: string }> {
+    return this.request<{ status: string }>("GET", "/healthz");
+  }
+  /** Readiness and counts; a 503 is returned as { status: "not ready", reason }, not thrown. */
+  async readiness(): Promise<Readiness> {
+    return this.request<Readiness>("GET", "/readyz", undefined, undefined, { accept: [503] });
+  }
+
+  // ---- access (admin)
+  async createToken(body: CreateTokenBody): Promise<{ token: ApiToken; secret: string }> {
+    return this.request<{ token: ApiToken; secret: string }>("POST", "/api/v1/auth/tokens", body);
+  }
+  async listTokens(): Promise<ApiToken[]> {
+    return (await this.request<{ tokens: ApiToken[] }>("GET", "/api/v1/auth/tokens")).tokens;
+  }
+  async revokeToken(id: string): Promise<ApiToken> {
+    return (await this.request<{ token: ApiToken }>("DELETE", `/api/v1/auth/tokens/${encodeURIComponent(id)}`)).token;
+  }
+  async createIdentity(body: CreateIdentityBody): Promise<{ identity: ApiIdentity; clientId: string; clientSecret: string }> {
+    return this.request<{ identity: ApiIdentity; clientId: string; clientSecret: string }>("POST", "/api/v1/auth/identities", body);
+  }
+  async listIdentities(): Promise<ApiIdentity[]> {
+    return (await this.request<{ identities: ApiIdentity[] }>("GET", "/api/v1/auth/identities")).identities;
+  }
+  async revokeIdentity(id: string): Promise<ApiIdentity> {
+    return (await this.request<{ identity: ApiIdentity }>("DELETE", `/api/v1/auth/identities/${encodeURIComponent(id)}`)).identity;
+  }
+  /** Infisical's universal-auth login (needs no token). */
+  async login(clientId: string, clientSecret: string): Promise<LoginResult> {
+    return this.request<LoginResult>("POST", "/api/v1/auth/universal-auth/login", { clientId, clientSecret });
+  }
+  async auditLogs(q: AuditQuery = {}): Promise<ApiAuditLog[]> {
+    return (await this.request<{ auditLogs: ApiAuditLog[] }>("GET", "/api/v1/audit-logs", undefined, { ...q })).auditLogs;
   }
 
   // ---- secrets

@@ -88,11 +88,11 @@ function expressApp(d: AppDeps): Express {
   app.use("/api", rejectNul);
   app.use("/api/v1/auth/universal-auth", loginRoutes(d.access));
   app.use("/api", authenticate(d.access));
-  const access = accessRoutes(d.access, d.pool, d.audit);
+  const access = accessRoutes(d.access, d.audit);
   app.use("/api/v1/auth", access.auth);
   app.use("/api/v1/audit-logs", access.audit);
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections));
-  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine, d.pool));
+  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine));
   app.use("/api/v3/secrets/raw", secretRoutes(d.secrets, d.metrics.onSecretRead));
   app.use(notFoundHandler);
   app.use(errorHandler(d.logger, (s) => d.scrubber.scrub(s)));

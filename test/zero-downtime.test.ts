@@ -4,6 +4,7 @@
  * forced rotations back to back (past the grace guard).
  */
 import { Client } from "pg";
+import { INVALID_PASSWORD, isLoginRefused, sqlState } from "../runner/sqlstate";
 import { recordFigure, scale } from "./helpers/profile";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
@@ -85,8 +86,8 @@ describe("Zero downtime for consumers", () => {
           await client.connect();
           await client.query("SELECT 1");
         } catch (e) {
-          const code = (e as { code?: string }).code;
-          if (code === "28P01" || code === "28000") c.authFailures++;
+          const code = sqlState(e);
+          if (isLoginRefused(code)) c.authFailures++;
           else c.otherFailures++;
           if (c.errors.length < 5) c.errors.push(`${code ?? ""} ${(e as Error).message}`.replace(creds.password, "***"));
         } finally {
@@ -150,7 +151,7 @@ describe("Zero downtime for consumers", () => {
     for (let i = 0; i < 2; i++) expect((await t.api("POST", `${ROTATIONS}/${rotationId}/rotate-secrets?force=true`)).status).toBe(200);
     const client = new Client({ host: target.cluster.host, port: target.cluster.port, database: target.database, user: v.POSTGRES_DB_USERNAME, password: v.POSTGRES_DB_PASSWORD, ssl: false });
     client.on("error", () => undefined);
-    await expect(client.connect()).rejects.toMatchObject({ code: "28P01" });
+    await expect(client.connect()).rejects.toMatchObject({ code: INVALID_PASSWORD });
     await client.end().catch(() => undefined);
   });
 });

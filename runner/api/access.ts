@@ -1,10 +1,10 @@
 import { Router } from "express";
-import type { Pool } from "pg";
 import type { AccessService } from "../auth/access";
-import { audit, listAudit, type AuditWriter } from "../auth/audit";
+import { audit, type AuditWriter } from "../auth/audit";
 import { requireAdmin } from "../auth/principal";
 import { auditQuerySchema, createIdentitySchema, createTokenSchema, universalAuthLoginSchema } from "../schemas";
 import { idParam, parse, principalOf, route } from "./http";
+import { presentAudit, presentIdentity, presentToken } from "./present";
 
 /** /api/v1/auth/universal-auth: login (no token needed; failed attempts are rate limited). Mounted before authentication. */
 export function loginRoutes(access: AccessService): Router {
@@ -18,7 +18,7 @@ export function loginRoutes(access: AccessService): Router {
 }
 
 /** /api/v1/auth (tokens, identities) and /api/v1/audit-logs: admin only. Mounted under their prefixes so reads never walk them. */
-export function accessRoutes(access: AccessService, pool: Pool, writer: AuditWriter): { auth: Router; audit: Router } {
+export function accessRoutes(access: AccessService, writer: AuditWriter): { auth: Router; audit: Router } {
   const r = Router();
   const admin = (fn: Parameters<typeof route>[0]) =>
     route(async (req, res) => {
@@ -28,32 +28,31 @@ export function accessRoutes(access: AccessService, pool: Pool, writer: AuditWri
   r.post("/tokens", admin(async (req, res) => {
     const created = await access.createToken(parse(createTokenSchema, req.body, "token"));
     audit(res, { action: "token.create", resourceType: "token", resourceId: created.token.id });
-    res.json(created);
+    res.json({ token: presentToken(created.token), secret: created.secret });
   }));
   r.get("/tokens", admin(async (_req, res) => {
-    res.json({ tokens: await access.listTokens() });
+    res.json({ tokens: (await access.listTokens()).map(presentToken) });
   }));
   r.delete("/tokens/:id", admin(async (req, res) => {
     audit(res, { action: "token.revoke", resourceType: "token" });
-    res.json({ token: await access.revokeToken(idParam(req, "id", "Token")) });
+    res.json({ token: presentToken(await access.revokeToken(idParam(req, "id", "Token"))) });
   }));
   r.post("/identities", admin(async (req, res) => {
     const created = await access.createIdentity(parse(createIdentitySchema, req.body, "machine identity"));
     audit(res, { action: "identity.create", resourceType: "machine-identity", resourceId: created.identity.id });
-    res.json(created);
+    res.json({ identity: presentIdentity(created.identity), clientId: created.clientId, clientSecret: created.clientSecret });
   }));
   r.get("/identities", admin(async (_req, res) => {
-    res.json({ identities: await access.listIdentities() });
+    res.json({ identities: (await access.listIdentities()).map(presentIdentity) });
   }));
   r.delete("/identities/:id", admin(async (req, res) => {
     audit(res, { action: "identity.revoke", resourceType: "machine-identity" });
-    res.json({ identity: await access.revokeIdentity(idParam(req, "id", "Machine identity")) });
+    res.json({ identity: presentIdentity(await access.revokeIdentity(idParam(req, "id", "Machine identity"))) });
   }));
   const a = Router();
   a.get("/", admin(async (req, res) => {
     const q = parse(auditQuerySchema, req.query, "query");
-    await writer.flush(); // what this runner has buffered is part of the answer
-    res.json({ auditLogs: await listAudit(pool, q) });
+    res.json({ auditLogs: (await writer.list(q)).map(presentAudit) });
   }));
   return { auth: r, audit: a };
 }

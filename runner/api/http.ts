@@ -4,6 +4,7 @@ import { type AccessService, tokenHash } from "../auth/access";
 import type { Principal } from "../auth/principal";
 import { AppError, type ErrorBody, fromZod } from "../errors";
 import { isUuid } from "../ids";
+import { CHARACTER_NOT_IN_REPERTOIRE, isConnectionLoss, sqlState, UNTRANSLATABLE_CHARACTER } from "../sqlstate";
 import type { Logger } from "../logger";
 
 /** Wraps an async handler so a rejection reaches the error middleware (Express 5 does, this keeps types). */
@@ -84,8 +85,8 @@ function toAppError(err: unknown): AppError {
   if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") return new AppError("BadRequest", "Unsupported body encoding");
   if (isStoreOutage(err)) return new AppError("StoreUnavailable", "The pgrotate store is unavailable; retry shortly");
   // Backstop for text PostgreSQL cannot store (NUL, bad encoding): the input was bad, not the server.
-  const sqlstate = (err as { code?: unknown } | null)?.code;
-  if (sqlstate === "22021" || sqlstate === "22P05") return new AppError("BadRequest", "The request holds characters PostgreSQL text cannot store");
+  const code = sqlState(err);
+  if (code === CHARACTER_NOT_IN_REPERTOIRE || code === UNTRANSLATABLE_CHARACTER) return new AppError("BadRequest", "The request holds characters PostgreSQL text cannot store");
   const status = e?.status ?? e?.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) return new AppError("BadRequest", "Bad request");
   return new AppError("Internal", "Internal error; see the runner log");
@@ -120,9 +121,11 @@ export const notFoundHandler: RequestHandler = (req, _res, next) =>
  * A raw connection failure reaching the error handler comes from the store: target failures are already
  * AppErrors (postgres/target.ts). Network errors, server shutdown (57P01–57P03) and connection exceptions (08xxx).
  */
+const NETWORK_ERRORS = ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"];
+
 export function isStoreOutage(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   const message = err instanceof Error ? err.message : "";
-  if (typeof code === "string" && (/^(08|57P0)/.test(code) || ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH"].includes(code))) return true;
+  if (isConnectionLoss(sqlState(err)) || (typeof code === "string" && NETWORK_ERRORS.includes(code))) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(message);
 }

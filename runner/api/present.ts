@@ -1,5 +1,8 @@
 /** Response shapes (Infisical's field names). Nothing secret is ever part of these. */
 import { derivedId } from "../ids";
+import type { IdentityRecord, TokenRecord } from "../store/access";
+import type { AuditRecord } from "../store/audit";
+import type { HistoryRecord } from "../store/rotations";
 import type { ConnectionRecord, RotationRecord } from "../store/rows";
 
 export const ROTATION_TYPE = "postgres-credentials";
@@ -64,5 +67,57 @@ export function presentRotation(r: RotationRecord) {
   };
 }
 
+export function presentToken(t: TokenRecord) {
+  return {
+    id: t.id,
+    name: t.name,
+    identityId: t.identityId,
+    permission: t.permission,
+    scope: { ...t.scope },
+    expiresAt: iso(t.expiresAt),
+    revokedAt: iso(t.revokedAt),
+    createdAt: t.createdAt.toISOString(),
+  };
+}
+
+export function presentIdentity(i: IdentityRecord) {
+  return {
+    id: i.id,
+    name: i.name,
+    clientId: i.clientId,
+    permission: i.permission,
+    scope: { ...i.scope },
+    accessTokenTTL: i.accessTokenTTL,
+    accessTokenMaxTTL: i.accessTokenMaxTTL,
+    revokedAt: iso(i.revokedAt),
+    createdAt: i.createdAt.toISOString(),
+  };
+}
+
+export function presentHistory(h: HistoryRecord) {
+  return {
+    id: h.id,
+    jobId: h.jobId,
+    attempt: h.attempt,
+    trigger: h.trigger,
+    result: h.result,
+    targetIndex: h.targetIndex,
+    runnerId: h.runnerId,
+    startedAt: h.startedAt.toISOString(),
+    finishedAt: h.finishedAt.toISOString(),
+    durationMs: h.durationMs,
+    message: h.message,
+    nextAttemptAt: iso(h.nextAttemptAt),
+  };
+}
+
+export function presentAudit(a: AuditRecord) {
+  return { ...a, at: a.at.toISOString() };
+}
+
 export type ApiRotation = ReturnType<typeof presentRotation>;
+export type ApiAuditLog = ReturnType<typeof presentAudit>;
+export type ApiToken = ReturnType<typeof presentToken>;
+export type ApiIdentity = ReturnType<typeof presentIdentity>;
+export type ApiHistoryEntry = ReturnType<typeof presentHistory>;
 export type ApiConnection = ReturnType<typeof presentConnection>;

@@ -1,7 +1,5 @@
 import { Router, type Request, type Response } from "express";
-import type { Pool } from "pg";
 import { AppError } from "../errors";
-import { historyOf } from "../store/rotations";
 import type { RotationEngine } from "../rotation/engine";
 import {
   byNameQuerySchema,
@@ -15,7 +13,7 @@ import { audit } from "../auth/audit";
 import { authorize, covers, type Permission } from "../auth/principal";
 import type { RotationRecord } from "../store/rows";
 import { idParam, parse, principalOf, route } from "./http";
-import { presentRotation, ROTATION_TYPE } from "./present";
+import { presentHistory, presentRotation, ROTATION_TYPE } from "./present";
 
 /** Fields that identify what a rotation rotates: changing them means a new rotation. */
 const IMMUTABLE = ["connectionId", "projectId", "environment", "secretPath", "type"] as const;
@@ -36,7 +34,7 @@ function rejectImmutable(body: unknown): void {
 }
 
 /** /api/v2/secret-rotations/postgres-credentials */
-export function rotationRoutes(svc: RotationService, engine: RotationEngine, pool: Pool): Router {
+export function rotationRoutes(svc: RotationService, engine: RotationEngine): Router {
   const r = Router();
   const id = (req: Request) => idParam(req, "id", "Secret rotation");
   /** Loads the rotation and checks the caller holds `need` over its folder. */
@@ -95,7 +93,7 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, poo
   }));
   r.get("/:id/history", route(async (req, res) => {
     const rotation = await load(req, res, "read");
-    res.json({ history: await historyOf(pool, rotation.id) });
+    res.json({ history: (await svc.history(rotation.id)).map(presentHistory) });
   }));
   r.post("/:id/rotate-secrets", route(async (req, res) => {
     const q = parse(rotateQuerySchema, req.query, "query");

@@ -6,45 +6,17 @@ import crypto from "node:crypto";
 import type { Pool } from "pg";
 import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
+import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import type { CreateIdentityInput, CreateTokenInput } from "../schemas";
+import * as store from "../store/access";
+import type { IdentityRecord, TokenRecord } from "../store/access";
 import type { StoreEvents } from "../store/events";
-import { ADMIN, type Permission, type Principal } from "./principal";
+import { ADMIN, type Principal, type Scope } from "./principal";
 
 const sha256 = (s: string): Buffer => crypto.createHash("sha256").update(s, "utf8").digest();
 /** How a bearer token is looked up (and stored): its SHA-256. */
 export const tokenHash = sha256;
 const secret = (prefix: string): string => prefix + crypto.randomBytes(32).toString("base64url");
-
-type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const scopeOf = (r: Row) => ({ projectId: r.project_id ?? null, environment: r.environment ?? null, secretPath: r.secret_path ?? null });
-
-function presentToken(r: Row) {
-  return {
-    id: r.id,
-    name: r.name,
-    identityId: r.identity_id ?? null,
-    permission: r.permission as Permission,
-    scope: scopeOf(r),
-    expiresAt: r.expires_at ? r.expires_at.toISOString() : null,
-    revokedAt: r.revoked_at ? r.revoked_at.toISOString() : null,
-    createdAt: r.created_at.toISOString(),
-  };
-}
-
-function presentIdentity(r: Row) {
-  return {
-    id: r.id,
-    name: r.name,
-    clientId: r.client_id,
-    permission: r.permission as Permission,
-    scope: scopeOf(r),
-    accessTokenTTL: r.access_token_ttl,
-    accessTokenMaxTTL: r.access_token_max_ttl,
-    revokedAt: r.revoked_at ? r.revoked_at.toISOString() : null,
-    createdAt: r.created_at.toISOString(),
-  };
-}
 
 export class AccessService {
   private readonly adminHash: Buffer;
@@ -90,96 +62,98 @@ export class AccessService {
   }
 
   private async lookup(h: Buffer): Promise<{ principal: Principal; expiresAt: Date | null } | undefined> {
-    const { rows } = await this.d.pool.query(
-      `SELECT t.*, i.revoked_at AS identity_revoked_at FROM access_tokens t LEFT JOIN machine_identities i ON i.id = t.identity_id
-       WHERE t.token_hash = $1`,
-      [h],
-    );
-    const r = rows[0];
+    const t = await store.findTokenByHash(this.d.pool, h);
     const now = this.d.clock();
-    if (!r || r.revoked_at || r.identity_revoked_at || (r.expires_at && r.expires_at <= now)) return undefined;
-    const kind = r.identity_id ? "identity" : "token";
-    const id = r.identity_id ?? r.id;
-    return { principal: { kind, id, actor: `${kind}:${id}`, permission: r.permission, scope: scopeOf(r) }, expiresAt: r.expires_at ?? null };
+    if (!t || t.revokedAt || t.identityRevokedAt || (t.expiresAt && t.expiresAt <= now)) return undefined;
+    const kind = t.identityId ? "identity" : "token";
+    const id = t.identityId ?? t.id;
+    return { principal: { kind, id, actor: `${kind}:${id}`, permission: t.permission, scope: t.scope }, expiresAt: t.expiresAt };
   }
 
-  async createToken(input: CreateTokenInput) {
+  /** A new scoped token; its secret is returned once and stored only as a hash. */
+  async createToken(input: CreateTokenInput): Promise<{ token: TokenRecord; secret: string }> {
     const value = secret("pgr_tok_");
-    const { rows } = await this.d.pool.query(
-      `INSERT INTO access_tokens (id, name, token_hash, project_id, environment, secret_path, permission, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [newId(), input.name, sha256(value), input.projectId ?? null, input.environment ?? null, input.secretPath ?? null, input.permission,
-        input.expiresIn ? new Date(this.d.clock().getTime() + input.expiresIn * 1000) : null],
-    );
-    return { token: presentToken(rows[0]), secret: value };
+    const token = await store.insertToken(this.d.pool, {
+      id: newId(),
+      name: input.name,
+      hash: sha256(value),
+      identityId: null,
+      scope: scopeOf(input),
+      permission: input.permission,
+      expiresAt: input.expiresIn ? new Date(this.d.clock().getTime() + input.expiresIn * 1000) : null,
+    });
+    return { token, secret: value };
   }
 
-  async listTokens() {
-    const { rows } = await this.d.pool.query("SELECT * FROM access_tokens WHERE identity_id IS NULL ORDER BY created_at, id");
-    return rows.map(presentToken);
+  listTokens(): Promise<TokenRecord[]> {
+    return store.listTokens(this.d.pool);
   }
 
-  async revokeToken(id: string) {
-    const { rows } = await this.d.pool.query(
-      "UPDATE access_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 AND identity_id IS NULL RETURNING *",
-      [id, this.d.clock()],
-    );
+  async revokeToken(id: string): Promise<TokenRecord> {
+    const revoked = await store.revokeToken(this.d.pool, id, this.d.clock());
     this.flush();
-    if (!rows[0]) throw notFound("Token", id);
-    return presentToken(rows[0]);
+    if (!revoked) throw notFound("Token", id);
+    return revoked;
   }
 
-  async createIdentity(input: CreateIdentityInput) {
+  /** A new machine identity; its client secret is returned once and stored only as a hash. */
+  async createIdentity(input: CreateIdentityInput): Promise<{ identity: IdentityRecord; clientId: string; clientSecret: string }> {
     const clientSecret = secret("pgr_cs_");
     try {
-      const { rows } = await this.d.pool.query(
-        `INSERT INTO machine_identities (id, name, client_id, client_secret_hash, project_id, environment, secret_path, permission,
-           access_token_ttl, access_token_max_ttl)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-        [newId(), input.name, newId(), sha256(clientSecret), input.projectId ?? null, input.environment ?? null, input.secretPath ?? null,
-          input.permission, input.accessTokenTTL, input.accessTokenMaxTTL],
-      );
-      return { identity: presentIdentity(rows[0]), clientId: rows[0].client_id as string, clientSecret };
+      const identity = await store.insertIdentity(this.d.pool, {
+        id: newId(),
+        name: input.name,
+        clientId: newId(),
+        clientSecretHash: sha256(clientSecret),
+        scope: scopeOf(input),
+        permission: input.permission,
+        accessTokenTTL: input.accessTokenTTL,
+        accessTokenMaxTTL: input.accessTokenMaxTTL,
+      });
+      return { identity, clientId: identity.clientId, clientSecret };
     } catch (err) {
-      if ((err as { code?: string }).code === "23505") throw new AppError("Conflict", `A machine identity named ${JSON.stringify(input.name)} already exists`);
+      if (sqlState(err) === UNIQUE_VIOLATION) throw new AppError("Conflict", `A machine identity named ${JSON.stringify(input.name)} already exists`);
       throw err;
     }
   }
 
-  async listIdentities() {
-    const { rows } = await this.d.pool.query("SELECT * FROM machine_identities ORDER BY created_at, id");
-    return rows.map(presentIdentity);
+  listIdentities(): Promise<IdentityRecord[]> {
+    return store.listIdentities(this.d.pool);
   }
 
   /** Revokes the identity and, with it, every access token it was issued. */
-  async revokeIdentity(id: string) {
-    const { rows } = await this.d.pool.query(
-      "UPDATE machine_identities SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 RETURNING *",
-      [id, this.d.clock()],
-    );
+  async revokeIdentity(id: string): Promise<IdentityRecord> {
+    const revoked = await store.revokeIdentity(this.d.pool, id, this.d.clock());
     this.flush();
-    if (!rows[0]) throw notFound("Machine identity", id);
-    return presentIdentity(rows[0]);
+    if (!revoked) throw notFound("Machine identity", id);
+    return revoked;
   }
 
   /** Infisical's universal-auth login: client id + secret -> a short-lived access token with the identity's scope. */
   async login(clientId: string, clientSecret: string) {
     const invalid = new AppError("Unauthorized", "Invalid client id or client secret");
     if (!/^[0-9a-f-]{36}$/i.test(clientId)) throw invalid;
-    const { rows } = await this.d.pool.query("SELECT * FROM machine_identities WHERE client_id = $1", [clientId]);
-    const r = rows[0];
-    const given = sha256(clientSecret);
-    if (!r || r.revoked_at || !crypto.timingSafeEqual(given, r.client_secret_hash)) throw invalid;
+    const identity = await store.findIdentityByClientId(this.d.pool, clientId);
+    if (!identity || identity.revokedAt || !crypto.timingSafeEqual(sha256(clientSecret), identity.clientSecretHash)) throw invalid;
     const accessToken = secret("pgr_at_");
     const now = this.d.clock();
-    await this.d.pool.query(
-      `INSERT INTO access_tokens (id, name, token_hash, identity_id, project_id, environment, secret_path, permission, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [newId(), `login:${r.name}`, sha256(accessToken), r.id, r.project_id, r.environment, r.secret_path, r.permission,
-        new Date(now.getTime() + r.access_token_ttl * 1000)],
-    );
-    // Expired login tokens are useless: prune this identity's so the table does not grow without bound.
-    await this.d.pool.query("DELETE FROM access_tokens WHERE identity_id = $1 AND expires_at < $2", [r.id, now]);
-    return { accessToken, expiresIn: r.access_token_ttl as number, accessTokenMaxTTL: r.access_token_max_ttl as number, tokenType: "Bearer" as const };
+    await store.insertToken(this.d.pool, {
+      id: newId(),
+      name: `login:${identity.name}`,
+      hash: sha256(accessToken),
+      identityId: identity.id,
+      scope: identity.scope,
+      permission: identity.permission,
+      expiresAt: new Date(now.getTime() + identity.accessTokenTTL * 1000),
+    });
+    await store.pruneExpiredTokens(this.d.pool, identity.id, now);
+    return { accessToken, expiresIn: identity.accessTokenTTL, accessTokenMaxTTL: identity.accessTokenMaxTTL, tokenType: "Bearer" as const };
   }
 }
+
+/** Omitted scope fields mean "any". */
+const scopeOf = (i: { projectId?: string; environment?: string; secretPath?: string }): Scope => ({
+  projectId: i.projectId ?? null,
+  environment: i.environment ?? null,
+  secretPath: i.secretPath ?? null,
+});

@@ -5,6 +5,8 @@
 import type { RequestHandler, Response } from "express";
 import type { Pool } from "pg";
 import type { Logger } from "../logger";
+import { isDataException, sqlState } from "../sqlstate";
+import { type AuditRecord, type AuditRow, insertAuditRows, listAudit } from "../store/audit";
 import type { Principal } from "./principal";
 
 export interface AuditNote {
@@ -22,10 +24,10 @@ export const audit = (res: Response, note: AuditNote): void => {
   res.locals.audit = { ...(res.locals.audit as AuditNote | undefined), ...note };
 };
 
-type AuditRow = unknown[];
 
 /** PostgreSQL text cannot hold NUL (nor can jsonb hold \u0000): an audit row must always be writable. */
-const clean = (v: unknown): unknown => (typeof v === "string" ? v.replace(/\u0000/g, "\uFFFD").replace(/\\u0000/g, "\\ufffd") : v);
+const cleanText = (v: string): string => v.replace(/\u0000/g, "\uFFFD").replace(/\\u0000/g, "\\ufffd");
+const clean = (row: AuditRow): AuditRow => row.map((v) => (typeof v === "string" ? cleanText(v) : v)) as AuditRow;
 
 interface Pending {
   row: AuditRow;
@@ -43,7 +45,9 @@ interface Pending {
 function withCount(p: Pending): AuditRow {
   if (p.count === 1) return p.row;
   const details = typeof p.row[9] === "string" ? (JSON.parse(p.row[9]) as Record<string, unknown>) : {};
-  return [...p.row.slice(0, 9), JSON.stringify({ ...details, count: p.count })];
+  const row: AuditRow = [...p.row];
+  row[9] = JSON.stringify({ ...details, count: p.count });
+  return row;
 }
 
 export class AuditWriter {
@@ -62,7 +66,7 @@ export class AuditWriter {
       this.d.logger.error("audit buffer full (store unavailable?); dropping the oldest rows");
       this.buffer.splice(0, AuditWriter.MAX_BATCH);
     }
-    const cleaned = row.map(clean);
+    const cleaned = clean(row);
     const key = JSON.stringify(cleaned);
     const same = this.window.get(key);
     if (same) {
@@ -91,15 +95,15 @@ export class AuditWriter {
     try {
       await this.insert(rows);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (rows.length > 1 && typeof code === "string" && code.startsWith("22")) {
+      const dataError = isDataException(sqlState(err));
+      if (rows.length > 1 && dataError) {
         // A data error in one row must not stop the log: write row by row, drop only what cannot be stored.
         for (const row of rows) {
           await this.insert([row]).catch((e) => this.d.logger.error({ err: e, action: row[1] }, "dropped an audit row the store cannot hold"));
         }
         return;
       }
-      if (typeof code === "string" && code.startsWith("22")) {
+      if (dataError) {
         this.d.logger.error({ err, action: rows[0]?.[1] }, "dropped an audit row the store cannot hold");
         return;
       }
@@ -110,13 +114,14 @@ export class AuditWriter {
     }
   }
 
-  private async insert(rows: AuditRow[]): Promise<void> {
-    const cols = 10;
-    const values = rows.map((_, i) => `(${Array.from({ length: cols }, (_, j) => `$${i * cols + j + 1}`).join(", ")})`).join(", ");
-    await this.d.pool.query(
-      `INSERT INTO audit_logs (actor, action, resource_type, resource_id, project_id, environment, secret_path, status, ip, details) VALUES ${values}`,
-      rows.flat(),
-    );
+  private insert(rows: AuditRow[]): Promise<void> {
+    return insertAuditRows(this.d.pool, rows);
+  }
+
+  /** The newest rows, including what this runner still buffers. */
+  async list(q: { limit: number; offset: number; actor?: string; action?: string }): Promise<AuditRecord[]> {
+    await this.flush();
+    return listAudit(this.d.pool, q);
   }
 
   async stop(): Promise<void> {
@@ -161,26 +166,4 @@ export function auditMiddleware(writer: AuditWriter): RequestHandler {
     });
     next();
   };
-}
-
-export async function listAudit(pool: Pool, q: { limit: number; offset: number; actor?: string; action?: string }) {
-  const { rows } = await pool.query(
-    `SELECT * FROM audit_logs WHERE ($3::text IS NULL OR actor = $3) AND ($4::text IS NULL OR action = $4)
-     ORDER BY id DESC LIMIT $1 OFFSET $2`,
-    [q.limit, q.offset, q.actor ?? null, q.action ?? null],
-  );
-  return rows.map((r) => ({
-    id: String(r.id),
-    at: r.at.toISOString(),
-    actor: r.actor,
-    action: r.action,
-    resourceType: r.resource_type,
-    resourceId: r.resource_id,
-    projectId: r.project_id,
-    environment: r.environment,
-    secretPath: r.secret_path,
-    status: r.status,
-    ip: r.ip,
-    details: r.details,
-  }));
 }

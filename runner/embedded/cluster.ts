@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { Client } from "pg";
 import { ClusterError, ensurePostgresUser, firstBlockedDir, isRoot, prepareOwnedDir, reachableNativeDir, resolveDataDir, type RunAs } from "./permissions";
+import { isLoginRefused, sqlState } from "../sqlstate";
 
 export { ClusterError } from "./permissions";
 
@@ -316,8 +317,7 @@ async function waitReady(proc: Spawned, port: number, password: string, dataDir:
         throw new ClusterError(`Port ${port} is served by another PostgreSQL (data directory ${dir}). Choose another port.`);
       } catch (e) {
         if (e instanceof ClusterError) throw e;
-        const code = (e as { code?: string }).code;
-        if (code === "28P01" || code === "28000") {
+        if (isLoginRefused(sqlState(e))) {
           await sleep(300); // a foreign server on a fixed port answers before ours fails to bind
           if (!exited) throw new ClusterError(`PostgreSQL on port ${port} rejected the superuser password: ${dataDir} was created with another password. Use that password or a fresh dataDir.`, { cause: e });
         }

@@ -6,6 +6,7 @@
  */
 import crypto from "node:crypto";
 import { Pool, type PoolClient } from "pg";
+import { sqlState } from "../sqlstate";
 import { clientConfig, targetError, type TargetConnection } from "./target";
 
 export class TargetPools {
@@ -48,8 +49,8 @@ export class TargetPools {
       return await fn(client, enc);
     } catch (err) {
       // An SQL error from the server leaves the connection usable; anything else (network, shutdown) does not.
-      const code = (err as { code?: unknown }).code;
-      destroy = !(typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57)/.test(code));
+      const code = sqlState(err);
+      destroy = code === undefined || code.startsWith("08") || code.startsWith("57");
       throw targetError(err, t, t.username, doing);
     } finally {
       client.release(destroy || undefined);

@@ -2,12 +2,7 @@ import net from "node:net";
 import { Client, type ClientConfig } from "pg";
 import { AppError } from "../errors";
 
-/** SQLSTATE codes seen on the target. */
-export const INVALID_PASSWORD = "28P01";
-export const INVALID_AUTHORIZATION = "28000";
-export const INSUFFICIENT_PRIVILEGE = "42501";
-export const INVALID_CATALOG_NAME = "3D000";
-export const UNDEFINED_OBJECT = "42704";
+import { INSUFFICIENT_PRIVILEGE, INVALID_CATALOG_NAME, isLoginRefused, sqlState } from "../sqlstate";
 
 /** How to reach a target database as its connection role (plaintext password only in memory). */
 export interface TargetConnection {
@@ -46,18 +41,13 @@ export function clientConfig(t: TargetConnection, as?: { user: string; password:
   };
 }
 
-export function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
 /** Maps a failure to reach or log in to the target onto the error vocabulary, naming where and who. */
 export function targetError(err: unknown, t: TargetConnection, user: string, doing: string): AppError {
   if (err instanceof AppError) return err;
   const where = `${t.host}:${t.port}/${t.database}`;
   const code = sqlState(err);
   const raw = err instanceof Error ? err.message : String(err);
-  if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION) {
+  if (isLoginRefused(code)) {
     return new AppError("PrecheckFailed", `The target ${where} rejected the login of ${JSON.stringify(user)} while ${doing} (${code})`, {
       cause: err,
     });
@@ -106,7 +96,7 @@ export async function tryLogin(t: TargetConnection, user: string, password: stri
     return "ok";
   } catch (err) {
     const code = sqlState(err);
-    if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION) return "rejected";
+    if (isLoginRefused(code)) return "rejected";
     throw targetError(err, t, user, "verifying a login");
   } finally {
     await client.end().catch(() => undefined);

@@ -18,7 +18,8 @@ import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
 import type { PostgresStrategy } from "../postgres/strategy";
 import type { TargetConnection } from "../postgres/target";
-import { pgCode, UNIQUE_VIOLATION, withTransaction } from "../store/db";
+import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
+import { withTransaction } from "../store/db";
 import { findConnection } from "../store/connections";
 import * as rotations from "../store/rotations";
 import { type ConnectionRecord, type IntentRecord, type RotationRecord } from "../store/rows";
@@ -558,7 +559,7 @@ export class RotationEngine {
   }
 
   private conflictOr(err: unknown, message: string): unknown {
-    return pgCode(err) === UNIQUE_VIOLATION ? new AppError("Conflict", message, { cause: err }) : err;
+    return sqlState(err) === UNIQUE_VIOLATION ? new AppError("Conflict", message, { cause: err }) : err;
   }
 
   /** The error a caller sees: our own errors as they are, anything else redacted and capped. */

@@ -5,7 +5,8 @@ import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
 import type { PostgresStrategy } from "../postgres/strategy";
 import * as store from "../store/connections";
-import { pgCode, UNIQUE_VIOLATION, withTransaction } from "../store/db";
+import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
+import { withTransaction } from "../store/db";
 import type { ConnectionRecord } from "../store/rows";
 import type { CreateConnectionInput, UpdateConnectionInput } from "../schemas";
 
@@ -46,7 +47,7 @@ export class ConnectionService {
       this.d.logger.info({ connectionId: id, name: input.name }, "app connection created");
       return created;
     } catch (err) {
-      throw pgCode(err) === UNIQUE_VIOLATION ? duplicate(input.name) : err;
+      throw sqlState(err) === UNIQUE_VIOLATION ? duplicate(input.name) : err;
     }
   }
 
@@ -90,7 +91,7 @@ export class ConnectionService {
         });
       });
     } catch (err) {
-      throw pgCode(err) === UNIQUE_VIOLATION ? duplicate(patch.name ?? current.name) : err;
+      throw sqlState(err) === UNIQUE_VIOLATION ? duplicate(patch.name ?? current.name) : err;
     }
   }
 

@@ -2,7 +2,8 @@ import type { Pool } from "pg";
 import { AppError, notFound } from "../errors";
 import { folderLabel, type RotationEngine } from "../rotation/engine";
 import { nextRotationAt } from "../rotation/schedule";
-import { pgCode, UNIQUE_VIOLATION, withTransaction } from "../store/db";
+import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
+import { withTransaction } from "../store/db";
 import * as rotations from "../store/rotations";
 import type { RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
@@ -22,6 +23,11 @@ export class RotationService {
     const r = await rotations.findRotationByName(this.d.pool, f);
     if (!r) throw new AppError("NotFound", `No secret rotation named ${JSON.stringify(f.name)} in ${folderLabel(f)}`);
     return r;
+  }
+
+  /** Every attempt, newest first. */
+  history(id: string): Promise<rotations.HistoryRecord[]> {
+    return rotations.historyOf(this.d.pool, id);
   }
 
   list(projectId?: string): Promise<RotationRecord[]> {
@@ -69,7 +75,7 @@ export class RotationService {
         await rotations.updateRotation(c, id, set);
       });
     } catch (err) {
-      if (pgCode(err) === UNIQUE_VIOLATION) throw new AppError("Conflict", "A rotation or secret with that name already exists here", { cause: err });
+      if (sqlState(err) === UNIQUE_VIOLATION) throw new AppError("Conflict", "A rotation or secret with that name already exists here", { cause: err });
       throw err;
     }
     const updated = await this.get(id);

@@ -2,11 +2,6 @@ import crypto from "node:crypto";
 import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from "pg";
 import { AppError } from "../errors";
 
-/** SQLSTATE codes the store reacts to. */
-export const UNIQUE_VIOLATION = "23505";
-export const FOREIGN_KEY_VIOLATION = "23503";
-export const INVALID_TEXT_REPRESENTATION = "22P02";
-
 export type Db = Pool;
 export type WithClient = <T>(fn: (c: PoolClient) => Promise<T>) => Promise<T>;
 
@@ -62,11 +57,6 @@ export async function connect(pool: Pool): Promise<PoolClient> {
   } catch (cause) {
     throw new AppError("StoreUnavailable", "The pgrotate store is unavailable; retry shortly", { cause });
   }
-}
-
-export function pgCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 /** Proves the store answers (for /readyz). */

@@ -261,25 +261,48 @@ export async function insertHistory(q: Q, h: HistoryEntry): Promise<void> {
   );
 }
 
-export async function historyOf(q: Q, rotationId: string, limit = 100): Promise<Array<Record<string, unknown>>> {
-  const { rows } = await q.query(
-    `SELECT id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message,
+/** A stored attempt (newest first from historyOf). */
+export interface HistoryRecord extends HistoryEntry {
+  id: string;
+  durationMs: number;
+}
+
+interface HistoryRow {
+  id: string;
+  rotation_id: string;
+  job_id: string | null;
+  attempt: number;
+  trigger: string;
+  result: "success" | "failed";
+  target_index: number | null;
+  runner_id: string;
+  started_at: Date;
+  finished_at: Date;
+  duration_ms: number;
+  message: string | null;
+  next_attempt_at: Date | null;
+}
+
+export async function historyOf(q: Q, rotationId: string, limit = 100): Promise<HistoryRecord[]> {
+  const { rows } = await q.query<HistoryRow>(
+    `SELECT id::text, rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message,
             next_attempt_at FROM rotation_history WHERE rotation_id = $1 ORDER BY id DESC LIMIT $2`,
     [rotationId, limit],
   );
   return rows.map((r) => ({
-    id: String(r.id),
+    id: r.id,
+    rotationId: r.rotation_id,
     jobId: r.job_id,
     attempt: r.attempt,
     trigger: r.trigger,
     result: r.result,
     targetIndex: r.target_index,
     runnerId: r.runner_id,
-    startedAt: r.started_at.toISOString(),
-    finishedAt: r.finished_at.toISOString(),
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
     durationMs: r.duration_ms,
     message: r.message,
-    nextAttemptAt: r.next_attempt_at ? r.next_attempt_at.toISOString() : null,
+    nextAttemptAt: r.next_attempt_at,
   }));
 }
 

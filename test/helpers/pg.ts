@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Client } from "pg";
+import { isLoginRefused, sqlState } from "../../runner/sqlstate";
 
 export interface TestCluster {
   major: number;
@@ -82,8 +83,7 @@ export async function canLogin(c: TestCluster, database: string, user: string, p
     await client.query("SELECT 1");
     return true;
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === "28P01" || code === "28000") return false;
+    if (isLoginRefused(sqlState(e))) return false;
     throw e;
   } finally {
     await client.end().catch(() => undefined);

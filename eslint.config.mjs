@@ -1,0 +1,46 @@
+// ESLint flat config: typescript-eslint's type-checked rules on the runner, the providers, the benchmarks and
+// the tests. `npm run lint` runs it; .ci/run fails on any finding.
+import js from "@eslint/js";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "dist-bench/**", "node_modules/**", "coverage/**", "examples/**/node_modules/**", "examples/**/dist/**", "examples/cdktf-quickstart/cdktf.out/**", "console/dist/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ["runner/**/*.ts", "provider/**/*.ts", "bench/**/*.ts", "test/**/*.ts", "examples/demo/**/*.ts"],
+    languageOptions: {
+      parserOptions: { project: "./tsconfig.eslint.json", tsconfigRootDir: import.meta.dirname },
+      globals: globals.node,
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+    },
+  },
+  {
+    // Tests and benchmarks read JSON bodies of HTTP answers and rows of ad-hoc queries: they are `any` by nature
+    // and the assertions check their shape, so the no-unsafe-* family is off there (every other type-aware rule stays).
+    files: ["test/**/*.ts", "bench/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-unsafe-argument": "off",
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-call": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-unsafe-return": "off",
+    },
+  },
+  {
+    // The examples (but the demo) are standalone projects that import the installed package; the packaging test
+    // type-checks them against it. Here they get the rules that need no type information.
+    files: ["examples/**/*.ts"],
+    ignores: ["examples/demo/**"],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ["**/*.js", "**/*.mjs", "**/*.cjs"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: globals.node },
+  },
+);
