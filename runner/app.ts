@@ -17,6 +17,7 @@ import type { Logger, Scrubber } from "./logger";
 import type { Metrics } from "./metrics";
 import type { RotationEngine } from "./rotation/engine";
 import type { ConnectionService } from "./services/connections";
+import type { PairCheckService } from "./services/pair-check";
 import type { RotationService } from "./services/rotations";
 import type { SecretService } from "./services/secrets";
 
@@ -31,6 +32,7 @@ export interface AppDeps {
   clock: () => Date;
   engine: RotationEngine;
   connections: ConnectionService;
+  pairChecks: PairCheckService;
   rotations: RotationService;
   secrets: SecretService;
   schedulerRunning: () => boolean;
@@ -91,8 +93,8 @@ function expressApp(d: AppDeps): Express {
   const access = accessRoutes(d.access, d.audit);
   app.use("/api/v1/auth", access.auth);
   app.use("/api/v1/audit-logs", access.audit);
-  app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections));
-  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine));
+  app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections, d.pairChecks));
+  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine, d.pairChecks));
   app.use("/api/v3/secrets/raw", secretRoutes(d.secrets, d.metrics.onSecretRead));
   app.use(notFoundHandler);
   app.use(errorHandler(d.logger, (s) => d.scrubber.scrub(s)));

@@ -18,6 +18,7 @@ import { Scheduler } from "./rotation/scheduler";
 import { RotationEngine } from "./rotation/engine";
 import type { FaultHooks } from "./rotation/faults";
 import { ConnectionService } from "./services/connections";
+import { PairCheckService } from "./services/pair-check";
 import { RotationService } from "./services/rotations";
 import { SecretService } from "./services/secrets";
 import { openStore, prepareStore } from "./store/open";
@@ -126,6 +127,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       clock,
       engine,
       connections: new ConnectionService(base),
+      pairChecks: new PairCheckService(base),
       rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
       secrets: new SecretService({ pool: store.pool, sealer, cache: secretCache }),
       metrics,

@@ -8,6 +8,7 @@ import {
   rotateQuerySchema,
   updateRotationSchema,
 } from "../schemas";
+import type { PairCheckService } from "../services/pair-check";
 import type { RotationService } from "../services/rotations";
 import { audit } from "../auth/audit";
 import { authorize, covers, type Permission } from "../auth/principal";
@@ -34,7 +35,7 @@ function rejectImmutable(body: unknown): void {
 }
 
 /** /api/v2/secret-rotations/postgres-credentials */
-export function rotationRoutes(svc: RotationService, engine: RotationEngine): Router {
+export function rotationRoutes(svc: RotationService, engine: RotationEngine, pairChecks: PairCheckService): Router {
   const r = Router();
   const id = (req: Request) => idParam(req, "id", "Secret rotation");
   /** Loads the rotation and checks the caller holds `need` over its folder. */
@@ -53,7 +54,8 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine): Ro
     authorize(principalOf(res), "manage", folder);
     const created = await engine.create(input);
     audit(res, { resourceId: created.id });
-    res.status(200).json({ secretRotation: presentRotation(created) });
+    // A difference between the two users is a warning in the answer, never a refusal (Infisical's request must work).
+    res.status(200).json({ secretRotation: presentRotation(created), pairCheck: await pairChecks.atCreate(created) });
   }));
   r.get("/", route(async (req, res) => {
     const projectId = typeof req.query.projectId === "string" ? req.query.projectId : undefined;
@@ -90,6 +92,9 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine): Ro
       rotationId: rotation.id,
       type: ROTATION_TYPE,
     });
+  }));
+  r.get("/:id/pair-check", route(async (req, res) => {
+    res.json(await pairChecks.forRotation(await load(req, res, "read")));
   }));
   r.get("/:id/history", route(async (req, res) => {
     const rotation = await load(req, res, "read");
