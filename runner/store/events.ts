@@ -1,12 +1,12 @@
 /**
- * LISTEN on the store for the notifications of migration 004 on one dedicated connection. While it is not
+ * LISTEN on the store for the notifications of migrations 004 and 006 on one dedicated connection. While it is not
  * connected, `live` is false and caches must not serve (they read the store instead); every reconnect
  * resets them, so a notification missed while disconnected can never leave a stale entry.
  */
 import { Client } from "pg";
 import type { Logger } from "../logger";
 
-export type Channel = "pgrotate_secrets" | "pgrotate_access";
+export type Channel = "pgrotate_secrets" | "pgrotate_access" | "pgrotate_secret_events";
 
 export class StoreEvents {
   private client?: Client;
@@ -46,7 +46,7 @@ export class StoreEvents {
       for (const fn of this.handlers.get(n.channel as Channel) ?? []) fn(n.payload ?? "");
     });
     await client.connect();
-    for (const channel of ["pgrotate_secrets", "pgrotate_access"]) await client.query(`LISTEN ${channel}`);
+    for (const channel of ["pgrotate_secrets", "pgrotate_access", "pgrotate_secret_events"]) await client.query(`LISTEN ${channel}`);
     if (this.stopped) {
       await client.end().catch(() => undefined);
       return;

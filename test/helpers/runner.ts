@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Config } from "../../runner/config";
 import type { FaultHooks } from "../../runner/rotation/faults";
-import { startRunner, type Runner } from "../../runner/runtime";
+import { startRunner, type Runner, type RunnerOptions } from "../../runner/runtime";
 import { cluster as defaultCluster, createDatabase, type TestCluster } from "./pg";
 
 export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -22,7 +22,7 @@ export interface TestRunner {
   dataDir: string;
   encryptionKey: Buffer;
   api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** Stops this runner and starts a new one on the same store, data dir and key. */
+  /** Stops this runner and starts a new one on the same store, data dir and key (and port, with keepPortOnRestart). */
   restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
   stop(): Promise<void>;
 }
@@ -39,6 +39,10 @@ export interface TestRunnerOptions {
   leaseSeconds?: number;
   webhook?: { url: string; secret: string };
   authFailuresPerMinute?: number;
+  /** Change-feed timing and limits (RunnerOptions.feed). */
+  feed?: RunnerOptions["feed"];
+  /** restart() listens on the port the runner had (clients holding its URL reconnect to it). */
+  keepPortOnRestart?: boolean;
 }
 
 export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<TestRunner> {
@@ -63,7 +67,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
   };
   const destination = { write: (line: string) => void logs.push(line) };
   const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>
-    startRunner(config, { logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler });
+    startRunner(config, { logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler, feed: opts.feed });
 
   const t: TestRunner = {
     runner: await start(opts),
@@ -90,6 +94,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     },
     async restart(o = { clock: opts.clock, random: opts.random, startScheduler: opts.startScheduler }) {
       await t.runner.stop();
+      if (opts.keepPortOnRestart) config.port = t.runner.port;
       t.runner = await start(o);
     },
     async stop() {
@@ -99,4 +104,32 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     },
   };
   return t;
+}
+
+/**
+ * Another runner on the same store, data dir of its own, same key and admin token (as replicas are run).
+ * The caller stops it (stop() also removes its data dir).
+ */
+export async function startSiblingRunner(t: TestRunner, opts: Pick<TestRunnerOptions, "feed" | "logLevel"> = {}): Promise<Runner & { dispose(): Promise<void> }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-sibling-"));
+  const config: Config = {
+    host: "127.0.0.1",
+    port: 0,
+    dataDir,
+    databaseUrl: t.storeUrl,
+    encryptionKey: t.encryptionKey,
+    adminToken: t.runner.adminToken,
+    tickSeconds: 1,
+    concurrency: 8,
+    leaseSeconds: 120,
+    authFailuresPerMinute: 30,
+    logLevel: opts.logLevel ?? "warn",
+  };
+  const runner = await startRunner(config, { logDestination: { write: () => undefined }, feed: opts.feed });
+  return Object.assign(runner, {
+    dispose: async () => {
+      await runner.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
 }

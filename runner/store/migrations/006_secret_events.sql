@@ -1,0 +1,78 @@
+-- The change feed (GET /api/v1/events/secrets): one row per transaction and folder whose secrets changed,
+-- with the secret names (never a value) and the rotation that changed them. Written by triggers, so every path
+-- that changes secrets (rotation, create, rename, delete, a manual fix in SQL) is seen, on whichever runner.
+--
+-- Resuming without loss: `txid` is the writing transaction. A runner reads "every event whose transaction a
+-- snapshot S did not see" (pg_visible_in_snapshot), and hands S to clients as their Last-Event-ID; resuming
+-- from S (on any runner) returns exactly what committed after S, whatever order the ids were assigned in.
+-- Rows are pruned by age and count; `secret_event_horizon` remembers up to where, so a resume from further
+-- back is told to re-read instead of silently missing events.
+
+CREATE TABLE secret_events (
+  id          bigserial PRIMARY KEY,
+  txid        xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  project_id  text NOT NULL,
+  environment text NOT NULL,
+  secret_path text NOT NULL,
+  rotation_id uuid,
+  keys        text[] NOT NULL,
+  at          timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (txid, project_id, environment, secret_path)
+);
+CREATE INDEX secret_events_at ON secret_events (at);
+
+CREATE TABLE secret_event_horizon (
+  one            boolean PRIMARY KEY DEFAULT true CHECK (one),
+  pruned_through timestamptz NOT NULL DEFAULT 'epoch'
+);
+INSERT INTO secret_event_horizon DEFAULT VALUES;
+
+-- One event row per transaction and folder: the first statement inserts it, later ones add their names.
+CREATE FUNCTION pgrotate_secret_event(p_project text, p_environment text, p_path text, p_rotation uuid, p_keys text[]) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO secret_events (project_id, environment, secret_path, rotation_id, keys)
+  VALUES (p_project, p_environment, p_path, p_rotation, coalesce(p_keys, '{}'))
+  ON CONFLICT (txid, project_id, environment, secret_path) DO UPDATE
+    SET keys = ARRAY(SELECT DISTINCT k FROM unnest(secret_events.keys || EXCLUDED.keys) k ORDER BY k),
+        rotation_id = coalesce(secret_events.rotation_id, EXCLUDED.rotation_id);
+  -- Identical payloads within one transaction are delivered once: one wake-up per committing transaction.
+  SELECT pg_notify('pgrotate_secret_events', '');
+$$;
+
+-- Statement-level, with transition tables: however many statements and rows a transaction takes (a rename
+-- takes four), each folder gets one event. The temporary name a rename passes through (<id>.renaming, see
+-- services/rotations.ts) is no name anyone reads, so it is left out. An UPDATE that changes neither a value nor
+-- a name (e.g. rotation_id set to NULL when a rotation is deleted) is no change.
+CREATE FUNCTION pgrotate_secret_events() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    PERFORM pgrotate_secret_event(c.project_id, c.environment, c.secret_path, c.rotation_id, c.keys) FROM (
+      SELECT project_id, environment, secret_path, (array_agg(rotation_id) FILTER (WHERE rotation_id IS NOT NULL))[1] AS rotation_id,
+             array_agg(DISTINCT key ORDER BY key) FILTER (WHERE key <> id::text || '.renaming') AS keys
+      FROM new_rows GROUP BY 1, 2, 3) c;
+  ELSIF TG_OP = 'DELETE' THEN
+    PERFORM pgrotate_secret_event(c.project_id, c.environment, c.secret_path, c.rotation_id, c.keys) FROM (
+      SELECT project_id, environment, secret_path, (array_agg(rotation_id) FILTER (WHERE rotation_id IS NOT NULL))[1] AS rotation_id,
+             array_agg(DISTINCT key ORDER BY key) FILTER (WHERE key <> id::text || '.renaming') AS keys
+      FROM old_rows GROUP BY 1, 2, 3) c;
+  ELSE
+    PERFORM pgrotate_secret_event(c.project_id, c.environment, c.secret_path, c.rotation_id, c.keys) FROM (
+      SELECT x.project_id, x.environment, x.secret_path, (array_agg(x.rotation_id) FILTER (WHERE x.rotation_id IS NOT NULL))[1] AS rotation_id,
+             array_agg(DISTINCT x.key ORDER BY x.key) FILTER (WHERE x.key <> x.id::text || '.renaming') AS keys
+      FROM new_rows n JOIN old_rows o ON o.id = n.id,
+           LATERAL (VALUES (n.id, n.project_id, n.environment, n.secret_path, coalesce(n.rotation_id, o.rotation_id), n.key),
+                           (o.id, o.project_id, o.environment, o.secret_path, coalesce(n.rotation_id, o.rotation_id), o.key))
+             AS x(id, project_id, environment, secret_path, rotation_id, key)
+      WHERE n.value_sealed IS DISTINCT FROM o.value_sealed OR n.key <> o.key
+         OR (n.project_id, n.environment, n.secret_path) IS DISTINCT FROM (o.project_id, o.environment, o.secret_path)
+      GROUP BY 1, 2, 3) c;
+  END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER secrets_events_insert AFTER INSERT ON secrets REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION pgrotate_secret_events();
+CREATE TRIGGER secrets_events_update AFTER UPDATE ON secrets REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION pgrotate_secret_events();
+CREATE TRIGGER secrets_events_delete AFTER DELETE ON secrets REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION pgrotate_secret_events();
