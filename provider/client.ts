@@ -83,8 +83,8 @@ export class RunnerApiError extends Error {
   readonly status?: number;
   readonly code?: string;
   readonly details?: unknown;
-  constructor(message: string, opts: { status?: number; code?: string; details?: unknown } = {}) {
-    super(message);
+  constructor(message: string, opts: { status?: number; code?: string; details?: unknown; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "RunnerApiError";
     this.status = opts.status;
     this.code = opts.code;

@@ -101,7 +101,7 @@ describe("The change feed across two runners on one store", () => {
     const scoped = (await t.api("POST", "/api/v1/auth/tokens", { name: "feed-read", projectId: "feed", environment: "dev", permission: "read" })).body.secret;
     const denied = await fetch(url("workspaceId=other&environment=dev"), { headers: { authorization: `Bearer ${scoped}` } });
     expect(denied.status).toBe(403);
-    expect((await denied.json()).error).toBe("Forbidden");
+    expect(((await denied.json()) as { error: string }).error).toBe("Forbidden");
     const bad = await fetch(url("workspaceId=feed&environment=Not%20A%20Slug"), { headers: { authorization: `Bearer ${scoped}` } });
     expect(bad.status).toBe(422);
     const ac = new AbortController();
