@@ -75,12 +75,18 @@ function clientClass(holder: PairHolder): new (config?: string | ClientConfig) =
 
 /** pg-pool's own bookkeeping, used to close idle connections of the user that stopped being active. */
 interface PgPoolInternals {
+  _clients?: PoolClient[];
   _idle?: Array<{ client: PoolClient }>;
+  _expired?: WeakSet<PoolClient>;
   _remove?: (client: PoolClient, callback?: () => void) => void;
   _pulseQueue?: () => void;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const noop = () => undefined;
+
+type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void;
+const releaseOf = (c: PoolClient) => (release?: unknown) => c.release(release as Error | boolean | undefined);
 
 /** Calls the application's listener; a listener that throws must not break the pool. */
 export function notify(listener: PoolBehaviour["onEvent"], e: RotatingPoolEvent): void {
@@ -98,6 +104,8 @@ export class RotatingPool extends Pool {
   private refreshing?: Promise<void>;
   private generation!: number;
   private stopFeed?: () => Promise<void>;
+  /** pg-pool's expiry set is there (3.x): busy connections of an old user are expired instead of checked per release. */
+  private canExpire!: boolean;
 
   constructor(source: () => Promise<Credentials>, config: Omit<PoolConfig, "user" | "password"> = {}, behaviour: PoolBehaviour = {}) {
     for (const key of ["user", "password", "Client"] as const) {
@@ -109,6 +117,7 @@ export class RotatingPool extends Pool {
     this.source = source;
     this.behaviour = behaviour;
     this.generation = 0;
+    this.canExpire = (this as unknown as PgPoolInternals)._expired instanceof WeakSet;
   }
 
   /** Follow a change feed from now on; end() stops it. */
@@ -135,6 +144,7 @@ export class RotatingPool extends Pool {
         if (changed) this.holder.pair = { username: next.username, password: next.password, generation: ++this.generation };
         this.notify({ type: "credentials", reason, username: next.username, changed });
         if (before && before.username !== next.username) {
+          this.expireBusyOfOthers();
           this.notify({ type: "switched", from: before.username, to: next.username, closedIdle: this.closeIdleOfOthers() });
         }
       } finally {
@@ -149,14 +159,23 @@ export class RotatingPool extends Pool {
   }
 
   override connect(): Promise<PoolClient>;
-  override connect(callback: (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void): void;
-  override connect(callback?: (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void): Promise<PoolClient> | void {
-    const p = this.acquire();
-    if (!callback) return p;
-    p.then(
-      (c) => callback(undefined, c, (release?: unknown) => c.release(release as Error | boolean | undefined)),
-      (err: unknown) => callback(err as Error, undefined, () => undefined),
-    );
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<PoolClient> | void {
+    if (!callback) return this.acquire();
+    const pair = this.holder.pair;
+    if (!pair) {
+      this.acquire().then((c) => callback(undefined, c, releaseOf(c)), (err: unknown) => callback(err as Error, undefined, noop));
+      return;
+    }
+    // The hot path (pool.query comes here): straight to pg-pool, callbacks only; a refused login takes the slow path.
+    super.connect((err, client, done) => {
+      if (err && isLoginRefused(sqlState(err)) && !this.ending) {
+        this.afterRefusal(err, pair).then((c) => callback(undefined, c, releaseOf(c)), (e: unknown) => callback(e as Error, undefined, noop));
+        return;
+      }
+      if (client && !this.canExpire) this.closeWhenReleasedIfRetired(client);
+      callback(err, client, done);
+    });
   }
 
   override end(): Promise<void>;
@@ -171,34 +190,51 @@ export class RotatingPool extends Pool {
   }
 
   private async acquire(): Promise<PoolClient> {
+    if (!this.holder.pair) await this.refresh("initial");
+    const pair = this.holder.pair!;
+    let client: PoolClient;
+    try {
+      client = await super.connect();
+    } catch (err) {
+      if (!isLoginRefused(sqlState(err)) || this.ending) throw err;
+      return this.afterRefusal(err, pair);
+    }
+    if (!this.canExpire) this.closeWhenReleasedIfRetired(client);
+    return client;
+  }
+
+  /**
+   * The database refused a login with `pair`: one re-read shared by every connection refused with the same
+   * pair, then new tries with jitter, at most maxLoginAttempts in all.
+   */
+  private async afterRefusal(first: unknown, pair: Pair): Promise<PoolClient> {
     const max = Math.max(1, this.behaviour.maxLoginAttempts ?? 4);
+    let err = first;
+    let used = pair;
     for (let attempt = 1; ; attempt++) {
-      if (!this.holder.pair) await this.refresh("initial");
-      const generation = this.holder.pair!.generation;
-      const username = this.holder.pair!.username;
-      let client: PoolClient;
+      const code = sqlState(err)!;
+      if (attempt >= max) throw err;
+      this.notify({ type: "login-refused", username: used.username, code, attempt });
       try {
-        client = await super.connect();
-      } catch (err) {
-        const code = sqlState(err);
-        if (!isLoginRefused(code) || attempt >= max || this.ending) throw err;
-        this.notify({ type: "login-refused", username, code: code!, attempt });
-        try {
-          // Only one re-read however many connections were refused with the same pair.
-          if (this.holder.pair!.generation === generation) await this.refresh("login-refused");
-        } catch (readErr) {
-          const why = readErr instanceof Error ? readErr.message : String(readErr);
-          throw new RunnerApiError(`pgrotate/pg: the database refused the login of ${JSON.stringify(username)} (${code}) and reading the credentials again failed: ${why}`, {
-            status: readErr instanceof RunnerApiError ? readErr.status : undefined,
-            code: readErr instanceof RunnerApiError ? readErr.code : undefined,
-            cause: err,
-          });
-        }
-        await sleep(Math.random() * 25 * 2 ** attempt);
-        continue;
+        if (this.holder.pair?.generation === used.generation) await this.refresh("login-refused");
+      } catch (readErr) {
+        const why = readErr instanceof Error ? readErr.message : String(readErr);
+        throw new RunnerApiError(`pgrotate/pg: the database refused the login of ${JSON.stringify(used.username)} (${code}) and reading the credentials again failed: ${why}`, {
+          status: readErr instanceof RunnerApiError ? readErr.status : undefined,
+          code: readErr instanceof RunnerApiError ? readErr.code : undefined,
+          cause: err,
+        });
       }
-      this.closeWhenReleasedIfRetired(client);
-      return client;
+      await sleep(Math.random() * 25 * 2 ** attempt);
+      used = this.holder.pair!;
+      try {
+        const client = await super.connect();
+        if (!this.canExpire) this.closeWhenReleasedIfRetired(client);
+        return client;
+      } catch (next) {
+        if (!isLoginRefused(sqlState(next)) || this.ending) throw next;
+        err = next;
+      }
     }
   }
 
@@ -207,10 +243,18 @@ export class RotatingPool extends Pool {
     return user !== undefined && user !== this.holder.pair?.username;
   }
 
-  /** A connection of the user that is no longer active goes when it is released, not back to the idle list. */
+  /** Without pg-pool's expiry set: a connection of a user no longer active goes when released (checked per release). */
   private closeWhenReleasedIfRetired(client: PoolClient): void {
     const release = client.release.bind(client);
     client.release = (err?: Error | boolean) => release(err ?? (this.isRetired(client) || undefined));
+  }
+
+  /** Busy connections of a user no longer active are closed when released (pg-pool's expiry, as for maxLifetimeSeconds). */
+  private expireBusyOfOthers(): void {
+    const internals = this as unknown as PgPoolInternals;
+    if (!this.canExpire || !Array.isArray(internals._clients)) return;
+    const idle = new Set((internals._idle ?? []).map((i) => i.client));
+    for (const c of internals._clients) if (!idle.has(c) && this.isRetired(c)) internals._expired!.add(c);
   }
 
   /** Closes idle connections of any user but the current one; returns how many. */
