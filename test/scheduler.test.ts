@@ -105,6 +105,50 @@ describe("Scheduler with an injectable clock", () => {
     await remove(r.id);
   });
 
+  test("When a PATCH changes only the description, name, secret names or password requirements during a retry backoff or after failed, then the planned attempt stays; a PATCH repeating the same schedule changes nothing either", async () => {
+    clock.set(new Date("2030-05-01T12:00:00Z"));
+    const r = await create({ rotationInterval: 3 });
+    const id = r.id as string;
+    const nextOf = async () => (await get(id)).nextRotationAt as string;
+    // The connection role loses its right to change passwords: every scheduled attempt fails.
+    await target.sql(`ALTER ROLE "${target.admin.username}" NOCREATEROLE`);
+    try {
+      clock.set(Date.parse(r.nextRotationAt));
+      expect((await t.runner.scheduler.tick()).claimed).toBe(1);
+      const retry = await get(id);
+      expect(retry.lastRotationMessage).toMatch(/refused|permission|denied/i);
+      const planned = retry.nextRotationAt as string;
+      expect(Date.parse(planned)).toBeGreaterThanOrEqual(clock.now().getTime()); // a backoff from now, not lastRotatedAt + interval
+      const sameSchedule = { rotationInterval: 3, rotateAtUtc: { hours: 0, minutes: 0 }, isAutoRotationEnabled: true };
+      const patches: Array<Record<string, unknown>> = [
+        { description: "changed while retrying" },
+        { name: `sched-${n}-renamed` },
+        { secretsMapping: { username: `U${n}x`, password: `P${n}x` } },
+        { parameters: { passwordRequirements: { length: 40, required: { digits: 1, lowercase: 1, uppercase: 1, symbols: 0 } } } },
+        sameSchedule, // what pulumi up / terraform apply send: every field, the schedule unchanged
+      ];
+      for (const patch of patches) {
+        expect((await t.api("PATCH", `${ROTATIONS}/${id}`, patch)).status).toBe(200);
+        expect([patch, await nextOf()]).toEqual([patch, planned]);
+      }
+      // Used up: status failed, the next try is the next scheduled time; a description PATCH keeps that too.
+      for (let attempt = 2; attempt <= 5; attempt++) {
+        clock.set(Date.parse(await nextOf()));
+        expect((await t.runner.scheduler.tick()).claimed).toBe(1);
+      }
+      const failed = await get(id);
+      expect(failed.rotationStatus).toBe("failed");
+      expect((await t.api("PATCH", `${ROTATIONS}/${id}`, { description: "after failing" })).status).toBe(200);
+      expect(await nextOf()).toBe(failed.nextRotationAt);
+      // A real schedule change recomputes it from the last rotation.
+      const moved = (await t.api("PATCH", `${ROTATIONS}/${id}`, { rotationInterval: 5 })).body.secretRotation;
+      expect(moved.nextRotationAt).not.toBe(failed.nextRotationAt);
+    } finally {
+      await target.sql(`ALTER ROLE "${target.admin.username}" CREATEROLE`);
+      await remove(id);
+    }
+  });
+
   test("When a recovery or a stale scheduled claim finds the work already done by another runner, then nothing rotates twice", async () => {
     clock.set(new Date("2030-04-01T12:00:00Z"));
     const r = await create({ rotationInterval: 1 });

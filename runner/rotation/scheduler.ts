@@ -106,7 +106,7 @@ export class Scheduler {
       if (err instanceof AppError && err.code === "GracePeriod") {
         // DESIGN: a scheduled rotation inside the grace period waits until it is allowed.
         const allowedAt = new Date((err.details as { allowedAt: string }).allowedAt);
-        await updateRotation(this.d.pool, id, { next_rotation_at: allowedAt, lease_owner: null, lease_until: null });
+        await updateRotation(this.d.pool, id, { nextRotationAt: allowedAt, leaseOwner: null, leaseUntil: null });
         this.d.logger.info({ rotationId: id, allowedAt }, "scheduled rotation waits for the grace period");
         return;
       }

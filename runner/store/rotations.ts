@@ -1,8 +1,16 @@
 import type { Pool, PoolClient } from "pg";
 import { prepared } from "./db";
-import { type ConnectionRecord, connectionColumns, type IntentRecord, type RotationRecord, rotationColumns, toConnection, toIntent, toRotation } from "./rows";
+import type { PasswordRequirements } from "../crypto/passwords";
+import { type ConnectionRecord, connectionColumns, type IntentRecord, type RotationRecord, type RotationStatus, rotationColumns, toConnection, toIntent, toRotation } from "./rows";
 
 type Q = Pool | PoolClient;
+
+/** The credential upsert of a create and of a rotation's commit, on $1 rotation, $2 index, $3 username, $4 sealed password. */
+const UPSERT_CREDENTIAL = `INSERT INTO credentials (rotation_id, idx, username, password_sealed) VALUES ($1, $2, $3, $4)
+  ON CONFLICT (rotation_id, idx) DO UPDATE SET username = EXCLUDED.username, password_sealed = EXCLUDED.password_sealed, updated_at = now()`;
+
+const HISTORY_COLUMNS = "rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message, next_attempt_at";
+const INTENT_COLUMNS = "rotation_id, target_index, kind, password_sealed, job_id, trigger";
 
 const SELECT = `SELECT ${rotationColumns("r")}, c.name AS connection_name FROM rotations r JOIN connections c ON c.id = r.connection_id`;
 /** A RETURNING list: the rotation row as toRotation reads it. */
@@ -90,7 +98,7 @@ export async function rotationWork(q: Q, a: { rotationId: string; connectionId: 
   const n = a.insert;
   const { rows } = await q.query(prepared(
     `WITH ins AS (
-       INSERT INTO rotation_intents (rotation_id, target_index, kind, password_sealed, job_id, trigger)
+       INSERT INTO rotation_intents (${INTENT_COLUMNS})
        SELECT $1, $3::smallint, $7::text, $4::bytea, $5::uuid, $6::text
        WHERE $3::smallint IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rotation_intents WHERE rotation_id = $1)
        RETURNING 1)
@@ -150,12 +158,81 @@ export async function listRotations(q: Q, projectId?: string): Promise<RotationR
   return rows.map(toRotation);
 }
 
-/** Generic column update; `set` keys are trusted column names from the engine, never from input. */
-export async function updateRotation(q: Q, id: string, set: Record<string, unknown>): Promise<void> {
-  const cols = Object.keys(set);
-  if (!cols.length) return;
-  const assignments = cols.map((c, i) => `${c} = $${i + 2}`).join(", ");
-  await q.query(`UPDATE rotations SET ${assignments}, updated_at = now() WHERE id = $1`, [id, ...cols.map((c) => set[c])]);
+/** What an update may change in a rotation row; each field maps to one fixed column (ROTATION_PATCH_COLUMNS). */
+export interface RotationPatch {
+  name?: string;
+  description?: string | null;
+  isAutoRotationEnabled?: boolean;
+  rotationInterval?: number;
+  rotateAtHours?: number;
+  rotateAtMinutes?: number;
+  timeZone?: string;
+  usesUtc?: boolean;
+  passwordRequirements?: PasswordRequirements | null;
+  secretKeyUsername?: string;
+  secretKeyPassword?: string;
+  rotationStatus?: RotationStatus;
+  activeIndex?: 0 | 1;
+  inactiveSince?: Date | null;
+  lastRotatedAt?: Date | null;
+  lastRotationAttemptedAt?: Date | null;
+  lastRotationJobId?: string | null;
+  lastRotationMessage?: string | null;
+  isLastRotationManual?: boolean;
+  nextRotationAt?: Date | null;
+  retryAttempt?: number;
+  leaseOwner?: string | null;
+  leaseUntil?: Date | null;
+}
+
+const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: string } = {
+  name: "name",
+  description: "description",
+  isAutoRotationEnabled: "is_auto_rotation_enabled",
+  rotationInterval: "rotation_interval",
+  rotateAtHours: "rotate_at_hours",
+  rotateAtMinutes: "rotate_at_minutes",
+  timeZone: "time_zone",
+  usesUtc: "uses_utc",
+  passwordRequirements: "password_requirements",
+  secretKeyUsername: "secret_key_username",
+  secretKeyPassword: "secret_key_password",
+  rotationStatus: "rotation_status",
+  activeIndex: "active_index",
+  inactiveSince: "inactive_since",
+  lastRotatedAt: "last_rotated_at",
+  lastRotationAttemptedAt: "last_rotation_attempted_at",
+  lastRotationJobId: "last_rotation_job_id",
+  lastRotationMessage: "last_rotation_message",
+  isLastRotationManual: "is_last_rotation_manual",
+  nextRotationAt: "next_rotation_at",
+  retryAttempt: "retry_attempt",
+  leaseOwner: "lease_owner",
+  leaseUntil: "lease_until",
+};
+
+/**
+ * "col = $n, …" for the fields present in `patch` (undefined = leave alone), numbered from `first`, and their
+ * values. A field outside the fixed column list is a programming error, never SQL.
+ */
+function assignments(patch: RotationPatch, first: number): { sql: string; values: unknown[] } {
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  for (const [field, value] of Object.entries(patch) as Array<[keyof RotationPatch, unknown]>) {
+    if (value === undefined) continue;
+    const column = ROTATION_PATCH_COLUMNS[field];
+    if (!column) throw new Error(`rotation update: unknown field ${String(field)}`);
+    values.push(field === "passwordRequirements" && value !== null ? JSON.stringify(value) : value);
+    parts.push(`${column} = $${first + values.length - 1}`);
+  }
+  return { sql: parts.join(", "), values };
+}
+
+/** Sets the fields of `patch` and updated_at. */
+export async function updateRotation(q: Q, id: string, patch: RotationPatch): Promise<void> {
+  const { sql, values } = assignments(patch, 2);
+  if (!values.length) return;
+  await q.query(`UPDATE rotations SET ${sql}, updated_at = now() WHERE id = $1`, [id, ...values]);
 }
 
 export async function deleteRotation(q: Q, id: string): Promise<void> {
@@ -163,12 +240,7 @@ export async function deleteRotation(q: Q, id: string): Promise<void> {
 }
 
 export async function upsertCredential(q: Q, rotationId: string, idx: number, username: string, sealed: Buffer): Promise<void> {
-  await q.query(
-    `INSERT INTO credentials (rotation_id, idx, username, password_sealed) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (rotation_id, idx) DO UPDATE SET username = EXCLUDED.username,
-       password_sealed = EXCLUDED.password_sealed, updated_at = now()`,
-    [rotationId, idx, username, sealed],
-  );
+  await q.query(UPSERT_CREDENTIAL, [rotationId, idx, username, sealed]);
 }
 
 export async function credentialsOf(q: Q, rotationId: string): Promise<Array<{ idx: number; username: string; passwordSealed: Buffer }>> {
@@ -185,7 +257,7 @@ export async function insertIntent(
 ): Promise<void> {
   // replace: a worn-out intent for the same user gives way to this one (fresh password, attempts from 0).
   await q.query(prepared(
-    `INSERT INTO rotation_intents (rotation_id, target_index, kind, password_sealed, job_id, trigger)
+    `INSERT INTO rotation_intents (${INTENT_COLUMNS})
      VALUES ($1, $2, $3, $4, $5, $6)${opts.replace ? `
      ON CONFLICT (rotation_id, target_index) DO UPDATE SET kind = EXCLUDED.kind, password_sealed = EXCLUDED.password_sealed,
        job_id = EXCLUDED.job_id, trigger = EXCLUDED.trigger, attempts = 0, created_at = now()` : ""}`,
@@ -253,9 +325,7 @@ const durationMs = (h: HistoryEntry): number => Math.min(2 ** 31 - 1, Math.max(0
 
 export async function insertHistory(q: Q, h: HistoryEntry): Promise<void> {
   await q.query(
-    `INSERT INTO rotation_history (rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at,
-       finished_at, duration_ms, message, next_attempt_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+    `INSERT INTO rotation_history (${HISTORY_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
     [h.rotationId, h.jobId, h.attempt, h.trigger, h.result, h.targetIndex, h.runnerId, h.startedAt, h.finishedAt,
       durationMs(h), h.message, h.nextAttemptAt],
   );
@@ -339,28 +409,24 @@ export async function commitRotationRow(
     credentialSealed: Buffer;
     secretIds: string[];
     secretValues: Buffer[];
-    set: Record<string, unknown>;
+    set: RotationPatch;
     history: HistoryEntry;
   },
 ): Promise<RotationRecord> {
-  const cols = Object.keys(a.set);
-  const base = 11;
   const h = a.history;
+  const fixed = [a.rotationId, a.targetIndex, a.username, a.credentialSealed, a.secretIds, a.secretValues, h.jobId, h.attempt, h.trigger,
+    h.runnerId, h.startedAt, h.finishedAt, durationMs(h)];
+  const set = assignments(a.set, fixed.length + 1);
   const { rows } = await q.query(prepared(
-    `WITH cred AS (
-       INSERT INTO credentials (rotation_id, idx, username, password_sealed) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (rotation_id, idx) DO UPDATE SET username = EXCLUDED.username, password_sealed = EXCLUDED.password_sealed, updated_at = now()),
+    `WITH cred AS (${UPSERT_CREDENTIAL}),
      sec AS (
        UPDATE secrets s SET value_sealed = v.sealed, version = s.version + 1, updated_at = now()
        FROM (SELECT unnest($5::uuid[]) AS id, unnest($6::bytea[]) AS sealed) v WHERE s.id = v.id),
-     hist AS (
-       INSERT INTO rotation_history (rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message, next_attempt_at)
-       VALUES ($1, $7, $8, $9, 'success', $2, $10, $11, $${base + cols.length + 1}, $${base + cols.length + 2}, NULL, NULL)),
+     hist AS (INSERT INTO rotation_history (${HISTORY_COLUMNS}) VALUES ($1, $7, $8, $9, 'success', $2, $10, $11, $12, $13, NULL, NULL)),
      del AS (DELETE FROM rotation_intents WHERE rotation_id = $1)
-     UPDATE rotations r SET ${cols.map((c, i) => `${c} = $${base + 1 + i}`).join(", ")}, updated_at = now() WHERE r.id = $1
+     UPDATE rotations r SET ${set.sql}, updated_at = now() WHERE r.id = $1
      ${RETURNING_ROTATION}`,
-    [a.rotationId, a.targetIndex, a.username, a.credentialSealed, a.secretIds, a.secretValues, h.jobId, h.attempt, h.trigger, h.runnerId, h.startedAt,
-      ...cols.map((c) => a.set[c]), h.finishedAt, durationMs(h)],
+    [...fixed, ...set.values],
   ));
   return toRotation(rows[0]);
 }
