@@ -282,16 +282,18 @@ export async function deleteIntents(q: Q, rotationId: string): Promise<void> {
 }
 
 /**
- * Rotations with a leftover intent whose runner is gone: its lease expired, or (at start)
- * it is leased to this runner id from a previous life of the process.
+ * Rotations with a leftover intent that recovery must finish: its runner is gone (the lease expired, or at start
+ * it is leased to this runner id from a previous life of the process), or it is an unfinished create whose last
+ * attempt failed and whose planned retry is due (the scheduler's claim never takes a create's intents).
  */
 export async function rotationsWithOrphanIntents(q: Q, now: Date, reclaimOwner?: string): Promise<string[]> {
-  const { rows } = await q.query(
-    `SELECT DISTINCT r.id FROM rotations r JOIN rotation_intents i ON i.rotation_id = r.id
-     WHERE r.lease_until < $1 OR r.lease_owner = $2`,
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT DISTINCT r.id FROM rotation_intents i JOIN rotations r ON r.id = i.rotation_id
+     WHERE r.lease_until < $1 OR r.lease_owner = $2
+        OR (i.kind = 'create' AND r.lease_owner IS NULL AND r.next_rotation_at <= $1)`,
     [now, reclaimOwner ?? null],
   );
-  return rows.map((r) => r.id as string);
+  return rows.map((r) => r.id);
 }
 
 export async function rotationCounts(q: Q, now: Date, overdueAfterMs: number): Promise<{ rotations: number; failing: number; overdue: number; intents: number }> {
