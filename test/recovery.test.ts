@@ -1,4 +1,6 @@
+import net, { type AddressInfo } from "node:net";
 import { aad } from "../runner/crypto/seal";
+import { startRunner } from "../runner/runtime";
 import { SimulatedCrash, type FaultPoint } from "../runner/rotation/faults";
 import { canLogin, withClient } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
@@ -82,6 +84,33 @@ describe("Crash recovery: an interrupted rotation is rolled forward with its own
     expect(r.rotationStatus).toBe("success");
     const creds = (await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body.generatedCredentials;
     for (const c of creds) expect(await canLogin(target.cluster, target.database, c.username, c.password)).toBe(true);
+    await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
+  });
+
+  test("When a start fails after its recovery used the target (the port is taken), then no pooled target connection stays open", async () => {
+    crashAt = undefined;
+    const id = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "crash-port", secretsMapping: { username: "QU", password: "QP" } }))).body.secretRotation.id;
+    crashAt = "afterIntent";
+    expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets`)).status).toBe(500);
+    crashAt = undefined;
+    const blocker = net.createServer();
+    await new Promise<void>((res) => blocker.listen(0, "127.0.0.1", res));
+    try {
+      await t.runner.stop();
+      const port = (blocker.address() as AddressInfo).port;
+      await expect(startRunner({ ...t.config, port }, { logDestination: { write: () => undefined }, faults: crashHooks })).rejects.toThrow(/EADDRINUSE/);
+      const open = () => target.sql<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", [target.admin.username]);
+      let n = -1;
+      for (let i = 0; i < 20 && n !== 0; i++) {
+        n = (await open())[0].n;
+        if (n) await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(n).toBe(0);
+    } finally {
+      blocker.close();
+      await t.restart({ faults: crashHooks });
+    }
+    expect((await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation).toMatchObject({ rotationStatus: "success", activeIndex: 1 });
     await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
   });
 

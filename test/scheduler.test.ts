@@ -160,6 +160,28 @@ describe("Scheduler with an injectable clock", () => {
     await remove(r.id);
   });
 
+  test("When the scheduler is stopped and started again, then its cron tick claims due rotations again", async () => {
+    clock.set(new Date("2030-07-01T12:00:00Z"));
+    const r = await create({ rotationInterval: 1 });
+    clock.set(Date.parse(r.nextRotationAt));
+    const scheduler = t.runner.scheduler;
+    scheduler.start();
+    await scheduler.stop();
+    scheduler.start();
+    try {
+      let active = 0;
+      for (let i = 0; i < 50 && active === 0; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        active = (await get(r.id)).activeIndex;
+      }
+      expect(active).toBe(1);
+      expect(scheduler.running()).toBe(true);
+    } finally {
+      await scheduler.stop();
+    }
+    await remove(r.id);
+  });
+
   test("/metrics counts rotations by result and trigger and holds no secret", async () => {
     const text = (await t.api("GET", "/metrics", undefined, { token: null })).text;
     expect(text).toMatch(/pgrotate_rotations_total\{result="success",trigger="scheduled"\} [1-9]/);

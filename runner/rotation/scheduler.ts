@@ -45,7 +45,9 @@ export class Scheduler {
 
   /** Starts ticking (every second node-cron checks whether a tick is due). */
   start(): void {
+    if (this.task) return; // already running
     this.stopped = false;
+    this.halted = false;
     this.plannedAt = Date.now();
     this.task = cron.schedule("* * * * * *", () => this.onCron(), { name: `pgrotate-${this.d.runnerId}`, noOverlap: false });
     void this.onCron();

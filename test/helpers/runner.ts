@@ -20,6 +20,8 @@ export interface TestRunner {
   logs: string[];
   storeUrl: string;
   dataDir: string;
+  /** The configuration the runner was started with (start another one on the same store with changes). */
+  config: Config;
   encryptionKey: Buffer;
   api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Stops this runner and starts a new one on the same store, data dir and key. */
@@ -70,6 +72,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     logs,
     storeUrl: storeDb.url,
     dataDir,
+    config,
     encryptionKey,
     async api(method, urlPath, body, o = {}) {
       const headers: Record<string, string> = {};
