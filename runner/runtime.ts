@@ -104,6 +104,9 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
         hook?.send(e);
       },
     });
+    const connections = new ConnectionService(base);
+    // Connections stored before their server was recorded learn it in the background (never delays start).
+    void connections.recordMissingServers().catch((err: unknown) => logger.warn({ err }, "could not record connections' servers"));
     const recovered = await engine.recover({ atStart: true });
     if (recovered) logger.info({ recovered }, "rolled interrupted rotations forward");
     const scheduler = new Scheduler({
@@ -126,7 +129,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       scrubber,
       clock,
       engine,
-      connections: new ConnectionService(base),
+      connections,
       rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
       secrets: new SecretService({ pool: store.pool, sealer, cache: secretCache }),
       metrics,

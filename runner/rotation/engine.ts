@@ -14,20 +14,21 @@
 import type { Pool, PoolClient } from "pg";
 import { aad, type Sealer } from "../crypto/seal";
 import { generatePassword, type PasswordRequirements } from "../crypto/passwords";
-import { AppError, coerceError, notFound } from "../errors";
+import { AppError, coerceError, folderLabel, notFound } from "../errors";
 import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
 import type { PostgresStrategy } from "../postgres/strategy";
 import type { TargetConnection } from "../postgres/target";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
-import { findConnection } from "../store/connections";
+import { findConnection, setServerId } from "../store/connections";
 import * as rotations from "../store/rotations";
 import { type ConnectionRecord, type IntentRecord, type RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
 import { type Decision, decide, GRACE_MS, type Trigger } from "./decide";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
+import { assertNotConnectionRole, assertUsersFree } from "./ownership";
 import { LATE_RUN_MS, planAfterFailure } from "./retry";
 import { nextRotationAt } from "./schedule";
 
@@ -113,7 +114,11 @@ export class RotationEngine {
     await this.assertKeysFree(pool, folder, [input.secretsMapping.username, input.secretsMapping.password]);
 
     const usernames = [input.parameters.username1, input.parameters.username2];
+    assertNotConnectionRole(connection, usernames);
     const target = this.openTarget(connection);
+    const serverId = connection.serverId ?? (await this.recordServer(connection.id, target));
+    const owners = { serverId, connectionIds: [connection.id], usernames };
+    await assertUsersFree(pool, owners);
     await this.d.strategy.precheck(target, usernames);
 
     const id = newId();
@@ -122,6 +127,9 @@ export class RotationEngine {
     const zoned = input.rotateAt !== undefined;
     const requirements = input.parameters.passwordRequirements;
     await withTransaction(pool, async (c) => {
+      // Again under the server's lock: of two creates for one user, the second sees the first and stops here.
+      await rotations.lockServerUsers(c, serverId);
+      await assertUsersFree(c, owners);
       await rotations.insertRotation(c, {
         id,
         name: input.name,
@@ -542,6 +550,13 @@ export class RotationEngine {
     return password;
   }
 
+  /** Learns (and stores) the server a connection stored before servers were recorded reaches. */
+  private async recordServer(connectionId: string, target: TargetConnection): Promise<string> {
+    const serverId = await this.d.strategy.identify(target);
+    await setServerId(this.d.pool, connectionId, serverId);
+    return serverId;
+  }
+
   /** The connection a rotation uses; a rotation's connection cannot be deleted, so missing means a store fault. */
   private mustHave(conn: ConnectionRecord | undefined, connectionId: string): ConnectionRecord {
     if (!conn) throw notFound("App connection", connectionId);
@@ -602,6 +617,3 @@ export class RotationEngine {
   }
 }
 
-export function folderLabel(f: { projectId: string; environment: string; secretPath: string }): string {
-  return `project ${f.projectId}, environment ${f.environment}, path ${f.secretPath}`;
-}

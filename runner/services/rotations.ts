@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from "pg";
-import { AppError, notFound } from "../errors";
-import { folderLabel, type RotationEngine } from "../rotation/engine";
+import { AppError, folderLabel, notFound } from "../errors";
+import type { RotationEngine } from "../rotation/engine";
 import { nextRotationAt } from "../rotation/schedule";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";

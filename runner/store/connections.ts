@@ -5,16 +5,16 @@ type Q = Pool | PoolClient;
 
 export type NewConnection = Pick<
   ConnectionRecord,
-  "id" | "name" | "description" | "host" | "port" | "database" | "username" | "passwordSealed" | "sslEnabled" | "sslRejectUnauthorized" | "sslCertificate"
+  "id" | "name" | "description" | "host" | "port" | "database" | "username" | "passwordSealed" | "sslEnabled" | "sslRejectUnauthorized" | "sslCertificate" | "serverId"
 >;
 
 export async function insertConnection(q: Q, c: NewConnection): Promise<ConnectionRecord> {
   const { rows } = await q.query(
     `INSERT INTO connections (id, name, description, method, host, port, database, username, password_sealed,
-       ssl_enabled, ssl_reject_unauthorized, ssl_certificate)
-     VALUES ($1, $2, $3, 'username-and-password', $4, $5, $6, $7, $8, $9, $10, $11) RETURNING *`,
+       ssl_enabled, ssl_reject_unauthorized, ssl_certificate, server_id)
+     VALUES ($1, $2, $3, 'username-and-password', $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
     [c.id, c.name, c.description, c.host, c.port, c.database, c.username, c.passwordSealed, c.sslEnabled,
-      c.sslRejectUnauthorized, c.sslCertificate],
+      c.sslRejectUnauthorized, c.sslCertificate, c.serverId],
   );
   return toConnection(rows[0]);
 }
@@ -22,11 +22,11 @@ export async function insertConnection(q: Q, c: NewConnection): Promise<Connecti
 export async function updateConnection(q: Q, c: NewConnection): Promise<ConnectionRecord> {
   const { rows } = await q.query(
     `UPDATE connections SET name = $2, description = $3, host = $4, port = $5, database = $6, username = $7,
-       password_sealed = $8, ssl_enabled = $9, ssl_reject_unauthorized = $10, ssl_certificate = $11,
+       password_sealed = $8, ssl_enabled = $9, ssl_reject_unauthorized = $10, ssl_certificate = $11, server_id = $12,
        version = version + 1, updated_at = now()
      WHERE id = $1 RETURNING *`,
     [c.id, c.name, c.description, c.host, c.port, c.database, c.username, c.passwordSealed, c.sslEnabled,
-      c.sslRejectUnauthorized, c.sslCertificate],
+      c.sslRejectUnauthorized, c.sslCertificate, c.serverId],
   );
   return toConnection(rows[0]);
 }
@@ -53,6 +53,17 @@ export async function lockConnection(q: PoolClient, id: string): Promise<Connect
 export async function countRotationsUsing(q: Q, connectionId: string): Promise<number> {
   const { rows } = await q.query("SELECT count(*)::int AS n FROM rotations WHERE connection_id = $1", [connectionId]);
   return rows[0].n;
+}
+
+/** Records the server a connection reaches (learned after it was stored). Bookkeeping: updated_at stays. */
+export async function setServerId(q: Q, id: string, serverId: string): Promise<void> {
+  await q.query("UPDATE connections SET server_id = $2 WHERE id = $1", [id, serverId]);
+}
+
+/** Connections stored before their server's identity was recorded. */
+export async function connectionsWithoutServerId(q: Q): Promise<ConnectionRecord[]> {
+  const { rows } = await q.query("SELECT * FROM connections WHERE server_id IS NULL ORDER BY created_at, id");
+  return rows.map(toConnection);
 }
 
 export async function deleteConnection(q: Q, id: string): Promise<void> {

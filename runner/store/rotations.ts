@@ -151,11 +151,52 @@ export async function findRotationByName(
   return rows[0] ? toRotation(rows[0]) : undefined;
 }
 
+/** The rotations that use a connection. */
+export async function listRotationsUsing(q: Q, connectionId: string): Promise<RotationRecord[]> {
+  const { rows } = await q.query(`${SELECT} WHERE r.connection_id = $1 ORDER BY r.created_at, r.id`, [connectionId]);
+  return rows.map(toRotation);
+}
+
 export async function listRotations(q: Q, projectId?: string): Promise<RotationRecord[]> {
   const { rows } = await q.query(`${SELECT} WHERE ($1::text IS NULL OR r.project_id = $1) ORDER BY r.created_at, r.id`, [
     projectId ?? null,
   ]);
   return rows.map(toRotation);
+}
+
+/** A rotation that owns a database user (rotationsOwningUsers). */
+export interface UserOwner {
+  id: string;
+  name: string;
+  projectId: string;
+  environment: string;
+  secretPath: string;
+  username: string;
+}
+
+/**
+ * The rotations that own one of `usernames` on the server `serverId`: through any connection that reaches that
+ * server, and through `connectionIds` (whose server may not be recorded yet); none using `exceptConnectionId`.
+ */
+export async function rotationsOwningUsers(
+  q: Q,
+  a: { serverId: string | null; connectionIds: string[]; usernames: string[]; exceptConnectionId?: string },
+): Promise<UserOwner[]> {
+  const { rows } = await q.query<{ id: string; name: string; project_id: string; environment: string; secret_path: string; username: string }>(
+    `SELECT r.id, r.name, r.project_id, r.environment, r.secret_path, u.username
+     FROM rotations r JOIN connections c ON c.id = r.connection_id
+     CROSS JOIN LATERAL (VALUES (r.username1), (r.username2)) u (username)
+     WHERE (c.server_id = $1 OR r.connection_id = ANY($2::uuid[])) AND u.username = ANY($3::text[])
+       AND ($4::uuid IS NULL OR r.connection_id <> $4)
+     ORDER BY r.created_at, r.id`,
+    [a.serverId, a.connectionIds, a.usernames, a.exceptConnectionId ?? null],
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, projectId: r.project_id, environment: r.environment, secretPath: r.secret_path, username: r.username }));
+}
+
+/** Serialises claims of users on one server until the end of the transaction (two creates cannot both pass). */
+export async function lockServerUsers(q: PoolClient, serverId: string): Promise<void> {
+  await q.query("SELECT pg_advisory_xact_lock(hashtext('pgrotate:server-users:' || $1))", [serverId]);
 }
 
 /** What an update may change in a rotation row; each field maps to one fixed column (ROTATION_PATCH_COLUMNS). */

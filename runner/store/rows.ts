@@ -14,6 +14,8 @@ export interface ConnectionRecord {
   sslEnabled: boolean;
   sslRejectUnauthorized: boolean;
   sslCertificate: string | null;
+  /** The server's identity (postgres/target.ts serverIdentity); null until known for connections stored before it. */
+  serverId: string | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -88,7 +90,7 @@ type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
  * "cached plan must not change result type" until the connection is replaced).
  */
 const CONNECTION_COLUMNS = ["id", "name", "description", "method", "host", "port", "database", "username", "password_sealed", "ssl_enabled",
-  "ssl_reject_unauthorized", "ssl_certificate", "version", "created_at", "updated_at"] as const;
+  "ssl_reject_unauthorized", "ssl_certificate", "server_id", "version", "created_at", "updated_at"] as const;
 const ROTATION_COLUMNS = ["id", "name", "description", "project_id", "environment", "secret_path", "connection_id", "is_auto_rotation_enabled",
   "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
   "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
@@ -113,6 +115,7 @@ export const toConnection = (r: Row): ConnectionRecord => ({
   sslEnabled: r.ssl_enabled,
   sslRejectUnauthorized: r.ssl_reject_unauthorized,
   sslCertificate: r.ssl_certificate,
+  serverId: r.server_id,
   version: r.version,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
