@@ -60,6 +60,12 @@ export class ConnectionService {
     return c;
   }
 
+  async getByName(name: string): Promise<ConnectionRecord> {
+    const c = await store.findConnectionByName(this.d.pool, name);
+    if (!c) throw new AppError("NotFound", `App connection ${JSON.stringify(name.slice(0, 80))} was not found`);
+    return c;
+  }
+
   list(): Promise<ConnectionRecord[]> {
     return store.listConnections(this.d.pool);
   }

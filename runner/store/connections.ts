@@ -36,6 +36,11 @@ export async function findConnection(q: Q, id: string): Promise<ConnectionRecord
   return rows[0] ? toConnection(rows[0]) : undefined;
 }
 
+export async function findConnectionByName(q: Q, name: string): Promise<ConnectionRecord | undefined> {
+  const { rows } = await q.query("SELECT * FROM connections WHERE name = $1", [name]);
+  return rows[0] ? toConnection(rows[0]) : undefined;
+}
+
 export async function connectionNameTaken(q: Q, name: string): Promise<boolean> {
   return ((await q.query("SELECT 1 FROM connections WHERE name = $1", [name])).rowCount ?? 0) > 0;
 }
