@@ -14,7 +14,7 @@ export interface TestClusterState {
   clusters: RunningCluster[];
 }
 declare global {
-  // eslint-disable-next-line no-var
+   
   var __PGROTATE_TEST_CLUSTERS__: TestClusterState | undefined;
 }
 

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { canLogin, testClusters, withClient } from "./helpers/pg";
+import { canLogin, testClusters } from "./helpers/pg";
 import { dumpStore } from "./helpers/store-state";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";

@@ -32,7 +32,7 @@ describe("Scheduler with an injectable clock", () => {
     return res.body.secretRotation;
   };
   const get = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
-  const history = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const history = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<Record<string, any>>;
   const remove = (id: string) => t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
 
   beforeAll(async () => {
@@ -227,7 +227,7 @@ describe("Failures heal: the target stopped mid-schedule", () => {
     const r = (await t.api("POST", ROTATIONS, infisicalCreateBody(conn.body.appConnection.id, users, { rotationInterval: 1 }))).body.secretRotation;
     const mapped = async () => {
       const s = (await t.api("GET", "/api/v3/secrets/raw?workspaceId=my-project")).body.secrets;
-      return [s.find((x: any) => x.secretKey === "POSTGRES_DB_USERNAME").secretValue, s.find((x: any) => x.secretKey === "POSTGRES_DB_PASSWORD").secretValue] as [string, string]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      return [s.find((x: any) => x.secretKey === "POSTGRES_DB_USERNAME").secretValue, s.find((x: any) => x.secretKey === "POSTGRES_DB_PASSWORD").secretValue] as [string, string];
     };
     const before = await mapped();
     const port = pg.port;

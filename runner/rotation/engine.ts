@@ -26,7 +26,7 @@ import * as rotations from "../store/rotations";
 import { type ConnectionRecord, type IntentRecord, type RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
-import { type Decision, decide, GRACE_MS, type Trigger } from "./decide";
+import { type Decision, decide, type Trigger } from "./decide";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
 import { assertNotConnectionRole, assertUsersFree } from "./ownership";
 import { LATE_RUN_MS, planAfterFailure } from "./retry";

@@ -1,7 +1,10 @@
 import type { Pool, PoolClient } from "pg";
 import { prepared } from "./db";
 import type { PasswordRequirements } from "../crypto/passwords";
-import { type ConnectionRecord, connectionColumns, type IntentRecord, type RotationRecord, type RotationStatus, rotationColumns, toConnection, toIntent, toRotation } from "./rows";
+import {
+  type ConnectionRecord, connectionColumns, type ConnectionRow, type IntentRecord, type IntentRow, type RotationRecord, type RotationStatus,
+  type RotationWithConnectionRow, rotationColumns, toConnection, toIntent, toRotation,
+} from "./rows";
 
 type Q = Pool | PoolClient;
 
@@ -37,7 +40,7 @@ export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
 }
 
 export async function findRotation(q: Q, id: string): Promise<RotationRecord | undefined> {
-  const { rows } = await q.query(prepared(`${SELECT} WHERE r.id = $1`, [id]));
+  const { rows } = await q.query<RotationWithConnectionRow>(prepared(`${SELECT} WHERE r.id = $1`, [id]));
   return rows[0] ? toRotation(rows[0]) : undefined;
 }
 
@@ -50,7 +53,7 @@ export async function leaseRotation(
   q: Q,
   a: { id: string; owner: string; now: Date; until: Date; reclaimOwn: boolean },
 ): Promise<RotationRecord | undefined> {
-  const { rows } = await q.query(prepared(
+  const { rows } = await q.query<RotationWithConnectionRow>(prepared(
     `UPDATE rotations r SET lease_owner = $2, lease_until = $4
      WHERE r.id = $1 AND (r.lease_until IS NULL OR r.lease_until <= $3 OR ($5 AND r.lease_owner = $2))
      ${RETURNING_ROTATION}`,
@@ -94,9 +97,23 @@ export type NewIntent = { rotationId: string; targetIndex: 0 | 1; kind: "create"
  * One statement: the rotation's intents, connection and mapped secret ids, and — when `insert` is given and
  * no intent is there — the new intent, durably (it commits before the target is touched).
  */
+/** rotationWork's one row: the connection's columns (all null when it is gone), the intents and secret ids as arrays. */
+type WorkRow = { [K in keyof ConnectionRow]: ConnectionRow[K] | null } & {
+  i_target_index: Array<0 | 1> | null;
+  i_kind: Array<IntentRow["kind"]>;
+  i_password_sealed: Buffer[];
+  i_job_id: string[];
+  i_trigger: string[];
+  i_attempts: number[];
+  i_created_at: Date[];
+  s_username: string[] | null;
+  s_password: string[] | null;
+  inserted: boolean;
+};
+
 export async function rotationWork(q: Q, a: { rotationId: string; connectionId: string; insert?: NewIntent }): Promise<RotationWork> {
   const n = a.insert;
-  const { rows } = await q.query(prepared(
+  const { rows } = await q.query<WorkRow>(prepared(
     `WITH ins AS (
        INSERT INTO rotation_intents (${INTENT_COLUMNS})
        SELECT $1, $3::smallint, $7::text, $4::bytea, $5::uuid, $6::text
@@ -115,7 +132,7 @@ export async function rotationWork(q: Q, a: { rotationId: string; connectionId: 
     [a.rotationId, a.connectionId, n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null, n?.kind ?? null],
   ));
   const w = rows[0]; // always one row; the connection's columns are null when it is gone
-  const intents = ((w.i_target_index ?? []) as number[]).map((targetIndex, k) =>
+  const intents = (w.i_target_index ?? []).map((targetIndex, k) =>
     toIntent({
       rotation_id: a.rotationId,
       target_index: targetIndex,
@@ -130,13 +147,13 @@ export async function rotationWork(q: Q, a: { rotationId: string; connectionId: 
   return {
     intents,
     inserted: w.inserted === true,
-    connection: w.id === null ? undefined : toConnection(w),
+    connection: w.id === null ? undefined : toConnection(w as ConnectionRow),
     secretIds: { username: w.s_username ?? [], password: w.s_password ?? [] },
   };
 }
 
 export async function lockRotation(q: PoolClient, id: string): Promise<RotationRecord | undefined> {
-  const { rows } = await q.query(`${SELECT} WHERE r.id = $1 FOR UPDATE OF r`, [id]);
+  const { rows } = await q.query<RotationWithConnectionRow>(`${SELECT} WHERE r.id = $1 FOR UPDATE OF r`, [id]);
   return rows[0] ? toRotation(rows[0]) : undefined;
 }
 
@@ -144,7 +161,7 @@ export async function findRotationByName(
   q: Q,
   f: { projectId: string; environment: string; secretPath: string; name: string },
 ): Promise<RotationRecord | undefined> {
-  const { rows } = await q.query(
+  const { rows } = await q.query<RotationWithConnectionRow>(
     `${SELECT} WHERE r.project_id = $1 AND r.environment = $2 AND r.secret_path = $3 AND r.name = $4`,
     [f.projectId, f.environment, f.secretPath, f.name],
   );
@@ -153,12 +170,12 @@ export async function findRotationByName(
 
 /** The rotations that use a connection. */
 export async function listRotationsUsing(q: Q, connectionId: string): Promise<RotationRecord[]> {
-  const { rows } = await q.query(`${SELECT} WHERE r.connection_id = $1 ORDER BY r.created_at, r.id`, [connectionId]);
+  const { rows } = await q.query<RotationWithConnectionRow>(`${SELECT} WHERE r.connection_id = $1 ORDER BY r.created_at, r.id`, [connectionId]);
   return rows.map(toRotation);
 }
 
 export async function listRotations(q: Q, projectId?: string): Promise<RotationRecord[]> {
-  const { rows } = await q.query(`${SELECT} WHERE ($1::text IS NULL OR r.project_id = $1) ORDER BY r.created_at, r.id`, [
+  const { rows } = await q.query<RotationWithConnectionRow>(`${SELECT} WHERE ($1::text IS NULL OR r.project_id = $1) ORDER BY r.created_at, r.id`, [
     projectId ?? null,
   ]);
   return rows.map(toRotation);
@@ -285,7 +302,7 @@ export async function upsertCredential(q: Q, rotationId: string, idx: number, us
 }
 
 export async function credentialsOf(q: Q, rotationId: string): Promise<Array<{ idx: number; username: string; passwordSealed: Buffer }>> {
-  const { rows } = await q.query("SELECT idx, username, password_sealed FROM credentials WHERE rotation_id = $1 ORDER BY idx", [
+  const { rows } = await q.query<{ idx: number; username: string; password_sealed: Buffer }>("SELECT idx, username, password_sealed FROM credentials WHERE rotation_id = $1 ORDER BY idx", [
     rotationId,
   ]);
   return rows.map((r) => ({ idx: r.idx, username: r.username, passwordSealed: r.password_sealed }));
@@ -307,7 +324,7 @@ export async function insertIntent(
 }
 
 export async function intentsOf(q: Q, rotationId: string): Promise<IntentRecord[]> {
-  const { rows } = await q.query("SELECT * FROM rotation_intents WHERE rotation_id = $1 ORDER BY target_index", [rotationId]);
+  const { rows } = await q.query<IntentRow>("SELECT * FROM rotation_intents WHERE rotation_id = $1 ORDER BY target_index", [rotationId]);
   return rows.map(toIntent);
 }
 
@@ -337,8 +354,15 @@ export async function rotationsWithOrphanIntents(q: Q, now: Date, reclaimOwner?:
   return rows.map((r) => r.id);
 }
 
-export async function rotationCounts(q: Q, now: Date, overdueAfterMs: number): Promise<{ rotations: number; failing: number; overdue: number; intents: number }> {
-  const { rows } = await q.query(
+export interface RotationCounts {
+  rotations: number;
+  failing: number;
+  overdue: number;
+  intents: number;
+}
+
+export async function rotationCounts(q: Q, now: Date, overdueAfterMs: number): Promise<RotationCounts> {
+  const { rows } = await q.query<RotationCounts>(
     `SELECT count(*)::int AS rotations,
             count(*) FILTER (WHERE rotation_status = 'failed')::int AS failing,
             count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at < $1::timestamptz - make_interval(secs => $2))::int AS overdue,
@@ -424,7 +448,7 @@ export async function historyOf(q: Q, rotationId: string, limit = 100): Promise<
  * never claim the same one, and a lease so a runner that dies gives its claims back when it expires.
  */
 export async function claimDue(q: Q, now: Date, owner: string, leaseUntil: Date, limit: number): Promise<RotationRecord[]> {
-  const { rows } = await q.query(prepared(
+  const { rows } = await q.query<RotationWithConnectionRow>(prepared(
     `WITH due AS (
        SELECT id FROM rotations
        WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL AND next_rotation_at <= $1
@@ -460,7 +484,7 @@ export async function commitRotationRow(
   const fixed = [a.rotationId, a.targetIndex, a.username, a.credentialSealed, a.secretIds, a.secretValues, h.jobId, h.attempt, h.trigger,
     h.runnerId, h.startedAt, h.finishedAt, durationMs(h)];
   const set = assignments(a.set, fixed.length + 1);
-  const { rows } = await q.query(prepared(
+  const { rows } = await q.query<RotationWithConnectionRow>(prepared(
     `WITH cred AS (${UPSERT_CREDENTIAL}),
      sec AS (
        UPDATE secrets s SET value_sealed = v.sealed, version = s.version + 1, updated_at = now()

@@ -1,6 +1,6 @@
 /** The one HTTP helper of the tests: a call to a runner's API with a bearer token, its status, JSON body and text. */
 
-export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any -- bodies are asserted field by field
+export interface ApiResponse<T = any> {
   status: number;
   body: T;
   text: string;
@@ -17,7 +17,7 @@ export interface CallOptions {
 }
 
 /** Calls `baseUrl + path`; a body that is not JSON reads as undefined (the text is still there). */
-export async function apiCall<T = any>(baseUrl: string, method: string, path: string, body: unknown, o: CallOptions): Promise<ApiResponse<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any -- see ApiResponse
+export async function apiCall<T = any>(baseUrl: string, method: string, path: string, body: unknown, o: CallOptions): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = {};
   if (o.token !== null) headers.authorization = `Bearer ${o.token}`;
   const payload = body !== undefined ? JSON.stringify(body) : o.rawBody;
@@ -37,5 +37,5 @@ export async function apiCall<T = any>(baseUrl: string, method: string, path: st
 /** A caller bound to one runner and token: `api(method, path, body?)`. */
 export const apiOf =
   (baseUrl: () => string, token: () => string) =>
-  <T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> => // eslint-disable-line @typescript-eslint/no-explicit-any -- see ApiResponse
+  <T = any>(method: string, path: string, body?: unknown): Promise<ApiResponse<T>> =>
     apiCall<T>(baseUrl(), method, path, body, { token: token() });

@@ -20,7 +20,7 @@ export interface TestRunner {
   /** The configuration the runner was started with (start another one on the same store with changes). */
   config: Config;
   encryptionKey: Buffer;
-  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>;
   /** Stops this runner and starts a new one on the same store, data dir and key. */
   restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
   stop(): Promise<void>;
