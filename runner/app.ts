@@ -22,6 +22,7 @@ import type { PairCheckService } from "./services/pair-check";
 import type { RotationService } from "./services/rotations";
 import type { SecretEventHub } from "./services/secret-events";
 import type { SecretService } from "./services/secrets";
+import { HealthService } from "./services/health";
 
 export interface AppDeps {
   pool: Pool;
@@ -70,7 +71,7 @@ function expressApp(d: AppDeps): Express {
     res.setHeaders(API_HEADERS);
     next();
   });
-  app.use(healthRoutes({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning, overdueAfterMs: d.overdueAfterMs }));
+  app.use(healthRoutes(new HealthService({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning, overdueAfterMs: d.overdueAfterMs })));
   app.get("/metrics", (_req, res, next) => {
     d.metrics.registry.metrics().then((text) => res.type(d.metrics.registry.contentType).send(text), next);
   });

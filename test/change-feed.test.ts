@@ -7,7 +7,7 @@ import net from "node:net";
 import type { Runner } from "../runner/runtime";
 import { pruneEvents } from "../runner/store/secret-events";
 import { follow, type Follower } from "./helpers/feed";
-import { startSiblingRunner, startTestRunner, type TestRunner } from "./helpers/runner";
+import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 import { withClient } from "./helpers/pg";
 
@@ -17,7 +17,8 @@ const KEYS = ["POSTGRES_DB_PASSWORD", "POSTGRES_DB_USERNAME"];
 
 describe("The change feed across two runners on one store", () => {
   let t: TestRunner;
-  let b: Runner & { dispose(): Promise<void> };
+  let bt: TestRunner;
+  let b: Runner;
   let target: Target;
   let connectionId: string;
   let rotationId: string;
@@ -33,7 +34,8 @@ describe("The change feed across two runners on one store", () => {
   beforeAll(async () => {
     target = await createTarget({ prefix: "feed" });
     t = await startTestRunner({ logLevel: "warn", feed: { heartbeatMs: 250 } });
-    b = await startSiblingRunner(t, { feed: { heartbeatMs: 250, maxStreamsPerToken: 3 } });
+    bt = await startTestRunner({ storeOf: t, logLevel: "warn", feed: { heartbeatMs: 250, maxStreamsPerToken: 3 } });
+    b = bt.runner;
     connectionId = (await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
   });
   afterEach(async () => {
@@ -45,7 +47,7 @@ describe("The change feed across two runners on one store", () => {
   });
   afterAll(async () => {
     for (const f of open.splice(0)) await f.close();
-    await b?.dispose();
+    await bt?.stop();
     await t?.stop();
     await target?.drop();
   });
@@ -234,14 +236,14 @@ describe("The change feed across two runners on one store", () => {
   });
 
   test("runner.stop() closes open streams at once (stop takes well under a second) and the clients see the end", async () => {
-    const c = await startSiblingRunner(t, { feed: { heartbeatMs: 250 } });
-    const followers = [track(follow(c.url, admin(), FOLDER)), track(follow(c.url, admin(), FOLDER))];
+    const c = await startTestRunner({ storeOf: t, logLevel: "warn", feed: { heartbeatMs: 250 } });
+    const followers = [track(follow(c.runner.url, admin(), FOLDER)), track(follow(c.runner.url, admin(), FOLDER))];
     for (const f of followers) await ready(f);
-    expect(c.feed.count()).toBe(2);
+    expect(c.runner.feed.count()).toBe(2);
     const started = Date.now();
-    await c.dispose();
+    await c.stop();
     expect(Date.now() - started).toBeLessThan(1500);
     for (const f of followers) await f.until(() => f.ended(), 2000);
-    expect(c.feed.count()).toBe(0);
+    expect(c.runner.feed.count()).toBe(0);
   });
 });

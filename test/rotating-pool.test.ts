@@ -9,7 +9,7 @@ import { createRotatingPool, RunnerApiError, type RotatingPool, type RotatingPoo
 import { cluster, withClient } from "./helpers/pg";
 import { preparedDatabase, type PreparedDatabase } from "./helpers/prepared-db";
 import { recordFigure, scale } from "./helpers/profile";
-import { startSiblingRunner, startTestRunner, type TestRunner } from "./helpers/runner";
+import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { infisicalCreateBody } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
@@ -227,7 +227,7 @@ describe("pgrotate/pg: a pool that follows rotations", () => {
   });
 
   test("The runner down for a while: existing connections keep working, new ones use the held pair; once that pair is rotated away new connections fail clearly naming the runner; after it is back the pool recovers by itself", async () => {
-    const sibling = await startSiblingRunner(t);
+    const sibling = await startTestRunner({ storeOf: t, logLevel: "warn" });
     try {
       const events: RotatingPoolEvent[] = [];
       const pool = make({ pool: poolConfig({ max: 4 }) }, events);
@@ -247,7 +247,7 @@ describe("pgrotate/pg: a pool that follows rotations", () => {
       expect((freshErr as Error).message).toContain(`Could not reach the pgrotate runner at ${t.runner.url}`);
       expect(Date.now() - t0).toBeLessThan(3000);
       // Two rotations on the other runner: the held user's password changes while this pool's runner is down.
-      for (let i = 0; i < 2; i++) expect((await fetch(`${sibling.url}${ROTATIONS}/${rotationId}/rotate-secrets?force=true`, { method: "POST", headers: { authorization: `Bearer ${t.runner.adminToken}` } })).status).toBe(200);
+      for (let i = 0; i < 2; i++) expect((await fetch(`${sibling.runner.url}${ROTATIONS}/${rotationId}/rotate-secrets?force=true`, { method: "POST", headers: { authorization: `Bearer ${t.runner.adminToken}` } })).status).toBe(200);
       await endIdle(pool);
       const stale = await pool.query("SELECT 1").catch((e: unknown) => e);
       expect(stale).toBeInstanceOf(RunnerApiError);
@@ -265,7 +265,7 @@ describe("pgrotate/pg: a pool that follows rotations", () => {
       await until(() => events.filter((e) => e.type === "switched").length > before, 5000, "switch after restart");
       expect(JSON.stringify(events) + String(stale) + String(freshErr)).not.toContain((await active()).password);
     } finally {
-      await sibling.dispose();
+      await sibling.stop();
     }
   }, 60_000);
 

@@ -22,6 +22,9 @@ export function connectionRoutes(svc: ConnectionService, pairChecks: PairCheckSe
   r.get("/", route(async (_req, res) => {
     res.json({ appConnections: (await svc.list()).map(presentConnection) });
   }));
+  r.get("/connection-name/:name", route(async (req, res) => {
+    res.json({ appConnection: presentConnection(await svc.getByName(String(req.params.name))) });
+  }));
   r.get("/:id", route(async (req, res) => {
     res.json({ appConnection: presentConnection(await svc.get(id(req))) });
   }));
