@@ -168,7 +168,7 @@ describe("pgrotate/pg: a pool that follows rotations", () => {
     for (const secret of secrets) expect(shown).not.toContain(secret);
     await kysely.destroy(); // ends the pool (and its change feed)
     pools.splice(pools.indexOf(pool), 1);
-  }, 120_000);
+  }, scale(120_000, 900_000));
 
   test("When a rotation happens, the change feed switches the pool to the new user before any login fails, and idle connections of the old user are closed", async () => {
     const events: RotatingPoolEvent[] = [];
