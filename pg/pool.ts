@@ -26,6 +26,7 @@ export type RotatingPoolEvent =
   | { type: "credentials"; reason: RefreshReason; username: string; changed: boolean }
   | { type: "switched"; from: string; to: string; closedIdle: number }
   | { type: "login-refused"; username: string; code: string; attempt: number }
+  | { type: "refresh-failed"; reason: RefreshReason; error: string }
   | FeedState;
 
 export interface PoolBehaviour {
@@ -138,7 +139,13 @@ export class RotatingPool extends Pool {
   refresh(reason: RefreshReason = "manual"): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const next = await this.source();
+        let next: Credentials;
+        try {
+          next = await this.source();
+        } catch (err) {
+          this.notify({ type: "refresh-failed", reason, error: err instanceof Error ? err.message : String(err) });
+          throw err;
+        }
         const before = this.holder.pair;
         const changed = !before || before.username !== next.username || before.password !== next.password;
         if (changed) this.holder.pair = { username: next.username, password: next.password, generation: ++this.generation };

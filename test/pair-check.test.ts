@@ -229,7 +229,7 @@ describe.each(testClusters().map((c) => [c.major, c] as const))("Setup SQL and t
     }
   });
 
-  test("Bad requests are clear 4xx: a missing role is 422 naming it, a bad body 422, an unknown connection 404, a scoped token 403", async () => {
+  test("Bad requests are clear 4xx: a missing role is 422 naming it, a bad body 422, an unknown connection 404, a scoped token 403; a rotation's check needs manage on its folder", async () => {
     const missing = await t.api("POST", `${CONNECTIONS}/${connectionId}/pair-check`, { username1: db.users[0], username2: "no_such_role_xyz" });
     expect(missing.status).toBe(422);
     expect(missing.body.error).toBe("PrecheckFailed");
@@ -247,6 +247,8 @@ describe.each(testClusters().map((c) => [c.major, c] as const))("Setup SQL and t
     const other = (await t.api("POST", "/api/v1/auth/tokens", { name: "pc-other", projectId: "elsewhere", permission: "read" })).body.secret;
     expect((await t.api("GET", `${ROTATIONS}/${rotationId}/pair-check`, undefined, { token: other })).status).toBe(403);
     expect((await t.api("GET", `${ROTATIONS}/${rotationId}/pair-check`, undefined, { token: scoped })).status).toBe(200);
+    const reader = (await t.api("POST", "/api/v1/auth/tokens", { name: "pc-reader", projectId: "my-project", permission: "read" })).body.secret;
+    expect((await t.api("GET", `${ROTATIONS}/${rotationId}/pair-check`, undefined, { token: reader })).status).toBe(403);
     const version = await t.api("GET", `${CONNECTIONS}/${connectionId}/server-version`);
     expect(version.body.major).toBe(major);
   });

@@ -252,6 +252,7 @@ describe("pgrotate/pg: a pool that follows rotations", () => {
       const stale = await pool.query("SELECT 1").catch((e: unknown) => e);
       expect(stale).toBeInstanceOf(RunnerApiError);
       expect((stale as Error).message).toMatch(new RegExp(`refused the login of "${heldUser}" \\(28P01\\).*Could not reach the pgrotate runner at ${t.runner.url.replace(/[.]/g, "\\.")}`));
+      expect(events.find((e) => e.type === "refresh-failed")).toMatchObject({ reason: "login-refused", error: expect.stringContaining(t.runner.url) });
       // The connection made before the outage still works: a password change never cuts a session.
       expect((await held.query<{ u: string }>("SELECT session_user AS u")).rows[0].u).toBe(heldUser);
       held.release();

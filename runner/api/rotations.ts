@@ -96,8 +96,9 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, pai
       type: ROTATION_TYPE,
     });
   }));
+  // manage: the answer shows the target's roles, settings and grants, and SQL to run as a superuser.
   r.get("/:id/pair-check", route(async (req, res) => {
-    res.json(await pairChecks.forRotation(await load(req, res, "read")));
+    res.json(await pairChecks.forRotation(await load(req, res, "manage")));
   }));
   r.get("/:id/history", route(async (req, res) => {
     const rotation = await load(req, res, "read");
