@@ -117,9 +117,9 @@ export async function benchPool(env: Env): Promise<void> {
     const toServed: number[] = [];
     for (let i = 0; i < ROTATIONS_MEASURED; i++) {
       const before = events.filter((x) => x.e.type === "switched").length;
+      const target = users.find((u) => u !== rotating.username)!; // a rotation makes the other user active
       await mustApi(runner.url, tok, "POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`);
       const answered = performance.now();
-      const target = (await activePair()).username;
       for (;;) {
         const { rows } = await rotating.query<{ u: string }>("SELECT session_user AS u");
         if (rows[0].u === target) break;
