@@ -1,5 +1,9 @@
-/** Response shapes (Infisical's field names). Nothing secret is ever part of these. */
+/**
+ * Records -> response bodies. Each presenter returns its schema's type from runner/responses.ts (the API
+ * reference is generated from those schemas), so a field added here without documenting it fails to compile.
+ */
 import { derivedId } from "../ids";
+import type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../responses";
 import type { IdentityRecord, TokenRecord } from "../store/access";
 import type { AuditRecord } from "../store/audit";
 import type { HistoryRecord } from "../store/rotations";
@@ -9,7 +13,7 @@ export const ROTATION_TYPE = "postgres-credentials";
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function presentConnection(c: ConnectionRecord) {
+export function presentConnection(c: ConnectionRecord): ApiConnection {
   return {
     id: c.id,
     name: c.name,
@@ -32,7 +36,7 @@ export function presentConnection(c: ConnectionRecord) {
   };
 }
 
-export function presentRotation(r: RotationRecord) {
+export function presentRotation(r: RotationRecord): ApiRotation {
   return {
     id: r.id,
     name: r.name,
@@ -67,7 +71,7 @@ export function presentRotation(r: RotationRecord) {
   };
 }
 
-export function presentToken(t: TokenRecord) {
+export function presentToken(t: TokenRecord): ApiToken {
   return {
     id: t.id,
     name: t.name,
@@ -80,7 +84,7 @@ export function presentToken(t: TokenRecord) {
   };
 }
 
-export function presentIdentity(i: IdentityRecord) {
+export function presentIdentity(i: IdentityRecord): ApiIdentity {
   return {
     id: i.id,
     name: i.name,
@@ -94,7 +98,7 @@ export function presentIdentity(i: IdentityRecord) {
   };
 }
 
-export function presentHistory(h: HistoryRecord) {
+export function presentHistory(h: HistoryRecord): ApiHistoryEntry {
   return {
     id: h.id,
     jobId: h.jobId,
@@ -111,13 +115,21 @@ export function presentHistory(h: HistoryRecord) {
   };
 }
 
-export function presentAudit(a: AuditRecord) {
-  return { ...a, at: a.at.toISOString() };
+export function presentAudit(a: AuditRecord): ApiAuditLog {
+  return {
+    id: a.id,
+    at: a.at.toISOString(),
+    actor: a.actor,
+    action: a.action,
+    resourceType: a.resourceType,
+    resourceId: a.resourceId,
+    projectId: a.projectId,
+    environment: a.environment,
+    secretPath: a.secretPath,
+    status: a.status,
+    ip: a.ip,
+    details: a.details,
+  };
 }
 
-export type ApiRotation = ReturnType<typeof presentRotation>;
-export type ApiAuditLog = ReturnType<typeof presentAudit>;
-export type ApiToken = ReturnType<typeof presentToken>;
-export type ApiIdentity = ReturnType<typeof presentIdentity>;
-export type ApiHistoryEntry = ReturnType<typeof presentHistory>;
-export type ApiConnection = ReturnType<typeof presentConnection>;
+export type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken };

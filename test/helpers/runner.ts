@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Config } from "../../runner/config";
 import type { FaultHooks } from "../../runner/rotation/faults";
 import { startRunner, type Runner } from "../../runner/runtime";
+import { assertDocumented } from "./openapi";
 import { cluster as defaultCluster, createDatabase, type TestCluster } from "./pg";
 
 export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -86,6 +87,8 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
       } catch {
         parsed = undefined;
       }
+      // Every answer a test receives is checked against the API reference (GET /openapi.json).
+      assertDocumented(method, urlPath, res.status, parsed, res.headers.get("content-type"));
       return { status: res.status, body: parsed as any, text }; // eslint-disable-line @typescript-eslint/no-explicit-any
     },
     async restart(o = { clock: opts.clock, random: opts.random, startScheduler: opts.startScheduler }) {
