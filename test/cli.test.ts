@@ -3,7 +3,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { runCli, runCliOnTerminal, type CliRun } from "./helpers/cli";
-import { canLogin } from "./helpers/pg";
+import { canLogin, withClient } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
@@ -89,6 +89,19 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
     expect(get.stdout).toMatch(new RegExp(`^Role\\s+${target.admin.username}$`, "m"));
     const byId = await cli(["connections", "get", json(asJson).id, "--json"]);
     expect(json(byId)).toEqual(json(asJson));
+  });
+
+  test("connections update changes fields in place and verifies a new password (read from stdin) before storing it", async () => {
+    const described = await cli(["connections", "update", "cli-db", "--description", "the app database"]);
+    expectOk(described);
+    expect(described.stdout).toMatch(/^Description\s+the app database$/m);
+    const wrong = await cli(["connections", "update", "cli-db", "--new-password"], { input: "not-the-password\n" });
+    expect([wrong.code, wrong.stderr]).toEqual([1, expect.stringMatching(/^pgrotate: The target .* rejected the login of .*\n$/)]);
+    const right = await cli(["connections", "update", "cli-db", "--new-password", "--json"], { input: target.admin.password + "\n" });
+    expectOk(right);
+    expect(json(right)).toMatchObject({ name: "cli-db", description: "the app database", version: 3 });
+    const arg = await cli(["connections", "update", "cli-db", "--password", "argument-password-value"]);
+    expect([arg.code, arg.stderr.includes("argument-password-value")]).toEqual([2, false]);
   });
 
   test("connections create refuses a password given as an argument and an empty stdin (exit 2); a wrong password is the runner's refusal (exit 1)", async () => {
@@ -441,6 +454,28 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
       expect(r.stdout).not.toContain("\x1b[");
       expect(r.stdout).toMatch(/Rotates in 3[01] days/);
     }
+  });
+
+  test("When the runner's store is unavailable, status prints why and exits 1 (--json too)", async () => {
+    const storeDb = new URL(t.storeUrl).pathname.slice(1);
+    const admin = target.cluster.url("postgres");
+    const block = (allow: boolean) =>
+      withClient(admin, async (c) => {
+        await c.query(`ALTER DATABASE "${storeDb}" ALLOW_CONNECTIONS ${allow}`);
+        if (!allow) await c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", [storeDb]);
+      });
+    await block(false);
+    try {
+      const r = await cli(["status"]);
+      expect([r.code, r.stderr]).toEqual([1, ""]);
+      expect(r.stdout).toMatch(/^Status\s+not ready: the store is unavailable$/m);
+      const j = await cli(["status", "--json"]);
+      expect([j.code, json(j)]).toEqual([1, { status: "not ready", reason: "the store is unavailable" }]);
+    } finally {
+      await block(true);
+    }
+    for (let i = 0; i < 50 && (await cli(["status"])).code !== 0; i++) await sleep(200);
+    expectOk(await cli(["status"]));
   });
 
   test("No password or token was on a command line, and none was printed but with --show", () => {
