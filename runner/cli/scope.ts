@@ -1,5 +1,5 @@
 /** Options shared by `tokens create` and `identities create`: permission, scope and durations. */
-import { InvalidArgumentError } from "@commander-js/extra-typings";
+import { InvalidArgumentError, type Command, type OptionValues } from "@commander-js/extra-typings";
 import type { ApiToken } from "../../provider/client";
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -14,6 +14,11 @@ export function parseDuration(v: string): number {
 export function parsePermission(v: string): "read" | "manage" {
   if (v !== "read" && v !== "manage") throw new InvalidArgumentError('"read" or "manage"');
   return v;
+}
+
+/** --name and --permission of `tokens create` and `identities create` (the scope comes from the global folder options). */
+export function scopedCreateOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(c: Command<A, O, G>) {
+  return c.requiredOption("--name <slug>", "name").requiredOption("--permission <permission>", "read | manage", parsePermission);
 }
 
 /** "my-project/prod/db" with "any" for what the scope leaves open. */

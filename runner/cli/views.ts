@@ -3,6 +3,9 @@ import type { ApiConnection, ApiRotation } from "../../provider/client";
 import { rotationStatusWord } from "../../provider/status-words";
 import type { Output } from "./output";
 
+/** What stands for a password or secret value not asked for with --show. */
+export const HIDDEN = "******** (--show)";
+
 export const folderLabel = (f: { projectId: string; environment: string; secretPath: string }): string => `${f.projectId}/${f.environment}${f.secretPath === "/" ? "/" : f.secretPath}`;
 
 export const rotationFolder = (r: ApiRotation): string => folderLabel({ projectId: r.projectId, environment: r.environment.slug, secretPath: r.folder.path });

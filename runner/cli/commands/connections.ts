@@ -5,8 +5,9 @@ import { checked, defined } from "../body";
 import { contextOf } from "../context";
 import { UsageError } from "../errors";
 import { withProgress } from "../progress";
-import { confirm, readSecret } from "../prompt";
+import { readSecret } from "../prompt";
 import { findConnection } from "../resolve";
+import { getCommand, listCommand, removeCommand } from "../subcommands";
 import { connectionBlock, tls } from "../views";
 
 function parsePort(v: string): number {
@@ -24,29 +25,15 @@ const noPasswordArgument = new Option("--password <password>").hideHelp().argPar
 export function registerConnections(program: CommandUnknownOpts): void {
   const connections = program.command("connections").description("PostgreSQL connections (the role that changes the users' passwords)");
 
-  connections
-    .command("list")
-    .description("every connection")
-    .action(async (_opts, cmd) => {
-      const ctx = contextOf(cmd);
-      const { out } = ctx;
-      out.result(await ctx.client().listConnections(), (cs) =>
-        out.table(
-          ["NAME", "TARGET", "ROLE", "TLS", "CREATED", "ID"],
-          cs.map((c) => [c.name, `${c.credentials.host}:${c.credentials.port}/${c.credentials.database}`, c.credentials.username, tls(c), out.ago(c.createdAt), c.id]),
-          "No connections.",
-        ),
-      );
-    });
+  listCommand(connections, {
+    description: "every connection",
+    load: (ctx) => ctx.client().listConnections(),
+    headers: ["NAME", "TARGET", "ROLE", "TLS", "CREATED", "ID"],
+    row: (out, c) => [c.name, `${c.credentials.host}:${c.credentials.port}/${c.credentials.database}`, c.credentials.username, tls(c), out.ago(c.createdAt), c.id],
+    empty: "No connections.",
+  });
 
-  connections
-    .command("get")
-    .description("one connection (never its password)")
-    .argument("<connection>", "name or id")
-    .action(async (ref, _opts, cmd) => {
-      const ctx = contextOf(cmd);
-      ctx.out.result(await findConnection(ctx, ref), (c) => connectionBlock(ctx.out, c));
-    });
+  getCommand(connections, { description: "one connection (never its password)", argument: "connection", find: findConnection, render: connectionBlock });
 
   connections
     .command("create")
@@ -129,17 +116,15 @@ export function registerConnections(program: CommandUnknownOpts): void {
       ctx.out.result(updated, (x) => connectionBlock(ctx.out, x));
     });
 
-  connections
-    .command("delete")
-    .description("delete a connection (refused while a rotation uses it)")
-    .argument("<connection>", "name or id")
-    .action(async (ref, _opts, cmd) => {
-      const ctx = contextOf(cmd);
-      const c = await findConnection(ctx, ref);
-      await confirm(`Delete connection ${JSON.stringify(c.name)} (${c.credentials.host}:${c.credentials.port}/${c.credentials.database})`, ctx.yes);
-      const deleted = await ctx.client().deleteConnection(c.id);
-      ctx.out.result(deleted, (x) => ctx.out.line(`Deleted connection ${x.name}.`));
-    });
+  removeCommand(connections, {
+    verb: "delete",
+    description: "delete a connection (refused while a rotation uses it)",
+    argument: "connection",
+    find: findConnection,
+    question: (c) => `Delete connection ${JSON.stringify(c.name)} (${c.credentials.host}:${c.credentials.port}/${c.credentials.database})`,
+    remove: (ctx, c) => ctx.client().deleteConnection(c.id),
+    done: (c) => `Deleted connection ${c.name}.`,
+  });
 }
 
 function readCa(file: string): string {

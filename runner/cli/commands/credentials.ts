@@ -1,8 +1,7 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { contextOf } from "../context";
 import { findRotation } from "../resolve";
-
-const HIDDEN = "******** (--show)";
+import { HIDDEN } from "../views";
 
 /**
  * `pgrotate credentials <rotation> [--show]`: both users and which is active. Passwords only with --show:

@@ -1,19 +1,15 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { contextOf } from "../context";
-import { confirm } from "../prompt";
 import { findIdentity } from "../resolve";
-import { parseDuration, parsePermission, scopeLabel } from "../scope";
+import { parseDuration, scopeLabel, scopedCreateOptions } from "../scope";
+import { listCommand, removeCommand } from "../subcommands";
 import { state } from "./tokens";
 
 /** `pgrotate identities create|list|revoke`: machine identities for apps (Infisical's universal auth; admin token). */
 export function registerIdentities(program: CommandUnknownOpts): void {
   const identities = program.command("identities").description("machine identities (universal auth) for apps, scoped like tokens");
 
-  identities
-    .command("create")
-    .description("create an identity; its client secret is printed once and stored only as a hash")
-    .requiredOption("--name <slug>", "unique name")
-    .requiredOption("--permission <permission>", "read | manage", parsePermission)
+  scopedCreateOptions(identities.command("create").description("create an identity; its client secret is printed once and stored only as a hash"))
     .option("--access-token-ttl <duration>", "lifetime of each access token (default 2h)", parseDuration)
     .option("--access-token-max-ttl <duration>", "upper bound of the TTL (default 2h)", parseDuration)
     .action(async (opts, cmd) => {
@@ -36,30 +32,21 @@ export function registerIdentities(program: CommandUnknownOpts): void {
       });
     });
 
-  identities
-    .command("list")
-    .description("every machine identity, revoked ones included")
-    .action(async (_opts, cmd) => {
-      const ctx = contextOf(cmd);
-      const { out } = ctx;
-      out.result(await ctx.client().listIdentities(), (is) =>
-        out.table(
-          ["NAME", "PERMISSION", "SCOPE", "TOKEN TTL", "STATE", "CLIENT ID", "ID"],
-          is.map((i) => [i.name, i.permission, scopeLabel(i.scope), `${i.accessTokenTTL} s`, state(i), i.clientId, i.id]),
-          "No machine identities.",
-        ),
-      );
-    });
+  listCommand(identities, {
+    description: "every machine identity, revoked ones included",
+    load: (ctx) => ctx.client().listIdentities(),
+    headers: ["NAME", "PERMISSION", "SCOPE", "TOKEN TTL", "STATE", "CLIENT ID", "ID"],
+    row: (_out, i) => [i.name, i.permission, scopeLabel(i.scope), `${i.accessTokenTTL} s`, state(i), i.clientId, i.id],
+    empty: "No machine identities.",
+  });
 
-  identities
-    .command("revoke")
-    .description("revoke an identity and every access token it was given")
-    .argument("<identity>", "name or id")
-    .action(async (ref, _opts, cmd) => {
-      const ctx = contextOf(cmd);
-      const i = await findIdentity(ctx, ref);
-      await confirm(`Revoke machine identity ${JSON.stringify(i.name)} (${i.id}) and its access tokens`, ctx.yes);
-      const revoked = await ctx.client().revokeIdentity(i.id);
-      ctx.out.result(revoked, (x) => ctx.out.line(`Revoked machine identity ${x.name}.`));
-    });
+  removeCommand(identities, {
+    verb: "revoke",
+    description: "revoke an identity and every access token it was given",
+    argument: "identity",
+    find: findIdentity,
+    question: (i) => `Revoke machine identity ${JSON.stringify(i.name)} (${i.id}) and its access tokens`,
+    remove: (ctx, i) => ctx.client().revokeIdentity(i.id),
+    done: (i) => `Revoked machine identity ${i.name}.`,
+  });
 }

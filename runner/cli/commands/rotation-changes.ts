@@ -1,5 +1,5 @@
 /** `pgrotate rotations create|update|rotate|delete`: the subcommands that change a rotation. */
-import { Option, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { Option, type Command, type CommandUnknownOpts, type OptionValues } from "@commander-js/extra-typings";
 import type { CreateRotationBody, UpdateRotationBody } from "../../../provider/client";
 import { createRotationSchema, updateRotationSchema } from "../../schemas";
 import { checked, defined, parseTimeOfDay, parseWholeNumber, readJsonFile, SCHEDULE_FIELDS, scheduleFields } from "../body";
@@ -12,21 +12,28 @@ import { activeUser, rotationBlock, rotationFolder } from "../views";
 /** A rotation through the API waits for the target: allow it more than the default 30 s. */
 const ROTATE_TIMEOUT_MS = 120_000;
 
-export function registerRotationChanges(rotations: CommandUnknownOpts): void {
-  rotations
-    .command("create")
-    .description("create a rotation in --project/--environment/--path (options, or Infisical's JSON body with --file)")
-    .option("--file <file>", "Infisical's create body as JSON ('-' for stdin); options given too override its fields")
+/** The options create and update share (what a PATCH may change). */
+function rotationOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(c: Command<A, O, G>) {
+  return c
     .option("--name <slug>", "name, unique in the folder")
-    .option("--connection <connection>", "connection name or id")
-    .option("--user1 <role>", "first login role (active after create)")
-    .option("--user2 <role>", "second login role")
+    .option("--description <text>", "description")
     .option("--interval <days>", "days between rotations", parseWholeNumber)
-    .option("--at <hh:mm>", "time of day (UTC, or in --time-zone); default 00:00", parseTimeOfDay)
+    .option("--at <hh:mm>", "time of day, in UTC or in --time-zone (create: default 00:00)", parseTimeOfDay)
     .option("--time-zone <zone>", "IANA time zone of --at, e.g. Europe/Berlin")
     .option("--username-secret <name>", "name of the secret apps read the username from")
-    .option("--password-secret <name>", "name of the secret apps read the password from")
-    .option("--description <text>", "description")
+    .option("--password-secret <name>", "name of the secret apps read the password from");
+}
+
+export function registerRotationChanges(rotations: CommandUnknownOpts): void {
+  rotationOptions(
+    rotations
+      .command("create")
+      .description("create a rotation in --project/--environment/--path (options, or Infisical's JSON body with --file)")
+      .option("--file <file>", "Infisical's create body as JSON ('-' for stdin); options given too override its fields")
+      .option("--connection <connection>", "connection name or id")
+      .option("--user1 <role>", "first login role (active after create)")
+      .option("--user2 <role>", "second login role"),
+  )
     .option("--no-auto-rotation", "never rotate on a schedule (manual rotation still works)")
     .action(async (opts, cmd) => {
       const ctx = contextOf(cmd);
@@ -57,19 +64,14 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
       });
     });
 
-  rotations
-    .command("update")
-    .description("change a rotation's name, description, schedule, auto-rotation or secret names")
-    .argument("<rotation>", "name or id")
-    .option("--name <slug>", "new name")
-    .option("--description <text>", "description")
-    .option("--interval <days>", "days between rotations", parseWholeNumber)
-    .option("--at <hh:mm>", "time of day (UTC, or in --time-zone)", parseTimeOfDay)
-    .option("--time-zone <zone>", "IANA time zone of --at")
+  rotationOptions(
+    rotations
+      .command("update")
+      .description("change a rotation's name, description, schedule, auto-rotation or secret names")
+      .argument("<rotation>", "name or id"),
+  )
     .option("--auto-rotation", "rotate on the schedule")
     .option("--no-auto-rotation", "never rotate on a schedule")
-    .option("--username-secret <name>", "new name of the username secret")
-    .option("--password-secret <name>", "new name of the password secret")
     .action(async (ref, opts, cmd) => {
       const ctx = contextOf(cmd);
       const r = await findRotation(ctx, ref);

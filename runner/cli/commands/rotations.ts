@@ -1,6 +1,7 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { contextOf } from "../context";
 import { findRotation } from "../resolve";
+import { getCommand } from "../subcommands";
 import { rotationBlock, rotationTable } from "../views";
 import { registerRotationChanges } from "./rotation-changes";
 
@@ -22,14 +23,7 @@ export function registerRotations(program: CommandUnknownOpts): void {
       ctx.out.result(shown, (rs) => rotationTable(ctx.out, rs));
     });
 
-  rotations
-    .command("get")
-    .description("one rotation: status, users, schedule, last message")
-    .argument("<rotation>", "name or id")
-    .action(async (ref, _opts, cmd) => {
-      const ctx = contextOf(cmd);
-      ctx.out.result(await findRotation(ctx, ref), (r) => rotationBlock(ctx.out, r));
-    });
+  getCommand(rotations, { description: "one rotation: status, users, schedule, last message", argument: "rotation", find: findRotation, render: rotationBlock });
 
   rotations
     .command("history")

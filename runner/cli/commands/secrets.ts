@@ -1,9 +1,7 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { RawSecret } from "../../../provider/client";
 import { contextOf } from "../context";
-import { folderLabel } from "../views";
-
-const HIDDEN = "******** (--show)";
+import { folderLabel, HIDDEN } from "../views";
 
 /** Without --show a secret's value is left out (the JSON too): it is printed only when asked for. */
 const masked = (s: RawSecret, show: boolean): Partial<RawSecret> => {
