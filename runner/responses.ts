@@ -17,6 +17,9 @@ export const connectionSchema = z
     id: uuid,
     name: z.string(),
     description: z.string().nullable(),
+    orgId: uuid.meta({ description: "pgrotate has one tenant: the same organization id for every connection" }),
+    projectId: z.null().meta({ description: "Connections belong to no project" }),
+    gatewayId: z.null(),
     app: z.literal("postgres"),
     method: z.literal("username-and-password"),
     version: z.number().int().meta({ description: "Incremented by every change" }),
@@ -49,6 +52,7 @@ export const rotationSchema = z
     connectionId: uuid,
     connection: z.object({ app: z.literal("postgres"), name: z.string(), id: uuid }),
     environment: z.object({ slug: z.string(), name: z.string(), id: uuid }),
+    folderId: uuid,
     folder: z.object({ id: uuid, path: z.string() }),
     isAutoRotationEnabled: z.boolean(),
     rotationInterval: z.number().int().meta({ description: "Days between rotations" }),
@@ -161,9 +165,13 @@ export const rawSecretSchema = z
     secretKey: z.string(),
     secretValue: z.string(),
     secretComment: z.string(),
+    secretValueHidden: z.literal(false),
     version: z.number().int(),
     type: z.literal("shared"),
     tags: z.array(z.string()).max(0),
+    secretMetadata: z.array(z.unknown()).max(0),
+    isRotatedSecret: z.boolean().meta({ description: "True while a rotation maps this secret" }),
+    rotationId: uuid.nullable(),
     secretReminderNote: z.null(),
     secretReminderRepeatDays: z.null(),
     skipMultilineEncoding: z.boolean(),
@@ -205,7 +213,18 @@ const ERROR_DETAILS: Partial<Record<ErrorCode, z.ZodType>> = {
     .object({ missing: z.array(z.string()), sql: z.array(z.string()).meta({ description: "The statements to run as a superuser" }) })
     .optional(),
   GracePeriod: z.object({ reason: z.literal("grace-period"), allowedAt: timestamp }),
-  Conflict: z.object({ taken: z.array(z.string()).meta({ description: "Secret names already used in the folder" }) }).optional(),
+  Conflict: z
+    .union([
+      z.object({ taken: z.array(z.string()).meta({ description: "Secret names already used in the folder" }) }),
+      z
+        .object({ username: z.string(), rotationId: uuid, rotationName: z.string() })
+        .meta({ description: "The rotation that already rotates this database user on the same server" }),
+    ])
+    .optional(),
+  StoreUnavailable: z
+    .object({ rotationId: uuid, pendingCompletion: z.literal(true) })
+    .optional()
+    .meta({ description: "A create interrupted by the outage: the runner finishes it once the store answers" }),
 };
 
 const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {

@@ -258,7 +258,12 @@ export const createIdentitySchema = z
   .meta({ id: "CreateMachineIdentityRequest", description: "Scope fields left out mean any; TTLs in seconds" });
 
 export const universalAuthLoginSchema = z
-  .object({ clientId: z.string().min(1).max(100), clientSecret: z.string().min(1).max(200) })
+  .object({
+    clientId: z.string().min(1).max(100),
+    clientSecret: z.string().min(1).max(200),
+    /** Infisical's optional sub-organization; pgrotate has one tenant, so it is accepted and ignored. */
+    subOrganizationName: z.string().max(256).optional(),
+  })
   .strict()
   .meta({ id: "UniversalAuthLoginRequest" });
 

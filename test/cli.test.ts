@@ -19,7 +19,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const json = (r: CliRun): any => JSON.parse(r.stdout); // eslint-disable-line @typescript-eslint/no-explicit-any
+const json = (r: CliRun): any => JSON.parse(r.stdout);
 const noStack = (r: CliRun) => expect(r.stderr).not.toMatch(/\n\s+at /);
 
 describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () => {

@@ -80,7 +80,7 @@ describe("API reference: GET /openapi.json and /docs", () => {
   });
 
   test("The reference documents the bearer scheme, every error code with its status, and Infisical's create request as an example", () => {
-    const doc = openApiDocument() as unknown as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const doc = openApiDocument() as unknown as Record<string, any>;
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.security).toEqual([{ bearer: [] }]);
     for (const code of ERROR_CODES) expect(Object.keys(doc.components.schemas)).toContain(`${code}Error`);
@@ -198,6 +198,7 @@ describe("API reference: GET /openapi.json and /docs", () => {
       const conn = (await ok("POST", CONNECTIONS, target.connectionBody())).appConnection;
       await ok("GET", CONNECTIONS);
       await ok("GET", `${CONNECTIONS}/${conn.id}`);
+      await ok("GET", `${CONNECTIONS}/connection-name/${conn.name}`);
       await ok("PATCH", `${CONNECTIONS}/${conn.id}`, { description: "the app database" });
 
       const rot = (await ok("POST", ROTATIONS, infisicalCreateBody(conn.id, target.users))).secretRotation;

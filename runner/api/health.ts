@@ -10,7 +10,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     const t = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
     p.then(
       (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
+      (e: unknown) => (clearTimeout(t), reject(e instanceof Error ? e : new Error(String(e)))),
     );
   });
 }

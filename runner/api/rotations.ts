@@ -83,6 +83,9 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine): Ro
   r.get("/:id/generated-credentials", route(async (req, res) => {
     const rotation = await load(req, res, "manage", "rotation.generated-credentials.read");
     audit(res, { secretRead: true });
+    if (rotation.rotationStatus === "pending") {
+      throw new AppError("Conflict", `Secret rotation ${rotation.name} is still being created; its credentials exist once the create finishes`);
+    }
     const creds = await engine.credentials(rotation.id);
     res.json({
       generatedCredentials: creds.map((c) => ({ username: c.username, password: c.password })),

@@ -1,5 +1,5 @@
 /** Names or ids on the command line -> the runner's objects. */
-import type { ApiConnection, ApiIdentity, ApiRotation, ApiToken } from "../../provider/client";
+import { RunnerApiError, type ApiConnection, type ApiIdentity, type ApiRotation, type ApiToken } from "../../provider/client";
 import { isUuid } from "../ids";
 import type { CliContext } from "./context";
 import { UsageError } from "./errors";
@@ -14,7 +14,7 @@ export async function findRotation(ctx: CliContext, ref: string): Promise<ApiRot
   return client.getRotationByName(ref, ctx.folder());
 }
 
-/** One item of a list by id or unique name (connections, tokens, identities). */
+/** One item of a list by id or by a name only one live item has (tokens, identities). */
 export function pick<T extends { id: string; name: string }>(items: T[], ref: string, what: string, active: (t: T) => boolean = () => true): T {
   const byId = items.find((i) => i.id === ref.toLowerCase());
   if (byId) return byId;
@@ -24,8 +24,18 @@ export function pick<T extends { id: string; name: string }>(items: T[], ref: st
   throw new Error(`No ${what} with the name or id ${JSON.stringify(ref.slice(0, 100))}`);
 }
 
-export const findConnection = async (ctx: CliContext, ref: string): Promise<ApiConnection> =>
-  pick(await ctx.client().listConnections(), ref, "connection");
+/** A connection by id, or by its name (unique per runner). */
+export async function findConnection(ctx: CliContext, ref: string): Promise<ApiConnection> {
+  const client = ctx.client();
+  if (isUuid(ref)) {
+    try {
+      return await client.getConnection(ref);
+    } catch (err) {
+      if (!(err instanceof RunnerApiError && err.status === 404)) throw err;
+    }
+  }
+  return client.getConnectionByName(ref);
+}
 
 export const findToken = async (ctx: CliContext, ref: string): Promise<ApiToken> =>
   pick(await ctx.client().listTokens(), ref, "token", (t) => !t.revokedAt);

@@ -9,7 +9,7 @@ import type { Pool } from "pg";
 import { AppError } from "../errors";
 import type { Logger } from "../logger";
 import type { RotationRecord } from "../store/rows";
-import { claimDue, updateRotation } from "../store/rotations";
+import { claimDue } from "../store/rotations";
 import type { RotationEngine } from "./engine";
 
 export interface SchedulerDeps {
@@ -45,7 +45,9 @@ export class Scheduler {
 
   /** Starts ticking (every second node-cron checks whether a tick is due). */
   start(): void {
+    if (this.task) return; // already running
     this.stopped = false;
+    this.halted = false;
     this.plannedAt = Date.now();
     this.task = cron.schedule("* * * * * *", () => this.onCron(), { name: `pgrotate-${this.d.runnerId}`, noOverlap: false });
     void this.onCron();
@@ -99,19 +101,12 @@ export class Scheduler {
   }
 
   private async runOne(leased: RotationRecord): Promise<void> {
-    const id = leased.id;
     try {
-      await this.d.engine.rotate(id, { trigger: "scheduled", leased });
+      // The engine decides (a grace-guard wait moves the planned time) and records failures and retries itself.
+      await this.d.engine.rotate(leased.id, { trigger: "scheduled", leased });
     } catch (err) {
-      if (err instanceof AppError && err.code === "GracePeriod") {
-        // DESIGN: a scheduled rotation inside the grace period waits until it is allowed.
-        const allowedAt = new Date((err.details as { allowedAt: string }).allowedAt);
-        await updateRotation(this.d.pool, id, { next_rotation_at: allowedAt, lease_owner: null, lease_until: null });
-        this.d.logger.info({ rotationId: id, allowedAt }, "scheduled rotation waits for the grace period");
-        return;
-      }
-      // The engine recorded the failure and planned the retry; other errors (store down) leave the lease to expire.
-      if (!(err instanceof AppError)) this.d.logger.warn({ rotationId: id, err }, "scheduled rotation could not run");
+      // A recorded failure is an AppError; anything else (store down) leaves the lease to expire.
+      if (!(err instanceof AppError)) this.d.logger.warn({ rotationId: leased.id, err }, "scheduled rotation could not run");
     }
   }
 }

@@ -6,14 +6,10 @@ import path from "node:path";
 import type { Config } from "../../runner/config";
 import type { FaultHooks } from "../../runner/rotation/faults";
 import { startRunner, type Runner } from "../../runner/runtime";
-import { assertDocumented } from "./openapi";
+import { apiCall, type ApiResponse } from "./http";
 import { cluster as defaultCluster, createDatabase, type TestCluster } from "./pg";
 
-export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  status: number;
-  body: T;
-  text: string;
-}
+export type { ApiResponse };
 
 export interface TestRunner {
   runner: Runner;
@@ -21,8 +17,10 @@ export interface TestRunner {
   logs: string[];
   storeUrl: string;
   dataDir: string;
+  /** The configuration the runner was started with (start another one on the same store with changes). */
+  config: Config;
   encryptionKey: Buffer;
-  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>;
   /** Stops this runner and starts a new one on the same store, data dir and key. */
   restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
   stop(): Promise<void>;
@@ -71,25 +69,10 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     logs,
     storeUrl: storeDb.url,
     dataDir,
+    config,
     encryptionKey,
-    async api(method, urlPath, body, o = {}) {
-      const headers: Record<string, string> = {};
-      const token = o.token === undefined ? t.runner.adminToken : o.token;
-      if (token !== null) headers.authorization = `Bearer ${token}`;
-      let payload: string | undefined = o.rawBody;
-      if (body !== undefined) payload = JSON.stringify(body);
-      if (payload !== undefined) headers["content-type"] = o.contentType ?? "application/json";
-      const res = await fetch(t.runner.url + urlPath, { method, headers, body: payload });
-      const text = await res.text();
-      let parsed: unknown = undefined;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      // Every answer a test receives is checked against the API reference (GET /openapi.json).
-      assertDocumented(method, urlPath, res.status, parsed, res.headers.get("content-type"));
-      return { status: res.status, body: parsed as any, text }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    api(method, urlPath, body, o = {}) {
+      return apiCall(t.runner.url, method, urlPath, body, { ...o, token: o.token === undefined ? t.runner.adminToken : o.token });
     },
     async restart(o = { clock: opts.clock, random: opts.random, startScheduler: opts.startScheduler }) {
       await t.runner.stop();

@@ -44,6 +44,18 @@ export const connectionPaths: ZodOpenApiPathsObject = {
       ok: { description: "Every connection", schema: z.object({ appConnections: z.array(connectionSchema) }) },
     },
   }),
+  [`${BASE}/connection-name/{name}`]: pathItem({
+    get: {
+      operationId: "getAppConnectionByName",
+      summary: "Get a connection by its name",
+      description: UNSCOPED,
+      tag,
+      auth: "token",
+      path: z.object({ name: z.string().meta({ description: "The connection's name (unique per runner)" }) }),
+      ok: { description: "The connection", schema: one },
+      errors: [404],
+    },
+  }),
   [`${BASE}/{id}`]: pathItem({
     get: { operationId: "getAppConnection", summary: "Get a connection", description: UNSCOPED, tag, auth: "token", path: byId, ok: { description: "The connection", schema: one }, errors: [404] },
     patch: {

@@ -102,12 +102,12 @@ export const rotationPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "getSecretRotationGeneratedCredentials",
       summary: "Both users' current credentials",
-      description: `Recorded in the audit log as a secret read. ${MANAGE}`,
+      description: `Recorded in the audit log as a secret read. 409 while the rotation is still being created. ${MANAGE}`,
       tag,
       auth: "token",
       path: byId,
       ok: { description: "Both users' usernames and passwords, and which is active", schema: generatedCredentialsSchema },
-      errors: [404],
+      errors: [404, 409],
     },
   }),
   [`${BASE}/{id}/history`]: pathItem({
