@@ -408,16 +408,14 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
       ["tokens", "list"], ["tokens", "create", "--name", "x", "--permission", "read"], ["tokens", "revoke", "x", "--yes"],
       ["identities", "list"], ["identities", "create", "--name", "x", "--permission", "read"], ["identities", "revoke", "x", "--yes"], ["audit"],
     ];
-    for (const c of commands) {
-      for (const mode of [[], ["--json"]]) {
-        const r = await cli(["--url", url, ...c, ...mode]);
-        expect([c.join(" "), r.code, r.stdout]).toEqual([c.join(" "), 3, ""]);
-        expect(r.stderr).toMatch(new RegExp(`^pgrotate: Could not reach the pgrotate runner at ${url} \\(.*\\): ECONNREFUSED\\n$`));
-      }
+    // Every command once, every other one in --json form (the same answer: nothing on stdout, one line on stderr).
+    for (const [i, c] of [...commands, connectionArgs(target, "x")].entries()) {
+      const args = ["--url", url, ...c, ...(i % 2 ? ["--json"] : [])];
+      const r = await cli(args, { input: "pw" });
+      expect([args.join(" "), r.code, r.stdout]).toEqual([args.join(" "), 3, ""]);
+      expect(r.stderr).toMatch(new RegExp(`^pgrotate: Could not reach the pgrotate runner at ${url} \\(.*\\): ECONNREFUSED\\n$`));
     }
-    const created = await cli(["--url", url, ...connectionArgs(target, "x")], { input: "pw" });
-    expect(created.code).toBe(3);
-  });
+  }, 120_000);
 
   test("Usage errors exit 2 with a message and nothing on stdout", async () => {
     const cases: Array<[string[], RegExp]> = [
