@@ -117,6 +117,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       runnerId,
       tickSeconds: config.tickSeconds,
       concurrency: config.concurrency,
+      events,
       onTick: (info) => metrics.onTick(info),
     });
 

@@ -4,8 +4,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { registeredAtLeast, type Registered, useMocks, valueOf } from "./helpers/pulumi-mocks";
 
-// The example imports the package by name, as a user's project does; here the name maps to this checkout.
-jest.mock("pgrotate/provider", () => jest.requireActual("../provider"), { virtual: true });
+// The example imports the package by name, as a user's project does. In this file jest.config.js resolves the
+// name to this checkout's sources (the program's semantics); test/package.test.ts runs the same program against
+// the packed tarball installed into a copy of the example.
 
 const TOKEN = "tok-program-3f9c2a7d81e54b06";
 const ADMIN_PASSWORD = "admin-pw-5b1e0c9d7a2f4e68";

@@ -322,6 +322,64 @@ describe("Webhooks", () => {
   });
 });
 
+describe("Scheduler wakes at the due instant", () => {
+  const startedAfterDue = async (t: TestRunner, api: TestRunner, id: string, due: Date): Promise<number> => {
+    for (let i = 0; i < 100; i++) {
+      const h = (await api.api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<{ trigger: string; startedAt: string; result: string }>;
+      const run = h.find((x) => x.trigger === "scheduled");
+      if (run) {
+        expect(run.result).toBe("success");
+        return Date.parse(run.startedAt) - due.getTime();
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`the rotation due at ${due.toISOString()} did not start within 10 s (${t.runner.url})`);
+  };
+
+  test("When a rotation's next time is set 1.5 s ahead, then a runner whose safety-net tick is 60 s starts it at that instant (woken by the store's notification)", async () => {
+    const target = await createTarget({ prefix: "wake" });
+    const t = await startTestRunner({ tickSeconds: 60 });
+    try {
+      const conn = (await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
+      const r = (await t.api("POST", ROTATIONS, infisicalCreateBody(conn, target.users))).body.secretRotation;
+      await new Promise((res) => setTimeout(res, 300)); // the first pass at start is over: only the wake can start it
+      const due = new Date(Date.now() + 1500);
+      await withClient(t.storeUrl, (c) => c.query("UPDATE rotations SET next_rotation_at = $2 WHERE id = $1", [r.id, due]));
+      const late = await startedAfterDue(t, t, r.id, due);
+      expect(late).toBeGreaterThanOrEqual(0);
+      expect(late).toBeLessThan(10_000); // the 60 s tick cannot have started it: the timer did (the bench measures how precisely)
+      await t.api("DELETE", `${ROTATIONS}/${r.id}?deleteSecrets=true`);
+    } finally {
+      await t.stop();
+      await target.drop();
+    }
+  });
+
+  test("When another runner moves a rotation's time earlier, then this runner wakes for it (the other runs no scheduler)", async () => {
+    const target = await createTarget({ prefix: "wake2" });
+    const a = await startTestRunner({ tickSeconds: 60 });
+    const b = await startTestRunner({ storeOf: a, startScheduler: false });
+    try {
+      const conn = (await b.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
+      // Created through b with a daily schedule: a's timer is set a day ahead (or not at all).
+      const r = (await b.api("POST", ROTATIONS, infisicalCreateBody(conn, target.users, { rotationInterval: 1 }))).body.secretRotation;
+      await new Promise((res) => setTimeout(res, 300));
+      const due = new Date(Date.now() + 1500);
+      await withClient(b.storeUrl, (c) => c.query("UPDATE rotations SET next_rotation_at = $2 WHERE id = $1", [r.id, due]));
+      const late = await startedAfterDue(a, b, r.id, due);
+      expect(late).toBeGreaterThanOrEqual(0);
+      expect(late).toBeLessThan(10_000);
+      const h = (await b.api("GET", `${ROTATIONS}/${r.id}/history`)).body.history as Array<{ trigger: string; runnerId: string }>;
+      expect(h.find((x) => x.trigger === "scheduled")?.runnerId).toBe(a.runner.runnerId);
+      await b.api("DELETE", `${ROTATIONS}/${r.id}?deleteSecrets=true`);
+    } finally {
+      await b.stop();
+      await a.stop();
+      await target.drop();
+    }
+  });
+});
+
 describe("Scheduler with the real 1-second tick", () => {
   test("A rotation that becomes due is started within one tick", async () => {
     const target = await createTarget({ prefix: "tick" });

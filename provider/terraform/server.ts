@@ -18,10 +18,8 @@ const APP_PROTOCOL_VERSION = 6;
 
 /** The .proto files, from the sources (ts-jest) and from dist/ (tsc does not copy them). */
 export function protoDir(): string {
-  const candidates = [__dirname, path.resolve(__dirname, "../../../provider/terraform")];
-  const found = candidates.find((d) => fs.existsSync(path.join(d, "tfplugin6.proto")));
-  if (!found) throw new Error(`pgrotate: tfplugin6.proto not found (looked in ${candidates.join(", ")})`);
-  return found;
+  if (!fs.existsSync(path.join(__dirname, "tfplugin6.proto"))) throw new Error(`pgrotate: tfplugin6.proto not found in ${__dirname} (run npm run build)`);
+  return __dirname;
 }
 
 /** The services of tfplugin6.proto and go-plugin.proto, as proto-loader builds them (each a client constructor with its definition). */

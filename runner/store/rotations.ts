@@ -464,6 +464,21 @@ export async function claimDue(q: Q, now: Date, owner: string, leaseUntil: Date,
 }
 
 /**
+ * When the next claim can succeed: the earliest next_rotation_at of what claimDue could take (enabled, not
+ * pending, not leased at `now`), read in order on the partial index rotations_due. Undefined when none is set.
+ */
+export async function nextDueAt(q: Q, now: Date): Promise<Date | undefined> {
+  const { rows } = await q.query<{ at: Date }>(prepared(
+    `SELECT next_rotation_at AS at FROM rotations
+     WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL
+       AND rotation_status <> 'pending' AND (lease_until IS NULL OR lease_until < $1)
+     ORDER BY next_rotation_at LIMIT 1`,
+    [now],
+  ));
+  return rows[0]?.at;
+}
+
+/**
  * The commit of a rotation as one statement, so one transaction: the credential, the mapped secrets' new
  * sealed values, the rotation row, its history row, and the intent's removal. Returns the row.
  */

@@ -36,15 +36,21 @@ export interface TestRunnerOptions {
   logLevel?: Config["logLevel"];
   concurrency?: number;
   leaseSeconds?: number;
+  /** The safety-net tick (default 1 s). */
+  tickSeconds?: number;
+  /** Start on the store of another test runner (several runners sharing one store). */
+  storeOf?: TestRunner;
   webhook?: { url: string; secret: string };
   authFailuresPerMinute?: number;
 }
 
 export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<TestRunner> {
   const c = opts.cluster ?? defaultCluster();
-  const storeDb = await createDatabase(c, "store");
+  const storeDb = opts.storeOf
+    ? { url: opts.storeOf.storeUrl, drop: () => Promise.resolve() }
+    : await createDatabase(c, "store");
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-runner-"));
-  const encryptionKey = crypto.randomBytes(32);
+  const encryptionKey = opts.storeOf?.encryptionKey ?? crypto.randomBytes(32);
   const logs: string[] = [];
   const config: Config = {
     host: "127.0.0.1",
@@ -52,8 +58,8 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     dataDir,
     databaseUrl: storeDb.url,
     encryptionKey,
-    adminToken: "test-admin-token-" + crypto.randomBytes(12).toString("hex"),
-    tickSeconds: 1,
+    adminToken: opts.storeOf?.runner.adminToken ?? "test-admin-token-" + crypto.randomBytes(12).toString("hex"),
+    tickSeconds: opts.tickSeconds ?? 1,
     concurrency: opts.concurrency ?? 8,
     leaseSeconds: opts.leaseSeconds ?? 120,
     authFailuresPerMinute: opts.authFailuresPerMinute ?? 30,
