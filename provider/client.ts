@@ -4,25 +4,22 @@
  * names the method and URL and carries the runner's message; it never holds the token or a password.
  */
 import type { z } from "zod";
-import type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../runner/api/present";
 import type { ErrorBody } from "../runner/errors";
+import type {
+  ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult, PairCheckOutcome,
+  PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
+} from "../runner/responses";
 import type {
   createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, pairCheckSchema, updateConnectionSchema,
   updateRotationSchema,
 } from "../runner/schemas";
-import type { PairCheckReport } from "../runner/postgres/pair-check";
-import type { PairCheckOutcome } from "../runner/services/pair-check";
-import type { RawSecret } from "../runner/services/secrets";
 
-export type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, PairCheckOutcome, PairCheckReport, RawSecret };
+export type {
+  ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult, PairCheckOutcome,
+  PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
+};
 /** POST …/app-connections/postgres/:id/pair-check */
 export type PairCheckBody = z.input<typeof pairCheckSchema>;
-/** GET …/app-connections/postgres/:id/server-version */
-export interface ServerVersion {
-  serverVersion: string;
-  serverVersionNum: number;
-  major: number;
-}
 export type CreateConnectionBody = z.input<typeof createConnectionSchema>;
 export type UpdateConnectionBody = z.input<typeof updateConnectionSchema>;
 export type CreateRotationBody = z.input<typeof createRotationSchema>;
@@ -35,31 +32,6 @@ export interface AuditQuery {
   offset?: number;
   actor?: string;
   action?: string;
-}
-
-/** GET /readyz: 200 "ready" with counts, or 503 "not ready" with the reason (both are answers, not errors). */
-export interface Readiness {
-  status: "ready" | "not ready";
-  reason?: string;
-  store?: string;
-  rotations?: number;
-  failing?: number;
-  overdue?: number;
-  intents?: number;
-}
-
-export interface LoginResult {
-  accessToken: string;
-  expiresIn: number;
-  accessTokenMaxTTL: number;
-  tokenType: "Bearer";
-}
-
-export interface GeneratedCredentials {
-  generatedCredentials: Array<{ username: string; password: string }>;
-  activeIndex: number;
-  rotationId: string;
-  type: string;
 }
 
 export interface Folder {
@@ -80,15 +52,19 @@ export interface ClientOptions {
 }
 
 export class RunnerApiError extends Error {
+  /** The HTTP status; absent when the runner could not be reached (or the client was misconfigured). */
   readonly status?: number;
   readonly code?: string;
   readonly details?: unknown;
-  constructor(message: string, opts: { status?: number; code?: string; details?: unknown; cause?: unknown } = {}) {
+  /** The runner's own `message` (without the method and URL this error's message adds). */
+  readonly runnerMessage?: string;
+  constructor(message: string, opts: { status?: number; code?: string; details?: unknown; runnerMessage?: string; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "RunnerApiError";
     this.status = opts.status;
     this.code = opts.code;
     this.details = opts.details;
+    this.runnerMessage = opts.runnerMessage;
   }
 }
 
@@ -148,7 +124,7 @@ export class RunnerClient {
       e = {};
     }
     const message = typeof e.message === "string" ? e.message : `HTTP ${res.status}`;
-    return new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, { status: res.status, code: e.error, details: e.details });
+    return new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, { status: res.status, code: e.error, details: e.details, runnerMessage: message });
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -384,18 +360,6 @@ export interface FeedEvent {
   lastEventId: string | undefined;
   /** The parsed JSON data (`SecretChangedEvent` for secret.changed); undefined for a heartbeat. */
   data: unknown;
-}
-
-/** The data of a `secret.changed` message: names and ids, never a value. */
-export interface SecretChangedEvent {
-  id: string;
-  type: "secret.changed";
-  rotationId: string | null;
-  secretKeys: string[];
-  projectId: string;
-  environment: string;
-  secretPath: string;
-  occurredAt: string;
 }
 
 /** The part of the text/event-stream format (WHATWG HTML, "server-sent events") the feed uses. */

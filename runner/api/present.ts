@@ -1,5 +1,9 @@
-/** Response shapes (Infisical's field names). Nothing secret is ever part of these. */
+/**
+ * Records -> response bodies. Each presenter returns its schema's type from runner/responses.ts (the API
+ * reference is generated from those schemas), so a field added here without documenting it fails to compile.
+ */
 import { derivedId } from "../ids";
+import type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../responses";
 import type { IdentityRecord, TokenRecord } from "../store/access";
 import type { AuditRecord } from "../store/audit";
 import type { HistoryRecord } from "../store/rotations";
@@ -11,7 +15,7 @@ export const ORG_ID = derivedId("organization", "pgrotate");
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function presentConnection(c: ConnectionRecord) {
+export function presentConnection(c: ConnectionRecord): ApiConnection {
   return {
     id: c.id,
     name: c.name,
@@ -37,7 +41,7 @@ export function presentConnection(c: ConnectionRecord) {
   };
 }
 
-export function presentRotation(r: RotationRecord) {
+export function presentRotation(r: RotationRecord): ApiRotation {
   const folderId = derivedId("folder", r.projectId, r.environment, r.secretPath);
   return {
     id: r.id,
@@ -74,7 +78,7 @@ export function presentRotation(r: RotationRecord) {
   };
 }
 
-export function presentToken(t: TokenRecord) {
+export function presentToken(t: TokenRecord): ApiToken {
   return {
     id: t.id,
     name: t.name,
@@ -87,7 +91,7 @@ export function presentToken(t: TokenRecord) {
   };
 }
 
-export function presentIdentity(i: IdentityRecord) {
+export function presentIdentity(i: IdentityRecord): ApiIdentity {
   return {
     id: i.id,
     name: i.name,
@@ -101,7 +105,7 @@ export function presentIdentity(i: IdentityRecord) {
   };
 }
 
-export function presentHistory(h: HistoryRecord) {
+export function presentHistory(h: HistoryRecord): ApiHistoryEntry {
   return {
     id: h.id,
     jobId: h.jobId,
@@ -118,13 +122,21 @@ export function presentHistory(h: HistoryRecord) {
   };
 }
 
-export function presentAudit(a: AuditRecord) {
-  return { ...a, at: a.at.toISOString() };
+export function presentAudit(a: AuditRecord): ApiAuditLog {
+  return {
+    id: a.id,
+    at: a.at.toISOString(),
+    actor: a.actor,
+    action: a.action,
+    resourceType: a.resourceType,
+    resourceId: a.resourceId,
+    projectId: a.projectId,
+    environment: a.environment,
+    secretPath: a.secretPath,
+    status: a.status,
+    ip: a.ip,
+    details: a.details,
+  };
 }
 
-export type ApiRotation = ReturnType<typeof presentRotation>;
-export type ApiAuditLog = ReturnType<typeof presentAudit>;
-export type ApiToken = ReturnType<typeof presentToken>;
-export type ApiIdentity = ReturnType<typeof presentIdentity>;
-export type ApiHistoryEntry = ReturnType<typeof presentHistory>;
-export type ApiConnection = ReturnType<typeof presentConnection>;
+export type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken };

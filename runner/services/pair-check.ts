@@ -6,17 +6,16 @@ import type { Pool } from "pg";
 import type { Sealer } from "../crypto/seal";
 import { coerceError, notFound } from "../errors";
 import type { Logger, Scrubber } from "../logger";
-import { comparePair, type PairCheckReport } from "../postgres/pair-check";
+import { comparePair } from "../postgres/pair-check";
 import { readPairFacts } from "../postgres/pair-facts";
 import { openTarget, type TargetConnection, withTarget } from "../postgres/target";
+import type { PairCheckOutcome, PairCheckReport, ServerVersion } from "../responses";
 import type { PairCheckInput } from "../schemas";
 import { findConnection } from "../store/connections";
 import type { RotationRecord } from "../store/rows";
 
-export type { PairCheckReport };
-
-/** What a rotation's create answer carries: the report, or why the check could not run (never a refusal). */
-export type PairCheckOutcome = PairCheckReport | { interchangeable: null; differences: []; error: string };
+/** Answers are the response schemas' types (runner/responses.ts), so the API reference cannot drift from them. */
+export type { PairCheckOutcome, PairCheckReport };
 
 /** How long creating a rotation waits for its pair check before answering without it. */
 export const CREATE_PAIR_CHECK_MS = 5000;
@@ -65,7 +64,7 @@ export class PairCheckService {
   }
 
   /** The target's server version (for `pgrotate setup-sql --connection`). */
-  async serverVersion(connectionId: string): Promise<{ serverVersion: string; serverVersionNum: number; major: number }> {
+  async serverVersion(connectionId: string): Promise<ServerVersion> {
     const t = await this.target(connectionId);
     const row = await withTarget(t, "reading the server version", async (c) =>
       (await c.query<{ v: string; n: number }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num')::int AS n")).rows[0],

@@ -9,14 +9,37 @@ import type { RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { UpdateRotationInput } from "../schemas";
 
+type Folder = Pick<RotationRecord, "projectId" | "environment" | "secretPath">;
+
 /** Reads and in-place updates of rotations; everything that touches the target lives in the engine. */
 export class RotationService {
+  /**
+   * Each rotation's folder, for authorization. A rotation's project, environment and path never change, so
+   * once read it is known for good (a rotation deleted elsewhere answers 404 at the work itself).
+   */
+  private readonly folders = new Map<string, Folder>();
+
   constructor(private readonly d: { pool: Pool; engine: RotationEngine; clock: () => Date; secretsChanged?: (f: RotationRecord) => void }) {}
 
   async get(id: string): Promise<RotationRecord> {
     const r = await rotations.findRotation(this.d.pool, id);
     if (!r) throw notFound("Secret rotation", id);
+    this.remember(r);
     return r;
+  }
+
+  /** The folder of a rotation (what its authorization needs), without a store read once known. */
+  async folderOf(id: string): Promise<Folder> {
+    return this.folders.get(id) ?? (await this.get(id));
+  }
+
+  remember(r: RotationRecord): void {
+    if (this.folders.size >= 100_000) this.folders.clear();
+    this.folders.set(r.id, { projectId: r.projectId, environment: r.environment, secretPath: r.secretPath });
+  }
+
+  forget(id: string): void {
+    this.folders.delete(id);
   }
 
   async getByName(f: { projectId: string; environment: string; secretPath: string; name: string }): Promise<RotationRecord> {

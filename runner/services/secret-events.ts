@@ -15,6 +15,7 @@
  */
 import type { Pool } from "pg";
 import type { Logger } from "../logger";
+import type { SecretChangedEvent } from "../responses";
 import { isDataException, sqlState } from "../sqlstate";
 import type { StoreEvents } from "../store/events";
 import { COMMIT_MARGIN_MS, currentCursor, type EventCursor, eventsSince, formatCursor, parseCursor, pruneEvents, type SecretEventRecord } from "../store/secret-events";
@@ -68,7 +69,7 @@ interface Attached {
   replayed?: Set<string>;
 }
 
-export function eventMessage(e: SecretEventRecord): FeedMessage["data"] {
+export function eventMessage(e: SecretEventRecord): SecretChangedEvent {
   return {
     id: e.id,
     type: "secret.changed",
