@@ -27,45 +27,47 @@ CREATE TABLE secret_event_horizon (
 );
 INSERT INTO secret_event_horizon DEFAULT VALUES;
 
--- One event row per transaction and folder: the first statement inserts it, later ones add their names.
-CREATE FUNCTION pgrotate_secret_event(p_project text, p_environment text, p_path text, p_rotation uuid, p_keys text[]) RETURNS void
-LANGUAGE sql AS $$
-  INSERT INTO secret_events (project_id, environment, secret_path, rotation_id, keys)
-  VALUES (p_project, p_environment, p_path, p_rotation, coalesce(p_keys, '{}'))
-  ON CONFLICT (txid, project_id, environment, secret_path) DO UPDATE
-    SET keys = ARRAY(SELECT DISTINCT k FROM unnest(secret_events.keys || EXCLUDED.keys) k ORDER BY k),
-        rotation_id = coalesce(secret_events.rotation_id, EXCLUDED.rotation_id);
-  -- Identical payloads within one transaction are delivered once: one wake-up per committing transaction.
-  SELECT pg_notify('pgrotate_secret_events', '');
-$$;
-
 -- Statement-level, with transition tables: however many statements and rows a transaction takes (a rename
--- takes four), each folder gets one event. The temporary name a rename passes through (<id>.renaming, see
--- services/rotations.ts) is no name anyone reads, so it is left out. An UPDATE that changes neither a value nor
--- a name (e.g. rotation_id set to NULL when a rotation is deleted) is no change.
+-- takes four), each folder gets one event row, inserted by the first statement and completed by the later ones.
+-- The temporary name a rename passes through (<id>.renaming, see services/rotations.ts) is no name anyone reads,
+-- so it is left out. An UPDATE that changes neither a value nor a name (e.g. rotation_id set to NULL when a
+-- rotation is deleted) is no change. plpgsql, so each statement's plan is cached per session.
 CREATE FUNCTION pgrotate_secret_events() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    PERFORM pgrotate_secret_event(c.project_id, c.environment, c.secret_path, c.rotation_id, c.keys) FROM (
-      SELECT project_id, environment, secret_path, (array_agg(rotation_id) FILTER (WHERE rotation_id IS NOT NULL))[1] AS rotation_id,
-             array_agg(DISTINCT key ORDER BY key) FILTER (WHERE key <> id::text || '.renaming') AS keys
-      FROM new_rows GROUP BY 1, 2, 3) c;
+    INSERT INTO secret_events AS e (project_id, environment, secret_path, rotation_id, keys)
+      SELECT project_id, environment, secret_path, (array_agg(rotation_id) FILTER (WHERE rotation_id IS NOT NULL))[1],
+             coalesce(array_agg(DISTINCT key ORDER BY key) FILTER (WHERE key <> id::text || '.renaming'), '{}')
+      FROM new_rows GROUP BY 1, 2, 3
+    ON CONFLICT (txid, project_id, environment, secret_path) DO UPDATE
+      SET keys = ARRAY(SELECT DISTINCT k FROM unnest(e.keys || EXCLUDED.keys) k ORDER BY k),
+          rotation_id = coalesce(e.rotation_id, EXCLUDED.rotation_id);
   ELSIF TG_OP = 'DELETE' THEN
-    PERFORM pgrotate_secret_event(c.project_id, c.environment, c.secret_path, c.rotation_id, c.keys) FROM (
-      SELECT project_id, environment, secret_path, (array_agg(rotation_id) FILTER (WHERE rotation_id IS NOT NULL))[1] AS rotation_id,
-             array_agg(DISTINCT key ORDER BY key) FILTER (WHERE key <> id::text || '.renaming') AS keys
-      FROM old_rows GROUP BY 1, 2, 3) c;
+    INSERT INTO secret_events AS e (project_id, environment, secret_path, rotation_id, keys)
+      SELECT project_id, environment, secret_path, (array_agg(rotation_id) FILTER (WHERE rotation_id IS NOT NULL))[1],
+             coalesce(array_agg(DISTINCT key ORDER BY key) FILTER (WHERE key <> id::text || '.renaming'), '{}')
+      FROM old_rows GROUP BY 1, 2, 3
+    ON CONFLICT (txid, project_id, environment, secret_path) DO UPDATE
+      SET keys = ARRAY(SELECT DISTINCT k FROM unnest(e.keys || EXCLUDED.keys) k ORDER BY k),
+          rotation_id = coalesce(e.rotation_id, EXCLUDED.rotation_id);
   ELSE
-    PERFORM pgrotate_secret_event(c.project_id, c.environment, c.secret_path, c.rotation_id, c.keys) FROM (
-      SELECT x.project_id, x.environment, x.secret_path, (array_agg(x.rotation_id) FILTER (WHERE x.rotation_id IS NOT NULL))[1] AS rotation_id,
-             array_agg(DISTINCT x.key ORDER BY x.key) FILTER (WHERE x.key <> x.id::text || '.renaming') AS keys
+    INSERT INTO secret_events AS e (project_id, environment, secret_path, rotation_id, keys)
+      SELECT x.project_id, x.environment, x.secret_path, (array_agg(x.rotation_id) FILTER (WHERE x.rotation_id IS NOT NULL))[1],
+             coalesce(array_agg(DISTINCT x.key ORDER BY x.key) FILTER (WHERE x.key <> x.id::text || '.renaming'), '{}')
       FROM new_rows n JOIN old_rows o ON o.id = n.id,
            LATERAL (VALUES (n.id, n.project_id, n.environment, n.secret_path, coalesce(n.rotation_id, o.rotation_id), n.key),
                            (o.id, o.project_id, o.environment, o.secret_path, coalesce(n.rotation_id, o.rotation_id), o.key))
              AS x(id, project_id, environment, secret_path, rotation_id, key)
       WHERE n.value_sealed IS DISTINCT FROM o.value_sealed OR n.key <> o.key
          OR (n.project_id, n.environment, n.secret_path) IS DISTINCT FROM (o.project_id, o.environment, o.secret_path)
-      GROUP BY 1, 2, 3) c;
+      GROUP BY 1, 2, 3
+    ON CONFLICT (txid, project_id, environment, secret_path) DO UPDATE
+      SET keys = ARRAY(SELECT DISTINCT k FROM unnest(e.keys || EXCLUDED.keys) k ORDER BY k),
+          rotation_id = coalesce(e.rotation_id, EXCLUDED.rotation_id);
+  END IF;
+  -- One wake-up per committing transaction: identical payloads within a transaction are delivered once.
+  IF FOUND THEN
+    PERFORM pg_notify('pgrotate_secret_events', '');
   END IF;
   RETURN NULL;
 END $$;
