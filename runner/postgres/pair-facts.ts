@@ -140,23 +140,27 @@ const OWNED = `
 
 /** Reads both users' facts. Throws PrecheckFailed (422) naming a role that does not exist. */
 export async function readPairFacts(c: ClientBase, usernames: [string, string]): Promise<PairFacts> {
-  const info = (await c.query<{ db: string; num: number }>("SELECT current_database() AS db, current_setting('server_version_num')::int AS num")).rows[0];
-  const v16 = info.num >= 160000;
-  const roles = (await c.query<RoleRow>(ROLES, [usernames])).rows;
+  // One client runs one query at a time; queued together they go back to back, with no wait in between.
+  const candidates = groupNameCandidates(usernames[0], usernames[1]);
+  const versioned = c
+    .query<{ db: string; num: number }>("SELECT current_database() AS db, current_setting('server_version_num')::int AS num")
+    .then(async (r) => ({ info: r.rows[0], memberships: (await c.query<MembershipRow>(membershipsSql(r.rows[0].num >= 160000), [usernames])).rows }));
+  const [{ info, memberships }, roles, settings, privileges, defaults, policies, owned, existing] = await Promise.all([
+    versioned,
+    c.query<RoleRow>(ROLES, [usernames]).then((r) => r.rows),
+    c.query<SettingRow>(SETTINGS, [usernames]).then((r) => r.rows),
+    c.query<PrivilegeRow>(PRIVILEGES, [usernames]).then((r) => r.rows),
+    c.query<DefaultAclRow>(DEFAULT_ACL, [usernames]).then((r) => r.rows),
+    c.query<PolicyRow>(POLICIES, [usernames]).then((r) => r.rows),
+    c.query<OwnedRow>(OWNED, [usernames]).then((r) => r.rows),
+    c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [candidates]).then((r) => r.rows),
+  ]);
   const absent = usernames.filter((u) => !roles.some((r) => r.rolname === u));
   if (absent.length) {
     throw new AppError("PrecheckFailed", `The target has no role named ${absent.map(q).join(" or ")}. Create it first, e.g. CREATE ROLE ${q(absent[0])} LOGIN;`, {
       details: { missing: absent.map((u) => `role ${q(u)}`), sql: absent.map((u) => `CREATE ROLE ${q(u)} LOGIN;`) },
     });
   }
-  const memberships = (await c.query<MembershipRow>(membershipsSql(v16), [usernames])).rows;
-  const settings = (await c.query<SettingRow>(SETTINGS, [usernames])).rows;
-  const privileges = (await c.query<PrivilegeRow>(PRIVILEGES, [usernames])).rows;
-  const defaults = (await c.query<DefaultAclRow>(DEFAULT_ACL, [usernames])).rows;
-  const policies = (await c.query<PolicyRow>(POLICIES, [usernames])).rows;
-  const owned = (await c.query<OwnedRow>(OWNED, [usernames])).rows;
-  const candidates = groupNameCandidates(usernames[0], usernames[1]);
-  const existing = (await c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [candidates])).rows;
 
   const user = (name: string): UserFacts => {
     const r = roles.find((x) => x.rolname === name)!;

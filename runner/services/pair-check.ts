@@ -1,6 +1,6 @@
 /**
  * The pair check through a stored connection (the same way the engine reaches a target: as the connection
- * role, the password opened in memory only). Read-only on the target.
+ * role, the password opened in memory only, on the strategy's pooled connections). Read-only on the target.
  */
 import type { Pool } from "pg";
 import type { Sealer } from "../crypto/seal";
@@ -8,7 +8,8 @@ import { coerceError, notFound } from "../errors";
 import type { Logger, Scrubber } from "../logger";
 import { comparePair } from "../postgres/pair-check";
 import { readPairFacts } from "../postgres/pair-facts";
-import { openTarget, type TargetConnection, withTarget } from "../postgres/target";
+import type { PostgresStrategy } from "../postgres/strategy";
+import { openTarget, type TargetConnection } from "../postgres/target";
 import type { PairCheckOutcome, PairCheckReport, ServerVersion } from "../responses";
 import type { PairCheckInput } from "../schemas";
 import { findConnection } from "../store/connections";
@@ -21,7 +22,7 @@ export type { PairCheckOutcome, PairCheckReport };
 export const CREATE_PAIR_CHECK_MS = 5000;
 
 export class PairCheckService {
-  constructor(private readonly d: { pool: Pool; sealer: Sealer; scrubber: Scrubber; logger: Logger }) {}
+  constructor(private readonly d: { pool: Pool; sealer: Sealer; scrubber: Scrubber; logger: Logger; strategy: Pick<PostgresStrategy, "inspect"> }) {}
 
   private async target(connectionId: string): Promise<TargetConnection> {
     const conn = await findConnection(this.d.pool, connectionId);
@@ -32,7 +33,7 @@ export class PairCheckService {
   /** Compares the two users on the connection's database. */
   async check(connectionId: string, input: PairCheckInput): Promise<PairCheckReport> {
     const t = await this.target(connectionId);
-    const facts = await withTarget(t, "checking that the two users are interchangeable", (c) => readPairFacts(c, [input.username1, input.username2]));
+    const facts = await this.d.strategy.inspect(t, "checking that the two users are interchangeable", (c) => readPairFacts(c, [input.username1, input.username2]));
     return comparePair(facts, { owner: input.owner });
   }
 
@@ -66,7 +67,7 @@ export class PairCheckService {
   /** The target's server version (for `pgrotate setup-sql --connection`). */
   async serverVersion(connectionId: string): Promise<ServerVersion> {
     const t = await this.target(connectionId);
-    const row = await withTarget(t, "reading the server version", async (c) =>
+    const row = await this.d.strategy.inspect(t, "reading the server version", async (c) =>
       (await c.query<{ v: string; n: number }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num')::int AS n")).rows[0],
     );
     return { serverVersion: row.v, serverVersionNum: row.n, major: Math.floor(row.n / 10000) };
