@@ -27,48 +27,42 @@ CREATE TABLE secret_event_horizon (
 );
 INSERT INTO secret_event_horizon DEFAULT VALUES;
 
+-- What one statement changed, one row per secret name it touched.
+CREATE TYPE pgrotate_secret_change AS (id uuid, project_id text, environment text, secret_path text, rotation_id uuid, key text);
+
 -- Statement-level, with transition tables: however many statements and rows a transaction takes (a rename
 -- takes four), each folder gets one event row, inserted by the first statement and completed by the later ones.
 -- The temporary name a rename passes through (<id>.renaming, see services/rotations.ts) is no name anyone reads,
 -- so it is left out. An UPDATE that changes neither a value nor a name (e.g. rotation_id set to NULL when a
 -- rotation is deleted) is no change. plpgsql, so each statement's plan is cached per session.
 CREATE FUNCTION pgrotate_secret_events() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  changed pgrotate_secret_change[];
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO secret_events AS e (project_id, environment, secret_path, rotation_id, keys)
-      SELECT project_id, environment, secret_path, (array_agg(rotation_id) FILTER (WHERE rotation_id IS NOT NULL))[1],
-             coalesce(array_agg(DISTINCT key ORDER BY key) FILTER (WHERE key <> id::text || '.renaming'), '{}')
-      FROM new_rows GROUP BY 1, 2, 3
-    ON CONFLICT (txid, project_id, environment, secret_path) DO UPDATE
-      SET keys = ARRAY(SELECT DISTINCT k FROM unnest(e.keys || EXCLUDED.keys) k ORDER BY k),
-          rotation_id = coalesce(e.rotation_id, EXCLUDED.rotation_id);
+    SELECT array_agg((n.id, n.project_id, n.environment, n.secret_path, n.rotation_id, n.key)::pgrotate_secret_change) INTO changed FROM new_rows n;
   ELSIF TG_OP = 'DELETE' THEN
-    INSERT INTO secret_events AS e (project_id, environment, secret_path, rotation_id, keys)
-      SELECT project_id, environment, secret_path, (array_agg(rotation_id) FILTER (WHERE rotation_id IS NOT NULL))[1],
-             coalesce(array_agg(DISTINCT key ORDER BY key) FILTER (WHERE key <> id::text || '.renaming'), '{}')
-      FROM old_rows GROUP BY 1, 2, 3
-    ON CONFLICT (txid, project_id, environment, secret_path) DO UPDATE
-      SET keys = ARRAY(SELECT DISTINCT k FROM unnest(e.keys || EXCLUDED.keys) k ORDER BY k),
-          rotation_id = coalesce(e.rotation_id, EXCLUDED.rotation_id);
+    SELECT array_agg((o.id, o.project_id, o.environment, o.secret_path, o.rotation_id, o.key)::pgrotate_secret_change) INTO changed FROM old_rows o;
   ELSE
-    INSERT INTO secret_events AS e (project_id, environment, secret_path, rotation_id, keys)
-      SELECT x.project_id, x.environment, x.secret_path, (array_agg(x.rotation_id) FILTER (WHERE x.rotation_id IS NOT NULL))[1],
-             coalesce(array_agg(DISTINCT x.key ORDER BY x.key) FILTER (WHERE x.key <> x.id::text || '.renaming'), '{}')
-      FROM new_rows n JOIN old_rows o ON o.id = n.id,
-           LATERAL (VALUES (n.id, n.project_id, n.environment, n.secret_path, coalesce(n.rotation_id, o.rotation_id), n.key),
-                           (o.id, o.project_id, o.environment, o.secret_path, coalesce(n.rotation_id, o.rotation_id), o.key))
-             AS x(id, project_id, environment, secret_path, rotation_id, key)
-      WHERE n.value_sealed IS DISTINCT FROM o.value_sealed OR n.key <> o.key
-         OR (n.project_id, n.environment, n.secret_path) IS DISTINCT FROM (o.project_id, o.environment, o.secret_path)
-      GROUP BY 1, 2, 3
-    ON CONFLICT (txid, project_id, environment, secret_path) DO UPDATE
-      SET keys = ARRAY(SELECT DISTINCT k FROM unnest(e.keys || EXCLUDED.keys) k ORDER BY k),
-          rotation_id = coalesce(e.rotation_id, EXCLUDED.rotation_id);
+    SELECT array_agg(x) INTO changed
+    FROM new_rows n JOIN old_rows o ON o.id = n.id,
+         LATERAL (VALUES ((n.id, n.project_id, n.environment, n.secret_path, coalesce(n.rotation_id, o.rotation_id), n.key)::pgrotate_secret_change),
+                         ((o.id, o.project_id, o.environment, o.secret_path, coalesce(n.rotation_id, o.rotation_id), o.key)::pgrotate_secret_change)) v(x)
+    WHERE n.value_sealed IS DISTINCT FROM o.value_sealed OR n.key <> o.key
+       OR (n.project_id, n.environment, n.secret_path) IS DISTINCT FROM (o.project_id, o.environment, o.secret_path);
   END IF;
+  IF changed IS NULL THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO secret_events AS e (project_id, environment, secret_path, rotation_id, keys)
+    SELECT c.project_id, c.environment, c.secret_path, (array_agg(c.rotation_id) FILTER (WHERE c.rotation_id IS NOT NULL))[1],
+           coalesce(array_agg(DISTINCT c.key ORDER BY c.key) FILTER (WHERE c.key <> c.id::text || '.renaming'), '{}')
+    FROM unnest(changed) c GROUP BY 1, 2, 3
+  ON CONFLICT (txid, project_id, environment, secret_path) DO UPDATE
+    SET keys = ARRAY(SELECT DISTINCT k FROM unnest(e.keys || EXCLUDED.keys) k ORDER BY k),
+        rotation_id = coalesce(e.rotation_id, EXCLUDED.rotation_id);
   -- One wake-up per committing transaction: identical payloads within a transaction are delivered once.
-  IF FOUND THEN
-    PERFORM pg_notify('pgrotate_secret_events', '');
-  END IF;
+  PERFORM pg_notify('pgrotate_secret_events', '');
   RETURN NULL;
 END $$;
 
