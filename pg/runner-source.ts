@@ -108,7 +108,8 @@ export type FeedState = { type: "feed"; state: "connected" } | { type: "feed"; s
 /**
  * Follows the folder's change feed until stop(): calls `changed` when a change names one of the keys, when
  * the runner says to re-read (reset), and once after the first connect (a change may have happened between
- * the first read and the subscription). Reconnects with backoff and jitter, resuming from the last event id.
+ * the first read and the subscription). Reconnects with backoff and jitter (0.5 s doubling to 10 s), resuming from
+ * the last event id.
  */
 export class FeedFollower {
   private readonly abort = new AbortController();
@@ -164,7 +165,7 @@ export class FeedFollower {
       }
       if (this.abort.signal.aborted) break;
       await this.sleep(backoff / 2 + Math.random() * (backoff / 2));
-      backoff = Math.min(backoff * 2, 30_000);
+      backoff = Math.min(backoff * 2, 10_000);
     }
   }
 

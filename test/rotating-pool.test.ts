@@ -260,7 +260,8 @@ describe("pgrotate/pg: a pool that follows rotations", () => {
       expect((await pool.query<{ u: string }>("SELECT session_user AS u")).rows[0].u).toBe((await active()).username);
       expect((await fresh.query("SELECT 1")).rowCount).toBe(1);
       // The change feed is back too: the next rotation is followed ahead of time.
-      await until(() => events.filter((e) => e.type === "feed" && e.state === "connected").length >= 2, 15_000, "feed reconnected");
+      // The feed retries with backoff (at most 10 s apart, with jitter) while the runner is away.
+      await until(() => events.filter((e) => e.type === "feed" && e.state === "connected").length >= 2, 30_000, "feed reconnected");
       const before = events.filter((e) => e.type === "switched").length;
       await rotate(true);
       await until(() => events.filter((e) => e.type === "switched").length > before, 5000, "switch after restart");

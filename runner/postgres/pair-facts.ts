@@ -4,7 +4,7 @@
  * routines, pg_default_acl, pg_policy and pg_shdepend are readable by any role, so no extra right is needed.
  * Read-only; every statement is one round trip.
  */
-import type { ClientBase } from "pg";
+import type { ClientBase, QueryResultRow } from "pg";
 import { AppError } from "../errors";
 import { BOOLEAN_ATTRIBUTES, type DefaultObjectType, groupNameCandidates, type PairFacts, type PrivilegeKind, type UserFacts } from "./pair-check";
 import { quoteIdent as q } from "./sql-text";
@@ -140,21 +140,16 @@ const OWNED = `
 
 /** Reads both users' facts. Throws PrecheckFailed (422) naming a role that does not exist. */
 export async function readPairFacts(c: ClientBase, usernames: [string, string]): Promise<PairFacts> {
-  // One client runs one query at a time; queued together they go back to back, with no wait in between.
-  const candidates = groupNameCandidates(usernames[0], usernames[1]);
-  const versioned = c
-    .query<{ db: string; num: number }>("SELECT current_database() AS db, current_setting('server_version_num')::int AS num")
-    .then(async (r) => ({ info: r.rows[0], memberships: (await c.query<MembershipRow>(membershipsSql(r.rows[0].num >= 160000), [usernames])).rows }));
-  const [{ info, memberships }, roles, settings, privileges, defaults, policies, owned, existing] = await Promise.all([
-    versioned,
-    c.query<RoleRow>(ROLES, [usernames]).then((r) => r.rows),
-    c.query<SettingRow>(SETTINGS, [usernames]).then((r) => r.rows),
-    c.query<PrivilegeRow>(PRIVILEGES, [usernames]).then((r) => r.rows),
-    c.query<DefaultAclRow>(DEFAULT_ACL, [usernames]).then((r) => r.rows),
-    c.query<PolicyRow>(POLICIES, [usernames]).then((r) => r.rows),
-    c.query<OwnedRow>(OWNED, [usernames]).then((r) => r.rows),
-    c.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [candidates]).then((r) => r.rows),
-  ]);
+  const info = (await c.query<{ db: string; num: number }>("SELECT current_database() AS db, current_setting('server_version_num')::int AS num")).rows[0];
+  const rows = async <R extends QueryResultRow>(text: string, values: unknown[] = [usernames]) => (await c.query<R>(text, values)).rows;
+  const roles = await rows<RoleRow>(ROLES);
+  const memberships = await rows<MembershipRow>(membershipsSql(info.num >= 160000));
+  const settings = await rows<SettingRow>(SETTINGS);
+  const privileges = await rows<PrivilegeRow>(PRIVILEGES);
+  const defaults = await rows<DefaultAclRow>(DEFAULT_ACL);
+  const policies = await rows<PolicyRow>(POLICIES);
+  const owned = await rows<OwnedRow>(OWNED);
+  const existing = await rows<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE rolname = ANY($1)", [groupNameCandidates(usernames[0], usernames[1])]);
   const absent = usernames.filter((u) => !roles.some((r) => r.rolname === u));
   if (absent.length) {
     throw new AppError("PrecheckFailed", `The target has no role named ${absent.map(q).join(" or ")}. Create it first, e.g. CREATE ROLE ${q(absent[0])} LOGIN;`, {
