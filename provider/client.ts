@@ -4,21 +4,24 @@
  * names the method and URL and carries the runner's message; it never holds the token or a password.
  */
 import type { z } from "zod";
-import type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../runner/api/present";
+import type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../runner/api/present";
 import type { ErrorBody } from "../runner/errors";
 import type {
-  createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, updateConnectionSchema,
+  consoleSignInSchema, createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, updateConnectionSchema,
   updateRotationSchema,
 } from "../runner/schemas";
 import type { RawSecret } from "../runner/services/secrets";
 
-export type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, RawSecret };
+export type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, RawSecret };
 export type CreateConnectionBody = z.input<typeof createConnectionSchema>;
 export type UpdateConnectionBody = z.input<typeof updateConnectionSchema>;
 export type CreateRotationBody = z.input<typeof createRotationSchema>;
 export type UpdateRotationBody = z.input<typeof updateRotationSchema>;
 export type CreateTokenBody = z.input<typeof createTokenSchema>;
 export type CreateIdentityBody = z.input<typeof createIdentitySchema>;
+export type SignInBody = z.input<typeof consoleSignInSchema>;
+/** The IaC tools that mark what they create or update (X-Pgrotate-Managed-By). */
+export type ManagedBy = "pulumi" | "terraform";
 /** The audit log's query (GET /api/v1/audit-logs): newest first, `limit` 1–1000 (default 100). */
 export interface AuditQuery {
   limit?: number;
@@ -67,18 +70,28 @@ export interface ClientOptions {
   requireToken?: boolean;
   /** Per request (default 30 s; a rotation through the API waits for the target). */
   timeoutMs?: number;
+  /**
+   * The IaC tool using this client: sent as X-Pgrotate-Managed-By on every request, so the runner marks the
+   * connections and rotations it creates or updates (the console then warns before editing them).
+   */
+  managedBy?: ManagedBy;
+  /** Extra headers computed per request (never a secret: the console marks its background refreshes). */
+  headers?: () => Record<string, string>;
 }
 
 export class RunnerApiError extends Error {
   readonly status?: number;
   readonly code?: string;
   readonly details?: unknown;
-  constructor(message: string, opts: { status?: number; code?: string; details?: unknown } = {}) {
+  /** The runner's own message, without the method and URL (what the console shows). */
+  readonly reason: string;
+  constructor(message: string, opts: { status?: number; code?: string; details?: unknown; reason?: string } = {}) {
     super(message);
     this.name = "RunnerApiError";
     this.status = opts.status;
     this.code = opts.code;
     this.details = opts.details;
+    this.reason = opts.reason ?? message;
   }
 }
 
@@ -91,6 +104,7 @@ export class RunnerClient {
   private readonly base: URL;
   private readonly token?: string;
   private readonly timeoutMs: number;
+  private readonly extraHeaders: () => Record<string, string>;
 
   constructor(opts: ClientOptions) {
     let base: URL;
@@ -108,6 +122,9 @@ export class RunnerClient {
     this.base = base;
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 30000;
+    const managed: Record<string, string> = opts.managedBy ? { "x-pgrotate-managed-by": opts.managedBy } : {};
+    const more = opts.headers;
+    this.extraHeaders = more ? () => ({ ...managed, ...more() }) : () => managed;
   }
 
   /** Runner URL as shown in messages. */
@@ -124,6 +141,7 @@ export class RunnerClient {
       res = await fetch(url, {
         method,
         headers: {
+          ...this.extraHeaders(),
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
@@ -134,7 +152,7 @@ export class RunnerClient {
     } catch (err) {
       const cause = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
       const why = cause.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? "network error");
-      throw new RunnerApiError(`Could not reach the pgrotate runner at ${this.url} (${shown}): ${why}`);
+      throw new RunnerApiError(`Could not reach the pgrotate runner at ${this.url} (${shown}): ${why}`, { reason: `Could not reach the pgrotate runner at ${this.url}: ${why}` });
     }
     const text = await res.text();
     let parsed: unknown;
@@ -146,7 +164,7 @@ export class RunnerClient {
     if (!res.ok && !opts.accept?.includes(res.status)) {
       const e = (parsed ?? {}) as Partial<ErrorBody>;
       const message = typeof e.message === "string" ? e.message : `HTTP ${res.status}`;
-      throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, { status: res.status, code: e.error, details: e.details });
+      throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, { status: res.status, code: e.error, details: e.details, reason: message });
     }
     if (parsed === undefined) throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status} without a JSON body`, { status: res.status });
     return parsed as T;
@@ -245,6 +263,19 @@ export class RunnerClient {
   }
   async auditLogs(q: AuditQuery = {}): Promise<ApiAuditLog[]> {
     return (await this.request<{ auditLogs: ApiAuditLog[] }>("GET", "/api/v1/audit-logs", undefined, { ...q })).auditLogs;
+  }
+
+  // ---- web console session (cookie; the browser never holds the token)
+  /** Exchanges a token, or an identity's client id and secret, for a session cookie. */
+  async signIn(body: SignInBody): Promise<ApiConsoleSession> {
+    return (await this.request<{ session: ApiConsoleSession }>("POST", "/api/v1/console/session", body)).session;
+  }
+  /** Who is signed in (with a bearer token: that token's principal, without session times). */
+  async session(): Promise<ApiConsoleSession> {
+    return (await this.request<{ session: ApiConsoleSession }>("GET", "/api/v1/console/session")).session;
+  }
+  async signOut(): Promise<void> {
+    await this.request<{ signedOut: boolean }>("DELETE", "/api/v1/console/session");
   }
 
   // ---- secrets

@@ -2,6 +2,8 @@
 import { derivedId } from "../ids";
 import type { IdentityRecord, TokenRecord } from "../store/access";
 import type { AuditRecord } from "../store/audit";
+import type { Principal } from "../auth/principal";
+import type { ConsoleSession } from "../auth/sessions";
 import type { HistoryRecord } from "../store/rotations";
 import type { ConnectionRecord, RotationRecord } from "../store/rows";
 
@@ -18,6 +20,8 @@ export function presentConnection(c: ConnectionRecord) {
     method: c.method,
     version: c.version,
     isPlatformManagedCredentials: false,
+    /** pgrotate extension: "pulumi" or "terraform" when an IaC provider created or last updated it, else null. */
+    managedBy: c.managedBy,
     credentials: {
       host: c.host,
       port: c.port,
@@ -62,6 +66,8 @@ export function presentRotation(r: RotationRecord) {
       ...(r.passwordRequirements ? { passwordRequirements: r.passwordRequirements } : {}),
     },
     secretsMapping: { username: r.secretKeyUsername, password: r.secretKeyPassword },
+    /** pgrotate extension: "pulumi" or "terraform" when an IaC provider created or last updated it, else null. */
+    managedBy: r.managedBy,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
@@ -111,6 +117,19 @@ export function presentHistory(h: HistoryRecord) {
   };
 }
 
+/** Who is signed in to the console and until when (null times: the caller used a bearer token, not a session). */
+export function presentConsoleSession(p: Principal, s: ConsoleSession | undefined) {
+  return {
+    kind: p.kind,
+    actor: p.actor,
+    permission: p.permission,
+    scope: { ...p.scope },
+    createdAt: s ? s.createdAt.toISOString() : null,
+    expiresAt: s ? s.expiresAt.toISOString() : null,
+    idleExpiresAt: s ? s.idleExpiresAt.toISOString() : null,
+  };
+}
+
 export function presentAudit(a: AuditRecord) {
   return { ...a, at: a.at.toISOString() };
 }
@@ -121,3 +140,4 @@ export type ApiToken = ReturnType<typeof presentToken>;
 export type ApiIdentity = ReturnType<typeof presentIdentity>;
 export type ApiHistoryEntry = ReturnType<typeof presentHistory>;
 export type ApiConnection = ReturnType<typeof presentConnection>;
+export type ApiConsoleSession = ReturnType<typeof presentConsoleSession>;

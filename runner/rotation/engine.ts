@@ -22,7 +22,7 @@ import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import { findConnection } from "../store/connections";
 import * as rotations from "../store/rotations";
-import { type ConnectionRecord, type IntentRecord, type RotationRecord } from "../store/rows";
+import { type ConnectionRecord, type IntentRecord, type ManagedBy, type RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
@@ -107,7 +107,8 @@ export class RotationEngine {
 
   // ---------------------------------------------------------------- create
 
-  async create(input: CreateRotationInput): Promise<RotationRecord> {
+  /** `managedBy`: the IaC tool that sent the request (X-Pgrotate-Managed-By), recorded on the rotation. */
+  async create(input: CreateRotationInput, meta: { managedBy?: ManagedBy } = {}): Promise<RotationRecord> {
     const { pool } = this.d;
     const connection = await findConnection(pool, input.connectionId);
     if (!connection) throw notFound("App connection", input.connectionId);
@@ -144,6 +145,7 @@ export class RotationEngine {
         leaseOwner: this.d.runnerId,
         leaseUntil: new Date(now.getTime() + this.leaseMs),
         createdAt: now,
+        managedBy: meta.managedBy ?? null,
       });
       for (const idx of [0, 1] as const) {
         const password = this.newPassword(requirements);

@@ -7,7 +7,7 @@ import type { PostgresStrategy } from "../postgres/strategy";
 import * as store from "../store/connections";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
-import type { ConnectionRecord } from "../store/rows";
+import type { ConnectionRecord, ManagedBy } from "../store/rows";
 import type { CreateConnectionInput, UpdateConnectionInput } from "../schemas";
 
 export interface ConnectionDeps {
@@ -24,7 +24,8 @@ const duplicate = (name: string) => new AppError("Conflict", `An app connection 
 export class ConnectionService {
   constructor(private readonly d: ConnectionDeps) {}
 
-  async create(input: CreateConnectionInput): Promise<ConnectionRecord> {
+  /** `managedBy`: the IaC tool that sent the request (X-Pgrotate-Managed-By), recorded on the connection. */
+  async create(input: CreateConnectionInput, meta: { managedBy?: ManagedBy } = {}): Promise<ConnectionRecord> {
     const cr = input.credentials;
     this.d.scrubber.remember(cr.password);
     if (await store.connectionNameTaken(this.d.pool, input.name)) throw duplicate(input.name);
@@ -43,6 +44,7 @@ export class ConnectionService {
         description: input.description ?? null,
         ...target,
         passwordSealed: this.d.sealer.seal(cr.password, aad.connectionPassword(id)),
+        managedBy: meta.managedBy ?? null,
       });
       this.d.logger.info({ connectionId: id, name: input.name }, "app connection created");
       return created;
@@ -61,8 +63,11 @@ export class ConnectionService {
     return store.listConnections(this.d.pool);
   }
 
-  /** Merges the patch; when anything that reaches the target changes, the result is validated first. */
-  async update(id: string, patch: UpdateConnectionInput): Promise<ConnectionRecord> {
+  /**
+   * Merges the patch; when anything that reaches the target changes, the result is validated first. An IaC
+   * tool's update (meta.managedBy) marks the connection as managed by it; anyone else's keeps the mark.
+   */
+  async update(id: string, patch: UpdateConnectionInput, meta: { managedBy?: ManagedBy } = {}): Promise<ConnectionRecord> {
     const current = await this.get(id);
     const p = patch.credentials ?? {};
     if (p.password) this.d.scrubber.remember(p.password);
@@ -88,6 +93,7 @@ export class ConnectionService {
           description: patch.description === undefined ? current.description : patch.description,
           ...next,
           passwordSealed: this.d.sealer.seal(password, aad.connectionPassword(id)),
+          managedBy: meta.managedBy ?? current.managedBy,
         });
       });
     } catch (err) {

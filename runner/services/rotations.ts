@@ -5,7 +5,7 @@ import { nextRotationAt } from "../rotation/schedule";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import * as rotations from "../store/rotations";
-import type { RotationRecord } from "../store/rows";
+import type { ManagedBy, RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { UpdateRotationInput } from "../schemas";
 
@@ -34,8 +34,11 @@ export class RotationService {
     return rotations.listRotations(this.d.pool, projectId);
   }
 
-  /** Name, description, schedule, password requirements and secret names; the schedule is recomputed. */
-  async update(id: string, patch: UpdateRotationInput): Promise<RotationRecord> {
+  /**
+   * Name, description, schedule, password requirements and secret names; the schedule is recomputed. An IaC
+   * tool's update (meta.managedBy) marks the rotation as managed by it; anyone else's keeps the mark.
+   */
+  async update(id: string, patch: UpdateRotationInput, meta: { managedBy?: ManagedBy } = {}): Promise<RotationRecord> {
     try {
       await withTransaction(this.d.pool, async (c) => {
         const r = await rotations.lockRotation(c, id);
@@ -48,6 +51,7 @@ export class RotationService {
           set.name = patch.name;
         }
         if (patch.description !== undefined) set.description = patch.description;
+        if (meta.managedBy) set.managed_by = meta.managedBy;
         if (patch.parameters?.passwordRequirements !== undefined) {
           set.password_requirements = patch.parameters.passwordRequirements === null ? null : JSON.stringify(patch.parameters.passwordRequirements);
         }

@@ -15,11 +15,15 @@ export interface ConnectionRecord {
   sslRejectUnauthorized: boolean;
   sslCertificate: string | null;
   version: number;
+  managedBy: ManagedBy | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 export type RotationStatus = "success" | "failed" | "pending";
+
+/** The IaC tool that created or last updated a connection or rotation (X-Pgrotate-Managed-By). */
+export type ManagedBy = "pulumi" | "terraform";
 
 export interface RotationRecord {
   id: string;
@@ -52,6 +56,7 @@ export interface RotationRecord {
   leaseOwner: string | null;
   leaseUntil: Date | null;
   retryAttempt: number;
+  managedBy: ManagedBy | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -88,12 +93,12 @@ type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
  * "cached plan must not change result type" until the connection is replaced).
  */
 const CONNECTION_COLUMNS = ["id", "name", "description", "method", "host", "port", "database", "username", "password_sealed", "ssl_enabled",
-  "ssl_reject_unauthorized", "ssl_certificate", "version", "created_at", "updated_at"] as const;
+  "ssl_reject_unauthorized", "ssl_certificate", "version", "managed_by", "created_at", "updated_at"] as const;
 const ROTATION_COLUMNS = ["id", "name", "description", "project_id", "environment", "secret_path", "connection_id", "is_auto_rotation_enabled",
   "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
   "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
   "last_rotated_at", "last_rotation_job_id", "last_rotation_message", "is_last_rotation_manual", "next_rotation_at", "lease_owner",
-  "lease_until", "retry_attempt", "created_at", "updated_at"] as const;
+  "lease_until", "retry_attempt", "managed_by", "created_at", "updated_at"] as const;
 
 /** "a.col1, a.col2, …" for a select or RETURNING list. */
 const columns = (alias: string, list: readonly string[]): string => list.map((c) => `${alias}.${c}`).join(", ");
@@ -114,6 +119,7 @@ export const toConnection = (r: Row): ConnectionRecord => ({
   sslRejectUnauthorized: r.ssl_reject_unauthorized,
   sslCertificate: r.ssl_certificate,
   version: r.version,
+  managedBy: r.managed_by ?? null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -149,6 +155,7 @@ export const toRotation = (r: Row): RotationRecord => ({
   leaseOwner: r.lease_owner,
   leaseUntil: r.lease_until,
   retryAttempt: r.retry_attempt,
+  managedBy: r.managed_by ?? null,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

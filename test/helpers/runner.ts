@@ -21,7 +21,7 @@ export interface TestRunner {
   storeUrl: string;
   dataDir: string;
   encryptionKey: Buffer;
-  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Stops this runner and starts a new one on the same store, data dir and key. */
   restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
   stop(): Promise<void>;
@@ -72,7 +72,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     dataDir,
     encryptionKey,
     async api(method, urlPath, body, o = {}) {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...o.headers };
       const token = o.token === undefined ? t.runner.adminToken : o.token;
       if (token !== null) headers.authorization = `Bearer ${token}`;
       let payload: string | undefined = o.rawBody;
