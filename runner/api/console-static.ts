@@ -24,11 +24,17 @@ export const CONSOLE_CSP = [
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-/** dist/console, from the compiled runner (dist/runner/api) or from the sources (ts-jest: runner/api); never console/ itself. */
+/**
+ * <package root>/dist/console: the package root is the nearest folder above this file holding package.json
+ * (from dist/runner/api when built, runner/api under ts-jest, dist-bench/runner/api in the benchmarks).
+ */
 export function consoleDir(): string | undefined {
-  const compiled = path.basename(path.resolve(__dirname, "../..")) === "dist";
-  const dir = path.resolve(__dirname, compiled ? "../../console" : "../../dist/console");
-  return fs.existsSync(path.join(dir, "index.html")) && fs.existsSync(path.join(dir, "assets")) ? dir : undefined;
+  for (let d = path.resolve(__dirname, ".."); d !== path.dirname(d); d = path.dirname(d)) {
+    if (!fs.existsSync(path.join(d, "package.json"))) continue;
+    const dir = path.join(d, "dist", "console");
+    return fs.existsSync(path.join(dir, "index.html")) ? dir : undefined;
+  }
+  return undefined;
 }
 
 /** Paths that are never a console page: the API, the assets folder, and anything that looks like a file. */
