@@ -1,6 +1,8 @@
-// ESLint flat config: typescript-eslint's type-checked rules on the runner, the providers, the benchmarks and
-// the tests. `npm run lint` runs it; .ci/run fails on any finding.
+// ESLint flat config: typescript-eslint's type-checked rules on the runner, the providers, the benchmarks,
+// the tests and the web console (browser globals, React's hooks rules). `npm run lint` runs it; .ci/run fails on
+// any finding.
 import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
@@ -16,6 +18,20 @@ export default tseslint.config(
     },
     linterOptions: { reportUnusedDisableDirectives: "error" },
     rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+    },
+  },
+  {
+    // The web console: a browser program with its own tsconfig (DOM, JSX).
+    files: ["console/src/**/*.ts", "console/src/**/*.tsx"],
+    ...reactHooks.configs.flat.recommended,
+    languageOptions: {
+      parserOptions: { project: "./console/tsconfig.json", tsconfigRootDir: import.meta.dirname },
+      globals: globals.browser,
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      ...reactHooks.configs.flat.recommended.rules,
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
     },
   },

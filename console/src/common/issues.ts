@@ -21,5 +21,6 @@ export function fieldErrors(issues: readonly Issue[]): Record<string, string> {
 /** The per-field issues of a runner ValidationError (422), or undefined for any other error. */
 export function validationIssues(err: unknown): Issue[] | undefined {
   if (!(err instanceof RunnerApiError) || err.code !== "ValidationError" || !Array.isArray(err.details)) return undefined;
-  return (err.details as Array<{ path?: unknown; message?: unknown }>).map((d) => ({ path: String(d.path ?? ""), message: String(d.message ?? "") }));
+  const text = (v: unknown) => (typeof v === "string" ? v : "");
+  return (err.details as Array<{ path?: unknown; message?: unknown }>).map((d) => ({ path: text(d.path), message: text(d.message) }));
 }

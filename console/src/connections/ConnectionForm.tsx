@@ -116,8 +116,9 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
 
   const connect = () => {
     if (busy) return;
-    const body = editing ? updateBody(v, editing) : createBody(v);
-    const parsed = (editing ? updateConnectionSchema : createConnectionSchema).safeParse(body);
+    const update = editing && updateBody(v, editing);
+    const create = editing ? undefined : createBody(v);
+    const parsed = update ? updateConnectionSchema.safeParse(update) : createConnectionSchema.safeParse(create);
     if (!parsed.success) {
       setErrors(labelled(parsed.error.issues));
       return;
@@ -125,7 +126,7 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
     setErrors({});
     setFailure(undefined);
     setBusy(true);
-    const request = editing ? api.updateConnection(editing.id, body as UpdateConnectionBody) : api.createConnection(body as CreateConnectionBody);
+    const request = editing && update ? api.updateConnection(editing.id, update) : api.createConnection(create!);
     request.then(
       (c) => {
         setBusy(false);

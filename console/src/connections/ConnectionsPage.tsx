@@ -47,18 +47,22 @@ export function ConnectionsPage() {
               <th scope="col">Database Name</th>
               <th scope="col">Username</th>
               <th scope="col">SSL</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
+              {can.manageConnections && (
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              )}
             </tr>
           </thead>
           <tbody>
             {list.data.map((c) => (
               <tr key={c.id}>
                 <td data-label="Name">
-                  <span className="row-title">{c.name}</span>
-                  {c.description && <div className="description">{c.description}</div>}
-                  <ManagedByBadge managedBy={c.managedBy} />
+                  <div>
+                    <span className="row-title">{c.name}</span>
+                    {c.description && <div className="description">{c.description}</div>}
+                    <ManagedByBadge managedBy={c.managedBy} />
+                  </div>
                 </td>
                 <td data-label="Host">
                   <code>
@@ -70,8 +74,8 @@ export function ConnectionsPage() {
                   <code>{c.credentials.username}</code>
                 </td>
                 <td data-label="SSL">{c.credentials.sslEnabled ? (c.credentials.sslRejectUnauthorized ? "Verified TLS" : "TLS (unverified)") : "Off"}</td>
-                <td data-label="Actions">
-                  {can.manageConnections && (
+                {can.manageConnections && (
+                  <td data-label="Actions">
                     <div className="actions">
                       <button type="button" onClick={() => setOpen({ kind: "edit", connection: c })}>
                         Edit
@@ -80,8 +84,8 @@ export function ConnectionsPage() {
                         Delete
                       </button>
                     </div>
-                  )}
-                </td>
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

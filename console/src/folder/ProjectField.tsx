@@ -1,10 +1,12 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Field } from "../common/Field";
 
-/** The project to show; applied when the field is left or Enter is pressed (not on every key). */
+/**
+ * The project to show; applied when the field is left or Enter is pressed (not on every key). Render it with
+ * key={value} so a project chosen elsewhere resets what is typed.
+ */
 export function ProjectField(props: { value: string; onChange: (v: string) => void }) {
   const [draft, setDraft] = useState(props.value);
-  useEffect(() => setDraft(props.value), [props.value]);
   const apply = () => {
     const v = draft.trim() || "default";
     if (v !== props.value) props.onChange(v);

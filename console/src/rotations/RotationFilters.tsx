@@ -15,7 +15,7 @@ export function RotationFilters(props: {
   const paths = [...new Set([...props.rotations.map((r) => r.folder.path), folder.secretPath].filter(Boolean))].sort();
   return (
     <div className="filters" role="search" aria-label="Choose rotations">
-      <ProjectField value={folder.projectId} onChange={(projectId) => folder.set({ projectId, environment: "", secretPath: "" })} />
+      <ProjectField key={folder.projectId} value={folder.projectId} onChange={(projectId) => folder.set({ projectId, environment: "", secretPath: "" })} />
       <Field label="Environment">
         <select value={folder.environment} onChange={(e) => folder.set({ environment: e.target.value })}>
           <option value="">All environments</option>

@@ -8,18 +8,20 @@ import { RotationActions } from "./RotationActions";
 import { RotationStatusBadge } from "./RotationStatusBadge";
 
 /** One rotation in the list. Memoized: a refresh that changed nothing in it does not re-render it. */
-export const RotationRow = memo(function RotationRow({ rotation: r }: { rotation: ApiRotation }) {
+export const RotationRow = memo(function RotationRow({ rotation: r, actions }: { rotation: ApiRotation; actions: boolean }) {
   return (
     <tr>
       <td data-label="Name">
-        <Link to={`/rotations/${r.id}`} className="row-title">
-          {r.name}
-        </Link>
-        <div className="muted small">
-          {r.environment.slug} {r.folder.path}
+        <div>
+          <Link to={`/rotations/${r.id}`} className="row-title">
+            {r.name}
+          </Link>
+          <div className="muted small">
+            {r.environment.slug} {r.folder.path}
+          </div>
+          {r.description && <div className="description">{r.description}</div>}
+          <ManagedByBadge managedBy={r.managedBy} />
         </div>
-        {r.description && <div className="description">{r.description}</div>}
-        <ManagedByBadge managedBy={r.managedBy} />
       </td>
       <td data-label="Status">
         <RotationStatusBadge rotation={r} />
@@ -33,9 +35,11 @@ export const RotationRow = memo(function RotationRow({ rotation: r }: { rotation
       <td data-label="Next Rotation">
         <DateTime value={r.nextRotationAt} fallback="Not scheduled" />
       </td>
-      <td data-label="Actions">
-        <RotationActions rotation={r} />
-      </td>
+      {actions && (
+        <td data-label="Actions">
+          <RotationActions rotation={r} />
+        </td>
+      )}
     </tr>
   );
 });

@@ -70,14 +70,16 @@ export function RotationsPage() {
                   <th scope="col">Active User</th>
                   <th scope="col">Last Rotated</th>
                   <th scope="col">Next Rotation</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+                  {can.manage && (
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  )}
                 </tr>
               </thead>
               <tbody>
                 {rows.map((r) => (
-                  <RotationRow key={r.id} rotation={r} />
+                  <RotationRow key={r.id} rotation={r} actions={can.manage} />
                 ))}
               </tbody>
             </table>

@@ -1,20 +1,17 @@
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
 import { api } from "../api";
 import { DateTime } from "../common/DateTime";
 import { ErrorAlert } from "../common/ErrorAlert";
-import { Field } from "../common/Field";
 import { Link } from "../common/Link";
 import { SecretValue } from "../common/SecretValue";
 import { type FolderChoice, useFolder } from "../folder/useFolder";
 import { useRotations } from "../rotations/queries";
+import { SecretFolderForm } from "./SecretFolderForm";
 
 /** The folder's secrets as applications read them: read-only, values masked, each marked with the rotation that writes it. */
 export function SecretsPage() {
   const folder = useFolder();
   const chosen: FolderChoice = { projectId: folder.projectId, environment: folder.environment || "dev", secretPath: folder.secretPath || "/" };
-  const [draft, setDraft] = useState(chosen);
-  useEffect(() => setDraft(chosen), [chosen.projectId, chosen.environment, chosen.secretPath]); // eslint-disable-line react-hooks/exhaustive-deps
   const secrets = useQuery({
     queryKey: ["secrets", chosen.projectId, chosen.environment, chosen.secretPath],
     queryFn: () => api.rawSecrets(chosen),
@@ -31,35 +28,13 @@ export function SecretsPage() {
   return (
     <>
       <h1>Secrets</h1>
-      <form
-        className="filters"
-        aria-label="Folder"
-        onSubmit={(e) => {
-          e.preventDefault();
-          folder.set({ projectId: draft.projectId.trim() || "default", environment: draft.environment.trim(), secretPath: draft.secretPath.trim() });
-        }}
-      >
-        <Field label="Project">
-          <input type="text" spellCheck={false} value={draft.projectId} onChange={(e) => setDraft({ ...draft, projectId: e.target.value })} />
-        </Field>
-        <Field label="Environment">
-          <input type="text" list="secret-envs" spellCheck={false} value={draft.environment} onChange={(e) => setDraft({ ...draft, environment: e.target.value })} />
-        </Field>
-        <Field label="Secret Path">
-          <input type="text" list="secret-paths" spellCheck={false} value={draft.secretPath} onChange={(e) => setDraft({ ...draft, secretPath: e.target.value })} />
-        </Field>
-        <datalist id="secret-envs">
-          {envs.map((e) => (
-            <option key={e} value={e} />
-          ))}
-        </datalist>
-        <datalist id="secret-paths">
-          {paths.map((p) => (
-            <option key={p} value={p} />
-          ))}
-        </datalist>
-        <button type="submit">Show Secrets</button>
-      </form>
+      <SecretFolderForm
+        key={`${chosen.projectId}|${chosen.environment}|${chosen.secretPath}`}
+        chosen={chosen}
+        environments={envs}
+        paths={paths}
+        onApply={(f) => folder.set(f)}
+      />
       <p className="hint">
         Project {chosen.projectId}, environment {chosen.environment}, path {chosen.secretPath}. Read-only: rotations write these values. Every read is
         in the audit log.
@@ -95,12 +70,12 @@ export function SecretsPage() {
                   </td>
                   <td data-label="Rotation">
                     {r ? (
-                      <>
+                      <span>
                         <span className="badge badge-scheduled">
                           <span aria-hidden="true">↻</span> Rotated
                         </span>{" "}
                         by <Link to={`/rotations/${r.id}`}>{r.name}</Link>
-                      </>
+                      </span>
                     ) : (
                       <span className="muted">Not rotated (its rotation was deleted)</span>
                     )}

@@ -18,7 +18,7 @@ function set(next: Partial<SessionSignals>): void {
 }
 
 export const sessionEvents = {
-  subscribe(l: () => void): () => void {
+  subscribe: (l: () => void): (() => void) => {
     listeners.add(l);
     return () => listeners.delete(l);
   },
