@@ -4,10 +4,12 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { queryClient } from "./api";
 import { App } from "./App";
+import { prefetchList } from "./rotations/queries";
 import { trackActivity } from "./session/activity";
 import "./styles.css";
 
 trackActivity();
+prefetchList(queryClient);
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>

@@ -5,8 +5,19 @@ import { api, REFRESH_MS } from "../api";
 
 export const rotationsKey = (projectId: string) => ["rotations", projectId] as const;
 
+const listOf = (projectId: string) => ({ queryKey: rotationsKey(projectId), queryFn: () => api.listRotations(projectId) });
+
 export function useRotations(projectId: string) {
-  return useQuery({ queryKey: rotationsKey(projectId), queryFn: () => api.listRotations(projectId), refetchInterval: REFRESH_MS });
+  return useQuery({ ...listOf(projectId), refetchInterval: REFRESH_MS });
+}
+
+/**
+ * Opening the console on the list: ask for it at once, beside "who am I", instead of after it (the list is the
+ * slow request; the page shows it as soon as both are in). A guess only when the URL names no project.
+ */
+export function prefetchList(client: QueryClient): void {
+  if (location.pathname !== "/") return;
+  void client.prefetchQuery(listOf(new URLSearchParams(location.search).get("project") ?? "default"));
 }
 
 export function useRotation(id: string) {
