@@ -59,7 +59,7 @@ export function RotationsPage() {
         <p role="status">Loading rotations…</p>
       ) : (
         <>
-          <Pager page={current} pageSize={PAGE_SIZE} total={shown.length} onPage={setPage} what="rotations" />
+          {all.length > 0 && <Pager page={current} pageSize={PAGE_SIZE} total={shown.length} onPage={setPage} what="rotations" />}
           {rows.length > 0 && (
             <table className="table rotations-table">
               <caption className="visually-hidden">Secret rotations in project {folder.projectId}</caption>
