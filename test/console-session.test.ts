@@ -191,6 +191,24 @@ describe("Web console: sessions, CSRF, managed-by mark and static files", () => 
     expect((await call("GET", SESSION, { cookie })).status).toBe(401);
   });
 
+  test("Behind a TLS proxy (PGROTATE_PUBLIC_URL https): the cookie is Secure with the __Host- prefix, and the public origin may change state", async () => {
+    const proxied = await startTestRunner({ publicUrl: "https://pgrotate.example.com/console" });
+    try {
+      const send = (method: string, urlPath: string, headers: Record<string, string>, body?: unknown) =>
+        fetch(proxied.runner.url + urlPath, { method, headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      const signedIn = await send("POST", SESSION, { origin: "https://pgrotate.example.com" }, { token: proxied.runner.adminToken });
+      expect(signedIn.status).toBe(200);
+      const setCookie = signedIn.headers.get("set-cookie")!;
+      expect(setCookie).toMatch(/^__Host-pgrotate_session=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=43200; HttpOnly; SameSite=Strict; Secure$/);
+      const cookie = setCookie.split(";")[0];
+      const rotate = `${ROTATIONS}/00000000-0000-4000-8000-000000000000/rotate-secrets`;
+      expect((await send("POST", rotate, { cookie, origin: "https://pgrotate.example.com" })).status).toBe(404);
+      expect((await send("POST", rotate, { cookie, origin: "http://pgrotate.example.com" })).status).toBe(403);
+    } finally {
+      await proxied.stop();
+    }
+  });
+
   test("Failed sign-ins count toward the 429 limit of failed authentications", async () => {
     const limited = await startTestRunner({ authFailuresPerMinute: 3 });
     try {

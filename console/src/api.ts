@@ -37,6 +37,7 @@ export const queryClient = new QueryClient({
       // Only a network failure is worth retrying; a 4xx answer will not change by asking again.
       retry: (count, err) => isUnreachable(err) && count < 2,
       staleTime: 2_000,
+      refetchOnWindowFocus: () => !sessionEvents.get().expired,
     },
     mutations: { retry: false },
   },
@@ -44,3 +45,10 @@ export const queryClient = new QueryClient({
 
 /** How often lists and status refresh themselves. */
 export const REFRESH_MS = 5_000;
+
+/**
+ * The refetchInterval of self-refreshing queries: every REFRESH_MS, but not while the session has ended (each
+ * refresh would be one more 401, and failed authentications from this address lead to 429). Signing in again
+ * refetches, which starts the refreshes again.
+ */
+export const refreshInterval = (): number | false => (sessionEvents.get().expired ? false : REFRESH_MS);

@@ -39,6 +39,8 @@ export interface TestRunnerOptions {
   leaseSeconds?: number;
   webhook?: { url: string; secret: string };
   authFailuresPerMinute?: number;
+  /** PGROTATE_PUBLIC_URL: where users open the console behind a TLS-terminating proxy. */
+  publicUrl?: string;
 }
 
 export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<TestRunner> {
@@ -60,6 +62,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     authFailuresPerMinute: opts.authFailuresPerMinute ?? 30,
     webhook: opts.webhook,
     logLevel: opts.logLevel ?? "debug",
+    publicUrl: opts.publicUrl,
   };
   const destination = { write: (line: string) => void logs.push(line) };
   const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>

@@ -1,7 +1,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { ApiConnection } from "../../../provider/client";
-import { api, REFRESH_MS } from "../api";
+import { api, refreshInterval } from "../api";
 import { Dialog } from "../common/Dialog";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { ManagedByBadge } from "../common/ManagedByNotice";
@@ -17,7 +17,7 @@ type Open = { kind: "add" } | { kind: "edit" | "delete"; connection: ApiConnecti
 export function ConnectionsPage() {
   const can = useCan();
   const client = useQueryClient();
-  const list = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections(), refetchInterval: REFRESH_MS, enabled: can.connections });
+  const list = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections(), refetchInterval: refreshInterval, enabled: can.connections });
   const [open, setOpen] = useState<Open>();
   const close = () => setOpen(undefined);
   const saved = (c: ApiConnection, verb: string) => {

@@ -1,14 +1,14 @@
 /** Rotations in the one cache: the list (one request per project), one rotation, its history. */
 import { type QueryClient, useQuery } from "@tanstack/react-query";
 import type { ApiRotation } from "../../../provider/client";
-import { api, REFRESH_MS } from "../api";
+import { api, refreshInterval } from "../api";
 
 export const rotationsKey = (projectId: string) => ["rotations", projectId] as const;
 
 const listOf = (projectId: string) => ({ queryKey: rotationsKey(projectId), queryFn: () => api.listRotations(projectId) });
 
 export function useRotations(projectId: string) {
-  return useQuery({ ...listOf(projectId), refetchInterval: REFRESH_MS });
+  return useQuery({ ...listOf(projectId), refetchInterval: refreshInterval });
 }
 
 /**
@@ -21,11 +21,11 @@ export function prefetchList(client: QueryClient): void {
 }
 
 export function useRotation(id: string) {
-  return useQuery({ queryKey: ["rotation", id], queryFn: () => api.getRotation(id), refetchInterval: REFRESH_MS });
+  return useQuery({ queryKey: ["rotation", id], queryFn: () => api.getRotation(id), refetchInterval: refreshInterval });
 }
 
 export function useHistory(id: string) {
-  return useQuery({ queryKey: ["rotation-history", id], queryFn: () => api.history(id), refetchInterval: REFRESH_MS });
+  return useQuery({ queryKey: ["rotation-history", id], queryFn: () => api.history(id), refetchInterval: refreshInterval });
 }
 
 /** After a change: the lists, the rotation's page and its history read again. */
