@@ -7,5 +7,7 @@ module.exports = {
   globalSetup: "<rootDir>/test/global-setup.ts",
   globalTeardown: "<rootDir>/test/global-teardown.ts",
   testTimeout: 60000,
+  // Examples import the package by name; in-tree tests resolve it to the sources (test/package.test.ts installs the real tarball).
+  moduleNameMapper: { "^pgrotate/provider$": "<rootDir>/provider/index.ts" },
   maxWorkers: 2,
 };

@@ -1,14 +1,35 @@
 /**
- * The floor of the reads benchmark: a bare Express route answering the same JSON from memory, in its own
- * process like the runner. BENCH_BODY holds the JSON text; it prints the same "listening on" line.
+ * The floors of the reads benchmark: a bare Express route answering the same JSON from memory, or with
+ * BENCH_BARE_HTTP=1 a bare node:http server doing the same, each in its own process like the runner.
+ * BENCH_BODY holds the JSON text; it prints the same "listening on" line.
  * BENCH_BARE_WITH (diagnostic ladder) adds the runner's own global middleware, with the runner's options,
  * one at a time: "helmet", "ratelimit", "json" (comma-separated).
  */
+import http from "node:http";
 import express from "express";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
 
 const body = JSON.parse(process.env.BENCH_BODY ?? "{}") as unknown;
+const listening = (server: http.Server) => () => {
+  const a = server.address() as { port: number };
+  process.stdout.write(`listening on http://127.0.0.1:${a.port}\n`);
+};
+
+if (process.env.BENCH_BARE_HTTP) {
+  // No framework: parse nothing, answer the JSON text with its length.
+  const text = JSON.stringify(body);
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+    res.end(text);
+  });
+  server.listen(0, "127.0.0.1", listening(server));
+  process.on("SIGTERM", () => server.close(() => process.exit(0)));
+} else {
+  expressServer();
+}
+
+function expressServer(): void {
 const extra = new Set((process.env.BENCH_BARE_WITH ?? "").split(",").filter(Boolean));
 const app = express();
 if (extra.has("helmet")) {
@@ -27,8 +48,6 @@ if (extra.has("json")) app.use("/api", express.json({ limit: "64kb", strict: tru
 app.get("/api/v3/secrets/raw/:name", (_req, res) => {
   res.json(body);
 });
-const server = app.listen(0, "127.0.0.1", () => {
-  const a = server.address() as { port: number };
-  process.stdout.write(`listening on http://127.0.0.1:${a.port}\n`);
-});
+const server = app.listen(0, "127.0.0.1", () => listening(server)());
 process.on("SIGTERM", () => server.close(() => process.exit(0)));
+}

@@ -16,7 +16,7 @@ const N = 50;
 /** The `__provider` text of each resource kind, as the resource classes register it (captured under mocks). */
 async function serializedProviders(): Promise<{ connection: string; rotation: string }> {
   const seen: Array<{ type: string; inputs: Record<string, unknown> }> = [];
-  pulumi.runtime.setMocks(
+  await pulumi.runtime.setMocks(
     {
       newResource: (a: pulumi.runtime.MockResourceArgs) => {
         seen.push({ type: a.type, inputs: a.inputs });

@@ -165,7 +165,7 @@ export function runnerEnv(env: Env, storeUrl: string, extra: Record<string, stri
 /** A runner in this process; its log lines are serialized as usual and then dropped. */
 export async function inProcessRunner(env: Env, storeUrl: string, extra: Record<string, string> = {}): Promise<Runner> {
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const runner = await startRunner(loadConfig(runnerEnv(env, storeUrl, extra)), { logDestination: sink as never });
+  const runner = await startRunner(loadConfig(runnerEnv(env, storeUrl, extra)), { logDestination: sink });
   env.cleanups.push(() => runner.stop());
   return runner;
 }
@@ -186,8 +186,8 @@ export function spawnListening(env: Env, script: string, childEnv: Record<string
   const onData = (d: Buffer) => {
     if (out.length < 200_000) out += d.toString();
   };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -224,7 +224,7 @@ export const CLI = path.join(REPO, "dist-bench/runner/cli.js");
 
 // ---- API --------------------------------------------------------------------------------------------
 
-export async function api<T = any>(base: string, token: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: T }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function api<T = any>(base: string, token: string, method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(base + urlPath, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
@@ -234,7 +234,7 @@ export async function api<T = any>(base: string, token: string, method: string, 
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-export async function mustApi<T = any>(base: string, token: string, method: string, urlPath: string, body?: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function mustApi<T = any>(base: string, token: string, method: string, urlPath: string, body?: unknown): Promise<T> {
   const res = await api<T>(base, token, method, urlPath, body);
   if (res.status >= 300) throw new Error(`${method} ${urlPath} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
   return res.body;

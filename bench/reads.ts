@@ -41,6 +41,10 @@ export async function benchReads(env: Env, s: RotationBenchState, label = ""): P
     env.cleanups.push(() => bare.stop());
     const floor = await cannon(bare.url + readPath);
     await bare.stop();
+    const bareHttp = await spawnListening(env, BARE, { BENCH_BODY: JSON.stringify(body), BENCH_BARE_HTTP: "1" }, [], nodeArgs);
+    env.cleanups.push(() => bareHttp.stop());
+    const httpFloor = await cannon(bareHttp.url + readPath);
+    await bareHttp.stop();
     if (process.env.BENCH_LADDER) {
       // Diagnostic: the bare route plus the runner's global middleware, one layer at a time.
       for (const layers of ["helmet", "helmet,ratelimit", "helmet,ratelimit,json"]) {
@@ -66,10 +70,13 @@ export async function benchReads(env: Env, s: RotationBenchState, label = ""): P
     const inFolder = (await mustApi(runner.url, tok, "GET", `/api/v3/secrets/raw?workspaceId=${PROJECT}&environment=dev&secretPath=/`)).secrets.length as number;
     record({ bench: "4 reads", figure: `secrets in the folder read from${tag}`, value: String(inFolder), floor: "", ratio: "", target: "", pass: "info" });
     record({ bench: "4 reads", figure: `bare Express route, same JSON${tag}`, value: `${floor.rps.toFixed(0)} req/s, p99 ${ms(floor.p99, 0)}`, floor: "", ratio: "", target: "", pass: floor.bad ? "FAIL" : "info" });
+    record({ bench: "4 reads", figure: `bare node:http server, same JSON${tag}`, value: `${httpFloor.rps.toFixed(0)} req/s, p99 ${ms(httpFloor.p99, 0)}`, floor: "", ratio: "", target: "", pass: httpFloor.bad ? "FAIL" : "info" });
     for (const [who, r] of [["admin token", admin], ["machine-identity token", app]] as const) {
       const ratio = r.rps / floor.rps;
       record({ bench: "4 reads", figure: `GET secrets/raw/:name, ${who}, 50 conns${tag}`, value: `${r.rps.toFixed(0)} req/s`, floor: `${floor.rps.toFixed(0)} req/s`, ratio: ratio.toFixed(2), target: "≥ 0.7", pass: passIf(ratio >= 0.7 && r.bad === 0) });
       record({ bench: "4 reads", figure: `  p50 / p99, ${who}${tag}`, value: `${ms(r.p50, 0)} / ${ms(r.p99, 0)}`, floor: `${ms(floor.p50, 0)} / ${ms(floor.p99, 0)}`, ratio: "", target: "p99 ≤ 10 ms", pass: passIf(r.p99 <= 10 && r.bad === 0) });
+      const vsHttp = r.rps / httpFloor.rps;
+      record({ bench: "4 reads", figure: `  the same against the bare node:http server${tag}`, value: `${r.rps.toFixed(0)} req/s`, floor: `${httpFloor.rps.toFixed(0)} req/s`, ratio: vsHttp.toFixed(2), target: "≥ 0.8", pass: passIf(vsHttp >= 0.8 && r.bad === 0) });
       if (r.bad) record({ bench: "4 reads", figure: `  non-2xx/errors, ${who}${tag}`, value: `${r.bad} (${r.codes})`, floor: "", ratio: "", target: "0", pass: "FAIL" });
     }
     record({ bench: "4 reads", figure: `read right after a rotation returns the new password${tag}`, value: fresh ? "yes" : "NO", floor: "", ratio: "", target: "yes", pass: passIf(fresh) });

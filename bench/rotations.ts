@@ -240,7 +240,7 @@ export async function benchPrecision(s: RotationBenchState, ids: string[], count
     const dueOf = new Map(due.rows.map((r) => [r.id, r.next_rotation_at.getTime()]));
     const t0 = due.rows[0].t;
     const until = Date.now() + 60_000 + count * 173;
-    let started: Array<{ rotation_id: string; started_at: Date }> = [];
+    let started: Array<{ rotation_id: string; started_at: Date }>;
     for (;;) {
       started = (await c.query("SELECT DISTINCT ON (rotation_id) rotation_id, started_at FROM rotation_history WHERE rotation_id = ANY($1::uuid[]) AND trigger = 'scheduled' AND started_at >= $2 ORDER BY rotation_id, started_at", [chosen, t0])).rows;
       if (started.length >= count) break;

@@ -177,6 +177,9 @@ export class RunnerClient {
   async getConnection(id: string): Promise<ApiConnection> {
     return (await this.request<{ appConnection: ApiConnection }>("GET", `/api/v1/app-connections/postgres/${encodeURIComponent(id)}`)).appConnection;
   }
+  async getConnectionByName(name: string): Promise<ApiConnection> {
+    return (await this.request<{ appConnection: ApiConnection }>("GET", `/api/v1/app-connections/postgres/connection-name/${encodeURIComponent(name)}`)).appConnection;
+  }
   async listConnections(): Promise<ApiConnection[]> {
     return (await this.request<{ appConnections: ApiConnection[] }>("GET", "/api/v1/app-connections/postgres")).appConnections;
   }

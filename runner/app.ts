@@ -22,6 +22,7 @@ import type { RotationEngine } from "./rotation/engine";
 import type { ConnectionService } from "./services/connections";
 import type { RotationService } from "./services/rotations";
 import type { SecretService } from "./services/secrets";
+import { HealthService } from "./services/health";
 
 export interface AppDeps {
   pool: Pool;
@@ -72,7 +73,7 @@ function expressApp(d: AppDeps): Express {
     res.setHeaders(API_HEADERS);
     next();
   });
-  app.use(healthRoutes({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning, overdueAfterMs: d.overdueAfterMs }));
+  app.use(healthRoutes(new HealthService({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning, overdueAfterMs: d.overdueAfterMs })));
   app.get("/metrics", (_req, res, next) => {
     d.metrics.registry.metrics().then((text) => res.type(d.metrics.registry.contentType).send(text), next);
   });

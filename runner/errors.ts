@@ -96,3 +96,8 @@ function safeString(v: unknown): string {
 
 export const notFound = (what: string, id: string): AppError =>
   new AppError("NotFound", `${what} ${JSON.stringify(id)} was not found`);
+
+/** How messages name a folder. */
+export function folderLabel(f: { projectId: string; environment: string; secretPath: string }): string {
+  return `project ${f.projectId}, environment ${f.environment}, path ${f.secretPath}`;
+}

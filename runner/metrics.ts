@@ -9,7 +9,7 @@ export interface Metrics {
   onRotation(e: RotationEvent): void;
   onTick(info: { lagSeconds: number; claimed: number; durationMs: number }): void;
   /** A secret read by name was answered: from memory before Express, or through the full API. */
-  onSecretRead(path: "memory" | "api"): void;
+  onSecretRead(this: void, path: "memory" | "api"): void;
 }
 
 export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfterMs: number }): Metrics {

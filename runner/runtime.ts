@@ -14,7 +14,7 @@ import { dataFiles, ensureDataDir, generators, readOrCreateSecret } from "./data
 import { createLogger, type Logger, Scrubber } from "./logger";
 import { createWebhookSender, type WebhookSender } from "./events/webhook";
 import { createMetrics, type Metrics } from "./metrics";
-import { postgresStrategy } from "./postgres/strategy";
+import { postgresStrategy, type PostgresStrategy } from "./postgres/strategy";
 import { Scheduler } from "./rotation/scheduler";
 import { RotationEngine } from "./rotation/engine";
 import type { FaultHooks } from "./rotation/faults";
@@ -76,6 +76,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   let webhook: WebhookSender | undefined;
   let events: StoreEvents | undefined;
   let auditWriter: AuditWriter | undefined;
+  let strategy: PostgresStrategy | undefined;
   try {
     const applied = await prepareStore(store.pool, sealer);
     if (applied.length) logger.info({ applied }, "store migrated");
@@ -85,7 +86,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const secretCache = new SecretCache(events);
     const secretsChanged = (f: { projectId: string; environment: string; secretPath: string }) => secretCache.invalidate(f);
     auditWriter = new AuditWriter({ pool: store.pool, logger });
-    const strategy = postgresStrategy(scrubber, { maxConnectionsPerTarget: config.concurrency });
+    strategy = postgresStrategy(scrubber, { maxConnectionsPerTarget: config.concurrency });
     const base = { pool: store.pool, sealer, strategy, scrubber, logger };
     const overdueAfterMs = Math.max(60_000, 3 * config.tickSeconds * 1000);
     const metrics = createMetrics({ pool: store.pool, clock, overdueAfterMs });
@@ -104,6 +105,9 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
         hook?.send(e);
       },
     });
+    const connections = new ConnectionService(base);
+    // Connections stored before their server was recorded learn it in the background (never delays start).
+    void connections.recordMissingServers().catch((err: unknown) => logger.warn({ err }, "could not record connections' servers"));
     const recovered = await engine.recover({ atStart: true });
     if (recovered) logger.info({ recovered }, "rolled interrupted rotations forward");
     const scheduler = new Scheduler({
@@ -114,6 +118,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       runnerId,
       tickSeconds: config.tickSeconds,
       concurrency: config.concurrency,
+      events,
       onTick: (info) => metrics.onTick(info),
     });
 
@@ -129,7 +134,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       scrubber,
       clock,
       engine,
-      connections: new ConnectionService(base),
+      connections,
       rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
       secrets: new SecretService({ pool: store.pool, sealer, cache: secretCache }),
       metrics,
@@ -178,11 +183,14 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
         })()),
     };
   } catch (err) {
+    // Whatever was opened before the failure is closed again: the server, background senders, the store
+    // listener, pooled target connections (recovery at start may have used them) and the store.
     server?.close();
     await webhook?.stop();
-    await auditWriter?.stop().catch(() => undefined);
+    await auditWriter?.stop().catch((e: unknown) => logger.warn({ err: e }, "could not write the last audit rows while failing to start"));
     await events?.stop();
-    await store.close().catch(() => undefined);
+    await strategy?.close();
+    await store.close().catch((e: unknown) => logger.warn({ err: e }, "could not close the store while failing to start"));
     throw err;
   }
 }

@@ -251,7 +251,12 @@ export const createIdentitySchema = z
   .refine((i) => i.accessTokenTTL <= i.accessTokenMaxTTL, { message: "accessTokenTTL must not exceed accessTokenMaxTTL", path: ["accessTokenTTL"] });
 
 export const universalAuthLoginSchema = z
-  .object({ clientId: z.string().min(1).max(100), clientSecret: z.string().min(1).max(200) })
+  .object({
+    clientId: z.string().min(1).max(100),
+    clientSecret: z.string().min(1).max(200),
+    /** Infisical's optional sub-organization; pgrotate has one tenant, so it is accepted and ignored. */
+    subOrganizationName: z.string().max(256).optional(),
+  })
   .strict();
 
 /** POST /api/v1/console/session: a token, or a machine identity's client id and secret. */

@@ -138,7 +138,7 @@ describe("Access: scoped tokens, machine identities, audit log, limits", () => {
     const { secret } = await token({ name: "auditee", projectId: "shop", permission: "read" });
     await t.api("GET", "/api/v3/secrets/raw?workspaceId=shop&environment=prod&secretPath=/db", undefined, { token: secret });
     await new Promise((r) => setTimeout(r, 200)); // audit rows are written after the response
-    const logs = (await t.api("GET", "/api/v1/audit-logs?limit=1000")).body.auditLogs as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const logs = (await t.api("GET", "/api/v1/audit-logs?limit=1000")).body.auditLogs as Array<Record<string, any>>;
     const actions = logs.map((l) => l.action);
     for (const a of ["rotation.create", "rotation.rotate", "secrets.read", "rotation.generated-credentials.read", "token.create", "token.revoke", "identity.create", "identity.revoke", "auth.universal-auth.login"]) {
       expect(actions).toContain(a);
@@ -150,7 +150,7 @@ describe("Access: scoped tokens, machine identities, audit log, limits", () => {
     // Identical reads within a flush window are one row with a count: every read is still accounted for.
     const { secret: poller, token: pollerToken } = await token({ name: "poller", projectId: "shop", permission: "read" });
     for (let i = 0; i < 7; i++) await t.api("GET", "/api/v3/secrets/raw/POSTGRES_DB_USERNAME?workspaceId=shop&environment=prod&secretPath=/db", undefined, { token: poller });
-    const polled = ((await t.api("GET", "/api/v1/audit-logs?limit=1000&action=secrets.read")).body.auditLogs as Array<Record<string, any>>) // eslint-disable-line @typescript-eslint/no-explicit-any
+    const polled = ((await t.api("GET", "/api/v1/audit-logs?limit=1000&action=secrets.read")).body.auditLogs as Array<Record<string, any>>)
       .filter((l) => l.actor === `token:${pollerToken.id}`);
     expect(polled.reduce((n, l) => n + (l.details.count ?? 1), 0)).toBe(7);
     const creds = (await t.api("GET", `${ROTATIONS}/${rotationId}/generated-credentials`)).body.generatedCredentials;

@@ -121,7 +121,8 @@ describe("Hostile input: every endpoint fuzzed", () => {
 
     test("When a username that does not exist carries SQL, then the precheck names that literal role (422) and nothing runs", async () => {
       const injected = `x'; DROP ROLE ${q(canary)}; --`;
-      const res = await t.api("POST", ROTATIONS, infisicalCreateBody(nastyConnection, [injected, nasty.users[1]], { projectId: "fuzz-nasty", name: "inj", secretsMapping: { username: "I_U", password: "I_P" } }));
+      // The second user exists and belongs to no rotation (nasty.users[1] does: a claim of it would be 409 first).
+      const res = await t.api("POST", ROTATIONS, infisicalCreateBody(nastyConnection, [injected, canary], { projectId: "fuzz-nasty", name: "inj", secretsMapping: { username: "I_U", password: "I_P" } }));
       expect(res.status).toBe(422);
       expect(res.body.error).toBe("PrecheckFailed");
       expect(res.body.details.missing).toEqual([`role ${q(injected)}`]);

@@ -14,7 +14,7 @@ export interface TestClusterState {
   clusters: RunningCluster[];
 }
 declare global {
-  // eslint-disable-next-line no-var
+   
   var __PGROTATE_TEST_CLUSTERS__: TestClusterState | undefined;
 }
 
@@ -45,7 +45,7 @@ async function startAll(): Promise<void> {
         dataDir: path.join(dir, `pg${major}`),
         superuserPassword: randomBytes(18).toString("base64url"),
         // Statements are logged only where a test asks for it: ALTER DATABASE ... SET log_statement = 'all'.
-        settings: { log_statement: "none", logging_collector: "off", log_destination: "stderr", log_line_prefix: "%m [%p] %d " },
+        settings: { log_statement: "none", logging_collector: "off", log_destination: "stderr", log_line_prefix: "%m [%p] %d %u " },
       }),
     ),
   );

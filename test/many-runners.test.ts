@@ -6,6 +6,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { apiOf } from "./helpers/http";
 import { canLogin, cluster, createDatabase, withClient } from "./helpers/pg";
 import { startRunnerProcess, stopRunnerProcess, type RunnerProcess } from "./helpers/process";
 
@@ -65,11 +66,11 @@ describe("Many runners on one external store", () => {
 
   test("When 200 rotations fall due at once on three runners and one is SIGKILLed mid-batch, then every rotation runs exactly once", async () => {
     const first = await start(0);
+    const call = apiOf(() => first.url, () => env.PGROTATE_ADMIN_TOKEN);
     const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(first.url + p, { method, headers: { authorization: `Bearer ${env.PGROTATE_ADMIN_TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-      const json = (await res.json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${json.message}`);
-      return json;
+      const res = await call(method, p, body);
+      if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${res.body?.message}`);
+      return res.body;
     };
     const conn = await api("POST", "/api/v1/app-connections/postgres", {
       name: "many", method: "username-and-password",

@@ -9,6 +9,7 @@ import path from "node:path";
 import { startCluster, type RunningCluster } from "../runner/embedded/cluster";
 import { loadConfig } from "../runner/config";
 import { startRunner, type Runner } from "../runner/runtime";
+import { apiOf } from "./helpers/http";
 import { canLogin, withClient } from "./helpers/pg";
 import { recordFigure } from "./helpers/profile";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
@@ -23,11 +24,7 @@ describe("Outages", () => {
   let target: Target;
   let rotationId: string;
 
-  const api = async (method: string, p: string, body?: unknown) => {
-    const t0 = Date.now();
-    const res = await fetch(runner.url + p, { method, headers: { authorization: `Bearer ${runner.adminToken}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as any, ms: Date.now() - t0 }; // eslint-disable-line @typescript-eslint/no-explicit-any
-  };
+  const api = apiOf(() => runner.url, () => runner.adminToken);
 
   beforeAll(async () => {
     fs.chmodSync(work, 0o755);

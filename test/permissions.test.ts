@@ -89,6 +89,23 @@ describe.each(testClusters().map((c) => [c.major, c] as const))("Prechecks and r
     expect((await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`)).status).toBe(200);
   });
 
+  test("When the connection role's sessions ask for more SCRAM iterations (scram_iterations, PostgreSQL 16+), then every verifier pgrotate sets uses that count; below 16 the fixed 4096", async () => {
+    const { target, connectionId } = await setup("createrole+admin");
+    if (major >= 16) await target.sql(`ALTER ROLE "${target.admin.username}" SET scram_iterations = 8192`);
+    const expected = major >= 16 ? 8192 : 4096;
+    const verifiers = async () =>
+      (await target.sql<{ v: string }>("SELECT rolpassword AS v FROM pg_authid WHERE rolname = ANY($1) ORDER BY rolname", [target.users])).map((r) => r.v);
+    const res = await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: `iter-${major}`, projectId: "iter" }));
+    expect(res.status).toBe(200);
+    const id = res.body.secretRotation.id as string;
+    expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets`)).status).toBe(200);
+    for (const v of await verifiers()) expect(v.startsWith(`SCRAM-SHA-256$${expected}:`)).toBe(true);
+    const creds = (await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body.generatedCredentials;
+    for (const c of creds) expect(await canLogin(cluster, target.database, c.username, c.password)).toBe(true);
+    await t.api("DELETE", `${ROTATIONS}/${id}?revokeGeneratedCredentials=true&deleteSecrets=true`);
+    for (const v of await verifiers()) expect(v.startsWith(`SCRAM-SHA-256$${expected}:`)).toBe(true); // revocation too
+  });
+
   test("A username like a\"; DROP ROLE x; -- is treated as a literal identifier", async () => {
     const hostile = `a"; DROP ROLE ${major}x; --`;
     const target = await createTarget({ cluster, prefix: `evil${major}`, usernames: [hostile, `b'; SELECT 1; --${major}`] });

@@ -4,13 +4,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { registeredAtLeast, type Registered, useMocks, valueOf } from "./helpers/pulumi-mocks";
 
-// The example imports the package by name, as a user's project does; here the name maps to this checkout.
-jest.mock("pgrotate/provider", () => jest.requireActual("../provider"), { virtual: true });
+// The example imports the package by name, as a user's project does. In this file jest.config.js resolves the
+// name to this checkout's sources (the program's semantics); test/package.test.ts runs the same program against
+// the packed tarball installed into a copy of the example.
 
 const TOKEN = "tok-program-3f9c2a7d81e54b06";
 const ADMIN_PASSWORD = "admin-pw-5b1e0c9d7a2f4e68";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const unsecret = (v: any) => (v && typeof v === "object" && "value" in v && Object.keys(v).some((k) => k.length === 32) ? v.value : v);
 
 describe("The Pulumi quickstart program (mocks)", () => {
@@ -99,7 +99,7 @@ describe("The Pulumi quickstart program (mocks)", () => {
   });
 
   test("A rotation asks the engine to keep `secrets` secret in the state, a connection its `password` (additionalSecretOutputs)", async () => {
-    const { PostgresConnection, PostgresCredentialsRotation } = jest.requireActual("../provider") as typeof import("../provider");
+    const { PostgresConnection, PostgresCredentialsRotation } = jest.requireActual<typeof import("../provider")>("../provider");
     const seen: Record<string, string[] | undefined> = {};
     const record = (a: pulumi.ResourceTransformationArgs) => {
       seen[a.type] = (a.opts as pulumi.CustomResourceOptions).additionalSecretOutputs;

@@ -14,7 +14,6 @@ import { registeredAtLeast, useMocks } from "./helpers/pulumi-mocks";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, type Target } from "./helpers/target";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const REPO = path.resolve(__dirname, "..");
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const CONN_URN = urnOf("PostgresConnection", "app-db");

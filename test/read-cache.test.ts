@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../runner/config";
 import { startRunner, type Runner } from "../runner/runtime";
+import { apiCall } from "./helpers/http";
 import { createDatabase, cluster } from "./helpers/pg";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
@@ -21,10 +22,7 @@ describe("Read caches across two runners on one store", () => {
   let a: Runner;
   let b: Runner;
 
-  const call = async (r: Runner, method: string, p: string, body?: unknown, token = r.adminToken) => {
-    const res = await fetch(r.url + p, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-  };
+  const call = (r: Runner, method: string, p: string, body?: unknown, token = r.adminToken) => apiCall(r.url, method, p, body, { token });
   const pair = async (r: Runner) => {
     const s = (await call(r, "GET", RAW)).body.secrets as Array<{ secretKey: string; secretValue: string }>;
     return [s.find((x) => x.secretKey === "POSTGRES_DB_USERNAME")!.secretValue, s.find((x) => x.secretKey === "POSTGRES_DB_PASSWORD")!.secretValue];

@@ -1,4 +1,6 @@
+import net, { type AddressInfo } from "node:net";
 import { aad } from "../runner/crypto/seal";
+import { startRunner } from "../runner/runtime";
 import { SimulatedCrash, type FaultPoint } from "../runner/rotation/faults";
 import { canLogin, withClient } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
@@ -85,6 +87,33 @@ describe("Crash recovery: an interrupted rotation is rolled forward with its own
     await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
   });
 
+  test("When a start fails after its recovery used the target (the port is taken), then no pooled target connection stays open", async () => {
+    crashAt = undefined;
+    const id = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "crash-port", secretsMapping: { username: "QU", password: "QP" } }))).body.secretRotation.id;
+    crashAt = "afterIntent";
+    expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets`)).status).toBe(500);
+    crashAt = undefined;
+    const blocker = net.createServer();
+    await new Promise<void>((res) => blocker.listen(0, "127.0.0.1", res));
+    try {
+      await t.runner.stop();
+      const port = (blocker.address() as AddressInfo).port;
+      await expect(startRunner({ ...t.config, port }, { logDestination: { write: () => undefined }, faults: crashHooks })).rejects.toThrow(/EADDRINUSE/);
+      const open = () => target.sql<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", [target.admin.username]);
+      let n = -1;
+      for (let i = 0; i < 20 && n !== 0; i++) {
+        n = (await open())[0].n;
+        if (n) await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(n).toBe(0);
+    } finally {
+      blocker.close();
+      await t.restart({ faults: crashHooks });
+    }
+    expect((await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation).toMatchObject({ rotationStatus: "success", activeIndex: 1 });
+    await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
+  });
+
   test("When the runner dies between taking a rotation's lease and storing its intent, then after the next start the rotation runs at once (no 409 until the lease expires)", async () => {
     crashAt = undefined;
     const id = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "crash-lease", secretsMapping: { username: "LU", password: "LP" } }))).body.secretRotation.id;
@@ -93,6 +122,75 @@ describe("Crash recovery: an interrupted rotation is rolled forward with its own
     expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).status).toBe(409); // busy while that life "runs"
     await t.restart({ faults: crashHooks });
     expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).status).toBe(200);
+    await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
+  });
+});
+
+describe("A create that fails after its intents were stored", () => {
+  let t: TestRunner;
+  let target: Target;
+  let connectionId: string;
+  let now = Date.parse("2030-02-01T10:00:00Z");
+  /** What the next create does at its step boundaries: fail the first ALTER, fail the removal of the half-made rotation. */
+  const faults = { alter: false, cleanup: false };
+  const hooks = {
+    afterAlter: () => { if (faults.alter) throw new Error("the target went away"); },
+    createCleanup: () => { if (faults.cleanup) throw new Error("the store went away"); },
+  };
+  const rotationIdNamed = (name: string) =>
+    withClient(t.storeUrl, async (c) => (await c.query<{ id: string }>("SELECT id FROM rotations WHERE name = $1", [name])).rows[0]?.id);
+
+  beforeAll(async () => {
+    target = await createTarget({ prefix: "failcreate" });
+    t = await startTestRunner({ faults: hooks, clock: () => new Date(now), startScheduler: false, random: () => 1 });
+    connectionId = (await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await target?.drop();
+  });
+
+  test("When the target fails mid-create, then the caller gets the failure and nothing is stored that recovery could complete later", async () => {
+    faults.alter = true;
+    const res = await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "fails-cleanly" }));
+    faults.alter = false;
+    expect([res.status, res.body.error]).toEqual([502, "RotationFailed"]);
+    expect(await rotationIdNamed("fails-cleanly")).toBeUndefined();
+    now += 10 * 60_000; // past any lease
+    await t.runner.scheduler.tick();
+    expect(await rotationIdNamed("fails-cleanly")).toBeUndefined();
+    expect((await t.api("GET", "/api/v3/secrets/raw?workspaceId=my-project")).body.secrets).toEqual([]);
+  });
+
+  test("When the removal of a failed create fails too, then the caller is told it stays pending and will be finished, and recovery finishes it with the stored passwords once the target answers", async () => {
+    faults.alter = true;
+    faults.cleanup = true;
+    const res = await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "finished-later" }));
+    expect([res.status, res.body.error]).toEqual([503, "StoreUnavailable"]);
+    expect(res.body.message).toMatch(/stays pending .* finishes creating it/);
+    const id = await rotationIdNamed("finished-later");
+    expect(res.body.details).toEqual({ rotationId: id, pendingCompletion: true });
+    expect((await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation.rotationStatus).toBe("pending");
+
+    // The lease of the failed call expires; the target still fails: recovery records it and plans a retry.
+    faults.cleanup = false;
+    now += 3 * 60_000;
+    await t.runner.scheduler.tick();
+    const retrying = (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
+    expect(retrying.rotationStatus).toBe("pending");
+    expect(Date.parse(retrying.nextRotationAt)).toBe(now + 10_000); // random() = 1: the full first backoff
+    const history = (await t.api("GET", `${ROTATIONS}/${id}/history`)).body.history;
+    expect(history[0]).toMatchObject({ trigger: "recovery", result: "failed", attempt: 1 });
+
+    // The target answers again: at the planned time the next tick finishes the create.
+    faults.alter = false;
+    now += 10_000;
+    await t.runner.scheduler.tick();
+    const done = (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
+    expect(done).toMatchObject({ rotationStatus: "success", activeIndex: 0, lastRotationMessage: null });
+    expect((await t.api("GET", `${ROTATIONS}/${id}/history`)).body.history[0]).toMatchObject({ trigger: "create", result: "success", attempt: 2 });
+    const creds = (await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body.generatedCredentials;
+    for (const c of creds) expect(await canLogin(target.cluster, target.database, c.username, c.password)).toBe(true);
     await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
   });
 });

@@ -1,19 +1,20 @@
 import fs from "node:fs";
-import { canLogin, withClient } from "./helpers/pg";
+import { canLogin, testClusters } from "./helpers/pg";
+import { dumpStore } from "./helpers/store-state";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 
-/** Every field DESIGN.md lists for secretRotation. */
+/** Every field DESIGN.md lists for secretRotation (and Infisical's folderId). */
 const ROTATION_FIELDS = [
-  "id", "name", "description", "type", "projectId", "connectionId", "connection", "environment", "folder",
+  "id", "name", "description", "type", "projectId", "connectionId", "connection", "environment", "folderId", "folder",
   "isAutoRotationEnabled", "rotationInterval", "rotateAtUtc", "rotateAt", "timeZone", "activeIndex", "rotationStatus",
   "lastRotationAttemptedAt", "lastRotatedAt", "lastRotationJobId", "nextRotationAt", "isLastRotationManual",
   "lastRotationMessage", "parameters", "secretsMapping", "createdAt", "updatedAt",
 ];
 
-describe("Dual-user rotation through the API on PostgreSQL 17", () => {
+describe.each(testClusters().map((c) => [c.major, c] as const))("Dual-user rotation through the API on PostgreSQL %i", (major, cluster) => {
   let t: TestRunner;
   let target: Target;
   let connectionId: string;
@@ -36,10 +37,14 @@ describe("Dual-user rotation through the API on PostgreSQL 17", () => {
   };
 
   beforeAll(async () => {
-    target = await createTarget({ prefix: "life" });
+    target = await createTarget({ cluster, prefix: `life${major}` });
+    // The target logs every statement (lines name database and user: test/global-setup.ts); so does the store (a database of the same cluster), from
+    // the runner's next connections on: the cluster's log then shows the order of a rotation's steps.
     await target.sql(`ALTER DATABASE "${target.database}" SET log_statement = 'all'`);
     logOffset = fs.statSync(target.cluster.logFile).size;
-    t = await startTestRunner();
+    t = await startTestRunner({ cluster });
+    await target.sql(`ALTER DATABASE "${new URL(t.storeUrl).pathname.slice(1)}" SET log_statement = 'all'`);
+    await t.restart();
     const conn = await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody());
     expect(conn.status).toBe(200);
     expect(JSON.stringify(conn.body)).not.toContain(target.admin.password);
@@ -144,21 +149,33 @@ describe("Dual-user rotation through the API on PostgreSQL 17", () => {
   });
 
   test("The store holds no plaintext password in any table, and no runner log line holds one", async () => {
-    const dump = await withClient(t.storeUrl, async (c) => {
-      const tables = (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename as string);
-      let text = "";
-      for (const table of tables) {
-        const rows = (await c.query(`SELECT * FROM "${table}"`)).rows;
-        text += JSON.stringify(rows, (_k, v) => (v && v.type === "Buffer" ? Buffer.from(v.data).toString("latin1") : v));
-      }
-      return text;
-    });
+    const dump = (await dumpStore(t.storeUrl)).text;
     expect(dump).toContain(target.users[0]);
     const secrets = [...passwordsSeen, target.admin.password];
     for (const p of secrets) expect(dump.includes(p)).toBe(false);
     expect(t.logs.length).toBeGreaterThan(5);
     const logs = t.logs.join("\n");
     for (const p of secrets) expect(logs.includes(p)).toBe(false);
+  });
+
+  test("The cluster's own log shows a rotation's order: ALTER ROLE of the inactive user, then that user's login check, then the store's commit", async () => {
+    const from = fs.statSync(target.cluster.logFile).size;
+    const res = await t.api("POST", `${ROTATIONS}/${rotationId}/rotate-secrets?force=true`);
+    expect(res.status).toBe(200);
+    const user = target.users[res.body.secretRotation.activeIndex as 0 | 1];
+    const storeDb = new URL(t.storeUrl).pathname.slice(1);
+    const lines = fs.readFileSync(target.cluster.logFile, "utf8").slice(from).split("\n");
+    const first = (what: string, test: (l: string) => boolean) => {
+      const i = lines.findIndex(test);
+      expect([what, i >= 0]).toEqual([what, true]);
+      return i;
+    };
+    const alter = first("ALTER ROLE", (l) => l.includes(` ${target.database} `) && l.includes(`ALTER ROLE "${user}" WITH PASSWORD`));
+    const login = first("login check", (l) => l.includes(` ${target.database} ${user} `) && l.includes("statement: SELECT 1"));
+    // The commit is one prepared statement; its first line opens with the credential upsert (store/rotations.ts commitRotationRow).
+    const commit = first("commit", (l) => l.includes(` ${storeDb} `) && /execute pgrotate_\w+: WITH cred AS \(INSERT INTO credentials/.test(l));
+    expect(alter).toBeLessThan(login);
+    expect(login).toBeLessThan(commit);
   });
 
   test("When the rotation is deleted with revokeGeneratedCredentials and deleteSecrets, then the old passwords stop working and the secrets are gone", async () => {

@@ -173,7 +173,7 @@ describe("properties", () => {
       wallFormatters.set(tz, f);
     }
     const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, Number(x.value)]));
-    return { year: p.year!, month: p.month!, day: p.day!, hours: p.hour! % 24, minutes: p.minute! };
+    return { year: p.year, month: p.month, day: p.day, hours: p.hour % 24, minutes: p.minute };
   };
 
   test("When an instant's local date and time are converted back, then the result is the instant truncated to the minute, or an earlier instant with the same wall time when that time is ambiguous", () => {

@@ -5,7 +5,6 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { startCluster, type RunningCluster } from "../runner/embedded/cluster";
 import { verifyWebhook } from "../runner/events/webhook";
-import { backoffCeilingMs } from "../runner/rotation/retry";
 import { canLogin, withClient } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
@@ -33,7 +32,7 @@ describe("Scheduler with an injectable clock", () => {
     return res.body.secretRotation;
   };
   const get = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
-  const history = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const history = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<Record<string, any>>;
   const remove = (id: string) => t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
 
   beforeAll(async () => {
@@ -105,6 +104,50 @@ describe("Scheduler with an injectable clock", () => {
     await remove(r.id);
   });
 
+  test("When a PATCH changes only the description, name, secret names or password requirements during a retry backoff or after failed, then the planned attempt stays; a PATCH repeating the same schedule changes nothing either", async () => {
+    clock.set(new Date("2030-05-01T12:00:00Z"));
+    const r = await create({ rotationInterval: 3 });
+    const id = r.id as string;
+    const nextOf = async () => (await get(id)).nextRotationAt as string;
+    // The connection role loses its right to change passwords: every scheduled attempt fails.
+    await target.sql(`ALTER ROLE "${target.admin.username}" NOCREATEROLE`);
+    try {
+      clock.set(Date.parse(r.nextRotationAt));
+      expect((await t.runner.scheduler.tick()).claimed).toBe(1);
+      const retry = await get(id);
+      expect(retry.lastRotationMessage).toMatch(/refused|permission|denied/i);
+      const planned = retry.nextRotationAt as string;
+      expect(Date.parse(planned)).toBeGreaterThanOrEqual(clock.now().getTime()); // a backoff from now, not lastRotatedAt + interval
+      const sameSchedule = { rotationInterval: 3, rotateAtUtc: { hours: 0, minutes: 0 }, isAutoRotationEnabled: true };
+      const patches: Array<Record<string, unknown>> = [
+        { description: "changed while retrying" },
+        { name: `sched-${n}-renamed` },
+        { secretsMapping: { username: `U${n}x`, password: `P${n}x` } },
+        { parameters: { passwordRequirements: { length: 40, required: { digits: 1, lowercase: 1, uppercase: 1, symbols: 0 } } } },
+        sameSchedule, // what pulumi up / terraform apply send: every field, the schedule unchanged
+      ];
+      for (const patch of patches) {
+        expect((await t.api("PATCH", `${ROTATIONS}/${id}`, patch)).status).toBe(200);
+        expect([patch, await nextOf()]).toEqual([patch, planned]);
+      }
+      // Used up: status failed, the next try is the next scheduled time; a description PATCH keeps that too.
+      for (let attempt = 2; attempt <= 5; attempt++) {
+        clock.set(Date.parse(await nextOf()));
+        expect((await t.runner.scheduler.tick()).claimed).toBe(1);
+      }
+      const failed = await get(id);
+      expect(failed.rotationStatus).toBe("failed");
+      expect((await t.api("PATCH", `${ROTATIONS}/${id}`, { description: "after failing" })).status).toBe(200);
+      expect(await nextOf()).toBe(failed.nextRotationAt);
+      // A real schedule change recomputes it from the last rotation.
+      const moved = (await t.api("PATCH", `${ROTATIONS}/${id}`, { rotationInterval: 5 })).body.secretRotation;
+      expect(moved.nextRotationAt).not.toBe(failed.nextRotationAt);
+    } finally {
+      await target.sql(`ALTER ROLE "${target.admin.username}" CREATEROLE`);
+      await remove(id);
+    }
+  });
+
   test("When a recovery or a stale scheduled claim finds the work already done by another runner, then nothing rotates twice", async () => {
     clock.set(new Date("2030-04-01T12:00:00Z"));
     const r = await create({ rotationInterval: 1 });
@@ -113,6 +156,28 @@ describe("Scheduler with an injectable clock", () => {
     // Not due any more (another runner rotated it and moved the schedule): a scheduled run does nothing.
     expect((await t.runner.engine.rotate(r.id, { trigger: "scheduled" })).activeIndex).toBe(0);
     expect((await history(r.id)).map((x) => x.trigger)).toEqual(["create"]);
+    await remove(r.id);
+  });
+
+  test("When the scheduler is stopped and started again, then its cron tick claims due rotations again", async () => {
+    clock.set(new Date("2030-07-01T12:00:00Z"));
+    const r = await create({ rotationInterval: 1 });
+    clock.set(Date.parse(r.nextRotationAt));
+    const scheduler = t.runner.scheduler;
+    scheduler.start();
+    await scheduler.stop();
+    scheduler.start();
+    try {
+      let active = 0;
+      for (let i = 0; i < 50 && active === 0; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        active = (await get(r.id)).activeIndex;
+      }
+      expect(active).toBe(1);
+      expect(scheduler.running()).toBe(true);
+    } finally {
+      await scheduler.stop();
+    }
     await remove(r.id);
   });
 
@@ -162,7 +227,7 @@ describe("Failures heal: the target stopped mid-schedule", () => {
     const r = (await t.api("POST", ROTATIONS, infisicalCreateBody(conn.body.appConnection.id, users, { rotationInterval: 1 }))).body.secretRotation;
     const mapped = async () => {
       const s = (await t.api("GET", "/api/v3/secrets/raw?workspaceId=my-project")).body.secrets;
-      return [s.find((x: any) => x.secretKey === "POSTGRES_DB_USERNAME").secretValue, s.find((x: any) => x.secretKey === "POSTGRES_DB_PASSWORD").secretValue] as [string, string]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      return [s.find((x: any) => x.secretKey === "POSTGRES_DB_USERNAME").secretValue, s.find((x: any) => x.secretKey === "POSTGRES_DB_PASSWORD").secretValue] as [string, string];
     };
     const before = await mapped();
     const port = pg.port;
@@ -183,7 +248,7 @@ describe("Failures heal: the target stopped mid-schedule", () => {
       }));
       if (attempt < 5) {
         // random() = 1: the planned time is exactly the backoff ceiling: 10 s, 20 s, 40 s, 80 s.
-        expect(Date.parse(now.nextRotationAt) - at).toBe(backoffCeilingMs(attempt));
+        expect(Date.parse(now.nextRotationAt) - at).toBe([10_000, 20_000, 40_000, 80_000][attempt - 1]);
         expect(now.rotationStatus).toBe("success");
         expect((await t.runner.scheduler.tick()).claimed).toBe(0); // not before its time
         clock.set(Date.parse(now.nextRotationAt));
@@ -253,6 +318,64 @@ describe("Webhooks", () => {
       await t.stop();
       await target.drop();
       server.close();
+    }
+  });
+});
+
+describe("Scheduler wakes at the due instant", () => {
+  const startedAfterDue = async (t: TestRunner, api: TestRunner, id: string, due: Date): Promise<number> => {
+    for (let i = 0; i < 100; i++) {
+      const h = (await api.api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<{ trigger: string; startedAt: string; result: string }>;
+      const run = h.find((x) => x.trigger === "scheduled");
+      if (run) {
+        expect(run.result).toBe("success");
+        return Date.parse(run.startedAt) - due.getTime();
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    throw new Error(`the rotation due at ${due.toISOString()} did not start within 10 s (${t.runner.url})`);
+  };
+
+  test("When a rotation's next time is set 1.5 s ahead, then a runner whose safety-net tick is 60 s starts it at that instant (woken by the store's notification)", async () => {
+    const target = await createTarget({ prefix: "wake" });
+    const t = await startTestRunner({ tickSeconds: 60 });
+    try {
+      const conn = (await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
+      const r = (await t.api("POST", ROTATIONS, infisicalCreateBody(conn, target.users))).body.secretRotation;
+      await new Promise((res) => setTimeout(res, 300)); // the first pass at start is over: only the wake can start it
+      const due = new Date(Date.now() + 1500);
+      await withClient(t.storeUrl, (c) => c.query("UPDATE rotations SET next_rotation_at = $2 WHERE id = $1", [r.id, due]));
+      const late = await startedAfterDue(t, t, r.id, due);
+      expect(late).toBeGreaterThanOrEqual(0);
+      expect(late).toBeLessThan(10_000); // the 60 s tick cannot have started it: the timer did (the bench measures how precisely)
+      await t.api("DELETE", `${ROTATIONS}/${r.id}?deleteSecrets=true`);
+    } finally {
+      await t.stop();
+      await target.drop();
+    }
+  });
+
+  test("When another runner moves a rotation's time earlier, then this runner wakes for it (the other runs no scheduler)", async () => {
+    const target = await createTarget({ prefix: "wake2" });
+    const a = await startTestRunner({ tickSeconds: 60 });
+    const b = await startTestRunner({ storeOf: a, startScheduler: false });
+    try {
+      const conn = (await b.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
+      // Created through b with a daily schedule: a's timer is set a day ahead (or not at all).
+      const r = (await b.api("POST", ROTATIONS, infisicalCreateBody(conn, target.users, { rotationInterval: 1 }))).body.secretRotation;
+      await new Promise((res) => setTimeout(res, 300));
+      const due = new Date(Date.now() + 1500);
+      await withClient(b.storeUrl, (c) => c.query("UPDATE rotations SET next_rotation_at = $2 WHERE id = $1", [r.id, due]));
+      const late = await startedAfterDue(a, b, r.id, due);
+      expect(late).toBeGreaterThanOrEqual(0);
+      expect(late).toBeLessThan(10_000);
+      const h = (await b.api("GET", `${ROTATIONS}/${r.id}/history`)).body.history as Array<{ trigger: string; runnerId: string }>;
+      expect(h.find((x) => x.trigger === "scheduled")?.runnerId).toBe(a.runner.runnerId);
+      await b.api("DELETE", `${ROTATIONS}/${r.id}?deleteSecrets=true`);
+    } finally {
+      await b.stop();
+      await a.stop();
+      await target.drop();
     }
   });
 });

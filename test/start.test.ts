@@ -52,10 +52,13 @@ describe("npm start on the embedded default store", () => {
   });
 
   test("When the configuration is invalid, then it exits 1 naming the variable without echoing secrets", async () => {
-    const err = await start({ ...env, PGROTATE_PORT: "99999", PGROTATE_ADMIN_TOKEN: "short-secret-token" }).catch((e: Error) => e.message);
-    expect(String(err)).toMatch(/exited with 1/);
-    expect(String(err)).toMatch(/PGROTATE_PORT/);
-    expect(String(err)).toMatch(/PGROTATE_ADMIN_TOKEN must be at least 24 characters/);
-    expect(String(err)).not.toContain("short-secret-token");
+    const err = await start({ ...env, PGROTATE_PORT: "99999", PGROTATE_ADMIN_TOKEN: "short-secret-token" }).then(
+      () => "started",
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(/exited with 1/);
+    expect(err).toMatch(/PGROTATE_PORT/);
+    expect(err).toMatch(/PGROTATE_ADMIN_TOKEN must be at least 24 characters/);
+    expect(err).not.toContain("short-secret-token");
   });
 });

@@ -13,7 +13,6 @@ import { REPO_ROOT, requireTerraform } from "./helpers/terraform-harness";
 const BIN = path.join(REPO_ROOT, "bin", "terraform-provider-pgrotate");
 const HANDSHAKE = /^1\|6\|tcp\|127\.0\.0\.1:(\d+)\|grpc\|([A-Za-z0-9+/]+)$/;
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 describe("terraform-provider-pgrotate as a go-plugin process", () => {
   let child: ChildProcess | undefined;
   beforeAll(() => requireTerraform()); // also checks dist/ is built

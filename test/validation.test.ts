@@ -36,7 +36,7 @@ describe("Bad input gets a clear 4xx and changes nothing", () => {
 
   const body = (over: Record<string, unknown>) => infisicalCreateBody(connectionId, ["x_user_1", "x_user_2"], { name: "other", ...over });
 
-  const cases: Array<[string, () => Promise<{ status: number; body: any }>, number, RegExp, string?]> = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+  const cases: Array<[string, () => Promise<{ status: number; body: any }>, number, RegExp, string?]> = [
     ["a name that is not a slug", () => t.api("POST", ROTATIONS, body({ name: "Bad Name!" })), 422, /slug/, "name"],
     ["rotationInterval 0", () => t.api("POST", ROTATIONS, body({ rotationInterval: 0 })), 422, /at least 1 day/, "rotationInterval"],
     ["a fractional rotationInterval", () => t.api("POST", ROTATIONS, body({ rotationInterval: 1.5 })), 422, /whole number/, "rotationInterval"],

@@ -9,11 +9,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "pg";
+import { RunnerClient } from "../../provider/client";
 import { loadConfig } from "../../runner/config";
 import { startCluster, type RunningCluster } from "../../runner/embedded/cluster";
 import { startRunner, type Runner } from "../../runner/runtime";
 
-const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const say = (s: string) => process.stdout.write(s + "\n");
 const secret = () => crypto.randomBytes(18).toString("base64url");
 
@@ -40,42 +40,31 @@ async function main(): Promise<void> {
     say("2. Starting the pgrotate runner (embedded store) ...");
     const config = loadConfig({ PGROTATE_DATA_DIR: path.join(work, "runner"), PGROTATE_PORT: "0", PGROTATE_LOG_LEVEL: "warn" });
     runner = await startRunner(config);
-    const r = runner;
-    const api = async (method: string, p: string, body?: unknown) => {
-      const res = await fetch(r.url + p, {
-        method,
-        headers: { authorization: `Bearer ${r.adminToken}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = (await res.json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-      if (!res.ok) throw new Error(`${method} ${p} -> ${res.status}: ${json.message}`);
-      return json;
-    };
+    const api = new RunnerClient({ url: runner.url, token: runner.adminToken });
     say(`   runner at ${runner.url}`);
 
     say("3. Creating the app connection and the rotation ...");
-    const conn = await api("POST", "/api/v1/app-connections/postgres", {
+    const conn = await api.createConnection({
       name: "demo-target",
       method: "username-and-password",
       credentials: { host: "127.0.0.1", port: target.port, database: "app", username: admin.user, password: admin.password },
     });
-    const created = await api("POST", ROTATIONS, {
+    const created = await api.createRotation({
       name: "demo-rotation",
-      connectionId: conn.appConnection.id,
+      connectionId: conn.id,
       rotationInterval: 30,
       rotateAtUtc: { hours: 0, minutes: 0 },
       parameters: { username1: users[0], username2: users[1] },
       secretsMapping: { username: "POSTGRES_DB_USERNAME", password: "POSTGRES_DB_PASSWORD" },
     });
-    const id = created.secretRotation.id;
-    await report("after create", api, id, target.port);
+    await report("after create", api, created.id, target.port);
 
     for (const n of [1, 2]) {
       const t0 = Date.now();
       // The second rotation comes within the 10-minute grace period of the first, so it must be forced.
-      await api("POST", `${ROTATIONS}/${id}/rotate-secrets${n === 2 ? "?force=true" : ""}`);
+      await api.rotate(created.id, { force: n === 2 });
       say(`4.${n} Rotation ${n} finished in ${Date.now() - t0} ms${n === 2 ? " (forced past the grace guard)" : ""}`);
-      await report(`after rotation ${n}`, api, id, target.port);
+      await report(`after rotation ${n}`, api, created.id, target.port);
     }
     say(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
@@ -85,13 +74,13 @@ async function main(): Promise<void> {
   }
 }
 
-async function report(label: string, api: (m: string, p: string) => Promise<any>, id: string, port: number): Promise<void> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const creds = await api("GET", `${ROTATIONS}/${id}/generated-credentials`);
-  const raw = await api("GET", "/api/v3/secrets/raw?workspaceId=default&environment=dev&secretPath=/");
+async function report(label: string, api: RunnerClient, id: string, port: number): Promise<void> {
+  const creds = await api.generatedCredentials(id);
+  const raw = await api.rawSecrets();
   const active = creds.generatedCredentials[creds.activeIndex];
-  const mapped = Object.fromEntries(raw.secrets.map((s: { secretKey: string; secretValue: string }) => [s.secretKey, s.secretValue]));
-  say(`   ${label}: active user = ${active.username} (activeIndex ${creds.activeIndex}); POSTGRES_DB_USERNAME = ${mapped.POSTGRES_DB_USERNAME}`);
-  for (const c of creds.generatedCredentials as Array<{ username: string; password: string }>) {
+  const mappedUser = raw.find((s) => s.secretKey === "POSTGRES_DB_USERNAME")?.secretValue;
+  say(`   ${label}: active user = ${active.username} (activeIndex ${creds.activeIndex}); POSTGRES_DB_USERNAME = ${mappedUser}`);
+  for (const c of creds.generatedCredentials) {
     say(`     login as ${c.username}: ${(await canLogin(port, c.username, c.password)) ? "works" : "FAILS"}`);
   }
 }

@@ -54,8 +54,9 @@ function explain(err: unknown): Error {
   if (!(err instanceof RunnerApiError)) return err instanceof Error ? err : new Error(String(err));
   const d = err.details as { sql?: unknown } | Array<{ path?: unknown; message?: unknown }> | undefined;
   let extra = "";
-  if (Array.isArray(d)) extra = d.map((i) => `${Array.isArray(i.path) ? i.path.join(".") : String(i.path ?? "")}: ${String(i.message ?? "")}`).join("; ");
-  else if (d && typeof d === "object" && d.sql) extra = `run: ${Array.isArray(d.sql) ? d.sql.join(" ") : String(d.sql)}`;
+  const text = (v: unknown): string => (typeof v === "string" || typeof v === "number" ? String(v) : "");
+  if (Array.isArray(d)) extra = d.map((i) => `${Array.isArray(i.path) ? i.path.join(".") : text(i.path)}: ${text(i.message)}`).join("; ");
+  else if (d && typeof d === "object" && d.sql) extra = `run: ${Array.isArray(d.sql) ? d.sql.join(" ") : text(d.sql)}`;
   const e = new Error(extra && !err.message.includes(extra) ? `${err.message} (${extra})` : err.message);
   e.name = "RunnerApiError";
   return e;

@@ -80,7 +80,7 @@ export function runnerDiagnostics(err: unknown, what: string, toAttribute: (apiP
   }
   if (details && typeof details === "object" && "sql" in details) {
     const d = details as { missing?: unknown; sql?: unknown };
-    const sql = Array.isArray(d.sql) ? d.sql.join("\n") : String(d.sql ?? "");
+    const sql = Array.isArray(d.sql) ? d.sql.join("\n") : typeof d.sql === "string" ? d.sql : "";
     return [error(`${what} failed`, `${err.message}\nRun on the target database:\n${sql}`)];
   }
   return [error(`${what} failed`, err.message)];

@@ -10,18 +10,38 @@ import { credentialsDataSource, managedResources, type ManagedResource } from ".
 import { dataSourceSchemas, protoSchema, providerSchema, resourceSchemas } from "./schema";
 import { type ObjectValue, type Value, conform, decodeMsgpack, encodeMsgpack, isObject, isUnknown, str } from "./values";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- protocol messages are plain objects from proto-loader */
-type Msg = Record<string, any>;
+/** A tfplugin6 DynamicValue as proto-loader decodes it (bytes as Buffers). */
+interface DynamicValue {
+  msgpack?: Buffer;
+  json?: Buffer;
+}
+
+/** The fields of the tfplugin6 requests this provider reads (each RPC sends its own subset). */
+export interface Request {
+  type_name?: string;
+  config?: DynamicValue | null;
+  prior_state?: DynamicValue | null;
+  proposed_new_state?: DynamicValue | null;
+  planned_state?: DynamicValue | null;
+  current_state?: DynamicValue | null;
+  raw_state?: { json?: Buffer } | null;
+  private?: Buffer;
+  prior_private?: Buffer;
+  id?: string;
+}
+
+/** A response message: plain fields, encoded by proto-loader. */
+export type Response = Record<string, unknown>;
 
 const dyn = (v: Value) => ({ msgpack: encodeMsgpack(v) });
-const fromDyn = (d: Msg | null | undefined): Value => {
+const fromDyn = (d: DynamicValue | null | undefined): Value => {
   if (!d) return null;
   if (d.msgpack && d.msgpack.length) return decodeMsgpack(d.msgpack);
   if (d.json && d.json.length) return JSON.parse(Buffer.from(d.json).toString("utf8")) as Value;
   return null;
 };
 
-function protoDiag(d: Diagnostic): Msg {
+function protoDiag(d: Diagnostic): Response {
   return {
     severity: d.severity,
     summary: d.summary,
@@ -50,12 +70,14 @@ export function createProviderService(opts: ProviderOptions) {
     if (!r) throw new Error(`Unknown resource type ${typeName}`);
     return r;
   };
+  const typeName = (req: Request): string => req.type_name ?? "";
 
   /** Wraps an RPC: logs its name (never its values) and turns an unexpected throw into a diagnostic. */
-  function rpc(name: string, fn: (req: Msg) => Promise<Msg>) {
-    return (call: { request: Msg }, callback: (err: Error | null, res?: Msg) => void) => {
+  function rpc(name: string, fn: (req: Request) => Response | Promise<Response>) {
+    return (call: { request: Request }, callback: (err: Error | null, res?: Response) => void) => {
       const started = Date.now();
-      fn(call.request)
+      Promise.resolve()
+        .then(() => fn(call.request))
         .then((res) => {
           log.debug(`${[name, call.request.type_name].filter(Boolean).join(" ")} done in ${Date.now() - started} ms`);
           callback(null, res);
@@ -96,14 +118,14 @@ export function createProviderService(opts: ProviderOptions) {
   }
 
   return {
-    GetMetadata: rpc("GetMetadata", async () => ({
+    GetMetadata: rpc("GetMetadata", () => ({
       server_capabilities: { plan_destroy: false, get_provider_schema_optional: false },
       resources: Object.keys(resourceSchemas).map((type_name) => ({ type_name })),
       data_sources: Object.keys(dataSourceSchemas).map((type_name) => ({ type_name })),
       diagnostics: [],
     })),
 
-    GetProviderSchema: rpc("GetProviderSchema", async () => ({
+    GetProviderSchema: rpc("GetProviderSchema", () => ({
       provider: protoSchema(providerSchema),
       resource_schemas: Object.fromEntries(Object.entries(resourceSchemas).map(([k, s]) => [k, protoSchema(s)])),
       data_source_schemas: Object.fromEntries(Object.entries(dataSourceSchemas).map(([k, s]) => [k, protoSchema(s)])),
@@ -111,7 +133,7 @@ export function createProviderService(opts: ProviderOptions) {
       diagnostics: [],
     })),
 
-    ValidateProviderConfig: rpc("ValidateProviderConfig", async (req) => {
+    ValidateProviderConfig: rpc("ValidateProviderConfig", (req) => {
       const config = conform(providerSchema.attributes, fromDyn(req.config));
       return { diagnostics: diags(validateUrl(config)) };
     }),
@@ -131,36 +153,36 @@ export function createProviderService(opts: ProviderOptions) {
       return { diagnostics: diags(ds) };
     }),
 
-    ValidateResourceConfig: rpc("ValidateResourceConfig", async (req) => {
-      const r = resource(req.type_name);
+    ValidateResourceConfig: rpc("ValidateResourceConfig", (req) => {
+      const r = resource(typeName(req));
       return { diagnostics: diags(r.validate(conform(r.schema.attributes, fromDyn(req.config)))) };
     }),
 
-    ValidateDataResourceConfig: rpc("ValidateDataResourceConfig", async (req) => {
+    ValidateDataResourceConfig: rpc("ValidateDataResourceConfig", (req) => {
       const config = conform(credentialsDataSource.schema.attributes, fromDyn(req.config));
       return { diagnostics: diags(credentialsDataSource.validate(config)) };
     }),
 
-    UpgradeResourceState: rpc("UpgradeResourceState", async (req) => {
-      const r = resource(req.type_name);
+    UpgradeResourceState: rpc("UpgradeResourceState", (req) => {
+      const r = resource(typeName(req));
       const raw = req.raw_state?.json?.length ? (JSON.parse(Buffer.from(req.raw_state.json).toString("utf8")) as Value) : null;
       return { upgraded_state: dyn(raw === null ? null : conform(r.schema.attributes, raw)), diagnostics: [] };
     }),
 
     ReadResource: rpc("ReadResource", async (req) => {
-      const r = resource(req.type_name);
+      const r = resource(typeName(req));
       const current = fromDyn(req.current_state);
       if (!isObject(current)) return { new_state: dyn(null), diagnostics: [] };
       try {
         const state = await r.read(needClient(), conform(r.schema.attributes, current));
         return { new_state: dyn(state), diagnostics: [], private: req.private };
       } catch (e) {
-        return { new_state: req.current_state, diagnostics: diags(runnerDiagnostics(e, `Reading ${req.type_name}`, r.attributeOf)) };
+        return { new_state: req.current_state, diagnostics: diags(runnerDiagnostics(e, `Reading ${req.type_name}`, (p) => r.attributeOf(p))) };
       }
     }),
 
-    PlanResourceChange: rpc("PlanResourceChange", async (req) => {
-      const r = resource(req.type_name);
+    PlanResourceChange: rpc("PlanResourceChange", (req) => {
+      const r = resource(typeName(req));
       const prior = fromDyn(req.prior_state);
       const proposed = fromDyn(req.proposed_new_state);
       const plan = planResource(r.schema, prior, proposed, r.dynamicDefaults);
@@ -173,7 +195,7 @@ export function createProviderService(opts: ProviderOptions) {
     }),
 
     ApplyResourceChange: rpc("ApplyResourceChange", async (req) => {
-      const r = resource(req.type_name);
+      const r = resource(typeName(req));
       const prior = fromDyn(req.prior_state);
       const planned = fromDyn(req.planned_state);
       const what = `${!isObject(planned) ? "Deleting" : !isObject(prior) ? "Creating" : "Updating"} ${req.type_name}`;
@@ -189,13 +211,13 @@ export function createProviderService(opts: ProviderOptions) {
         return { new_state: dyn(state), diagnostics: [] };
       } catch (e) {
         // On a failed create there is no object; on a failed update or delete the prior state stands.
-        return { new_state: dyn(isObject(prior) ? prior : null), diagnostics: diags(runnerDiagnostics(e, what, r.attributeOf)) };
+        return { new_state: dyn(isObject(prior) ? prior : null), diagnostics: diags(runnerDiagnostics(e, what, (p) => r.attributeOf(p))) };
       }
     }),
 
     ImportResourceState: rpc("ImportResourceState", async (req) => {
-      const r = resource(req.type_name);
-      const id = String(req.id ?? "").trim();
+      const r = resource(typeName(req));
+      const id = (req.id ?? "").trim();
       try {
         const state = await r.importState(needClient(), id);
         return { imported_resources: [{ type_name: req.type_name, state: dyn(state) }], diagnostics: [] };
@@ -216,7 +238,7 @@ export function createProviderService(opts: ProviderOptions) {
       }
     }),
 
-    StopProvider: rpc("StopProvider", async () => ({ Error: "" })),
+    StopProvider: rpc("StopProvider", () => ({ Error: "" })),
   };
 }
 

@@ -9,6 +9,13 @@ import type { DynamicDefaults } from "./plan";
 import { connectionSchema, credentialsSchema, rotationSchema } from "./schema";
 import { type ObjectValue, type ResourceSchema, type Value, UNKNOWN, conform, fillUnknowns, isUnknown, obj, sameValue, str } from "./values";
 
+/** The runner id a resource's state holds (set by create or import; never unknown in a prior or current state). */
+const idOf = (state: ObjectValue): string => {
+  const id = str(state.id);
+  if (!id) throw new Error("the resource's state has no id");
+  return id;
+};
+
 export interface ManagedResource {
   schema: ResourceSchema;
   dynamicDefaults?: DynamicDefaults;
@@ -80,19 +87,19 @@ export const connectionResource: ManagedResource = {
     // Removing ssl_certificate from the configuration clears the stored CA (absent would keep it).
     if (planned.ssl_certificate === null && prior.ssl_certificate !== null) (body.credentials as Record<string, unknown>).sslCertificate = null;
     if (sameValue(prior.password, planned.password)) delete (body.credentials as Record<string, unknown>).password;
-    const c = await client.updateConnection(String(prior.id), body as never);
+    const c = await client.updateConnection(idOf(prior), body);
     return afterApply(planned, connectionState(c, planned.password));
   },
   async delete(client, prior) {
     try {
-      await client.deleteConnection(String(prior.id));
+      await client.deleteConnection(idOf(prior));
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
   },
   async read(client, current) {
     try {
-      return connectionState(await client.getConnection(String(current.id)), current.password ?? null);
+      return connectionState(await client.getConnection(idOf(current)), current.password ?? null);
     } catch (e) {
       if (isNotFound(e)) return null;
       throw e;
@@ -181,7 +188,7 @@ function rotationPatch(prior: ObjectValue, planned: ObjectValue): UpdateRotation
     body.parameters = { passwordRequirements: req ? toApiBody(req) : null };
   }
   if (changed("secrets_mapping")) body.secretsMapping = toApiBody(obj(planned.secrets_mapping) ?? {});
-  return body as UpdateRotationBody;
+  return body;
 }
 
 export const rotationResource: ManagedResource = {
@@ -207,14 +214,14 @@ export const rotationResource: ManagedResource = {
     return afterApply(planned, rotationState(r, await client.generatedCredentials(r.id), planned));
   },
   async update(client, prior, planned) {
-    const id = String(prior.id);
+    const id = idOf(prior);
     const patch = rotationPatch(prior, planned);
     const r = Object.keys(patch).length ? await client.updateRotation(id, patch) : await client.getRotation(id);
     return afterApply(planned, rotationState(r, await client.generatedCredentials(id), planned));
   },
   async delete(client, prior) {
     try {
-      await client.deleteRotation(String(prior.id), {
+      await client.deleteRotation(idOf(prior), {
         revokeGeneratedCredentials: prior.revoke_on_delete === true,
         deleteSecrets: prior.delete_secrets_on_delete !== false,
       });
@@ -222,7 +229,7 @@ export const rotationResource: ManagedResource = {
       if (!isNotFound(e)) throw e;
     }
   },
-  read: (client, current) => readRotation(client, String(current.id), current),
+  read: (client, current) => readRotation(client, idOf(current), current),
   async importState(client, id) {
     const state = await readRotation(client, id, {});
     if (!state) throw Object.assign(new Error(`No rotation with id ${id} on the runner`), { status: 404 });

@@ -18,14 +18,17 @@ const APP_PROTOCOL_VERSION = 6;
 
 /** The .proto files, from the sources (ts-jest) and from dist/ (tsc does not copy them). */
 export function protoDir(): string {
-  const candidates = [__dirname, path.resolve(__dirname, "../../../provider/terraform")];
-  const found = candidates.find((d) => fs.existsSync(path.join(d, "tfplugin6.proto")));
-  if (!found) throw new Error(`pgrotate: tfplugin6.proto not found (looked in ${candidates.join(", ")})`);
-  return found;
+  if (!fs.existsSync(path.join(__dirname, "tfplugin6.proto"))) throw new Error(`pgrotate: tfplugin6.proto not found in ${__dirname} (run npm run build)`);
+  return __dirname;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- proto-loader's generated service tree is untyped */
-export function loadServices(): any {
+/** The services of tfplugin6.proto and go-plugin.proto, as proto-loader builds them (each a client constructor with its definition). */
+export interface PluginServices {
+  tfplugin6: { Provider: grpc.ServiceClientConstructor };
+  plugin: { GRPCController: grpc.ServiceClientConstructor; GRPCStdio: grpc.ServiceClientConstructor; GRPCBroker: grpc.ServiceClientConstructor };
+}
+
+export function loadServices(): PluginServices {
   const dir = protoDir();
   const def = protoLoader.loadSync(["tfplugin6.proto", "go-plugin.proto"], {
     includeDirs: [dir],
@@ -35,7 +38,7 @@ export function loadServices(): any {
     defaults: true,
     oneofs: true,
   });
-  return grpc.loadPackageDefinition(def);
+  return grpc.loadPackageDefinition(def) as unknown as PluginServices;
 }
 
 export interface PluginServer {
@@ -60,9 +63,9 @@ export async function startPluginServer(opts: StartOptions): Promise<PluginServe
   const server = new grpc.Server();
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
-  const openStreams = new Set<grpc.ServerWritableStream<any, any> | grpc.ServerDuplexStream<any, any>>();
+  const openStreams = new Set<grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>>();
 
-  server.addService(services.tfplugin6.Provider.service, createProviderService({ log, env }) as any);
+  server.addService(services.tfplugin6.Provider.service, createProviderService({ log, env }));
   server.addService(services.plugin.GRPCController.service, {
     Shutdown: (_call: unknown, cb: (e: null, r: object) => void) => {
       log.debug("GRPCController.Shutdown");
@@ -72,13 +75,13 @@ export async function startPluginServer(opts: StartOptions): Promise<PluginServe
   });
   server.addService(services.plugin.GRPCStdio.service, {
     // Logs go to stderr directly; the stream stays open and quiet until shutdown.
-    StreamStdio: (call: grpc.ServerWritableStream<any, any>) => {
+    StreamStdio: (call: grpc.ServerWritableStream<unknown, unknown>) => {
       openStreams.add(call);
       call.on("cancelled", () => openStreams.delete(call));
     },
   });
   server.addService(services.plugin.GRPCBroker.service, {
-    StartStream: (call: grpc.ServerDuplexStream<any, any>) => {
+    StartStream: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
       openStreams.add(call);
       call.on("data", () => undefined);
       call.on("end", () => {

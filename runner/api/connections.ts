@@ -21,6 +21,9 @@ export function connectionRoutes(svc: ConnectionService): Router {
   r.get("/", route(async (_req, res) => {
     res.json({ appConnections: (await svc.list()).map(presentConnection) });
   }));
+  r.get("/connection-name/:name", route(async (req, res) => {
+    res.json({ appConnection: presentConnection(await svc.getByName(String(req.params.name))) });
+  }));
   r.get("/:id", route(async (req, res) => {
     res.json({ appConnection: presentConnection(await svc.get(id(req))) });
   }));

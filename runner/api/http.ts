@@ -149,7 +149,7 @@ export function hasNul(v: unknown, depth = 0): boolean {
 
 /** PostgreSQL text cannot hold NUL: refuse it in the path, query or body before anything reads them. */
 export const rejectNul: RequestHandler = (req, _res, next) => {
-  let path = req.path;
+  let path: string;
   try {
     path = decodeURIComponent(req.path);
   } catch {

@@ -8,6 +8,8 @@ import type { HistoryRecord } from "../store/rotations";
 import type { ConnectionRecord, RotationRecord } from "../store/rows";
 
 export const ROTATION_TYPE = "postgres-credentials";
+/** pgrotate has one tenant: every connection belongs to this organization id (Infisical's `orgId`). */
+export const ORG_ID = derivedId("organization", "pgrotate");
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
@@ -16,6 +18,9 @@ export function presentConnection(c: ConnectionRecord) {
     id: c.id,
     name: c.name,
     description: c.description,
+    orgId: ORG_ID,
+    projectId: null,
+    gatewayId: null,
     app: "postgres",
     method: c.method,
     version: c.version,
@@ -37,6 +42,7 @@ export function presentConnection(c: ConnectionRecord) {
 }
 
 export function presentRotation(r: RotationRecord) {
+  const folderId = derivedId("folder", r.projectId, r.environment, r.secretPath);
   return {
     id: r.id,
     name: r.name,
@@ -46,7 +52,8 @@ export function presentRotation(r: RotationRecord) {
     connectionId: r.connectionId,
     connection: { app: "postgres", name: r.connectionName, id: r.connectionId },
     environment: { slug: r.environment, name: r.environment, id: derivedId("environment", r.projectId, r.environment) },
-    folder: { id: derivedId("folder", r.projectId, r.environment, r.secretPath), path: r.secretPath },
+    folderId,
+    folder: { id: folderId, path: r.secretPath },
     isAutoRotationEnabled: r.isAutoRotationEnabled,
     rotationInterval: r.rotationInterval,
     rotateAtUtc: r.usesUtc ? { ...r.rotateAt } : null,

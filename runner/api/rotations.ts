@@ -37,12 +37,19 @@ function rejectImmutable(body: unknown): void {
 export function rotationRoutes(svc: RotationService, engine: RotationEngine): Router {
   const r = Router();
   const id = (req: Request) => idParam(req, "id", "Secret rotation");
-  /** Loads the rotation and checks the caller holds `need` over its folder. */
-  const load = async (req: Request, res: Response, need: Permission, action?: string): Promise<RotationRecord> => {
-    const rotation = await svc.get(id(req));
-    const folder = { projectId: rotation.projectId, environment: rotation.environment, secretPath: rotation.secretPath };
-    audit(res, { action, resourceType: "secret-rotation", resourceId: rotation.id, folder });
+  /** Checks the caller holds `need` over the rotation's folder (known without a store read once seen). */
+  const authorized = async (req: Request, res: Response, need: Permission, action?: string): Promise<string> => {
+    const rotationId = id(req);
+    const f = await svc.folderOf(rotationId);
+    const folder = { projectId: f.projectId, environment: f.environment, secretPath: f.secretPath };
+    audit(res, { action, resourceType: "secret-rotation", resourceId: rotationId, folder });
     authorize(principalOf(res), need, folder);
+    return rotationId;
+  };
+  /** Checks the caller holds `need` over the rotation's folder, and reads the rotation. */
+  const load = async (req: Request, res: Response, need: Permission, action?: string): Promise<RotationRecord> => {
+    const rotation = await svc.get(id(req)); // remembers its folder: the check below reads nothing more
+    await authorized(req, res, need, action);
     return rotation;
   };
 
@@ -52,6 +59,7 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine): Ro
     audit(res, { action: "rotation.create", resourceType: "secret-rotation", folder });
     authorize(principalOf(res), "manage", folder);
     const created = await engine.create(input, managedByOf(req));
+    svc.remember(created);
     audit(res, { resourceId: created.id });
     res.status(200).json({ secretRotation: presentRotation(created) });
   }));
@@ -69,20 +77,25 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine): Ro
     res.json({ secretRotation: presentRotation(await load(req, res, "read")) });
   }));
   r.patch("/:id", route(async (req, res) => {
-    const rotationId = (await load(req, res, "manage", "rotation.update")).id;
+    const rotationId = await authorized(req, res, "manage", "rotation.update");
     rejectImmutable(req.body);
     const updated = await svc.update(rotationId, parse(updateRotationSchema, req.body, "secret rotation update"), managedByOf(req));
     res.json({ secretRotation: presentRotation(updated) });
   }));
   r.delete("/:id", route(async (req, res) => {
     const q = parse(deleteRotationQuerySchema, req.query, "query");
-    const rotationId = (await load(req, res, "manage", "rotation.delete")).id;
+    const rotationId = await authorized(req, res, "manage", "rotation.delete");
     audit(res, { details: q });
-    res.json({ secretRotation: presentRotation(await engine.delete(rotationId, q)) });
+    const deleted = await engine.delete(rotationId, q);
+    svc.forget(rotationId);
+    res.json({ secretRotation: presentRotation(deleted) });
   }));
   r.get("/:id/generated-credentials", route(async (req, res) => {
     const rotation = await load(req, res, "manage", "rotation.generated-credentials.read");
     audit(res, { secretRead: true });
+    if (rotation.rotationStatus === "pending") {
+      throw new AppError("Conflict", `Secret rotation ${rotation.name} is still being created; its credentials exist once the create finishes`);
+    }
     const creds = await engine.credentials(rotation.id);
     res.json({
       generatedCredentials: creds.map((c) => ({ username: c.username, password: c.password })),
@@ -92,12 +105,12 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine): Ro
     });
   }));
   r.get("/:id/history", route(async (req, res) => {
-    const rotation = await load(req, res, "read");
-    res.json({ history: (await svc.history(rotation.id)).map(presentHistory) });
+    const rotationId = await authorized(req, res, "read");
+    res.json({ history: (await svc.history(rotationId)).map(presentHistory) });
   }));
   r.post("/:id/rotate-secrets", route(async (req, res) => {
     const q = parse(rotateQuerySchema, req.query, "query");
-    const rotationId = (await load(req, res, "manage", "rotation.rotate")).id;
+    const rotationId = await authorized(req, res, "manage", "rotation.rotate");
     audit(res, { details: q });
     const rotated = await engine.rotate(rotationId, { trigger: "manual", force: q.force });
     res.json({ secretRotation: presentRotation(rotated) });

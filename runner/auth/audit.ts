@@ -26,7 +26,8 @@ export const audit = (res: Response, note: AuditNote): void => {
 
 
 /** PostgreSQL text cannot hold NUL (nor can jsonb hold \u0000): an audit row must always be writable. */
-const cleanText = (v: string): string => v.replace(/\u0000/g, "\uFFFD").replace(/\\u0000/g, "\\ufffd");
+const NUL = String.fromCharCode(0);
+const cleanText = (v: string): string => v.replaceAll(NUL, "\uFFFD").replaceAll("\\u0000", "\\ufffd");
 const clean = (row: AuditRow): AuditRow => row.map((v) => (typeof v === "string" ? cleanText(v) : v)) as AuditRow;
 
 interface Pending {
@@ -154,7 +155,8 @@ export function auditMiddleware(writer: AuditWriter): RequestHandler {
       const note = (res.locals.audit ?? {}) as AuditNote;
       const refused = res.statusCode === 401 || res.statusCode === 403;
       if (req.method === "GET" && !note.secretRead && !refused) return;
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : req.path.slice(0, 200);
+      const matched = (req.route as { path?: unknown } | undefined)?.path;
+      const route = typeof matched === "string" ? `${req.baseUrl}${matched}` : req.path.slice(0, 200);
       writer.add(auditRow({
         principal: res.locals.principal as Principal | undefined,
         action: `${req.method} ${route}`,

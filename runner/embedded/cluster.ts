@@ -55,7 +55,7 @@ function packageDirs(name: string, starts: string[]): string[] {
   const dirs = starts.flatMap(ancestors).map((d) => path.join(d, "node_modules", name));
   return [...new Set(dirs)].filter((d) => existsSync(path.join(d, "package.json")));
 }
-const versionOf = (dir: string): string => String(JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")).version);
+const versionOf = (dir: string): string => String((JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { version?: unknown }).version);
 const majorOf = (version: string): number => Number(version.split(".")[0]);
 
 const located = new Map<EmbeddedMajor, { nativeDir: string; version: string }>();

@@ -7,18 +7,19 @@ import type { Client } from "pg";
 import { AppError } from "../errors";
 import type { Scrubber } from "../logger";
 import { precheckRotationUsers } from "./prechecks";
-import { assertVerifierIsLiteralSafe, md5Verifier, scramSha256VerifierAsync } from "./scram";
-import { type TargetConnection, tryLogin, withTarget } from "./target";
-import { TargetPools } from "./target-pool";
+import { assertVerifierIsLiteralSafe, md5Verifier, SCRAM_ITERATIONS, scramSha256VerifierAsync } from "./scram";
+import { serverIdentity, type TargetConnection, tryLogin, withTarget } from "./target";
+import { type PasswordSettings, TargetPools } from "./target-pool";
 
 export interface PostgresStrategy {
-  /** SELECT 1 as the connection role. */
-  testConnection(t: TargetConnection): Promise<void>;
+  /** Logs in as the connection role and returns the server's identity (see target.ts serverIdentity). */
+  identify(t: TargetConnection): Promise<string>;
   /** Both users exist and can log in; the connection role may change their passwords. */
   precheck(t: TargetConnection, usernames: string[]): Promise<void>;
   /**
    * Starts computing the password's SCRAM verifier now, off the event loop, so it is ready by the time the
-   * caller's other work (e.g. storing the intent) is done. Pass the result to setPassword.
+   * caller's other work (e.g. storing the intent) is done. Pass the result to setPassword (which computes it again
+   * if the server turns out to want another iteration count).
    */
   prepare(password: string): PreparedPassword;
   /** ALTER ROLE with a client-computed verifier: the plaintext never reaches the server. */
@@ -34,18 +35,34 @@ export interface PostgresStrategy {
 /** A password whose SCRAM-SHA-256 verifier is being computed (see PostgresStrategy.prepare). */
 export interface PreparedPassword {
   password: string;
+  iterations: number;
   scram: Promise<string>;
 }
 
-export function preparePassword(password: string): PreparedPassword {
-  const scram = scramSha256VerifierAsync(password);
-  scram.catch(() => undefined); // unused (md5 target, or never set): its failure must not go unhandled
-  return { password, scram };
+export function preparePassword(password: string, iterations = SCRAM_ITERATIONS): PreparedPassword {
+  const scram = scramSha256VerifierAsync(password, undefined, iterations);
+  scram.catch(() => undefined); // unused (md5 target, another count, or never set): its failure must not go unhandled
+  return { password, iterations, scram };
 }
 
-export async function alterPassword(client: Pick<Client, "query" | "escapeIdentifier">, username: string, password: string | PreparedPassword, scrubber: Scrubber, enc: string): Promise<void> {
-  const p = typeof password === "string" ? { password, scram: undefined } : password;
-  const verifier = enc === "md5" ? md5Verifier(p.password, username) : await (p.scram ?? scramSha256VerifierAsync(p.password));
+/**
+ * ALTER ROLE with the verifier the server itself would store: md5 when its password_encryption is md5, else
+ * SCRAM-SHA-256 with its scram_iterations (a server hardened to more iterations gets no weaker verifier from us).
+ */
+export async function alterPassword(
+  client: Pick<Client, "query" | "escapeIdentifier">,
+  username: string,
+  password: string | PreparedPassword,
+  scrubber: Scrubber,
+  settings: PasswordSettings,
+): Promise<void> {
+  const p = typeof password === "string" ? { password, iterations: 0, scram: undefined } : password;
+  const verifier =
+    settings.encryption === "md5"
+      ? md5Verifier(p.password, username)
+      : p.scram && p.iterations === settings.scramIterations
+        ? await p.scram
+        : await scramSha256VerifierAsync(p.password, undefined, settings.scramIterations);
   assertVerifierIsLiteralSafe(verifier);
   scrubber.remember(verifier);
   await client.query(`ALTER ROLE ${client.escapeIdentifier(username)} WITH PASSWORD '${verifier}'`);
@@ -54,18 +71,18 @@ export async function alterPassword(client: Pick<Client, "query" | "escapeIdenti
 export function postgresStrategy(scrubber: Scrubber, opts: { maxConnectionsPerTarget?: number } = {}): PostgresStrategy {
   const pools = new TargetPools(opts.maxConnectionsPerTarget);
   return {
-    async testConnection(t) {
-      await withTarget(t, "validating the connection", (c) => c.query("SELECT 1"));
+    identify(t) {
+      return withTarget(t, "validating the connection", (c) => serverIdentity(c, t));
     },
 
     async precheck(t, usernames) {
       await withTarget(t, "checking the connection role's rights", (c) => precheckRotationUsers(c, usernames));
     },
 
-    prepare: preparePassword,
+    prepare: (password) => preparePassword(password, pools.lastScramIterations),
 
     async setPassword(t, username, password) {
-      await pools.with(t, `changing the password of ${JSON.stringify(username)}`, (c, enc) => alterPassword(c, username, password, scrubber, enc));
+      await pools.with(t, `changing the password of ${JSON.stringify(username)}`, (c, settings) => alterPassword(c, username, password, scrubber, settings));
     },
 
     async verifyLogin(t, username, password) {
@@ -75,10 +92,10 @@ export function postgresStrategy(scrubber: Scrubber, opts: { maxConnectionsPerTa
     },
 
     async revoke(t, users) {
-      await pools.with(t, "revoking the generated credentials", async (c, enc) => {
+      await pools.with(t, "revoking the generated credentials", async (c, settings) => {
         for (const u of users) {
           const unknown = crypto.randomBytes(36).toString("base64url");
-          await alterPassword(c, u.username, unknown, scrubber, enc);
+          await alterPassword(c, u.username, unknown, scrubber, settings);
         }
       });
       for (const u of users) {

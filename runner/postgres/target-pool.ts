@@ -7,15 +7,32 @@
 import crypto from "node:crypto";
 import { Pool, type PoolClient } from "pg";
 import { sqlState } from "../sqlstate";
+import { SCRAM_ITERATIONS } from "./scram";
 import { clientConfig, targetError, type TargetConnection } from "./target";
+
+/** How the server wants passwords stored: `password_encryption`, and `scram_iterations` (PostgreSQL 16+; 4096 before). */
+export interface PasswordSettings {
+  encryption: string;
+  scramIterations: number;
+}
+
+export async function passwordSettings(c: Pick<PoolClient, "query">): Promise<PasswordSettings> {
+  const { rows } = await c.query<{ encryption: string; iterations: string | null }>(
+    "SELECT current_setting('password_encryption') AS encryption, current_setting('scram_iterations', true) AS iterations",
+  );
+  const iterations = Number(rows[0].iterations);
+  return { encryption: rows[0].encryption, scramIterations: Number.isInteger(iterations) && iterations > 0 ? iterations : SCRAM_ITERATIONS };
+}
 
 export class TargetPools {
   /** At most this many connections per target configuration (the scheduler's concurrency). */
   constructor(private readonly max = 8) {}
 
   private readonly pools = new Map<string, Pool>();
-  /** password_encryption, read once per physical connection (they close after 30 s idle, so it stays fresh). */
-  private readonly encryption = new WeakMap<PoolClient, string>();
+  /** How the server stores passwords, read once per physical connection (they close after 30 s idle, so it stays fresh). */
+  private readonly settings = new WeakMap<PoolClient, PasswordSettings>();
+  /** The iteration count the last server asked for: new verifiers are computed ahead with it. */
+  lastScramIterations = SCRAM_ITERATIONS;
 
   private key(t: TargetConnection): string {
     return crypto
@@ -24,7 +41,7 @@ export class TargetPools {
       .digest("hex");
   }
 
-  async with<T>(t: TargetConnection, doing: string, fn: (c: PoolClient, passwordEncryption: string) => Promise<T>): Promise<T> {
+  async with<T>(t: TargetConnection, doing: string, fn: (c: PoolClient, settings: PasswordSettings) => Promise<T>): Promise<T> {
     const key = this.key(t);
     let pool = this.pools.get(key);
     if (!pool) {
@@ -41,12 +58,13 @@ export class TargetPools {
     }
     let destroy = false;
     try {
-      let enc = this.encryption.get(client);
-      if (!enc) {
-        enc = (await client.query<{ password_encryption: string }>("SHOW password_encryption")).rows[0].password_encryption;
-        this.encryption.set(client, enc);
+      let settings = this.settings.get(client);
+      if (!settings) {
+        settings = await passwordSettings(client);
+        this.settings.set(client, settings);
+        this.lastScramIterations = settings.scramIterations;
       }
-      return await fn(client, enc);
+      return await fn(client, settings);
     } catch (err) {
       // An SQL error from the server leaves the connection usable; anything else (network, shutdown) does not.
       const code = sqlState(err);

@@ -84,6 +84,23 @@ export async function withTarget<T>(t: TargetConnection, doing: string, fn: (c: 
 }
 
 /**
+ * The identity of the server a client is connected to, the same whichever host name, address or proxy reaches
+ * it: the cluster's system identifier (shared by its physical replicas, which share its roles too). Where a
+ * hosted service hides pg_control_system(), the server's own address and port stand in.
+ */
+export async function serverIdentity(c: Pick<Client, "query">, t: Pick<TargetConnection, "host" | "port">): Promise<string> {
+  try {
+    const { rows } = await c.query<{ id: string }>("SELECT system_identifier::text AS id FROM pg_control_system()");
+    if (rows[0]?.id) return `sysid:${rows[0].id}`;
+  } catch {
+    // not allowed here (hosted services may revoke it): fall through to the address
+  }
+  const { rows } = await c.query<{ addr: string | null; port: number | null }>("SELECT host(inet_server_addr()) AS addr, inet_server_port() AS port");
+  const r = rows[0];
+  return r?.addr ? `addr:${r.addr}:${r.port}` : `host:${t.host.toLowerCase()}:${t.port}`;
+}
+
+/**
  * Tries a login as `user` and runs SELECT 1. Returns "ok", or "rejected" when the server refused the
  * password; anything else (server down, TLS) throws.
  */

@@ -3,7 +3,8 @@
  *
  *   create:  validate -> precheck target -> [store: rotation 'pending' + two intents, lease] ->
  *            set + verify user1, set + verify user2 -> [store: both credentials, secrets = user1, 'success']
- *   rotate:  [store: lease, grace guard, intent for the inactive user] -> ALTER ROLE (verifier) ->
+ *   rotate:  [store: lease] -> decide (decide.ts: finish a create, roll an intent forward, start fresh, nothing,
+ *            or wait for the grace guard) -> [store: intent for the inactive user] -> ALTER ROLE (verifier) ->
  *            login with the new password -> [store: credential, flip activeIndex, secrets, times, drop intent]
  *   recover: every intent left by a dead runner is rolled forward with its own password.
  *
@@ -13,31 +14,28 @@
 import type { Pool, PoolClient } from "pg";
 import { aad, type Sealer } from "../crypto/seal";
 import { generatePassword, type PasswordRequirements } from "../crypto/passwords";
-import { AppError, coerceError, notFound } from "../errors";
+import { AppError, coerceError, folderLabel, notFound } from "../errors";
 import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
 import type { PostgresStrategy } from "../postgres/strategy";
 import type { TargetConnection } from "../postgres/target";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
-import { findConnection } from "../store/connections";
+import { findConnection, setServerId } from "../store/connections";
 import * as rotations from "../store/rotations";
 import { type ConnectionRecord, type IntentRecord, type ManagedBy, type RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
+import { type Decision, decide, type Trigger } from "./decide";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
+import { assertNotConnectionRole, assertUsersFree } from "./ownership";
 import { LATE_RUN_MS, planAfterFailure } from "./retry";
 import { nextRotationAt } from "./schedule";
 
-/** A consumer may still hold the credentials of the user that stopped being active this long ago. */
-export const GRACE_MS = 10 * 60 * 1000;
 /** How long a runner owns a rotation it works on; an expired lease marks a runner that died. */
 export const LEASE_MS = 2 * 60 * 1000;
-/** After this many failed attempts an intent's password is replaced by a fresh one. */
-export const MAX_INTENT_ATTEMPTS = 5;
 export const MAX_MESSAGE_CHARS = 1024;
-
-export type Trigger = "create" | "manual" | "scheduled" | "recovery";
+export { GRACE_MS, MAX_INTENT_ATTEMPTS, type Trigger } from "./decide";
 
 export interface EngineDeps {
   pool: Pool;
@@ -117,7 +115,11 @@ export class RotationEngine {
     await this.assertKeysFree(pool, folder, [input.secretsMapping.username, input.secretsMapping.password]);
 
     const usernames = [input.parameters.username1, input.parameters.username2];
+    assertNotConnectionRole(connection, usernames);
     const target = this.openTarget(connection);
+    const serverId = connection.serverId ?? (await this.recordServer(connection.id, target));
+    const owners = { serverId, connectionIds: [connection.id], usernames };
+    await assertUsersFree(pool, owners);
     await this.d.strategy.precheck(target, usernames);
 
     const id = newId();
@@ -126,6 +128,9 @@ export class RotationEngine {
     const zoned = input.rotateAt !== undefined;
     const requirements = input.parameters.passwordRequirements;
     await withTransaction(pool, async (c) => {
+      // Again under the server's lock: of two creates for one user, the second sees the first and stops here.
+      await rotations.lockServerUsers(c, serverId);
+      await assertUsersFree(c, owners);
       await rotations.insertRotation(c, {
         id,
         name: input.name,
@@ -167,9 +172,31 @@ export class RotationEngine {
       return await this.finishCreate(id, target);
     } catch (err) {
       if (err instanceof SimulatedCrash) throw err;
-      // Nothing half-made stays behind: the rotation and its intents go; the error says what happened.
-      await rotations.deleteRotation(pool, id).catch(() => undefined);
-      throw this.failure(err, "creating the rotation");
+      throw await this.abandonCreate(id, input.name, err);
+    }
+  }
+
+  /**
+   * A create failed after its intents were stored: nothing half-made may stay behind while the caller is told
+   * it failed. The rotation and its intents are removed and the caller gets the failure. When even that removal
+   * fails (the store went away), the caller is told the truth instead: the rotation stays pending with its two
+   * stored passwords, and recovery finishes it once the store and the target answer (nothing is lost).
+   */
+  private async abandonCreate(id: string, name: string, err: unknown): Promise<AppError> {
+    const failure = this.failure(err, "creating the rotation");
+    try {
+      await fault(this.d.faults, "createCleanup", id, 0);
+      await rotations.deleteRotation(this.d.pool, id);
+      return failure;
+    } catch (cleanupErr) {
+      this.d.logger.error({ rotationId: id, err: cleanupErr }, "a failed create could not be removed; recovery will finish it");
+      return new AppError(
+        "StoreUnavailable",
+        `${failure.message}. The half-made rotation ${JSON.stringify(name)} could not be removed because the store did not answer, so it ` +
+          "stays pending with the two passwords it stored, and pgrotate finishes creating it once the store and the target answer " +
+          "(GET the rotation by name to see it).",
+        { details: { rotationId: id, pendingCompletion: true }, cause: failure },
+      );
     }
   }
 
@@ -197,20 +224,21 @@ export class RotationEngine {
       }
       await fault(this.d.faults, "insideCommit", id, 0);
       await rotations.updateRotation(c, id, {
-        rotation_status: "success",
-        active_index: 0,
-        inactive_since: null,
-        last_rotated_at: now,
-        last_rotation_attempted_at: now,
-        last_rotation_job_id: intents[0]?.jobId ?? null,
-        last_rotation_message: null,
-        is_last_rotation_manual: true,
-        next_rotation_at: this.nextAt(r, now, true),
-        lease_owner: null,
-        lease_until: null,
+        rotationStatus: "success",
+        activeIndex: 0,
+        inactiveSince: null,
+        lastRotatedAt: now,
+        lastRotationAttemptedAt: now,
+        lastRotationJobId: intents[0]?.jobId ?? null,
+        lastRotationMessage: null,
+        isLastRotationManual: true,
+        nextRotationAt: this.nextAt(r, now, true),
+        retryAttempt: 0,
+        leaseOwner: null,
+        leaseUntil: null,
       });
       await rotations.insertHistory(c, {
-        rotationId: id, jobId: intents[0]?.jobId ?? null, attempt: 1, trigger: "create", result: "success", targetIndex: null,
+        rotationId: id, jobId: intents[0]?.jobId ?? null, attempt: r.retryAttempt + 1, trigger: "create", result: "success", targetIndex: null,
         runnerId: this.d.runnerId, startedAt: r.createdAt, finishedAt: now, message: null, nextAttemptAt: null,
       });
       await rotations.deleteIntents(c, id);
@@ -234,38 +262,35 @@ export class RotationEngine {
     // that reads the intents, connection and mapped secrets and, when none is left over, stores the new intent.
     const r = opts.leased ?? (await this.takeLease(id, started, opts.reclaimOwnLease === true));
     const run = { r, trigger: opts.trigger, started };
-    // Another runner may have finished the work between our look and our lease: a recovery without an
-    // intent, or a scheduled run that is no longer due, has nothing left to do (never rotate twice).
-    const notDue = opts.trigger === "scheduled" && (!r.nextRotationAt || r.nextRotationAt > started);
-    const mayStart = opts.trigger !== "recovery" && !notDue && this.graceAllows(r, started, opts.force === true);
-    const fresh = mayStart ? this.newIntent(r, (1 - r.activeIndex) as 0 | 1, opts.trigger) : undefined;
+    const facts = { trigger: opts.trigger, force: opts.force === true, now: started, rotation: r };
+    // What to do when nothing is left over; the fresh intent (if any) is stored only in that case.
+    const ifNoneLeft = decide({ ...facts, leftovers: [] });
+    const fresh = ifNoneLeft.do === "start-fresh" ? this.newIntent(r, ifNoneLeft.targetIndex, opts.trigger) : undefined;
     // Its verifier is computed off the event loop while the intent is being stored.
     const prepared = fresh && this.d.strategy.prepare(fresh.password);
     let work: rotations.RotationWork;
+    let decision: Decision;
     let intent: IntentRecord | undefined;
     try {
       work = await rotations.rotationWork(this.d.pool, { rotationId: id, connectionId: r.connectionId, insert: fresh?.intent });
-      const pending = work.intents[0];
-      if (pending?.kind === "create") intent = undefined; // finished below
-      else if (pending) intent = await this.leftoverIntent(r, pending, opts.trigger);
-      else if (work.inserted && fresh) intent = { ...fresh.intent, attempts: 0, createdAt: started };
-      else if (opts.trigger === "recovery" || notDue) {
-        await this.releaseLease(id);
-        return { ...r, leaseOwner: null, leaseUntil: null };
-      } else {
-        this.graceGuard(r, started, opts.force === true);
-        throw new Error("the new intent was not stored");
-      }
+      decision = work.intents.length ? decide({ ...facts, leftovers: work.intents }) : ifNoneLeft;
+      intent = await this.intentFor(r, decision, work, fresh?.intent, opts.trigger);
     } catch (err) {
-      // Nothing was attempted on the target (grace guard, store error): give the lease back at once.
-      await this.releaseLease(id).catch(() => undefined);
+      // Nothing was attempted on the target (store error): give the lease back at once.
+      await this.releaseLease(id);
       throw err;
     }
-    if (!intent) {
-      // A create that a crash interrupted: finish it with its own two passwords.
+    if (decision.do === "nothing") {
+      await this.releaseLease(id);
+      return { ...r, leaseOwner: null, leaseUntil: null };
+    }
+    if (decision.do === "wait-grace") return this.waitForGrace(run, decision);
+    if (decision.do === "finish-create") {
+      // A create that a crash (or a failed earlier attempt) interrupted: finish it with its own two passwords.
       const target = this.openTarget(this.mustHave(work.connection, r.connectionId));
       return this.finishCreate(id, target).catch((err) => this.fail(run, err, "finishing the interrupted create"));
     }
+    if (!intent) throw new Error(`rotation ${id}: no intent for ${decision.do}`);
     await fault(this.d.faults, "afterIntent", id, intent.targetIndex);
 
     const username = intent.targetIndex === 0 ? r.username1 : r.username2;
@@ -285,6 +310,41 @@ export class RotationEngine {
     this.d.logger.info({ rotationId: id, name: r.name, activeIndex: done.activeIndex, trigger: opts.trigger, ms }, "rotation succeeded");
     this.d.onEvent?.(rotationEvent("rotation.succeeded", done, run, this.d.clock(), { attempt: r.retryAttempt + 1 }));
     return done;
+  }
+
+  /** The intent a decision works on: the fresh one just stored, or the leftover (renewed when worn out). */
+  private async intentFor(r: RotationRecord, decision: Decision, work: rotations.RotationWork, fresh: rotations.NewIntent | undefined, trigger: Trigger): Promise<IntentRecord | undefined> {
+    if (decision.do === "start-fresh") {
+      if (!work.inserted || !fresh) throw new Error("the new intent was not stored");
+      return { ...fresh, attempts: 0, createdAt: this.d.clock() };
+    }
+    if (decision.do !== "roll-forward") return undefined;
+    const leftover = work.intents[0];
+    if (!decision.renew) return leftover;
+    const { intent } = this.newIntent(r, leftover.targetIndex, trigger);
+    await rotations.insertIntent(this.d.pool, intent, { replace: true });
+    return { ...intent, attempts: 0, createdAt: this.d.clock() };
+  }
+
+  /**
+   * The grace guard (a consumer may still hold the password this rotation would change): a manual call is refused
+   * with 409 naming when it is allowed; a scheduled run moves its time to that moment and gives the lease back.
+   */
+  private async waitForGrace(run: Run, d: Extract<Decision, { do: "wait-grace" }>): Promise<RotationRecord> {
+    const { r, trigger } = run;
+    if (trigger === "scheduled") {
+      await rotations.updateRotation(this.d.pool, r.id, { nextRotationAt: d.allowedAt, leaseOwner: null, leaseUntil: null });
+      this.d.logger.info({ rotationId: r.id, allowedAt: d.allowedAt }, "scheduled rotation waits for the grace period");
+      return { ...r, nextRotationAt: d.allowedAt, leaseOwner: null, leaseUntil: null };
+    }
+    await this.releaseLease(r.id);
+    const inactive = d.inactiveIndex === 0 ? r.username1 : r.username2;
+    throw new AppError(
+      "GracePeriod",
+      `Rotating now would change the password of ${JSON.stringify(inactive)}, which stopped being active at ` +
+        `${r.inactiveSince?.toISOString()}; consumers may still hold it. Allowed from ${d.allowedAt.toISOString()}, or retry with ?force=true`,
+      { details: { reason: "grace-period", allowedAt: d.allowedAt.toISOString() } },
+    );
   }
 
   /**
@@ -311,18 +371,18 @@ export class RotationEngine {
       secretIds: mapped.map((x) => x.id),
       secretValues: mapped.map((x) => sealer.seal(x.value, aad.secret(x.id))),
       set: {
-        active_index: intent.targetIndex,
-        inactive_since: now,
-        rotation_status: "success",
-        last_rotated_at: now,
-        last_rotation_attempted_at: now,
-        last_rotation_job_id: intent.jobId,
-        last_rotation_message: null,
-        is_last_rotation_manual: trigger === "manual",
-        next_rotation_at: this.nextAt(r, now, fullInterval),
-        retry_attempt: 0,
-        lease_owner: null,
-        lease_until: null,
+        activeIndex: intent.targetIndex,
+        inactiveSince: now,
+        rotationStatus: "success",
+        lastRotatedAt: now,
+        lastRotationAttemptedAt: now,
+        lastRotationJobId: intent.jobId,
+        lastRotationMessage: null,
+        isLastRotationManual: trigger === "manual",
+        nextRotationAt: this.nextAt(r, now, fullInterval),
+        retryAttempt: 0,
+        leaseOwner: null,
+        leaseUntil: null,
       },
       history: this.history(run, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }),
     });
@@ -348,13 +408,13 @@ export class RotationEngine {
     await withTransaction(this.d.pool, async (c) => {
       if (intent) await rotations.countIntentAttempt(c, r.id, intent.targetIndex);
       await rotations.updateRotation(c, r.id, {
-        ...(plan.status === "failed" ? { rotation_status: "failed" } : {}),
-        retry_attempt: plan.retryAttempt,
-        next_rotation_at: plan.nextAttemptAt,
-        last_rotation_attempted_at: now,
-        last_rotation_message: appErr.message,
-        lease_owner: null,
-        lease_until: null,
+        rotationStatus: plan.status === "failed" ? "failed" : undefined,
+        retryAttempt: plan.retryAttempt,
+        nextRotationAt: plan.nextAttemptAt,
+        lastRotationAttemptedAt: now,
+        lastRotationMessage: appErr.message,
+        leaseOwner: null,
+        leaseUntil: null,
       });
       await rotations.insertHistory(c, this.history(run, "failed", now, {
         jobId: intent?.jobId ?? null, targetIndex: intent?.targetIndex ?? null, message: appErr.message, nextAttemptAt: plan.nextAttemptAt, attempt,
@@ -423,7 +483,7 @@ export class RotationEngine {
         await rotations.deleteRotation(c, id);
       });
     } catch (err) {
-      await this.releaseLease(id).catch(() => undefined);
+      await this.releaseLease(id);
       throw this.failure(err, "deleting the rotation");
     }
     this.d.secretsChanged?.(r);
@@ -455,26 +515,13 @@ export class RotationEngine {
     throw new AppError("Conflict", `Secret rotation ${existing.name} is busy with another operation; retry in a few seconds`);
   }
 
+  /** Gives the lease back; if the store does not answer, the lease simply expires (logged, never thrown). */
   private async releaseLease(id: string): Promise<void> {
-    await rotations.releaseLease(this.d.pool, id, this.d.runnerId);
-  }
-
-  /** DESIGN "Grace guard": never change the password a consumer may have read less than GRACE_MS ago. */
-  private graceAllows(r: RotationRecord, now: Date, force: boolean): boolean {
-    return force || !r.inactiveSince || now.getTime() >= r.inactiveSince.getTime() + GRACE_MS;
-  }
-
-  /** Throws the grace guard's 409 (call when graceAllows said no). */
-  private graceGuard(r: RotationRecord, now: Date, force: boolean): void {
-    if (this.graceAllows(r, now, force)) return;
-    const allowedAt = new Date(r.inactiveSince!.getTime() + GRACE_MS);
-    const inactive = r.activeIndex === 0 ? r.username2 : r.username1;
-    throw new AppError(
-      "GracePeriod",
-      `Rotating now would change the password of ${JSON.stringify(inactive)}, which stopped being active at ` +
-        `${r.inactiveSince!.toISOString()}; consumers may still hold it. Allowed from ${allowedAt.toISOString()}, or retry with ?force=true`,
-      { details: { reason: "grace-period", allowedAt: allowedAt.toISOString() } },
-    );
+    try {
+      await rotations.releaseLease(this.d.pool, id, this.d.runnerId);
+    } catch (err) {
+      this.d.logger.warn({ rotationId: id, err }, "could not give a rotation's lease back; it expires by itself");
+    }
   }
 
   /** A new intent for the inactive user: a fresh password, and the intent row holding it sealed (stored by the caller). */
@@ -493,14 +540,6 @@ export class RotationEngine {
     };
   }
 
-  /** The leftover intent (same password: roll forward); a worn-out one is replaced by a new one for the same user. */
-  private async leftoverIntent(r: RotationRecord, leftover: IntentRecord, trigger: Trigger): Promise<IntentRecord> {
-    if (leftover.attempts < MAX_INTENT_ATTEMPTS) return leftover;
-    const { intent } = this.newIntent(r, leftover.targetIndex, trigger);
-    await rotations.insertIntent(this.d.pool, intent, { replace: true });
-    return { ...intent, attempts: 0, createdAt: this.d.clock() };
-  }
-
   private openIntent(i: IntentRecord): string {
     const password = this.d.sealer.open(i.passwordSealed, aad.intent(i.rotationId, i.targetIndex));
     this.d.scrubber.remember(password);
@@ -511,6 +550,13 @@ export class RotationEngine {
     const password = generatePassword(req);
     this.d.scrubber.remember(password);
     return password;
+  }
+
+  /** Learns (and stores) the server a connection stored before servers were recorded reaches. */
+  private async recordServer(connectionId: string, target: TargetConnection): Promise<string> {
+    const serverId = await this.d.strategy.identify(target);
+    await setServerId(this.d.pool, connectionId, serverId);
+    return serverId;
   }
 
   /** The connection a rotation uses; a rotation's connection cannot be deleted, so missing means a store fault. */
@@ -573,6 +619,3 @@ export class RotationEngine {
   }
 }
 
-export function folderLabel(f: { projectId: string; environment: string; secretPath: string }): string {
-  return `project ${f.projectId}, environment ${f.environment}, path ${f.secretPath}`;
-}

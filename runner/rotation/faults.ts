@@ -2,9 +2,10 @@
  * Typed test-only fault hooks (pg-boss style): the engine calls each at its step boundary ("insideCommit":
  * the commit statement — one statement, so one transaction — is built and about to be sent). A hook that
  * throws `SimulatedCrash` makes the engine stop right there as if the process had died: no failure
- * handling, no cleanup, the lease and intent stay as a crash would leave them.
+ * handling, no cleanup, the lease and intent stay as a crash would leave them. A hook that throws anything else
+ * is a failure at that step (e.g. "createCleanup": the store refusing the removal of a failed create).
  */
-export type FaultPoint = "afterIntent" | "afterAlter" | "afterVerify" | "insideCommit";
+export type FaultPoint = "afterIntent" | "afterAlter" | "afterVerify" | "insideCommit" | "createCleanup";
 
 export type FaultHooks = Partial<Record<FaultPoint, (ctx: { rotationId: string; targetIndex: number }) => void | Promise<void>>>;
 

@@ -1,15 +1,21 @@
 /**
- * The scheduler: a node-cron tick every PGROTATE_TICK_SECONDS that (1) rolls forward intents whose runner
- * died (expired lease) and (2) drains every due rotation with bounded concurrency. Each worker claims one
- * rotation at a time (row lock + SKIP LOCKED + lease), so runners sharing a store split the work and each
- * rotation runs exactly once. The clock is injectable: tests call tick() with a fake clock.
+ * The scheduler. A pass (1) rolls forward intents whose runner died (expired lease) and (2) drains every due
+ * rotation with bounded concurrency; each worker claims one rotation at a time (row lock + SKIP LOCKED +
+ * lease), so runners sharing a store split the work and each rotation runs exactly once.
+ *
+ * A pass runs when the earliest due rotation becomes due: after each pass the scheduler reads that time and
+ * sets a timer for it, and every change of a rotation's next time on any runner (the store's
+ * pgrotate_schedule notification) moves the timer earlier when it must. A node-cron tick every
+ * PGROTATE_TICK_SECONDS stays as the safety net (expired leases, a missed notification). The clock is
+ * injectable: tests call tick() with a fake clock.
  */
 import cron, { type ScheduledTask } from "node-cron";
 import type { Pool } from "pg";
 import { AppError } from "../errors";
 import type { Logger } from "../logger";
+import type { StoreEvents } from "../store/events";
 import type { RotationRecord } from "../store/rows";
-import { claimDue, updateRotation } from "../store/rotations";
+import { claimDue, nextDueAt } from "../store/rotations";
 import type { RotationEngine } from "./engine";
 
 export interface SchedulerDeps {
@@ -20,9 +26,16 @@ export interface SchedulerDeps {
   runnerId: string;
   tickSeconds: number;
   concurrency: number;
+  /** The store's notifications: a rotation's next time changed somewhere (re-arms the wake timer). */
+  events?: StoreEvents;
   /** Observed lag of a tick behind its planned time, in seconds (metrics). */
   onTick?: (info: { lagSeconds: number; claimed: number; durationMs: number }) => void;
 }
+
+/** A wake timer is set at most this far ahead (then the next time is read again). */
+const MAX_WAKE_MS = 60 * 60 * 1000;
+/** After a pass that found nothing to claim, a due rotation (another runner's) is looked at again after this. */
+const WAKE_RETRY_MS = 100;
 
 export interface TickResult {
   recovered: number;
@@ -36,8 +49,16 @@ export class Scheduler {
   private stopped = true;
   /** Set by stop(): workers finish the rotation in hand and claim no more. */
   private halted = false;
+  /** The wake timer and the instant (unix ms) it is set for; Infinity when none is set. */
+  private wake?: NodeJS.Timeout;
+  private wakeAt = Infinity;
+  /** The last pass claimed nothing: a due row it saw is another runner's right now (no hot loop on it). */
+  private idle = false;
 
-  constructor(private readonly d: SchedulerDeps) {}
+  constructor(private readonly d: SchedulerDeps) {
+    d.events?.on("pgrotate_schedule", (payload) => this.scheduled(Number(payload)));
+    d.events?.onReset(() => void this.arm());
+  }
 
   running(): boolean {
     return !this.stopped;
@@ -45,7 +66,9 @@ export class Scheduler {
 
   /** Starts ticking (every second node-cron checks whether a tick is due). */
   start(): void {
+    if (this.task) return; // already running
     this.stopped = false;
+    this.halted = false;
     this.plannedAt = Date.now();
     this.task = cron.schedule("* * * * * *", () => this.onCron(), { name: `pgrotate-${this.d.runnerId}`, noOverlap: false });
     void this.onCron();
@@ -54,6 +77,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     this.halted = true;
+    this.disarm();
     await this.task?.destroy();
     this.task = undefined;
     await this.draining?.catch(() => undefined);
@@ -64,6 +88,20 @@ export class Scheduler {
     if (this.stopped || now + 50 < this.plannedAt || this.draining) return;
     const lagSeconds = Math.max(0, (now - this.plannedAt) / 1000);
     this.plannedAt = Math.max(this.plannedAt + this.d.tickSeconds * 1000, now - 1000);
+    await this.pass(lagSeconds);
+  }
+
+  /** The wake timer fired: the earliest due rotation is due now. */
+  private async onWake(): Promise<void> {
+    const lagSeconds = Math.max(0, (this.d.clock().getTime() - this.wakeAt) / 1000);
+    this.wake = undefined;
+    this.wakeAt = Infinity;
+    if (this.stopped) return;
+    if (this.draining) await this.draining.catch(() => undefined); // the pass in progress may have begun before it was due
+    await this.pass(lagSeconds);
+  }
+
+  private async pass(lagSeconds: number): Promise<void> {
     const t0 = Date.now();
     const r = await this.tick().catch((err) => {
       this.d.logger.warn({ err }, "scheduler tick failed; next tick retries");
@@ -77,8 +115,44 @@ export class Scheduler {
     if (this.draining) return this.draining;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
+      void this.arm();
     });
     return this.draining;
+  }
+
+  /** Sets the wake timer for the earliest rotation a claim could take (read from the store). */
+  private async arm(): Promise<void> {
+    if (this.stopped) return;
+    const at = await nextDueAt(this.d.pool, this.d.clock()).catch((err: unknown) => {
+      this.d.logger.warn({ err }, "could not read the next due time; the tick stays the safety net");
+      return undefined;
+    });
+    this.disarm();
+    if (at) this.armAt(at.getTime());
+  }
+
+  /** A rotation's next time changed (on any runner): wake earlier when it is earlier than the timer. */
+  private scheduled(at: number): void {
+    if (this.stopped || !Number.isFinite(at) || at >= this.wakeAt) return;
+    this.idle = false;
+    this.armAt(at);
+  }
+
+  private armAt(at: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.wake);
+    this.wakeAt = at;
+    // Past due but the last pass claimed nothing: another runner holds it; look again shortly, not at once.
+    const floor = this.idle ? WAKE_RETRY_MS : 0;
+    const delay = Math.min(MAX_WAKE_MS, Math.max(floor, at - this.d.clock().getTime()));
+    this.wake = setTimeout(() => void this.onWake(), delay);
+    this.wake.unref();
+  }
+
+  private disarm(): void {
+    clearTimeout(this.wake);
+    this.wake = undefined;
+    this.wakeAt = Infinity;
   }
 
   private async drain(): Promise<TickResult> {
@@ -95,23 +169,17 @@ export class Scheduler {
       }
     };
     await Promise.all(Array.from({ length: this.d.concurrency }, worker));
+    this.idle = claimed === 0;
     return { recovered, claimed };
   }
 
   private async runOne(leased: RotationRecord): Promise<void> {
-    const id = leased.id;
     try {
-      await this.d.engine.rotate(id, { trigger: "scheduled", leased });
+      // The engine decides (a grace-guard wait moves the planned time) and records failures and retries itself.
+      await this.d.engine.rotate(leased.id, { trigger: "scheduled", leased });
     } catch (err) {
-      if (err instanceof AppError && err.code === "GracePeriod") {
-        // DESIGN: a scheduled rotation inside the grace period waits until it is allowed.
-        const allowedAt = new Date((err.details as { allowedAt: string }).allowedAt);
-        await updateRotation(this.d.pool, id, { next_rotation_at: allowedAt, lease_owner: null, lease_until: null });
-        this.d.logger.info({ rotationId: id, allowedAt }, "scheduled rotation waits for the grace period");
-        return;
-      }
-      // The engine recorded the failure and planned the retry; other errors (store down) leave the lease to expire.
-      if (!(err instanceof AppError)) this.d.logger.warn({ rotationId: id, err }, "scheduled rotation could not run");
+      // A recorded failure is an AppError; anything else (store down) leaves the lease to expire.
+      if (!(err instanceof AppError)) this.d.logger.warn({ rotationId: leased.id, err }, "scheduled rotation could not run");
     }
   }
 }

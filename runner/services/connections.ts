@@ -9,6 +9,8 @@ import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import type { ConnectionRecord, ManagedBy } from "../store/rows";
 import type { CreateConnectionInput, UpdateConnectionInput } from "../schemas";
+import { assertUsersFree } from "../rotation/ownership";
+import { listRotationsUsing, lockServerUsers } from "../store/rotations";
 
 export interface ConnectionDeps {
   pool: Pool;
@@ -35,7 +37,7 @@ export class ConnectionService {
       sslRejectUnauthorized: cr.sslRejectUnauthorized ?? true,
       sslCertificate: cr.sslCertificate ?? null,
     };
-    await this.d.strategy.testConnection(target);
+    const serverId = await this.d.strategy.identify(target);
     const id = newId();
     try {
       const created = await store.insertConnection(this.d.pool, {
@@ -43,6 +45,7 @@ export class ConnectionService {
         name: input.name,
         description: input.description ?? null,
         ...target,
+        serverId,
         passwordSealed: this.d.sealer.seal(cr.password, aad.connectionPassword(id)),
         managedBy: meta.managedBy ?? null,
       });
@@ -59,13 +62,21 @@ export class ConnectionService {
     return c;
   }
 
+  async getByName(name: string): Promise<ConnectionRecord> {
+    const c = await store.findConnectionByName(this.d.pool, name);
+    if (!c) throw new AppError("NotFound", `App connection ${JSON.stringify(name.slice(0, 80))} was not found`);
+    return c;
+  }
+
   list(): Promise<ConnectionRecord[]> {
     return store.listConnections(this.d.pool);
   }
 
   /**
-   * Merges the patch; when anything that reaches the target changes, the result is validated first. An IaC
-   * tool's update (meta.managedBy) marks the connection as managed by it; anyone else's keeps the mark.
+   * Merges the patch; when anything that reaches the target changes, the result is validated first, and it may
+   * not make the connection role one of its rotations' users, nor move them to a server where another rotation
+   * owns the same users. An IaC tool's update (meta.managedBy) marks the connection as managed by it; anyone
+   * else's keeps the mark.
    */
   async update(id: string, patch: UpdateConnectionInput, meta: { managedBy?: ManagedBy } = {}): Promise<ConnectionRecord> {
     const current = await this.get(id);
@@ -83,15 +94,31 @@ export class ConnectionService {
       // null clears the CA (back to the system trust store); absent keeps it.
       sslCertificate: p.sslCertificate === undefined ? current.sslCertificate : p.sslCertificate,
     };
-    if (Object.keys(p).length) await this.d.strategy.testConnection(next);
+    const serverId = Object.keys(p).length ? await this.d.strategy.identify(next) : current.serverId;
     try {
       return await withTransaction(this.d.pool, async (c) => {
         if (!(await store.lockConnection(c, id))) throw notFound("App connection", id);
+        const using = await listRotationsUsing(c, id);
+        const clash = using.find((r) => r.username1 === next.username || r.username2 === next.username);
+        if (clash) {
+          throw new AppError(
+            "ValidationError",
+            `credentials.username: ${JSON.stringify(next.username)} is rotated by secret rotation ${clash.name}, which uses this connection; ` +
+              "the connection role must not be one of its own rotations' users (its password would change under pgrotate).",
+            { details: [{ path: "credentials.username", message: "must not be a user a rotation of this connection rotates" }] },
+          );
+        }
+        const rotated = using.flatMap((r) => [r.username1, r.username2]);
+        if (serverId && serverId !== current.serverId && rotated.length) {
+          await lockServerUsers(c, serverId);
+          await assertUsersFree(c, { serverId, connectionIds: [], usernames: rotated, exceptConnectionId: id });
+        }
         return store.updateConnection(c, {
           id,
           name: patch.name ?? current.name,
           description: patch.description === undefined ? current.description : patch.description,
           ...next,
+          serverId,
           passwordSealed: this.d.sealer.seal(password, aad.connectionPassword(id)),
           managedBy: meta.managedBy ?? current.managedBy,
         });
@@ -99,6 +126,25 @@ export class ConnectionService {
     } catch (err) {
       throw sqlState(err) === UNIQUE_VIOLATION ? duplicate(patch.name ?? current.name) : err;
     }
+  }
+
+  /**
+   * Learns the server of connections stored before servers were recorded (at start, in the background): a
+   * connection that cannot be reached now is tried again at the next start or validation.
+   */
+  async recordMissingServers(): Promise<number> {
+    let recorded = 0;
+    for (const conn of await store.connectionsWithoutServerId(this.d.pool)) {
+      try {
+        const password = this.d.sealer.open(conn.passwordSealed, aad.connectionPassword(conn.id));
+        this.d.scrubber.remember(password);
+        await store.setServerId(this.d.pool, conn.id, await this.d.strategy.identify({ ...conn, password }));
+        recorded++;
+      } catch (err) {
+        this.d.logger.warn({ connectionId: conn.id, err }, "could not learn which server an app connection reaches; will try again");
+      }
+    }
+    return recorded;
   }
 
   /** 409 while a rotation uses it. */

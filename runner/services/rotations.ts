@@ -1,6 +1,6 @@
-import type { Pool } from "pg";
-import { AppError, notFound } from "../errors";
-import { folderLabel, type RotationEngine } from "../rotation/engine";
+import type { Pool, PoolClient } from "pg";
+import { AppError, folderLabel, notFound } from "../errors";
+import type { RotationEngine } from "../rotation/engine";
 import { nextRotationAt } from "../rotation/schedule";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
@@ -9,14 +9,37 @@ import type { ManagedBy, RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { UpdateRotationInput } from "../schemas";
 
+type Folder = Pick<RotationRecord, "projectId" | "environment" | "secretPath">;
+
 /** Reads and in-place updates of rotations; everything that touches the target lives in the engine. */
 export class RotationService {
+  /**
+   * Each rotation's folder, for authorization. A rotation's project, environment and path never change, so
+   * once read it is known for good (a rotation deleted elsewhere answers 404 at the work itself).
+   */
+  private readonly folders = new Map<string, Folder>();
+
   constructor(private readonly d: { pool: Pool; engine: RotationEngine; clock: () => Date; secretsChanged?: (f: RotationRecord) => void }) {}
 
   async get(id: string): Promise<RotationRecord> {
     const r = await rotations.findRotation(this.d.pool, id);
     if (!r) throw notFound("Secret rotation", id);
+    this.remember(r);
     return r;
+  }
+
+  /** The folder of a rotation (what its authorization needs), without a store read once known. */
+  async folderOf(id: string): Promise<Folder> {
+    return this.folders.get(id) ?? (await this.get(id));
+  }
+
+  remember(r: RotationRecord): void {
+    if (this.folders.size >= 100_000) this.folders.clear();
+    this.folders.set(r.id, { projectId: r.projectId, environment: r.environment, secretPath: r.secretPath });
+  }
+
+  forget(id: string): void {
+    this.folders.delete(id);
   }
 
   async getByName(f: { projectId: string; environment: string; secretPath: string; name: string }): Promise<RotationRecord> {
@@ -35,7 +58,9 @@ export class RotationService {
   }
 
   /**
-   * Name, description, schedule, password requirements and secret names; the schedule is recomputed. An IaC
+   * Name, description, schedule, password requirements and secret names. `nextRotationAt` is recomputed only
+   * when the schedule itself changes (interval, time of day, zone, auto-rotation): a PATCH that repeats it —
+   * as every `pulumi up` / `terraform apply` does — keeps a planned retry or the next scheduled time. An IaC
    * tool's update (meta.managedBy) marks the rotation as managed by it; anyone else's keeps the mark.
    */
   async update(id: string, patch: UpdateRotationInput, meta: { managedBy?: ManagedBy } = {}): Promise<RotationRecord> {
@@ -43,7 +68,7 @@ export class RotationService {
       await withTransaction(this.d.pool, async (c) => {
         const r = await rotations.lockRotation(c, id);
         if (!r) throw notFound("Secret rotation", id);
-        const set: Record<string, unknown> = {};
+        const set: rotations.RotationPatch = {};
         if (patch.name !== undefined && patch.name !== r.name) {
           if (await rotations.findRotationByName(c, { ...r, name: patch.name })) {
             throw new AppError("Conflict", `A secret rotation named ${JSON.stringify(patch.name)} already exists in ${folderLabel(r)}`);
@@ -51,31 +76,10 @@ export class RotationService {
           set.name = patch.name;
         }
         if (patch.description !== undefined) set.description = patch.description;
-        if (meta.managedBy) set.managed_by = meta.managedBy;
-        if (patch.parameters?.passwordRequirements !== undefined) {
-          set.password_requirements = patch.parameters.passwordRequirements === null ? null : JSON.stringify(patch.parameters.passwordRequirements);
-        }
-        if (patch.secretsMapping) await this.renameSecrets(c, r, patch.secretsMapping, set);
-
-        const schedule = {
-          isAutoRotationEnabled: patch.isAutoRotationEnabled ?? r.isAutoRotationEnabled,
-          rotationInterval: patch.rotationInterval ?? r.rotationInterval,
-          rotateAt: patch.rotateAtUtc ?? patch.rotateAt ?? r.rotateAt,
-          timeZone: patch.rotateAtUtc ? "UTC" : (patch.timeZone ?? r.timeZone),
-          usesUtc: patch.rotateAtUtc ? true : patch.timeZone ? false : r.usesUtc,
-        };
-        Object.assign(set, {
-          is_auto_rotation_enabled: schedule.isAutoRotationEnabled,
-          rotation_interval: schedule.rotationInterval,
-          rotate_at_hours: schedule.rotateAt.hours,
-          rotate_at_minutes: schedule.rotateAt.minutes,
-          time_zone: schedule.timeZone,
-          uses_utc: schedule.usesUtc,
-          next_rotation_at:
-            schedule.isAutoRotationEnabled && r.rotationStatus !== "pending"
-              ? nextRotationAt(schedule, r.lastRotatedAt ?? r.createdAt, { manual: r.isLastRotationManual })
-              : null,
-        });
+        if (meta.managedBy) set.managedBy = meta.managedBy;
+        if (patch.parameters?.passwordRequirements !== undefined) set.passwordRequirements = patch.parameters.passwordRequirements;
+        if (patch.secretsMapping) Object.assign(set, await this.renameSecrets(c, r, patch.secretsMapping));
+        Object.assign(set, scheduleChange(r, patch));
         await rotations.updateRotation(c, id, set);
       });
     } catch (err) {
@@ -87,18 +91,14 @@ export class RotationService {
     return updated;
   }
 
-  private async renameSecrets(
-    c: import("pg").PoolClient,
-    r: RotationRecord,
-    mapping: { username: string; password: string },
-    set: Record<string, unknown>,
-  ): Promise<void> {
+  /** Renames the mapped secrets (ids stay); returns the row's new secret names, or nothing when unchanged. */
+  private async renameSecrets(c: PoolClient, r: RotationRecord, mapping: { username: string; password: string }): Promise<rotations.RotationPatch> {
     const renames: Array<[string, string]> = [
       [r.secretKeyUsername, mapping.username],
       [r.secretKeyPassword, mapping.password],
     ];
     const changed = renames.filter(([from, to]) => from !== to);
-    if (!changed.length) return;
+    if (!changed.length) return {};
     await this.d.engine.assertKeysFree(c, r, changed.map(([, to]) => to), r.id);
     const current = await secrets.secretsOfRotation(c, r.id);
     // Two steps so swapping the two names does not collide with the unique key.
@@ -110,7 +110,39 @@ export class RotationService {
       const s = current.find((x) => x.key === from);
       if (s) await secrets.renameSecret(c, s.id, to);
     }
-    set.secret_key_username = mapping.username;
-    set.secret_key_password = mapping.password;
+    return { secretKeyUsername: mapping.username, secretKeyPassword: mapping.password };
   }
+}
+
+/**
+ * The schedule fields a PATCH sets, and a new `nextRotationAt` only when the schedule really changed. A value
+ * equal to the stored one is no change, so a planned retry (backoff) or the next try after "failed" stays.
+ */
+export function scheduleChange(r: RotationRecord, patch: UpdateRotationInput): rotations.RotationPatch {
+  const schedule = {
+    isAutoRotationEnabled: patch.isAutoRotationEnabled ?? r.isAutoRotationEnabled,
+    rotationInterval: patch.rotationInterval ?? r.rotationInterval,
+    rotateAt: patch.rotateAtUtc ?? patch.rotateAt ?? r.rotateAt,
+    timeZone: patch.rotateAtUtc ? "UTC" : (patch.timeZone ?? r.timeZone),
+  };
+  const usesUtc = patch.rotateAtUtc ? true : patch.timeZone ? false : r.usesUtc;
+  const changed =
+    schedule.isAutoRotationEnabled !== r.isAutoRotationEnabled ||
+    schedule.rotationInterval !== r.rotationInterval ||
+    schedule.rotateAt.hours !== r.rotateAt.hours ||
+    schedule.rotateAt.minutes !== r.rotateAt.minutes ||
+    schedule.timeZone !== r.timeZone;
+  if (!changed) return usesUtc === r.usesUtc ? {} : { usesUtc };
+  return {
+    isAutoRotationEnabled: schedule.isAutoRotationEnabled,
+    rotationInterval: schedule.rotationInterval,
+    rotateAtHours: schedule.rotateAt.hours,
+    rotateAtMinutes: schedule.rotateAt.minutes,
+    timeZone: schedule.timeZone,
+    usesUtc,
+    nextRotationAt:
+      schedule.isAutoRotationEnabled && r.rotationStatus !== "pending"
+        ? nextRotationAt(schedule, r.lastRotatedAt ?? r.createdAt, { manual: r.isLastRotationManual })
+        : null,
+  };
 }

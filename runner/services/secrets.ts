@@ -15,9 +15,14 @@ export interface RawSecret {
   secretKey: string;
   secretValue: string;
   secretComment: string;
+  secretValueHidden: false;
   version: number;
   type: "shared";
   tags: never[];
+  secretMetadata: never[];
+  /** pgrotate's secrets are all mapped secrets of a rotation. */
+  isRotatedSecret: boolean;
+  rotationId: string | null;
   secretReminderNote: null;
   secretReminderRepeatDays: null;
   skipMultilineEncoding: boolean;
@@ -71,9 +76,13 @@ export class SecretService {
       secretKey: s.key,
       secretValue: value,
       secretComment: "",
+      secretValueHidden: false,
       version: s.version,
       type: "shared",
       tags: [],
+      secretMetadata: [],
+      isRotatedSecret: s.rotationId !== null,
+      rotationId: s.rotationId,
       secretReminderNote: null,
       secretReminderRepeatDays: null,
       skipMultilineEncoding: false,

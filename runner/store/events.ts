@@ -6,7 +6,8 @@
 import { Client } from "pg";
 import type { Logger } from "../logger";
 
-export type Channel = "pgrotate_secrets" | "pgrotate_access";
+export type Channel = "pgrotate_secrets" | "pgrotate_access" | "pgrotate_schedule";
+const CHANNELS: Channel[] = ["pgrotate_secrets", "pgrotate_access", "pgrotate_schedule"];
 
 export class StoreEvents {
   private client?: Client;
@@ -46,7 +47,7 @@ export class StoreEvents {
       for (const fn of this.handlers.get(n.channel as Channel) ?? []) fn(n.payload ?? "");
     });
     await client.connect();
-    for (const channel of ["pgrotate_secrets", "pgrotate_access"]) await client.query(`LISTEN ${channel}`);
+    for (const channel of CHANNELS) await client.query(`LISTEN ${channel}`);
     if (this.stopped) {
       await client.end().catch(() => undefined);
       return;

@@ -3,12 +3,11 @@ import path from "node:path";
 import type { Pool } from "pg";
 import { withTransaction } from "./db";
 
-/** Finds the numbered .sql files both from the sources (ts-jest) and from dist/. */
+/** The numbered .sql files beside this module: in the sources, and in dist/ where the build copies them. */
 function migrationsDir(): string {
-  const candidates = [path.join(__dirname, "migrations"), path.resolve(__dirname, "../../../runner/store/migrations")];
-  const found = candidates.find((d) => fs.existsSync(path.join(d, "001_init.sql")));
-  if (!found) throw new Error(`pgrotate: SQL migrations not found (looked in ${candidates.join(", ")})`);
-  return found;
+  const dir = path.join(__dirname, "migrations");
+  if (!fs.existsSync(path.join(dir, "001_init.sql"))) throw new Error(`pgrotate: SQL migrations not found in ${dir} (run npm run build)`);
+  return dir;
 }
 
 export interface Migration {

@@ -14,6 +14,8 @@ export interface ConnectionRecord {
   sslEnabled: boolean;
   sslRejectUnauthorized: boolean;
   sslCertificate: string | null;
+  /** The server's identity (postgres/target.ts serverIdentity); null until known for connections stored before it. */
+  serverId: string | null;
   version: number;
   managedBy: ManagedBy | null;
   createdAt: Date;
@@ -85,27 +87,114 @@ export interface SecretRecord {
   updatedAt: Date;
 }
 
-type Row = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The columns of each table as pg returns them (timestamps as Date, bytea as Buffer, jsonb parsed). */
+export interface ConnectionRow {
+  id: string;
+  name: string;
+  description: string | null;
+  method: "username-and-password";
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password_sealed: Buffer;
+  ssl_enabled: boolean;
+  ssl_reject_unauthorized: boolean;
+  ssl_certificate: string | null;
+  server_id: string | null;
+  version: number;
+  managed_by: ManagedBy | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface RotationRow {
+  id: string;
+  name: string;
+  description: string | null;
+  project_id: string;
+  environment: string;
+  secret_path: string;
+  connection_id: string;
+  is_auto_rotation_enabled: boolean;
+  rotation_interval: number;
+  rotate_at_hours: number;
+  rotate_at_minutes: number;
+  time_zone: string;
+  uses_utc: boolean;
+  username1: string;
+  username2: string;
+  password_requirements: PasswordRequirements | null;
+  secret_key_username: string;
+  secret_key_password: string;
+  rotation_status: RotationStatus;
+  active_index: 0 | 1;
+  inactive_since: Date | null;
+  last_rotation_attempted_at: Date | null;
+  last_rotated_at: Date | null;
+  last_rotation_job_id: string | null;
+  last_rotation_message: string | null;
+  is_last_rotation_manual: boolean;
+  next_rotation_at: Date | null;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  retry_attempt: number;
+  managed_by: ManagedBy | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A rotation row as the queries return it: with its connection's name (joined). */
+export type RotationWithConnectionRow = RotationRow & { connection_name: string };
+
+export interface IntentRow {
+  rotation_id: string;
+  target_index: 0 | 1;
+  kind: "create" | "rotate";
+  password_sealed: Buffer;
+  job_id: string;
+  trigger: string;
+  attempts: number;
+  created_at: Date;
+}
+
+export interface SecretRow {
+  id: string;
+  project_id: string;
+  environment: string;
+  secret_path: string;
+  key: string;
+  value_sealed: Buffer;
+  version: number;
+  rotation_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
 
 /**
  * The columns the mappers below read, named explicitly in prepared statements: a later migration that adds a
  * column then cannot change a prepared statement's result type under a running runner (PostgreSQL refuses
- * "cached plan must not change result type" until the connection is replaced).
+ * "cached plan must not change result type" until the connection is replaced). `AllOf` makes the compiler
+ * check that each list names every column of its row type, so a column added to a row cannot be forgotten here.
  */
-const CONNECTION_COLUMNS = ["id", "name", "description", "method", "host", "port", "database", "username", "password_sealed", "ssl_enabled",
-  "ssl_reject_unauthorized", "ssl_certificate", "version", "managed_by", "created_at", "updated_at"] as const;
-const ROTATION_COLUMNS = ["id", "name", "description", "project_id", "environment", "secret_path", "connection_id", "is_auto_rotation_enabled",
+type AllOf<Row, List extends readonly (keyof Row)[]> = Exclude<keyof Row, List[number]> extends never ? List : never;
+
+const CONNECTION_COLUMNS_LIST = ["id", "name", "description", "method", "host", "port", "database", "username", "password_sealed", "ssl_enabled",
+  "ssl_reject_unauthorized", "ssl_certificate", "server_id", "version", "managed_by", "created_at", "updated_at"] as const;
+const ROTATION_COLUMNS_LIST = ["id", "name", "description", "project_id", "environment", "secret_path", "connection_id", "is_auto_rotation_enabled",
   "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
   "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
   "last_rotated_at", "last_rotation_job_id", "last_rotation_message", "is_last_rotation_manual", "next_rotation_at", "lease_owner",
   "lease_until", "retry_attempt", "managed_by", "created_at", "updated_at"] as const;
+const CONNECTION_COLUMNS: AllOf<ConnectionRow, typeof CONNECTION_COLUMNS_LIST> = CONNECTION_COLUMNS_LIST;
+const ROTATION_COLUMNS: AllOf<RotationRow, typeof ROTATION_COLUMNS_LIST> = ROTATION_COLUMNS_LIST;
 
 /** "a.col1, a.col2, …" for a select or RETURNING list. */
 const columns = (alias: string, list: readonly string[]): string => list.map((c) => `${alias}.${c}`).join(", ");
 export const connectionColumns = (alias: string): string => columns(alias, CONNECTION_COLUMNS);
 export const rotationColumns = (alias: string): string => columns(alias, ROTATION_COLUMNS);
 
-export const toConnection = (r: Row): ConnectionRecord => ({
+export const toConnection = (r: ConnectionRow): ConnectionRecord => ({
   id: r.id,
   name: r.name,
   description: r.description,
@@ -118,13 +207,14 @@ export const toConnection = (r: Row): ConnectionRecord => ({
   sslEnabled: r.ssl_enabled,
   sslRejectUnauthorized: r.ssl_reject_unauthorized,
   sslCertificate: r.ssl_certificate,
+  serverId: r.server_id,
   version: r.version,
-  managedBy: r.managed_by ?? null,
+  managedBy: r.managed_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
-export const toRotation = (r: Row): RotationRecord => ({
+export const toRotation = (r: RotationWithConnectionRow): RotationRecord => ({
   id: r.id,
   name: r.name,
   description: r.description,
@@ -155,12 +245,12 @@ export const toRotation = (r: Row): RotationRecord => ({
   leaseOwner: r.lease_owner,
   leaseUntil: r.lease_until,
   retryAttempt: r.retry_attempt,
-  managedBy: r.managed_by ?? null,
+  managedBy: r.managed_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
 
-export const toIntent = (r: Row): IntentRecord => ({
+export const toIntent = (r: IntentRow): IntentRecord => ({
   rotationId: r.rotation_id,
   targetIndex: r.target_index,
   kind: r.kind,
@@ -171,7 +261,7 @@ export const toIntent = (r: Row): IntentRecord => ({
   createdAt: r.created_at,
 });
 
-export const toSecret = (r: Row): SecretRecord => ({
+export const toSecret = (r: SecretRow): SecretRecord => ({
   id: r.id,
   projectId: r.project_id,
   environment: r.environment,

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from "pg";
-import { type SecretRecord, toSecret } from "./rows";
+import { type SecretRecord, type SecretRow, toSecret } from "./rows";
 
 type Q = Pool | PoolClient;
 
@@ -25,23 +25,23 @@ export async function renameSecret(q: Q, id: string, key: string): Promise<void>
 }
 
 export async function secretsOfRotation(q: Q, rotationId: string): Promise<SecretRecord[]> {
-  const { rows } = await q.query("SELECT * FROM secrets WHERE rotation_id = $1 ORDER BY key", [rotationId]);
+  const { rows } = await q.query<SecretRow>("SELECT * FROM secrets WHERE rotation_id = $1 ORDER BY key", [rotationId]);
   return rows.map(toSecret);
 }
 
 /** Existing keys among `keys` in a folder (for 409s before anything changes). */
 export async function takenKeys(q: Q, folder: Folder, keys: string[], exceptRotationId?: string): Promise<string[]> {
-  const { rows } = await q.query(
+  const { rows } = await q.query<{ key: string }>(
     `SELECT key FROM secrets WHERE project_id = $1 AND environment = $2 AND secret_path = $3 AND key = ANY($4)
        AND rotation_id IS DISTINCT FROM $5::uuid`,
     [folder.projectId, folder.environment, folder.secretPath, keys, exceptRotationId ?? null],
   );
-  return rows.map((r) => r.key as string);
+  return rows.map((r) => r.key);
 }
 
 /** One statement, so a list read sees the username and password of the same committed rotation. */
 export async function listSecrets(q: Q, folder: Folder, key?: string): Promise<SecretRecord[]> {
-  const { rows } = await q.query(
+  const { rows } = await q.query<SecretRow>(
     `SELECT * FROM secrets WHERE project_id = $1 AND environment = $2 AND secret_path = $3
        AND ($4::text IS NULL OR key = $4) ORDER BY key`,
     [folder.projectId, folder.environment, folder.secretPath, key ?? null],

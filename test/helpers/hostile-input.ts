@@ -78,7 +78,7 @@ function withChange(template: Json, path: string[], op: "set" | "delete" | "add"
 export function mutated(template: Json): fc.Arbitrary<Json> {
   const paths = leafPaths(template);
   if (!paths.length) paths.push(["x"]);
-  const change = fc.tuple(fc.constantFrom(...paths), fc.constantFrom("set", "set", "set", "delete", "add") as fc.Arbitrary<"set" | "delete" | "add">, value, text);
+  const change = fc.tuple(fc.constantFrom(...paths), fc.constantFrom<"set" | "delete" | "add">("set", "set", "set", "delete", "add"), value, text);
   return fc.array(change, { minLength: 1, maxLength: 3 }).map((changes) => changes.reduce((b, [p, op, v, k]) => withChange(b, p, op, v, k), template));
 }
 

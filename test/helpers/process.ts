@@ -15,8 +15,8 @@ export function startRunnerProcess(env: Record<string, string>, timeoutMs = 3000
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: npm test builds it first (pretest), or run npm run build`);
   const child = spawn(process.execPath, [CLI], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
   return new Promise((resolve, reject) => {
     const done = () => {
       clearInterval(poll);

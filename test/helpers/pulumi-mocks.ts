@@ -4,7 +4,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface Registered {
   type: string;
   name: string;
@@ -34,7 +33,8 @@ export function useMocks(opts: { project?: string; stack?: string; config?: Reco
   const registered: Registered[] = [];
   const project = opts.project ?? "pgrotate-quickstart";
   pulumi.runtime.setAllConfig(opts.config ?? {}, opts.secretKeys ?? []);
-  pulumi.runtime.setMocks(
+  // setMocks is declared async but does its work synchronously (@pulumi/pulumi 3.248 runtime/mocks.js).
+  void pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });

@@ -6,13 +6,10 @@ import path from "node:path";
 import type { Config } from "../../runner/config";
 import type { FaultHooks } from "../../runner/rotation/faults";
 import { startRunner, type Runner } from "../../runner/runtime";
+import { apiCall, type ApiResponse } from "./http";
 import { cluster as defaultCluster, createDatabase, type TestCluster } from "./pg";
 
-export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  status: number;
-  body: T;
-  text: string;
-}
+export type { ApiResponse };
 
 export interface TestRunner {
   runner: Runner;
@@ -20,8 +17,10 @@ export interface TestRunner {
   logs: string[];
   storeUrl: string;
   dataDir: string;
+  /** The configuration the runner was started with (start another one on the same store with changes). */
+  config: Config;
   encryptionKey: Buffer;
-  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   /** Stops this runner and starts a new one on the same store, data dir and key. */
   restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
   stop(): Promise<void>;
@@ -37,6 +36,10 @@ export interface TestRunnerOptions {
   logLevel?: Config["logLevel"];
   concurrency?: number;
   leaseSeconds?: number;
+  /** The safety-net tick (default 1 s). */
+  tickSeconds?: number;
+  /** Start on the store of another test runner (several runners sharing one store). */
+  storeOf?: TestRunner;
   webhook?: { url: string; secret: string };
   authFailuresPerMinute?: number;
   /** PGROTATE_PUBLIC_URL: where users open the console behind a TLS-terminating proxy. */
@@ -45,9 +48,11 @@ export interface TestRunnerOptions {
 
 export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<TestRunner> {
   const c = opts.cluster ?? defaultCluster();
-  const storeDb = await createDatabase(c, "store");
+  const storeDb = opts.storeOf
+    ? { url: opts.storeOf.storeUrl, drop: () => Promise.resolve() }
+    : await createDatabase(c, "store");
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-runner-"));
-  const encryptionKey = crypto.randomBytes(32);
+  const encryptionKey = opts.storeOf?.encryptionKey ?? crypto.randomBytes(32);
   const logs: string[] = [];
   const config: Config = {
     host: "127.0.0.1",
@@ -55,8 +60,8 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     dataDir,
     databaseUrl: storeDb.url,
     encryptionKey,
-    adminToken: "test-admin-token-" + crypto.randomBytes(12).toString("hex"),
-    tickSeconds: 1,
+    adminToken: opts.storeOf?.runner.adminToken ?? "test-admin-token-" + crypto.randomBytes(12).toString("hex"),
+    tickSeconds: opts.tickSeconds ?? 1,
     concurrency: opts.concurrency ?? 8,
     leaseSeconds: opts.leaseSeconds ?? 120,
     authFailuresPerMinute: opts.authFailuresPerMinute ?? 30,
@@ -73,23 +78,10 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     logs,
     storeUrl: storeDb.url,
     dataDir,
+    config,
     encryptionKey,
-    async api(method, urlPath, body, o = {}) {
-      const headers: Record<string, string> = { ...o.headers };
-      const token = o.token === undefined ? t.runner.adminToken : o.token;
-      if (token !== null) headers.authorization = `Bearer ${token}`;
-      let payload: string | undefined = o.rawBody;
-      if (body !== undefined) payload = JSON.stringify(body);
-      if (payload !== undefined) headers["content-type"] = o.contentType ?? "application/json";
-      const res = await fetch(t.runner.url + urlPath, { method, headers, body: payload });
-      const text = await res.text();
-      let parsed: unknown = undefined;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: res.status, body: parsed as any, text }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    api(method, urlPath, body, o = {}) {
+      return apiCall(t.runner.url, method, urlPath, body, { ...o, token: o.token === undefined ? t.runner.adminToken : o.token });
     },
     async restart(o = { clock: opts.clock, random: opts.random, startScheduler: opts.startScheduler }) {
       await t.runner.stop();

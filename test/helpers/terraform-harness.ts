@@ -50,7 +50,7 @@ export interface TfWorkspace {
   run(args: string[], opts?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<TfResult>;
   /** Runs and fails the test with the output when the exit code is not 0. */
   ok(args: string[], opts?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<TfResult>;
-  state(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  state(): any;
   cleanup(): void;
 }
 
@@ -152,7 +152,7 @@ export async function unusedPort(): Promise<number> {
 }
 
 /** The values of one resource instance in terraform.tfstate. */
-export function stateResource(state: any, type: string, name: string): { attributes: any; sensitive_attributes: any[] } | undefined { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function stateResource(state: any, type: string, name: string): { attributes: any; sensitive_attributes: any[] } | undefined {
   const r = (state.resources ?? []).find((x: { type: string; name: string; mode: string }) => x.type === type && x.name === name);
   return r?.instances?.[0];
 }

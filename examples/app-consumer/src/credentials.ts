@@ -57,7 +57,7 @@ export function fromRunner(o: RunnerSourceOptions): CredentialSource {
     try {
       res = await fetch(url, { ...init, signal: timeout() });
     } catch (err) {
-      throw new Error(`cannot reach pgrotate at ${origin}: ${(err as Error).message}`);
+      throw new Error(`cannot reach pgrotate at ${origin}: ${(err as Error).message}`, { cause: err });
     }
     if (res.ok || (allow401 && res.status === 401)) return res;
     const body = (await res.json().catch(() => ({}))) as { message?: string };

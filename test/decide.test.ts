@@ -1,0 +1,42 @@
+import { decide, type Decision, type DecisionInput } from "../runner/rotation/decide";
+
+const NOW = new Date("2030-01-01T12:00:00.000Z");
+const min = (m: number) => new Date(NOW.getTime() + m * 60_000);
+const create = (targetIndex: 0 | 1) => ({ kind: "create" as const, targetIndex, attempts: 0 });
+const rotate = (targetIndex: 0 | 1, attempts = 0) => ({ kind: "rotate" as const, targetIndex, attempts });
+
+type Row = [string, Partial<Omit<DecisionInput, "rotation">> & { rotation?: Partial<DecisionInput["rotation"]> }, Decision];
+
+/** Every case of a rotate call, one row each: what it is, what the engine knows, what it must do. */
+const TABLE: Row[] = [
+  ["an interrupted create is finished, whatever the trigger", { trigger: "recovery", leftovers: [create(0), create(1)] }, { do: "finish-create" }],
+  ["a manual call on an interrupted create finishes it too", { trigger: "manual", leftovers: [create(0), create(1)] }, { do: "finish-create" }],
+  ["a leftover intent is rolled forward with its own password", { trigger: "recovery", leftovers: [rotate(1, 2)] }, { do: "roll-forward", intent: rotate(1, 2), renew: false }],
+  ["a leftover intent is rolled forward even by a scheduled claim that is not due", { trigger: "scheduled", rotation: { nextRotationAt: min(60) }, leftovers: [rotate(0)] }, { do: "roll-forward", intent: rotate(0), renew: false }],
+  ["a leftover intent inside the grace period is still rolled forward (its password may be on the target)", { trigger: "manual", rotation: { inactiveSince: min(-1) }, leftovers: [rotate(1)] }, { do: "roll-forward", intent: rotate(1), renew: false }],
+  ["an intent that failed 4 times keeps its password", { trigger: "scheduled", leftovers: [rotate(1, 4)] }, { do: "roll-forward", intent: rotate(1, 4), renew: false }],
+  ["an intent that failed 5 times gets a fresh password for the same user", { trigger: "scheduled", leftovers: [rotate(1, 5)] }, { do: "roll-forward", intent: rotate(1, 5), renew: true }],
+  ["a recovery with nothing left over does nothing (another runner finished it)", { trigger: "recovery" }, { do: "nothing", why: "no-intent-left" }],
+  ["a scheduled claim that is no longer due does nothing", { trigger: "scheduled", rotation: { nextRotationAt: min(1) } }, { do: "nothing", why: "not-due" }],
+  ["a scheduled claim on a rotation without a next time does nothing", { trigger: "scheduled", rotation: { nextRotationAt: null } }, { do: "nothing", why: "not-due" }],
+  ["a due scheduled claim starts fresh on the inactive user (user2 while user1 is active)", { trigger: "scheduled", rotation: { nextRotationAt: NOW } }, { do: "start-fresh", targetIndex: 1 }],
+  ["a manual call starts fresh on the inactive user (user1 while user2 is active)", { trigger: "manual", rotation: { activeIndex: 1, inactiveSince: min(-11) } }, { do: "start-fresh", targetIndex: 0 }],
+  ["right after create (no user was ever active before) a manual call may start at once", { trigger: "manual", rotation: { inactiveSince: null } }, { do: "start-fresh", targetIndex: 1 }],
+  ["a manual call 9 minutes after the last rotation waits for the grace guard until minute 10", { trigger: "manual", rotation: { inactiveSince: min(-9) } }, { do: "wait-grace", allowedAt: min(1), inactiveIndex: 1 }],
+  ["a due scheduled run inside the grace period waits too", { trigger: "scheduled", rotation: { nextRotationAt: min(-1), inactiveSince: min(-5) } }, { do: "wait-grace", allowedAt: min(5), inactiveIndex: 1 }],
+  ["exactly 10 minutes after, the grace guard allows it", { trigger: "manual", rotation: { inactiveSince: min(-10) } }, { do: "start-fresh", targetIndex: 1 }],
+  ["force passes the grace guard", { trigger: "manual", force: true, rotation: { inactiveSince: min(-1) } }, { do: "start-fresh", targetIndex: 1 }],
+];
+
+describe("The rotation decision (pure)", () => {
+  test.each(TABLE)("%s", (_what, input, expected) => {
+    const x: DecisionInput = {
+      trigger: input.trigger ?? "manual",
+      force: input.force ?? false,
+      now: NOW,
+      leftovers: input.leftovers ?? [],
+      rotation: { activeIndex: 0, inactiveSince: null, nextRotationAt: min(-1), ...input.rotation },
+    };
+    expect(decide(x)).toEqual(expected);
+  });
+});
