@@ -18,7 +18,7 @@ const HOUR = 3600_000;
 
 interface Answer {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;
   headers: Headers;
   text: string;
 }

@@ -52,7 +52,7 @@ describe("Web console in a real browser: the wizard and the rotation's life", ()
 
   const wizard = () => page.getByRole("dialog", { name: "Add Secret Rotation" });
   const rowOf = (name: string): Locator => page.getByRole("row").filter({ has: page.getByRole("link", { name, exact: true }) });
-  const api = <T = any>(m: string, p: string, body?: unknown) => t.api<T>(m, p, body); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const api = <T = any>(m: string, p: string, body?: unknown) => t.api<T>(m, p, body);
   const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
 
   async function openWizard(): Promise<Locator> {
