@@ -8,6 +8,7 @@ import path from "node:path";
 import { AccessService } from "../runner/auth/access";
 import { ConsoleSessions } from "../runner/auth/sessions";
 import { CONSOLE_CSP, consoleDir } from "../runner/api/console-static";
+import { apiCall, type ApiResponse } from "./helpers/http";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
@@ -15,13 +16,6 @@ const SESSION = "/api/v1/console/session";
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const CONNECTIONS = "/api/v1/app-connections/postgres";
 const HOUR = 3600_000;
-
-interface Answer {
-  status: number;
-  body: any;
-  headers: Headers;
-  text: string;
-}
 
 describe("Web console: sessions, CSRF, managed-by mark and static files", () => {
   let t: TestRunner;
@@ -43,26 +37,17 @@ describe("Web console: sessions, CSRF, managed-by mark and static files", () => 
   });
 
   /** A request as a browser on the console's page sends it: the cookie, and Origin on state-changing methods. */
-  async function call(method: string, urlPath: string, o: { cookie?: string; origin?: string | null; referer?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+  function call(method: string, urlPath: string, o: { cookie?: string; origin?: string | null; referer?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
     const headers: Record<string, string> = { ...o.headers };
     if (o.cookie) headers.cookie = o.cookie;
     const origin = o.origin === undefined ? (method === "GET" ? undefined : t.runner.url) : o.origin;
     if (origin) headers.origin = origin;
     if (o.referer) headers.referer = o.referer;
-    if (o.body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(t.runner.url + urlPath, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body), redirect: "manual" });
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    return { status: res.status, body, headers: res.headers, text };
+    return apiCall(t.runner.url, method, urlPath, o.body, { token: null, headers });
   }
 
   /** Signs in and returns the Cookie header value to send back. */
-  async function signIn(body: Record<string, unknown>): Promise<{ cookie: string; setCookie: string; answer: Answer }> {
+  async function signIn(body: Record<string, unknown>): Promise<{ cookie: string; setCookie: string; answer: ApiResponse }> {
     const answer = await call("POST", SESSION, { body });
     expect(answer.status).toBe(200);
     const setCookie = answer.headers.get("set-cookie") ?? "";
@@ -195,7 +180,7 @@ describe("Web console: sessions, CSRF, managed-by mark and static files", () => 
     const proxied = await startTestRunner({ publicUrl: "https://pgrotate.example.com/console" });
     try {
       const send = (method: string, urlPath: string, headers: Record<string, string>, body?: unknown) =>
-        fetch(proxied.runner.url + urlPath, { method, headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+        apiCall(proxied.runner.url, method, urlPath, body, { token: null, headers });
       const signedIn = await send("POST", SESSION, { origin: "https://pgrotate.example.com" }, { token: proxied.runner.adminToken });
       expect(signedIn.status).toBe(200);
       const setCookie = signedIn.headers.get("set-cookie")!;
@@ -212,7 +197,7 @@ describe("Web console: sessions, CSRF, managed-by mark and static files", () => 
   test("Failed sign-ins count toward the 429 limit of failed authentications", async () => {
     const limited = await startTestRunner({ authFailuresPerMinute: 3 });
     try {
-      const attempt = () => fetch(`${limited.runner.url}${SESSION}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: "guess-guess-guess" }) });
+      const attempt = () => apiCall(limited.runner.url, "POST", SESSION, { token: "guess-guess-guess" }, { token: null });
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) statuses.push((await attempt()).status);
       expect(statuses).toEqual([401, 401, 401, 429, 429]);

@@ -6,6 +6,7 @@ export interface ApiResponse<T = any> {
   text: string;
   /** How long the call took. */
   ms: number;
+  headers: Headers;
 }
 
 export interface CallOptions {
@@ -33,7 +34,7 @@ export async function apiCall<T = any>(baseUrl: string, method: string, path: st
   } catch {
     parsed = undefined;
   }
-  return { status: res.status, body: parsed as T, text, ms: Date.now() - t0 };
+  return { status: res.status, body: parsed as T, text, ms: Date.now() - t0, headers: res.headers };
 }
 
 /** A caller bound to one runner and token: `api(method, path, body?)`. */

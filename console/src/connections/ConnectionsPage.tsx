@@ -10,6 +10,7 @@ import { useCan } from "../session/useSession";
 import { ConnectionForm } from "./ConnectionForm";
 import { DeleteConnectionDialog } from "./DeleteConnectionDialog";
 import { connectionsKey } from "./queries";
+import { TableHead } from "../common/TableHead";
 
 type Open = { kind: "add" } | { kind: "edit" | "delete"; connection: ApiConnection } | undefined;
 
@@ -40,20 +41,7 @@ export function ConnectionsPage() {
       {list.data && list.data.length === 0 && <p className="empty">No connections yet.</p>}
       {list.data && list.data.length > 0 && (
         <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Host</th>
-              <th scope="col">Database Name</th>
-              <th scope="col">Username</th>
-              <th scope="col">SSL</th>
-              {can.manageConnections && (
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              )}
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "Host", "Database Name", "Username", "SSL"]} actions={can.manageConnections} />
           <tbody>
             {list.data.map((c) => (
               <tr key={c.id}>

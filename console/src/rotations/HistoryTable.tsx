@@ -2,6 +2,7 @@ import { DateTime } from "../common/DateTime";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { duration } from "../common/time";
 import { useHistory } from "./queries";
+import { TableHead } from "../common/TableHead";
 
 /** Every attempt, newest first (attempt, trigger, result, started, duration, message). */
 export function HistoryTable(props: { rotationId: string }) {
@@ -13,16 +14,7 @@ export function HistoryTable(props: { rotationId: string }) {
       {history.data && history.data.length === 0 && <p className="empty">No attempts yet.</p>}
       {history.data && history.data.length > 0 && (
         <table className="table history-table">
-          <thead>
-            <tr>
-              <th scope="col">Attempt</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Result</th>
-              <th scope="col">Started</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Message</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Attempt", "Trigger", "Result", "Started", "Duration", "Message"]} />
           <tbody>
             {history.data.map((h) => (
               <tr key={h.id}>

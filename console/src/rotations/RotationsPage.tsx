@@ -7,6 +7,7 @@ import { useRotations } from "./queries";
 import { RotationFilters } from "./RotationFilters";
 import { RotationRow } from "./RotationRow";
 import { AddSecretRotationDialog } from "./wizard/AddSecretRotationDialog";
+import { TableHead } from "../common/TableHead";
 
 const PAGE_SIZE = 50;
 
@@ -63,20 +64,7 @@ export function RotationsPage() {
           {rows.length > 0 && (
             <table className="table rotations-table">
               <caption className="visually-hidden">Secret rotations in project {folder.projectId}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Active User</th>
-                  <th scope="col">Last Rotated</th>
-                  <th scope="col">Next Rotation</th>
-                  {can.manage && (
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  )}
-                </tr>
-              </thead>
+              <TableHead columns={["Name", "Status", "Active User", "Last Rotated", "Next Rotation"]} actions={can.manage} />
               <tbody>
                 {rows.map((r) => (
                   <RotationRow key={r.id} rotation={r} actions={can.manage} />

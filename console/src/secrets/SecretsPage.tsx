@@ -7,6 +7,7 @@ import { SecretValue } from "../common/SecretValue";
 import { type FolderChoice, useFolder } from "../folder/useFolder";
 import { useRotations } from "../rotations/queries";
 import { SecretFolderForm } from "./SecretFolderForm";
+import { TableHead } from "../common/TableHead";
 
 /** The folder's secrets as applications read them: read-only, values masked, each marked with the rotation that writes it. */
 export function SecretsPage() {
@@ -44,15 +45,7 @@ export function SecretsPage() {
       {secrets.data && secrets.data.length === 0 && <p className="empty">No secrets in this folder.</p>}
       {secrets.data && secrets.data.length > 0 && (
         <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Value</th>
-              <th scope="col">Version</th>
-              <th scope="col">Updated</th>
-              <th scope="col">Rotation</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Key", "Value", "Version", "Updated", "Rotation"]} />
           <tbody>
             {secrets.data.map((s) => {
               const r = writer(s.secretKey);
