@@ -4,15 +4,19 @@
  * names the method and URL and carries the runner's message; it never holds the token or a password.
  */
 import type { z } from "zod";
-import type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../runner/api/present";
 import type { ErrorBody } from "../runner/errors";
+import type {
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult, RawSecret,
+  Readiness,
+} from "../runner/responses";
 import type {
   consoleSignInSchema, createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, updateConnectionSchema,
   updateRotationSchema,
 } from "../runner/schemas";
-import type { RawSecret } from "../runner/services/secrets";
 
-export type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, RawSecret };
+export type {
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult, RawSecret, Readiness,
+};
 export type CreateConnectionBody = z.input<typeof createConnectionSchema>;
 export type UpdateConnectionBody = z.input<typeof updateConnectionSchema>;
 export type CreateRotationBody = z.input<typeof createRotationSchema>;
@@ -28,31 +32,6 @@ export interface AuditQuery {
   offset?: number;
   actor?: string;
   action?: string;
-}
-
-/** GET /readyz: 200 "ready" with counts, or 503 "not ready" with the reason (both are answers, not errors). */
-export interface Readiness {
-  status: "ready" | "not ready";
-  reason?: string;
-  store?: string;
-  rotations?: number;
-  failing?: number;
-  overdue?: number;
-  intents?: number;
-}
-
-export interface LoginResult {
-  accessToken: string;
-  expiresIn: number;
-  accessTokenMaxTTL: number;
-  tokenType: "Bearer";
-}
-
-export interface GeneratedCredentials {
-  generatedCredentials: Array<{ username: string; password: string }>;
-  activeIndex: number;
-  rotationId: string;
-  type: string;
 }
 
 export interface Folder {
@@ -80,18 +59,19 @@ export interface ClientOptions {
 }
 
 export class RunnerApiError extends Error {
+  /** The HTTP status; absent when the runner could not be reached (or the client was misconfigured). */
   readonly status?: number;
   readonly code?: string;
   readonly details?: unknown;
-  /** The runner's own message, without the method and URL (what the console shows). */
-  readonly reason: string;
-  constructor(message: string, opts: { status?: number; code?: string; details?: unknown; reason?: string } = {}) {
+  /** The runner's own `message` (without the method and URL this error's message adds). */
+  readonly runnerMessage?: string;
+  constructor(message: string, opts: { status?: number; code?: string; details?: unknown; runnerMessage?: string } = {}) {
     super(message);
     this.name = "RunnerApiError";
     this.status = opts.status;
     this.code = opts.code;
     this.details = opts.details;
-    this.reason = opts.reason ?? message;
+    this.runnerMessage = opts.runnerMessage;
   }
 }
 
@@ -152,7 +132,7 @@ export class RunnerClient {
     } catch (err) {
       const cause = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
       const why = cause.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? "network error");
-      throw new RunnerApiError(`Could not reach the pgrotate runner at ${this.url} (${shown}): ${why}`, { reason: `Could not reach the pgrotate runner at ${this.url}: ${why}` });
+      throw new RunnerApiError(`Could not reach the pgrotate runner at ${this.url} (${shown}): ${why}`);
     }
     const text = await res.text();
     let parsed: unknown;
@@ -164,7 +144,9 @@ export class RunnerClient {
     if (!res.ok && !opts.accept?.includes(res.status)) {
       const e = (parsed ?? {}) as Partial<ErrorBody>;
       const message = typeof e.message === "string" ? e.message : `HTTP ${res.status}`;
-      throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, { status: res.status, code: e.error, details: e.details, reason: message });
+      throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, {
+        status: res.status, code: e.error, details: e.details, runnerMessage: message,
+      });
     }
     if (parsed === undefined) throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status} without a JSON body`, { status: res.status });
     return parsed as T;

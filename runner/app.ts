@@ -7,6 +7,7 @@ import { fastSecretRead } from "./api/fast-read";
 import { API_HEADERS } from "./api/headers";
 import { healthRoutes } from "./api/health";
 import { accessRoutes, loginRoutes } from "./api/access";
+import { referenceRoutes } from "./api/reference";
 import { authenticate, bearerHash, errorHandler, notFoundHandler, rejectNul } from "./api/http";
 import type { AccessService } from "./auth/access";
 import type { ConsoleSessions } from "./auth/sessions";
@@ -63,7 +64,8 @@ export function createApp(d: AppDeps): RequestListener {
   };
 }
 
-function expressApp(d: AppDeps): Express {
+/** The Express app alone (createApp adds the fast read in front of it). Tests walk its routes against the API reference. */
+export function expressApp(d: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false); // responses are no-store; hashing every body for an ETag is wasted work
@@ -77,6 +79,7 @@ function expressApp(d: AppDeps): Express {
   app.get("/metrics", (_req, res, next) => {
     d.metrics.registry.metrics().then((text) => res.type(d.metrics.registry.contentType).send(text), next);
   });
+  app.use(referenceRoutes());
   // Only failed authentications count: a client that keeps guessing tokens or client secrets gets 429.
   const limiter = rateLimit({
     windowMs: 60_000,

@@ -17,7 +17,8 @@ export type ErrorCode =
   | "StoreUnavailable"
   | "Internal";
 
-const STATUS: Record<ErrorCode, number> = {
+/** The HTTP status of each error code (the API reference documents them from this table). */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   BadRequest: 400,
   Unauthorized: 401,
   Forbidden: 403,
@@ -45,7 +46,7 @@ export class AppError extends Error {
     super(message);
     this.name = "AppError";
     this.code = code;
-    this.statusCode = STATUS[code];
+    this.statusCode = ERROR_STATUS[code];
     this.details = opts.details;
     this.cause = opts.cause;
   }

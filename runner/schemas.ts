@@ -38,7 +38,7 @@ export const secretPathSchema = z
   .regex(/^\/(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?\/?$/, 'secretPath must look like "/" or "/app/db"')
   .transform((p) => (p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p));
 
-const timeOfDay = z
+export const timeOfDaySchema = z
   .object({
     hours: z.number().int("hours must be a whole number").min(0).max(23),
     minutes: z.number().int("minutes must be a whole number").min(0).max(59),
@@ -71,15 +71,15 @@ export const passwordRequirementsSchema = z
   );
 
 const credentialsShape = {
-  host: z.string().min(1).max(255),
+  host: z.string().min(1).max(255).meta({ description: "Host name or address, as the runner sees it" }),
   port: z.number().int().min(1).max(65535),
   database: z.string().min(1).max(63),
-  username: pgIdentifier("username"),
-  password: z.string().min(1).max(1024),
-  sslEnabled: z.boolean().optional(),
-  sslRejectUnauthorized: z.boolean().optional(),
+  username: pgIdentifier("username").meta({ description: "The connection role: it changes the two users' passwords" }),
+  password: z.string().min(1).max(1024).meta({ description: "Stored sealed (AES-256-GCM); never returned" }),
+  sslEnabled: z.boolean().optional().meta({ description: "TLS that verifies the server (no fallback to plaintext); default false" }),
+  sslRejectUnauthorized: z.boolean().optional().meta({ description: "Default true" }),
   /** PEM CA certificate(s) to verify the server with; null or absent = the system trust store. */
-  sslCertificate: z.string().max(65536).nullish(),
+  sslCertificate: z.string().max(65536).nullish().meta({ description: "PEM CA certificate(s) to verify the server with; null or absent = the system trust store" }),
 };
 
 export const createConnectionSchema = z
@@ -91,7 +91,8 @@ export const createConnectionSchema = z
     projectId: z.string().optional(),
     isPlatformManagedCredentials: z.literal(false).optional(),
   })
-  .strict();
+  .strict()
+  .meta({ id: "CreateAppConnectionRequest", description: "Unknown fields are rejected (422)" });
 
 export const updateConnectionSchema = z
   .object({
@@ -104,36 +105,39 @@ export const updateConnectionSchema = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  .meta({ id: "UpdateAppConnectionRequest", description: "A field left out keeps its value" });
 
 const projectIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'");
 
 const rotationFields = {
   name: slug("name", 64),
   description: z.string().max(256, "description must be at most 256 characters").nullish(),
-  connectionId: z.uuid("connectionId must be a UUID"),
-  projectId: projectIdSchema.default("default"),
+  connectionId: z.uuid("connectionId must be a UUID").meta({ description: "The app connection that changes the passwords" }),
+  projectId: projectIdSchema.default("default").meta({ description: "Project of the folder the secrets live in" }),
   environment: slug("environment", 64).default("dev"),
-  secretPath: secretPathSchema.default("/"),
-  isAutoRotationEnabled: z.boolean().default(true),
+  secretPath: secretPathSchema.default("/").meta({ description: 'Folder of the secrets; default "/"', example: "/" }),
+  isAutoRotationEnabled: z.boolean().default(true).meta({ description: "false: never scheduled (manual rotation still works)" }),
   rotationInterval: z
     .number({ error: "rotationInterval must be a number of days" })
     .int("rotationInterval must be a whole number of days")
     .min(1, "rotationInterval must be at least 1 day")
-    .max(3650, "rotationInterval must be at most 3650 days"),
-  rotateAtUtc: timeOfDay.optional(),
-  rotateAt: timeOfDay.optional(),
+    .max(3650, "rotationInterval must be at most 3650 days")
+    .meta({ description: "Whole days between rotations" }),
+  rotateAtUtc: timeOfDaySchema.optional().meta({ description: "Time of day in UTC (default 00:00); or give rotateAt with timeZone" }),
+  rotateAt: timeOfDaySchema.optional().meta({ description: "Local time of day in timeZone (with timeZone, instead of rotateAtUtc)" }),
   timeZone: z
     .string()
     .refine(isValidTimeZone, "timeZone must be an IANA time zone such as Europe/Berlin")
     // Stored in its canonical spelling ("utc" -> "UTC").
     .transform((tz) => new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone)
-    .optional(),
+    .optional()
+    .meta({ description: "IANA time zone of rotateAt", example: "Europe/Berlin" }),
   parameters: z
     .object({
-      username1: pgIdentifier("parameters.username1"),
-      username2: pgIdentifier("parameters.username2"),
-      passwordRequirements: passwordRequirementsSchema.optional(),
+      username1: pgIdentifier("parameters.username1").meta({ description: "The first login role (active after create)" }),
+      username2: pgIdentifier("parameters.username2").meta({ description: "The second login role" }),
+      passwordRequirements: passwordRequirementsSchema.optional().meta({ description: "Default: 48 alphanumeric characters" }),
     })
     .strict(),
   secretsMapping: z
@@ -165,7 +169,11 @@ function checkRotation(
   }
 }
 
-export const createRotationSchema = z.object(rotationFields).strict().superRefine(checkRotation);
+export const createRotationSchema = z
+  .object(rotationFields)
+  .strict()
+  .superRefine(checkRotation)
+  .meta({ id: "CreateSecretRotationRequest", description: "Infisical's create body. Unknown fields are rejected (422) so a typo never passes silently." });
 
 /** PATCH: what may change in place (the connection, usernames, project, environment and path may not). */
 export const updateRotationSchema = z
@@ -174,23 +182,24 @@ export const updateRotationSchema = z
     description: rotationFields.description,
     isAutoRotationEnabled: z.boolean().optional(),
     rotationInterval: rotationFields.rotationInterval.optional(),
-    rotateAtUtc: timeOfDay.optional(),
-    rotateAt: timeOfDay.optional(),
+    rotateAtUtc: timeOfDaySchema.optional(),
+    rotateAt: timeOfDaySchema.optional(),
     timeZone: rotationFields.timeZone,
     parameters: z.object({ passwordRequirements: passwordRequirementsSchema.nullable().optional() }).strict().optional(),
     secretsMapping: rotationFields.secretsMapping.optional(),
   })
   .strict()
-  .superRefine(checkRotation);
+  .superRefine(checkRotation)
+  .meta({ id: "UpdateSecretRotationRequest", description: "What may change in place; a field left out keeps its value" });
 
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 
 export const deleteRotationQuerySchema = z.object({
-  revokeGeneratedCredentials: bool.default(false),
-  deleteSecrets: bool.default(false),
+  revokeGeneratedCredentials: bool.default(false).meta({ description: "Set unknown random passwords on both users (and prove the old ones fail)" }),
+  deleteSecrets: bool.default(false).meta({ description: "Remove the mapped secrets (otherwise they stay readable)" }),
 });
 
-export const rotateQuerySchema = z.object({ force: bool.default(false) });
+export const rotateQuerySchema = z.object({ force: bool.default(false).meta({ description: "Rotate within the grace period (10 minutes after the last rotation)" }) });
 
 export const byNameQuerySchema = z.object({
   projectId: rotationFields.projectId,
@@ -236,9 +245,10 @@ export const createTokenSchema = z
     name: slug("name", 64),
     ...scopeFields,
     /** Lifetime in seconds; omitted = until revoked. */
-    expiresIn: z.number().int().min(60).max(10 * 365 * 86400).optional(),
+    expiresIn: z.number().int().min(60).max(10 * 365 * 86400).optional().meta({ description: "Lifetime in seconds; omitted = until revoked" }),
   })
-  .strict();
+  .strict()
+  .meta({ id: "CreateTokenRequest", description: "Scope fields left out mean any" });
 
 export const createIdentitySchema = z
   .object({
@@ -248,7 +258,8 @@ export const createIdentitySchema = z
     accessTokenMaxTTL: z.number().int().min(60).max(30 * 86400).default(7200),
   })
   .strict()
-  .refine((i) => i.accessTokenTTL <= i.accessTokenMaxTTL, { message: "accessTokenTTL must not exceed accessTokenMaxTTL", path: ["accessTokenTTL"] });
+  .refine((i) => i.accessTokenTTL <= i.accessTokenMaxTTL, { message: "accessTokenTTL must not exceed accessTokenMaxTTL", path: ["accessTokenTTL"] })
+  .meta({ id: "CreateMachineIdentityRequest", description: "Scope fields left out mean any; TTLs in seconds" });
 
 export const universalAuthLoginSchema = z
   .object({
@@ -257,7 +268,8 @@ export const universalAuthLoginSchema = z
     /** Infisical's optional sub-organization; pgrotate has one tenant, so it is accepted and ignored. */
     subOrganizationName: z.string().max(256).optional(),
   })
-  .strict();
+  .strict()
+  .meta({ id: "UniversalAuthLoginRequest" });
 
 /** POST /api/v1/console/session: a token, or a machine identity's client id and secret. */
 export const consoleSignInSchema = z
@@ -276,7 +288,7 @@ export const consoleSignInSchema = z
   });
 
 export const auditQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: "Entries to return, newest first" }),
   offset: z.coerce.number().int().min(0).default(0),
   actor: z.string().max(100).optional(),
   action: z.string().max(200).optional(),

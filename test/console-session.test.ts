@@ -228,9 +228,14 @@ describe("Web console: sessions, CSRF, managed-by mark and static files", () => 
     const dir = consoleDir();
     if (!dir) throw new Error("dist/console is missing: run `npm run build` (npm test does it in pretest)");
     const assets = fs.readdirSync(path.join(dir, "assets"));
+    /** The console's files are not API operations: fetched as they are (apiCall checks answers against the API reference). */
+    const file = async (urlPath: string) => {
+      const res = await fetch(t.runner.url + urlPath);
+      return { status: res.status, headers: res.headers, text: await res.text() };
+    };
 
     test("index.html is never cached, has no inline script and is served with a strict CSP; hashed assets are immutable", async () => {
-      const index = await call("GET", "/");
+      const index = await file("/");
       expect(index.status).toBe(200);
       expect(index.headers.get("content-type")).toMatch(/^text\/html/);
       expect(index.headers.get("cache-control")).toBe("no-cache");
@@ -244,7 +249,7 @@ describe("Web console: sessions, CSRF, managed-by mark and static files", () => 
         expect(body.trim()).toBe("");
       }
       const js = assets.find((a) => a.endsWith(".js"))!;
-      const asset = await call("GET", `/assets/${js}`);
+      const asset = await file(`/assets/${js}`);
       expect(asset.status).toBe(200);
       expect(asset.headers.get("content-type")).toMatch(/javascript/);
       expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
@@ -253,7 +258,7 @@ describe("Web console: sessions, CSRF, managed-by mark and static files", () => 
 
     test("Deep links return index.html; unknown /api paths and missing assets stay JSON 404s", async () => {
       for (const p of ["/rotations/0b1c2d3e-0000-4000-8000-000000000000", "/app-connections", "/secrets?project=x", "/status"]) {
-        const res = await call("GET", p);
+        const res = await file(p);
         expect(res.status).toBe(200);
         expect(res.text).toContain('<div id="root"></div>');
       }

@@ -166,7 +166,7 @@ describe("Web console in a real browser: the wizard and the rotation's life", ()
     await page.getByRole("status").filter({ hasText: "Created secret rotation orders-db-credentials" }).waitFor();
 
     const row = rowOf("orders-db-credentials");
-    await row.getByText(/Rotates in 30 days/).waitFor();
+    await row.getByText(/Rotates in 3[01] days/).waitFor(); // 30 days and some hours, rounded
     await row.getByText(target.users[0], { exact: true }).waitFor();
     await row.getByText("The orders service's database users").waitFor();
     const rotation = (await api("GET", `${ROTATIONS}/rotation-name/orders-db-credentials?projectId=default&environment=dev&secretPath=/`)).body.secretRotation;

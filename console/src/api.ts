@@ -18,9 +18,9 @@ export const api = new RunnerClient({
 /** True when the runner could not be reached at all (no HTTP answer). */
 export const isUnreachable = (err: unknown): boolean => err instanceof RunnerApiError && err.status === undefined;
 
-/** The runner's message for an error, in words a person can act on. */
+/** The runner's message for an error, in words a person can act on (the runner's own, without method and URL). */
 export function errorText(err: unknown): string {
-  if (err instanceof RunnerApiError) return err.reason;
+  if (err instanceof RunnerApiError) return err.runnerMessage ?? err.message;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -40,7 +40,8 @@ export function consoleDir(): string | undefined {
 /** Paths that are never a console page: the API, the assets folder, and anything that looks like a file. */
 const notAPage = (p: string): boolean => p.startsWith("/api/") || p === "/api" || p.startsWith("/assets/") || /\.[A-Za-z0-9]+$/.test(p);
 
-export function consoleRoutes(dir = consoleDir()): Router {
+export function consoleRoutes(given?: string): Router {
+  const dir = typeof given === "string" ? given : consoleDir();
   const r = Router();
   const page: RequestHandler = (req, res, next) => {
     if ((req.method !== "GET" && req.method !== "HEAD") || notAPage(req.path)) return next();

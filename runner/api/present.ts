@@ -1,5 +1,9 @@
-/** Response shapes (Infisical's field names). Nothing secret is ever part of these. */
+/**
+ * Records -> response bodies. Each presenter returns its schema's type from runner/responses.ts (the API
+ * reference is generated from those schemas), so a field added here without documenting it fails to compile.
+ */
 import { derivedId } from "../ids";
+import type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../responses";
 import type { IdentityRecord, TokenRecord } from "../store/access";
 import type { AuditRecord } from "../store/audit";
 import type { Principal } from "../auth/principal";
@@ -13,7 +17,7 @@ export const ORG_ID = derivedId("organization", "pgrotate");
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function presentConnection(c: ConnectionRecord) {
+export function presentConnection(c: ConnectionRecord): ApiConnection {
   return {
     id: c.id,
     name: c.name,
@@ -41,7 +45,7 @@ export function presentConnection(c: ConnectionRecord) {
   };
 }
 
-export function presentRotation(r: RotationRecord) {
+export function presentRotation(r: RotationRecord): ApiRotation {
   const folderId = derivedId("folder", r.projectId, r.environment, r.secretPath);
   return {
     id: r.id,
@@ -80,7 +84,7 @@ export function presentRotation(r: RotationRecord) {
   };
 }
 
-export function presentToken(t: TokenRecord) {
+export function presentToken(t: TokenRecord): ApiToken {
   return {
     id: t.id,
     name: t.name,
@@ -93,7 +97,7 @@ export function presentToken(t: TokenRecord) {
   };
 }
 
-export function presentIdentity(i: IdentityRecord) {
+export function presentIdentity(i: IdentityRecord): ApiIdentity {
   return {
     id: i.id,
     name: i.name,
@@ -107,7 +111,7 @@ export function presentIdentity(i: IdentityRecord) {
   };
 }
 
-export function presentHistory(h: HistoryRecord) {
+export function presentHistory(h: HistoryRecord): ApiHistoryEntry {
   return {
     id: h.id,
     jobId: h.jobId,
@@ -125,7 +129,7 @@ export function presentHistory(h: HistoryRecord) {
 }
 
 /** Who is signed in to the console and until when (null times: the caller used a bearer token, not a session). */
-export function presentConsoleSession(p: Principal, s: ConsoleSession | undefined) {
+export function presentConsoleSession(p: Principal, s: ConsoleSession | undefined): ApiConsoleSession {
   return {
     kind: p.kind,
     actor: p.actor,
@@ -137,14 +141,21 @@ export function presentConsoleSession(p: Principal, s: ConsoleSession | undefine
   };
 }
 
-export function presentAudit(a: AuditRecord) {
-  return { ...a, at: a.at.toISOString() };
+export function presentAudit(a: AuditRecord): ApiAuditLog {
+  return {
+    id: a.id,
+    at: a.at.toISOString(),
+    actor: a.actor,
+    action: a.action,
+    resourceType: a.resourceType,
+    resourceId: a.resourceId,
+    projectId: a.projectId,
+    environment: a.environment,
+    secretPath: a.secretPath,
+    status: a.status,
+    ip: a.ip,
+    details: a.details,
+  };
 }
 
-export type ApiRotation = ReturnType<typeof presentRotation>;
-export type ApiAuditLog = ReturnType<typeof presentAudit>;
-export type ApiToken = ReturnType<typeof presentToken>;
-export type ApiIdentity = ReturnType<typeof presentIdentity>;
-export type ApiHistoryEntry = ReturnType<typeof presentHistory>;
-export type ApiConnection = ReturnType<typeof presentConnection>;
-export type ApiConsoleSession = ReturnType<typeof presentConsoleSession>;
+export type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken };

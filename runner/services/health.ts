@@ -1,11 +1,13 @@
 /** Readiness: the store answers in time and the scheduler runs; with the counts /readyz shows. */
 import type { Pool } from "pg";
 import { pingStore } from "../store/db";
-import { rotationCounts, type RotationCounts } from "../store/rotations";
+import type { Readiness } from "../responses";
+import { rotationCounts } from "../store/rotations";
 
 const READY_TIMEOUT_MS = 3000;
 
-export type Readiness = ({ status: "ready"; store: "ok" } & RotationCounts) | ({ status: "not ready"; reason: string } & Partial<RotationCounts>);
+/** /readyz's body: its schema is in runner/responses.ts (the API reference). */
+export type { Readiness };
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {

@@ -1,34 +1,13 @@
 import type { Pool } from "pg";
 import { aad, type Sealer } from "../crypto/seal";
 import { AppError } from "../errors";
+import type { RawSecret } from "../responses";
 import type { SecretRecord } from "../store/rows";
 import { listSecrets, type Folder } from "../store/secrets";
 import type { FolderRows, SecretCache } from "./secret-cache";
 
-/** Infisical's raw secret shape. */
-export interface RawSecret {
-  id: string;
-  _id: string;
-  workspace: string;
-  environment: string;
-  secretPath: string;
-  secretKey: string;
-  secretValue: string;
-  secretComment: string;
-  secretValueHidden: false;
-  version: number;
-  type: "shared";
-  tags: never[];
-  secretMetadata: never[];
-  /** pgrotate's secrets are all mapped secrets of a rotation. */
-  isRotatedSecret: boolean;
-  rotationId: string | null;
-  secretReminderNote: null;
-  secretReminderRepeatDays: null;
-  skipMultilineEncoding: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+/** Infisical's raw secret shape (runner/responses.ts). */
+export type { RawSecret };
 
 /** What apps read: the mapped secrets of a folder, opened. One query, so a pair is never mixed. */
 export class SecretService {

@@ -1,4 +1,9 @@
-/** The one HTTP helper of the tests: a call to a runner's API with a bearer token, its status, JSON body and text. */
+/**
+ * The one HTTP helper of the tests: a call to a runner's API with a bearer token, its status, JSON body and text.
+ * Every answer is checked against the API reference (GET /openapi.json): a status or body it does not document
+ * fails the test that received it.
+ */
+import { assertDocumented } from "./openapi";
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -34,7 +39,9 @@ export async function apiCall<T = any>(baseUrl: string, method: string, path: st
   } catch {
     parsed = undefined;
   }
-  return { status: res.status, body: parsed as T, text, ms: Date.now() - t0, headers: res.headers };
+  const ms = Date.now() - t0;
+  assertDocumented(method, path, res.status, parsed, res.headers.get("content-type"));
+  return { status: res.status, body: parsed as T, text, ms, headers: res.headers };
 }
 
 /** A caller bound to one runner and token: `api(method, path, body?)`. */

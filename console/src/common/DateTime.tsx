@@ -1,4 +1,5 @@
-import { absolute, relative } from "./time";
+import { relativeTime } from "../../../provider/status-words";
+import { absolute } from "./time";
 
 /** A moment, relative and absolute (the browser's zone); "Never" / a fallback when there is none. */
 export function DateTime(props: { value: string | null; fallback?: string }) {
@@ -6,7 +7,7 @@ export function DateTime(props: { value: string | null; fallback?: string }) {
   const d = new Date(props.value);
   return (
     <time dateTime={props.value} className="datetime">
-      <span>{relative(d)}</span> <span className="muted">{absolute(d)}</span>
+      <span>{relativeTime(d)}</span> <span className="muted">{absolute(d)}</span>
     </time>
   );
 }

@@ -136,7 +136,7 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
         setBusy(false);
         const issues = validationIssues(err);
         if (issues) setErrors(labelled(issues));
-        else if (err instanceof RunnerApiError && err.code === "Conflict") setErrors({ name: err.reason });
+        else if (err instanceof RunnerApiError && err.code === "Conflict") setErrors({ name: errorText(err) });
         else setFailure(errorText(err));
       },
     );

@@ -4,7 +4,8 @@ import { api } from "../api";
 import { Dialog } from "../common/Dialog";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { notify } from "../common/notices";
-import { absolute, relative } from "../common/time";
+import { relativeTime } from "../../../provider/status-words";
+import { absolute } from "../common/time";
 import { activeUsername, inactiveUsername, refreshRotations } from "./queries";
 
 /** The grace guard's answer (409 GracePeriod): when rotating will be allowed without force. */
@@ -36,7 +37,7 @@ export function RotateSecretsDialog(props: { rotation: ApiRotation; onClose: () 
             ago, and applications may still hold its password.
           </p>
           <p>
-            Allowed {relative(allowedAt)} ({absolute(allowedAt)}). <strong>Force</strong> rotates now and ends that password at once.
+            Allowed {relativeTime(allowedAt)} ({absolute(allowedAt)}). <strong>Force</strong> rotates now and ends that password at once.
           </p>
         </div>
       ) : (

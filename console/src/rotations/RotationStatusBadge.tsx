@@ -1,31 +1,29 @@
 import type { ApiRotation } from "../../../provider/client";
+import { rotationStatusWord, type StatusTone } from "../../../provider/status-words";
 import { DateTime } from "../common/DateTime";
-import { timeLeft } from "../common/time";
 
-export type StatusKind = "scheduled" | "failed" | "disabled" | "rotating";
+const STYLE: Record<StatusTone, string> = { info: "badge-scheduled", warning: "badge-rotating", danger: "badge-failed", neutral: "badge-disabled" };
 
-/** The status of a rotation in Infisical's words. "Rotating" also covers a rotation past its time (overdue). */
-export function rotationStatus(r: ApiRotation, now: Date = new Date()): { kind: StatusKind; label: string } {
-  if (r.rotationStatus === "pending") return { kind: "rotating", label: "Rotating" };
-  if (r.rotationStatus === "failed") return { kind: "failed", label: "Rotation Failed" };
-  if (!r.isAutoRotationEnabled || !r.nextRotationAt) return { kind: "disabled", label: "Auto-Rotation Disabled" };
-  const next = new Date(r.nextRotationAt);
-  if (next <= now) return { kind: "rotating", label: "Rotating" };
-  return { kind: "scheduled", label: `Rotates in ${timeLeft(next, now)}` };
+/** An icon beside the words (never colour alone). */
+function icon(word: string, tone: StatusTone): string {
+  if (tone === "danger") return "✕";
+  if (tone === "neutral") return "○";
+  return word.startsWith("Rotates in") ? "●" : "↻";
 }
 
-const ICON: Record<StatusKind, string> = { scheduled: "●", failed: "✕", disabled: "○", rotating: "↻" };
-
-/** Status as text with an icon (never colour alone); a failure shows its reason and the next attempt. */
+/**
+ * The status in Infisical's words (provider/status-words.ts, shared with the CLI): "Rotates in N days",
+ * "Rotation Failed" (with the reason and the next attempt), "Auto-Rotation Disabled", "Rotating" when due.
+ */
 export function RotationStatusBadge(props: { rotation: ApiRotation; detail?: boolean }) {
   const r = props.rotation;
-  const s = rotationStatus(r);
+  const { word, tone } = rotationStatusWord(r);
   return (
     <div className="status">
-      <span className={`badge badge-${s.kind}`}>
-        <span aria-hidden="true">{ICON[s.kind]}</span> {s.label}
+      <span className={`badge ${STYLE[tone]}`}>
+        <span aria-hidden="true">{icon(word, tone)}</span> {word}
       </span>
-      {s.kind === "failed" && props.detail !== false && (
+      {tone === "danger" && props.detail !== false && (
         <div className="status-detail">
           {r.lastRotationMessage && <p className="status-reason">{r.lastRotationMessage}</p>}
           <p>

@@ -21,10 +21,10 @@ export function StatusPage() {
             <span className={`badge badge-${r.status === "ready" ? "scheduled" : "failed"}`}>
               <span aria-hidden="true">{r.status === "ready" ? "✓" : "✕"}</span> {r.status === "ready" ? "Ready" : "Not ready"}
             </span>
-            {r.reason && <span> {r.reason}</span>}
+            {r.status === "not ready" && <span> {r.reason}</span>}
           </dd>
           <dt>Store</dt>
-          <dd>{r.store ?? (r.status === "ready" ? "ok" : "—")}</dd>
+          <dd>{r.status === "ready" ? r.store : "—"}</dd>
           <dt>Rotations</dt>
           <dd>{count(r.rotations)}</dd>
           <dt>Failing</dt>

@@ -245,22 +245,27 @@ export function submitFailure(err: unknown, v: WizardValues): SubmitFailure {
     const errors = toFieldErrors(issues);
     return { step: firstStepWithError(errors), errors };
   }
+  const text = errorText(err);
   if (err instanceof RunnerApiError && err.code === "PrecheckFailed") {
     const sql = (err.details as { sql?: unknown } | undefined)?.sql;
-    return { step: 1, errors: {}, stepMessage: { text: err.reason, sql: Array.isArray(sql) ? sql.map(String) : [] } };
+    return { step: 1, errors: {}, stepMessage: { text, sql: Array.isArray(sql) ? sql.map(String) : [] } };
   }
   if (err instanceof RunnerApiError && err.code === "Conflict") {
-    const taken = (err.details as { taken?: unknown } | undefined)?.taken;
-    if (Array.isArray(taken)) {
+    const details = err.details as { taken?: unknown; username?: unknown } | undefined;
+    if (Array.isArray(details?.taken)) {
       const errors: FieldErrors = {};
-      if (taken.includes(v.secretUsername.trim())) errors["secretsMapping.username"] = err.reason;
-      if (taken.includes(v.secretPassword.trim())) errors["secretsMapping.password"] = err.reason;
+      if (details.taken.includes(v.secretUsername.trim())) errors["secretsMapping.username"] = text;
+      if (details.taken.includes(v.secretPassword.trim())) errors["secretsMapping.password"] = text;
       return { step: 2, errors };
     }
-    return { step: 3, errors: { name: err.reason } };
+    if (typeof details?.username === "string") {
+      // The user already belongs to another rotation on the same server.
+      return { step: 1, errors: { [details.username === v.username2 ? "parameters.username2" : "parameters.username1"]: text } };
+    }
+    return { step: 3, errors: { name: text } };
   }
-  if (err instanceof RunnerApiError && err.code === "NotFound" && /App connection/.test(err.reason)) {
-    return { step: 0, errors: { connectionId: err.reason } };
+  if (err instanceof RunnerApiError && err.code === "NotFound" && /App connection/.test(text)) {
+    return { step: 0, errors: { connectionId: text } };
   }
-  return { step: REVIEW, errors: {}, stepMessage: { text: errorText(err) } };
+  return { step: REVIEW, errors: {}, stepMessage: { text } };
 }

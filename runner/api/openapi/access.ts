@@ -1,0 +1,89 @@
+/** Scoped tokens, machine identities (universal auth) and the audit log in the API reference. */
+import { z } from "zod";
+import type { ZodOpenApiPathsObject } from "zod-openapi";
+import { auditLogSchema, identitySchema, loginResultSchema, tokenSchema } from "../../responses";
+import { auditQuerySchema, createIdentitySchema, createTokenSchema, universalAuthLoginSchema } from "../../schemas";
+import { pathItem, TAGS } from "./operation";
+
+const tag = TAGS.access;
+const byId = (what: string) => z.object({ id: z.uuid().meta({ description: `The ${what}'s id` }) });
+
+export const accessPaths: ZodOpenApiPathsObject = {
+  "/api/v1/auth/universal-auth/login": pathItem({
+    post: {
+      operationId: "universalAuthLogin",
+      summary: "Log in as a machine identity (Infisical's universal auth)",
+      description: "Exchanges a client id and secret for a short-lived access token with the identity's scope. Failed attempts count towards the rate limit.",
+      tag,
+      auth: "public",
+      body: { schema: universalAuthLoginSchema },
+      ok: { description: "An access token", schema: loginResultSchema },
+      errors: [401, 422],
+    },
+  }),
+  "/api/v1/auth/tokens": pathItem({
+    post: {
+      operationId: "createToken",
+      summary: "Create a scoped token",
+      description: "The secret is shown once, in this answer, and stored as a SHA-256 hash. Scope fields left out mean any.",
+      tag,
+      auth: "admin",
+      body: { schema: createTokenSchema },
+      ok: { description: "The token and its secret", schema: z.object({ token: tokenSchema, secret: z.string().meta({ description: "The bearer token (shown once)" }) }) },
+      errors: [422],
+    },
+    get: { operationId: "listTokens", summary: "List tokens", tag, auth: "admin", ok: { description: "Every token (never a secret)", schema: z.object({ tokens: z.array(tokenSchema) }) } },
+  }),
+  "/api/v1/auth/tokens/{id}": pathItem({
+    delete: {
+      operationId: "revokeToken",
+      summary: "Revoke a token",
+      description: "It stops working at once, on every runner.",
+      tag,
+      auth: "admin",
+      path: byId("token"),
+      ok: { description: "The revoked token", schema: z.object({ token: tokenSchema }) },
+      errors: [404],
+    },
+  }),
+  "/api/v1/auth/identities": pathItem({
+    post: {
+      operationId: "createMachineIdentity",
+      summary: "Create a machine identity",
+      description: "The client secret is shown once, in this answer, and stored as a SHA-256 hash.",
+      tag,
+      auth: "admin",
+      body: { schema: createIdentitySchema },
+      ok: {
+        description: "The identity, its client id and its client secret",
+        schema: z.object({ identity: identitySchema, clientId: z.uuid(), clientSecret: z.string().meta({ description: "Shown once" }) }),
+      },
+      errors: [409, 422],
+    },
+    get: { operationId: "listMachineIdentities", summary: "List machine identities", tag, auth: "admin", ok: { description: "Every identity", schema: z.object({ identities: z.array(identitySchema) }) } },
+  }),
+  "/api/v1/auth/identities/{id}": pathItem({
+    delete: {
+      operationId: "revokeMachineIdentity",
+      summary: "Revoke a machine identity",
+      description: "Its access tokens stop working at once.",
+      tag,
+      auth: "admin",
+      path: byId("identity"),
+      ok: { description: "The revoked identity", schema: z.object({ identity: identitySchema }) },
+      errors: [404],
+    },
+  }),
+  "/api/v1/audit-logs": pathItem({
+    get: {
+      operationId: "listAuditLogs",
+      summary: "The audit log, newest first",
+      description: "Every change, every secret read and every refused request: who, what, when, status, folder, secret names; never a value.",
+      tag: TAGS.audit,
+      auth: "admin",
+      query: auditQuerySchema,
+      ok: { description: "Audit entries", schema: z.object({ auditLogs: z.array(auditLogSchema) }) },
+      errors: [422],
+    },
+  }),
+};

@@ -1,0 +1,83 @@
+/** /api/v1/app-connections/postgres in the API reference. */
+import { z } from "zod";
+import type { ZodOpenApiPathsObject } from "zod-openapi";
+import { connectionSchema } from "../../responses";
+import { createConnectionSchema, updateConnectionSchema } from "../../schemas";
+import { pathItem, TAGS } from "./operation";
+
+const BASE = "/api/v1/app-connections/postgres";
+const one = z.object({ appConnection: connectionSchema });
+const byId = z.object({ id: z.uuid().meta({ description: "The connection's id" }) });
+const tag = TAGS.connections;
+const UNSCOPED = "Needs an unscoped token (connections belong to no project): `read` to list and get, `manage` to change.";
+
+export const connectionPaths: ZodOpenApiPathsObject = {
+  [BASE]: pathItem({
+    post: {
+      operationId: "createAppConnection",
+      summary: "Create a PostgreSQL connection",
+      description: `The connection is validated with a login and \`SELECT 1\` before it is stored; the password is never returned. ${UNSCOPED}`,
+      tag,
+      auth: "token",
+      body: {
+        schema: createConnectionSchema,
+        examples: {
+          connection: {
+            summary: "A connection over verified TLS",
+            value: {
+              name: "prod-db",
+              method: "username-and-password",
+              credentials: { host: "db.internal", port: 5432, database: "app", username: "rotation_admin", password: "…", sslEnabled: true },
+            },
+          },
+        },
+      },
+      ok: { description: "The stored connection", schema: one },
+      errors: [409, 422, 502],
+    },
+    get: {
+      operationId: "listAppConnections",
+      summary: "List PostgreSQL connections",
+      description: UNSCOPED,
+      tag,
+      auth: "token",
+      ok: { description: "Every connection", schema: z.object({ appConnections: z.array(connectionSchema) }) },
+    },
+  }),
+  [`${BASE}/connection-name/{name}`]: pathItem({
+    get: {
+      operationId: "getAppConnectionByName",
+      summary: "Get a connection by its name",
+      description: UNSCOPED,
+      tag,
+      auth: "token",
+      path: z.object({ name: z.string().meta({ description: "The connection's name (unique per runner)" }) }),
+      ok: { description: "The connection", schema: one },
+      errors: [404],
+    },
+  }),
+  [`${BASE}/{id}`]: pathItem({
+    get: { operationId: "getAppConnection", summary: "Get a connection", description: UNSCOPED, tag, auth: "token", path: byId, ok: { description: "The connection", schema: one }, errors: [404] },
+    patch: {
+      operationId: "updateAppConnection",
+      summary: "Change a connection",
+      description: `A field left out keeps its value; \`sslCertificate: null\` clears the CA. A change of the credentials is validated with a login before it is stored. ${UNSCOPED}`,
+      tag,
+      auth: "token",
+      path: byId,
+      body: { schema: updateConnectionSchema },
+      ok: { description: "The changed connection", schema: one },
+      errors: [404, 409, 422, 502],
+    },
+    delete: {
+      operationId: "deleteAppConnection",
+      summary: "Delete a connection",
+      description: `Refused (409) while a rotation uses it. ${UNSCOPED}`,
+      tag,
+      auth: "token",
+      path: byId,
+      ok: { description: "The deleted connection", schema: one },
+      errors: [404, 409],
+    },
+  }),
+};

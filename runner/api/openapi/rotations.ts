@@ -1,0 +1,142 @@
+/** /api/v2/secret-rotations/postgres-credentials in the API reference. */
+import { z } from "zod";
+import type { ZodOpenApiPathsObject } from "zod-openapi";
+import { generatedCredentialsSchema, historyEntrySchema, rotationSchema } from "../../responses";
+import { byNameQuerySchema, createRotationSchema, deleteRotationQuerySchema, rotateQuerySchema, updateRotationSchema } from "../../schemas";
+import { pathItem, TAGS } from "./operation";
+
+const BASE = "/api/v2/secret-rotations/postgres-credentials";
+const one = z.object({ secretRotation: rotationSchema });
+const byId = z.object({ id: z.uuid().meta({ description: "The rotation's id" }) });
+const tag = TAGS.rotations;
+const MANAGE = "Needs `manage` over the rotation's folder.";
+const READ = "Needs `read` over the rotation's folder.";
+
+/** Infisical's documented create request for a PostgreSQL Credentials rotation, unchanged. */
+export const INFISICAL_CREATE_EXAMPLE = {
+  name: "my-pg-rotation",
+  projectId: "my-project",
+  description: "my database credentials rotation",
+  connectionId: "3c90c3cc-0d44-4b50-8888-8dd25736052a",
+  environment: "dev",
+  secretPath: "/",
+  isAutoRotationEnabled: true,
+  rotationInterval: 30,
+  rotateAtUtc: { hours: 0, minutes: 0 },
+  parameters: { username1: "app_user_1", username2: "app_user_2" },
+  secretsMapping: { username: "POSTGRES_DB_USERNAME", password: "POSTGRES_DB_PASSWORD" },
+};
+
+export const rotationPaths: ZodOpenApiPathsObject = {
+  [BASE]: pathItem({
+    post: {
+      operationId: "createSecretRotation",
+      summary: "Create a PostgreSQL Credentials rotation",
+      description:
+        "Prechecks the target (both users exist and log in; the connection role may change their passwords: on a " +
+        "missing right, 422 `PrecheckFailed` with the SQL to grant it and nothing is stored), then sets fresh " +
+        "passwords on both users, verifies both logins and stores them; user 1 is active. " + MANAGE,
+      tag,
+      auth: "token",
+      body: {
+        schema: createRotationSchema,
+        examples: { infisical: { summary: "Infisical's documented request (works unchanged)", value: INFISICAL_CREATE_EXAMPLE } },
+      },
+      ok: { description: "The created rotation", schema: one },
+      errors: [404, 409, 422, 502],
+    },
+    get: {
+      operationId: "listSecretRotations",
+      summary: "List rotations",
+      description: "Lists the rotations the token's scope covers (others are left out, not refused).",
+      tag,
+      auth: "token",
+      query: z.object({ projectId: z.string().optional().meta({ description: "Only this project's rotations" }) }),
+      ok: { description: "The rotations in scope", schema: z.object({ secretRotations: z.array(rotationSchema) }) },
+    },
+  }),
+  [`${BASE}/rotation-name/{name}`]: pathItem({
+    get: {
+      operationId: "getSecretRotationByName",
+      summary: "Get a rotation by its name in a folder",
+      description: READ,
+      tag,
+      auth: "token",
+      path: z.object({ name: z.string().meta({ description: "The rotation's name" }) }),
+      query: byNameQuerySchema,
+      ok: { description: "The rotation", schema: one },
+      errors: [404, 422],
+    },
+  }),
+  [`${BASE}/{id}`]: pathItem({
+    get: { operationId: "getSecretRotation", summary: "Get a rotation", description: READ, tag, auth: "token", path: byId, ok: { description: "The rotation", schema: one }, errors: [404] },
+    patch: {
+      operationId: "updateSecretRotation",
+      summary: "Change a rotation",
+      description:
+        "May change the name, description, schedule, auto-rotation, password requirements and secret names; the " +
+        "schedule is recomputed. The connection, usernames, project, environment and path cannot change in place " +
+        "(422: delete and recreate). " + MANAGE,
+      tag,
+      auth: "token",
+      path: byId,
+      body: { schema: updateRotationSchema },
+      ok: { description: "The changed rotation", schema: one },
+      errors: [404, 409, 422],
+    },
+    delete: {
+      operationId: "deleteSecretRotation",
+      summary: "Delete a rotation",
+      description:
+        "Stops scheduling. `revokeGeneratedCredentials=true` sets unknown passwords on both users and proves the old " +
+        "ones no longer log in; `deleteSecrets=true` removes the mapped secrets (otherwise they stay readable). " + MANAGE,
+      tag,
+      auth: "token",
+      path: byId,
+      query: deleteRotationQuerySchema,
+      ok: { description: "The deleted rotation", schema: one },
+      errors: [404, 409, 422, 502],
+    },
+  }),
+  [`${BASE}/{id}/generated-credentials`]: pathItem({
+    get: {
+      operationId: "getSecretRotationGeneratedCredentials",
+      summary: "Both users' current credentials",
+      description: `Recorded in the audit log as a secret read. 409 while the rotation is still being created. ${MANAGE}`,
+      tag,
+      auth: "token",
+      path: byId,
+      ok: { description: "Both users' usernames and passwords, and which is active", schema: generatedCredentialsSchema },
+      errors: [404, 409],
+    },
+  }),
+  [`${BASE}/{id}/history`]: pathItem({
+    get: {
+      operationId: "getSecretRotationHistory",
+      summary: "Every attempt of a rotation (newest first, up to 100)",
+      description: READ,
+      tag,
+      auth: "token",
+      path: byId,
+      ok: { description: "The attempts", schema: z.object({ history: z.array(historyEntrySchema) }) },
+      errors: [404],
+    },
+  }),
+  [`${BASE}/{id}/rotate-secrets`]: pathItem({
+    post: {
+      operationId: "rotateSecretRotation",
+      summary: "Rotate now",
+      description:
+        "Sets a fresh password on the inactive user, proves it logs in, then makes it active; answers when done. " +
+        "Within 10 minutes of the last rotation the grace guard answers 409 `GracePeriod` (the other user's " +
+        "password may still be held by consumers) unless `force=true`. A failure never touches the active " +
+        "credentials. " + MANAGE,
+      tag,
+      auth: "token",
+      path: byId,
+      query: rotateQuerySchema,
+      ok: { description: "The rotation after it rotated", schema: one },
+      errors: [404, 409, 422, 502],
+    },
+  }),
+};

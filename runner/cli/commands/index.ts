@@ -1,0 +1,28 @@
+/**
+ * Every command of `pgrotate`, one module each. A new command is a module that registers itself on the
+ * program, added to this list (nothing else changes).
+ */
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { registerAudit } from "./audit";
+import { registerConnections } from "./connections";
+import { registerCredentials } from "./credentials";
+import { registerIdentities } from "./identities";
+import { registerRotations } from "./rotations";
+import { registerSecrets } from "./secrets";
+import { registerServe } from "./serve";
+import { registerStatus } from "./status";
+import { registerTokens } from "./tokens";
+
+export type RegisterCommand = (program: CommandUnknownOpts) => void;
+
+export const COMMANDS: RegisterCommand[] = [
+  registerServe,
+  registerStatus,
+  registerRotations,
+  registerCredentials,
+  registerConnections,
+  registerSecrets,
+  registerTokens,
+  registerIdentities,
+  registerAudit,
+];

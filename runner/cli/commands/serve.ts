@@ -1,0 +1,35 @@
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { Runner } from "../../runtime";
+import { errorLines } from "../errors";
+
+/** `pgrotate serve` (also `pgrotate` without arguments): the runner, configured by PGROTATE_* environment variables. */
+export function registerServe(program: CommandUnknownOpts): void {
+  program
+    .command("serve")
+    .description("start the runner: API, scheduler, and the embedded store unless PGROTATE_DATABASE_URL is set (configured by PGROTATE_* variables)")
+    .action(async () => {
+      let runner: Runner;
+      try {
+        // Loaded here: the operator commands need none of the runner's modules.
+        const [{ loadConfig }, { crashHooksFromEnv }, { startRunner }] = await Promise.all([import("../../config"), import("../../rotation/faults"), import("../../runtime")]);
+        runner = await startRunner(loadConfig(), { faults: crashHooksFromEnv() });
+      } catch (err) {
+        // Configuration and startup errors are written for people; they never carry a secret. Exit at once:
+        // a half-started store must not keep the process alive.
+        for (const line of errorLines(err)) process.stderr.write(line + "\n");
+        process.exit(1);
+      }
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        runner.logger.info({ signal }, "shutting down");
+        runner.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
+    });
+}

@@ -1,0 +1,21 @@
+/** Runs the CLI: parses, runs the command, turns any failure into one stderr line and an exit code. */
+import { CommanderError } from "@commander-js/extra-typings";
+import { EXIT, errorLines, exitCodeOf } from "./errors";
+import { buildProgram } from "./program";
+
+export async function run(argv: string[]): Promise<void> {
+  // No arguments at all means `serve` (what `pgrotate` always did). Not commander's default command: that
+  // would read a mistyped command as an argument of serve instead of suggesting the right one.
+  const args = argv.length > 2 ? argv : [...argv, "serve"];
+  try {
+    await buildProgram().parseAsync(args);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander printed its message (or the help / version) already.
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    for (const line of errorLines(err)) process.stderr.write(line + "\n");
+    process.exitCode = exitCodeOf(err);
+  }
+}

@@ -1,0 +1,73 @@
+/** How the runner's objects read in human output (the JSON output is the API's own objects). */
+import type { ApiConnection, ApiRotation } from "../../provider/client";
+import { rotationStatusWord } from "../../provider/status-words";
+import type { Output } from "./output";
+
+/** What stands for a password or secret value not asked for with --show. */
+export const HIDDEN = "******** (--show)";
+
+export const folderLabel = (f: { projectId: string; environment: string; secretPath: string }): string => `${f.projectId}/${f.environment}${f.secretPath === "/" ? "/" : f.secretPath}`;
+
+export const rotationFolder = (r: ApiRotation): string => folderLabel({ projectId: r.projectId, environment: r.environment.slug, secretPath: r.folder.path });
+
+export const activeUser = (r: ApiRotation): string => (r.activeIndex === 0 ? r.parameters.username1 : r.parameters.username2);
+
+const hhmm = (t: { hours: number; minutes: number }) => `${String(t.hours).padStart(2, "0")}:${String(t.minutes).padStart(2, "0")}`;
+
+export function statusWord(out: Output, r: ApiRotation): string {
+  const { word, tone } = rotationStatusWord(r);
+  return out.style(word, tone);
+}
+
+export function schedule(r: ApiRotation): string {
+  const every = r.rotationInterval === 1 ? "every day" : `every ${r.rotationInterval} days`;
+  return r.rotateAtUtc ? `${every} at ${hhmm(r.rotateAtUtc)} UTC` : `${every} at ${hhmm(r.rotateAt)} ${r.timeZone}`;
+}
+
+export function rotationTable(out: Output, rotations: ApiRotation[]): void {
+  out.table(
+    ["NAME", "FOLDER", "STATUS", "ACTIVE USER", "LAST ROTATED", "NEXT ROTATION", "ID"],
+    rotations.map((r) => [r.name, rotationFolder(r), statusWord(out, r), activeUser(r), out.ago(r.lastRotatedAt, "never"), out.when(r.nextRotationAt), r.id]),
+    "No rotations.",
+  );
+}
+
+export function rotationBlock(out: Output, r: ApiRotation): void {
+  const pairs: Array<[string, string]> = [
+    ["Name", r.name],
+    ["ID", r.id],
+    ["Folder", rotationFolder(r)],
+    ["Status", statusWord(out, r)],
+    ["Active user", `${activeUser(r)} (username${r.activeIndex + 1})`],
+    ["Users", `${r.parameters.username1}, ${r.parameters.username2}`],
+    ["Connection", `${r.connection.name} (${r.connectionId})`],
+    ["Schedule", `${schedule(r)}${r.isAutoRotationEnabled ? "" : " (auto-rotation disabled)"}`],
+    ["Last rotated", out.when(r.lastRotatedAt, "never")],
+    ["Next rotation", out.when(r.nextRotationAt, r.isAutoRotationEnabled ? "—" : "never (auto-rotation disabled)")],
+    ["Secrets", `${r.secretsMapping.username} (username), ${r.secretsMapping.password} (password)`],
+  ];
+  if (r.description) pairs.splice(1, 0, ["Description", r.description]);
+  if (r.lastRotationMessage) pairs.push(["Last message", out.style(r.lastRotationMessage, r.rotationStatus === "failed" ? "danger" : "dim")]);
+  pairs.push(["Created", out.when(r.createdAt)]);
+  out.fields(pairs);
+}
+
+export function connectionBlock(out: Output, c: ApiConnection): void {
+  const pairs: Array<[string, string]> = [
+    ["Name", c.name],
+    ["ID", c.id],
+    ["Target", `${c.credentials.host}:${c.credentials.port}/${c.credentials.database}`],
+    ["Role", c.credentials.username],
+    ["TLS", tls(c)],
+    ["Created", out.when(c.createdAt)],
+    ["Updated", out.when(c.updatedAt)],
+  ];
+  if (c.description) pairs.splice(1, 0, ["Description", c.description]);
+  out.fields(pairs);
+}
+
+export function tls(c: ApiConnection): string {
+  if (!c.credentials.sslEnabled) return "off";
+  const ca = c.credentials.sslCertificate ? "given CA" : "system CAs";
+  return c.credentials.sslRejectUnauthorized ? `verified (${ca})` : "on, not verified";
+}

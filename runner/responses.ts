@@ -1,0 +1,311 @@
+/**
+ * Response schemas of the runner API (Infisical's field names). The presenters (api/present.ts) return exactly
+ * these types, the OpenAPI document (api/openapi/) is generated from them, and the tests validate the runner's
+ * real answers against that document: the three cannot drift apart. Nothing secret is part of these shapes
+ * but the ones that exist to hand a secret out (generated credentials, raw secrets, a created token's secret).
+ */
+import { z } from "zod";
+import { ERROR_STATUS, type ErrorCode } from "./errors";
+import { passwordRequirementsSchema, timeOfDaySchema } from "./schemas";
+
+const timestamp = z.iso.datetime().meta({ description: "A time in UTC (ISO 8601)", example: "2026-11-25T00:00:00.000Z" });
+const uuid = z.uuid();
+const permission = z.enum(["read", "manage"]).meta({ description: "`read`: rotations and secrets in scope; `manage`: also change, rotate, delete and read generated credentials" });
+
+export const connectionSchema = z
+  .object({
+    id: uuid,
+    name: z.string(),
+    description: z.string().nullable(),
+    orgId: uuid.meta({ description: "pgrotate has one tenant: the same organization id for every connection" }),
+    projectId: z.null().meta({ description: "Connections belong to no project" }),
+    gatewayId: z.null(),
+    app: z.literal("postgres"),
+    method: z.literal("username-and-password"),
+    version: z.number().int().meta({ description: "Incremented by every change" }),
+    isPlatformManagedCredentials: z.literal(false),
+    credentials: z
+      .object({
+        host: z.string(),
+        port: z.number().int(),
+        database: z.string(),
+        username: z.string().meta({ description: "The connection role (its password is never returned)" }),
+        sslEnabled: z.boolean(),
+        sslRejectUnauthorized: z.boolean(),
+        sslCertificate: z.string().optional().meta({ description: "PEM CA the target is verified with; absent = the system trust store" }),
+      })
+      .meta({ description: "Where and as whom the runner connects; never the password" }),
+    managedBy: z
+      .enum(["pulumi", "terraform"])
+      .nullable()
+      .meta({ description: "pgrotate extension: the IaC provider that created or last updated it (sent as X-Pgrotate-Managed-By), else null" }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: "AppConnection", description: "A PostgreSQL connection the runner rotates through" });
+
+const timeOfDay = timeOfDaySchema.meta({ id: "TimeOfDay", description: "A time of day, whole hours and minutes" });
+
+export const rotationSchema = z
+  .object({
+    id: uuid,
+    name: z.string(),
+    description: z.string().nullable(),
+    type: z.literal("postgres-credentials"),
+    projectId: z.string(),
+    connectionId: uuid,
+    connection: z.object({ app: z.literal("postgres"), name: z.string(), id: uuid }),
+    environment: z.object({ slug: z.string(), name: z.string(), id: uuid }),
+    folderId: uuid,
+    folder: z.object({ id: uuid, path: z.string() }),
+    isAutoRotationEnabled: z.boolean(),
+    rotationInterval: z.number().int().meta({ description: "Days between rotations" }),
+    rotateAtUtc: timeOfDay.nullable().meta({ description: "Time of day in UTC; null when the rotation is scheduled with rotateAt + timeZone" }),
+    rotateAt: timeOfDay,
+    timeZone: z.string().meta({ description: "IANA time zone of rotateAt", example: "UTC" }),
+    activeIndex: z.union([z.literal(0), z.literal(1)]).meta({ description: "Which user's credentials are active: 0 = username1, 1 = username2" }),
+    rotationStatus: z.enum(["success", "failed", "pending"]),
+    lastRotationAttemptedAt: timestamp.nullable(),
+    lastRotatedAt: timestamp.nullable(),
+    lastRotationJobId: uuid.nullable(),
+    nextRotationAt: timestamp.nullable().meta({ description: "null when auto-rotation is off" }),
+    isLastRotationManual: z.boolean(),
+    lastRotationMessage: z.string().nullable().meta({ description: "The redacted reason of the last failure (at most 1024 characters)" }),
+    parameters: z.object({
+      username1: z.string(),
+      username2: z.string(),
+      passwordRequirements: passwordRequirementsSchema.optional(),
+    }),
+    secretsMapping: z.object({ username: z.string(), password: z.string() }).meta({ description: "Names of the secrets applications read" }),
+    managedBy: z
+      .enum(["pulumi", "terraform"])
+      .nullable()
+      .meta({ description: "pgrotate extension: the IaC provider that created or last updated it (sent as X-Pgrotate-Managed-By), else null" }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: "SecretRotation", description: "A PostgreSQL Credentials rotation (dual-user)" });
+
+export const historyEntrySchema = z
+  .object({
+    id: z.string().meta({ description: "Increasing number, as text" }),
+    jobId: uuid.nullable(),
+    attempt: z.number().int(),
+    trigger: z.string().meta({ description: "create, manual, scheduled or recovery", example: "scheduled" }),
+    result: z.enum(["success", "failed"]),
+    targetIndex: z.number().int().min(0).max(1).nullable().meta({ description: "The user whose password the attempt changed" }),
+    runnerId: z.string(),
+    startedAt: timestamp,
+    finishedAt: timestamp,
+    durationMs: z.number().int(),
+    message: z.string().nullable().meta({ description: "Redacted failure reason" }),
+    nextAttemptAt: timestamp.nullable(),
+  })
+  .meta({ id: "RotationAttempt", description: "One attempt of a rotation (newest first)" });
+
+export const generatedCredentialsSchema = z
+  .object({
+    generatedCredentials: z
+      .array(z.object({ username: z.string(), password: z.string() }))
+      .length(2)
+      .meta({ description: "username1's and username2's current credentials" }),
+    activeIndex: z.union([z.literal(0), z.literal(1)]),
+    rotationId: uuid,
+    type: z.literal("postgres-credentials"),
+  })
+  .meta({ id: "GeneratedCredentials" });
+
+const scope = z
+  .object({ projectId: z.string().nullable(), environment: z.string().nullable(), secretPath: z.string().nullable() })
+  .meta({ id: "Scope", description: "What a token or identity may reach; null = any. A path covers its subfolders." });
+
+export const consoleSessionSchema = z
+  .object({
+    kind: z.enum(["admin", "token", "identity"]),
+    actor: z.string().meta({ description: 'As the audit log names it: "admin", "token:<id>" or "identity:<id>"', example: "admin" }),
+    permission,
+    scope,
+    createdAt: timestamp.nullable().meta({ description: "When the session was signed in; null when the caller used a bearer token" }),
+    expiresAt: timestamp.nullable().meta({ description: "The session's absolute end: 12 hours after sign-in, or its token's expiry if sooner" }),
+    idleExpiresAt: timestamp.nullable().meta({ description: "When the session ends if it is not used before (1 hour after its last use)" }),
+  })
+  .meta({ id: "ConsoleSession", description: "Who is signed in to the web console, with that token's permission and scope (pgrotate extension)" });
+
+export const tokenSchema = z
+  .object({
+    id: uuid,
+    name: z.string(),
+    identityId: uuid.nullable().meta({ description: "Set for an identity's access token" }),
+    permission,
+    scope,
+    expiresAt: timestamp.nullable(),
+    revokedAt: timestamp.nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: "Token", description: "A scoped token (its secret is shown once, at creation)" });
+
+export const identitySchema = z
+  .object({
+    id: uuid,
+    name: z.string(),
+    clientId: uuid,
+    permission,
+    scope,
+    accessTokenTTL: z.number().int(),
+    accessTokenMaxTTL: z.number().int(),
+    revokedAt: timestamp.nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: "MachineIdentity", description: "A machine identity (universal auth); its client secret is shown once" });
+
+export const auditLogSchema = z
+  .object({
+    id: z.string(),
+    at: timestamp,
+    actor: z.string().meta({ description: '"admin", "token:<id>", "identity:<id>" or "anonymous"' }),
+    action: z.string().meta({ example: "rotation.rotate" }),
+    resourceType: z.string().nullable(),
+    resourceId: z.string().nullable(),
+    projectId: z.string().nullable(),
+    environment: z.string().nullable(),
+    secretPath: z.string().nullable(),
+    status: z.number().int().meta({ description: "HTTP status of the answer" }),
+    ip: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()).nullable().meta({ description: "Secret names, counts, options; never a value" }),
+  })
+  .meta({ id: "AuditLog" });
+
+export const rawSecretSchema = z
+  .object({
+    id: uuid,
+    _id: uuid,
+    workspace: z.string().meta({ description: "The project id" }),
+    environment: z.string(),
+    secretPath: z.string(),
+    secretKey: z.string(),
+    secretValue: z.string(),
+    secretComment: z.string(),
+    secretValueHidden: z.literal(false),
+    version: z.number().int(),
+    type: z.literal("shared"),
+    tags: z.array(z.string()).max(0),
+    secretMetadata: z.array(z.unknown()).max(0),
+    isRotatedSecret: z.boolean().meta({ description: "True while a rotation maps this secret" }),
+    rotationId: uuid.nullable(),
+    secretReminderNote: z.null(),
+    secretReminderRepeatDays: z.null(),
+    skipMultilineEncoding: z.boolean(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: "RawSecret", description: "Infisical's raw secret: a mapped secret of a rotation, opened" });
+
+export const loginResultSchema = z
+  .object({
+    accessToken: z.string(),
+    expiresIn: z.number().int().meta({ description: "Seconds" }),
+    accessTokenMaxTTL: z.number().int(),
+    tokenType: z.literal("Bearer"),
+  })
+  .meta({ id: "UniversalAuthLogin" });
+
+const counts = {
+  rotations: z.number().int(),
+  failing: z.number().int().meta({ description: "Rotations whose last attempt failed" }),
+  overdue: z.number().int().meta({ description: "Enabled rotations past due by more than max(60 s, 3 ticks)" }),
+  intents: z.number().int().meta({ description: "Rotations with a password change in flight" }),
+};
+
+export const readySchema = z.object({ status: z.literal("ready"), store: z.literal("ok"), ...counts }).meta({ id: "Ready" });
+export const notReadySchema = z
+  .object({ status: z.literal("not ready"), reason: z.string(), ...z.object(counts).partial().shape })
+  .meta({ id: "NotReady" });
+export const healthSchema = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
+
+// ---- errors: { statusCode, error, message, details? } with each code's details
+
+const fieldIssues = z.array(z.object({ path: z.string(), message: z.string() })).meta({ id: "FieldIssues", description: "One entry per failing field" });
+
+/** The `details` each error code may carry (absent for the others). */
+const ERROR_DETAILS: Partial<Record<ErrorCode, z.ZodType>> = {
+  ValidationError: fieldIssues,
+  PrecheckFailed: z
+    .object({ missing: z.array(z.string()), sql: z.array(z.string()).meta({ description: "The statements to run as a superuser" }) })
+    .optional(),
+  GracePeriod: z.object({ reason: z.literal("grace-period"), allowedAt: timestamp }),
+  Conflict: z
+    .union([
+      z.object({ taken: z.array(z.string()).meta({ description: "Secret names already used in the folder" }) }),
+      z
+        .object({ username: z.string(), rotationId: uuid, rotationName: z.string() })
+        .meta({ description: "The rotation that already rotates this database user on the same server" }),
+    ])
+    .optional(),
+  StoreUnavailable: z
+    .object({ rotationId: uuid, pendingCompletion: z.literal(true) })
+    .optional()
+    .meta({ description: "A create interrupted by the outage: the runner finishes it once the store answers" }),
+};
+
+const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
+  BadRequest: "Malformed JSON, a NUL character, bad percent-encoding or an unsupported body encoding",
+  Unauthorized: "No token, or an invalid, expired or revoked one",
+  Forbidden: "The token's permission or scope does not cover this",
+  NotFound: "No such resource (or route)",
+  Conflict: "A name is taken, the resource is in use or busy",
+  PayloadTooLarge: "The body exceeds 64 kB",
+  TooManyRequests: "Too many failed authentications from this address in a minute",
+  ValidationError: "A field is invalid (details lists each)",
+  PrecheckFailed: "The target refused: a missing right (details holds the SQL to grant it), a login or TLS failure",
+  GracePeriod: "The rotation would change a password consumers may still hold (retry after allowedAt, or ?force=true)",
+  TargetUnavailable: "The target database cannot be reached",
+  RotationFailed: "The rotation failed; the active credentials are untouched",
+  StoreUnavailable: "The runner's store is unavailable; retry shortly",
+  Internal: "Unexpected; see the runner log",
+};
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+/** One schema per code (each a component of the document: built once). */
+const ERROR_SCHEMAS = new Map<ErrorCode, z.ZodType>(
+  ERROR_CODES.map((code) => {
+    const details = ERROR_DETAILS[code];
+    const schema = z
+      .object({
+        statusCode: z.literal(ERROR_STATUS[code]),
+        error: z.literal(code),
+        message: z.string().meta({ description: "Written for people; never holds a secret" }),
+        ...(details ? { details } : {}),
+      })
+      .meta({ id: `${code}Error`, description: ERROR_DESCRIPTIONS[code] });
+    return [code, schema];
+  }),
+);
+
+const byStatus = new Map<number, z.ZodType>();
+
+/** The error body of one HTTP status: one shape per code that answers with it. */
+export function errorSchemaFor(status: number): z.ZodType {
+  let schema = byStatus.get(status);
+  if (!schema) {
+    const shapes = ERROR_CODES.filter((c) => ERROR_STATUS[c] === status).map((c) => ERROR_SCHEMAS.get(c)!);
+    if (!shapes.length) throw new Error(`No error code answers ${status}`);
+    schema = shapes.length === 1 ? shapes[0] : z.union(shapes);
+    byStatus.set(status, schema);
+  }
+  return schema;
+}
+
+export const errorCodeDescription = (code: ErrorCode): string => ERROR_DESCRIPTIONS[code];
+
+export type ApiConnection = z.infer<typeof connectionSchema>;
+export type ApiRotation = z.infer<typeof rotationSchema>;
+export type ApiHistoryEntry = z.infer<typeof historyEntrySchema>;
+export type ApiToken = z.infer<typeof tokenSchema>;
+export type ApiIdentity = z.infer<typeof identitySchema>;
+export type ApiAuditLog = z.infer<typeof auditLogSchema>;
+export type ApiConsoleSession = z.infer<typeof consoleSessionSchema>;
+export type RawSecret = z.infer<typeof rawSecretSchema>;
+export type GeneratedCredentials = z.infer<typeof generatedCredentialsSchema>;
+export type LoginResult = z.infer<typeof loginResultSchema>;
+export type Readiness = z.infer<typeof readySchema> | z.infer<typeof notReadySchema>;
