@@ -290,6 +290,7 @@ describe("Web console in a real browser: the wizard and the rotation's life", ()
     expect(copied).toBe(await sql.textContent());
     await weak.sql(copied);
     for (let i = 0; i < 3; i++) await w.getByRole("button", { name: "Next" }).click();
+    await w.getByRole("heading", { name: "Review" }).waitFor();
     await expect(w.getByText("weak-rotation", { exact: true }).count()).resolves.toBe(1);
     await w.getByRole("button", { name: "Create Secret Rotation" }).click();
     await wizard().waitFor({ state: "detached" });
@@ -378,8 +379,8 @@ describe("Web console in a real browser: the wizard and the rotation's life", ()
     await page.reload();
     await page.getByRole("heading", { name: "orders-db-credentials", level: 1 }).waitFor();
     const history = page.getByRole("table").filter({ has: page.getByRole("columnheader", { name: "Trigger" }) });
-    await expect(history.getByRole("row").count()).resolves.toBe(4); // header + create + 2 manual
     await history.getByRole("cell", { name: "create" }).waitFor();
+    await expect(history.getByRole("row").count()).resolves.toBe(4); // header + create + 2 manual
     await page.getByText("03:30 (Europe/Berlin)").waitFor();
     await b.screenshot(page, "rotation-page", "desktop");
     await b.screenshot(page, "rotation-page", "mobile");
