@@ -12,6 +12,11 @@ const timestamp = z.iso.datetime().meta({ description: "A time in UTC (ISO 8601)
 const uuid = z.uuid();
 const permission = z.enum(["read", "manage"]).meta({ description: "`read`: rotations and secrets in scope; `manage`: also change, rotate, delete and read generated credentials" });
 
+const managedBy = z
+  .enum(["pulumi", "terraform"])
+  .nullable()
+  .meta({ description: "pgrotate extension: the IaC provider that created or last updated it (sent as X-Pgrotate-Managed-By), else null" });
+
 export const connectionSchema = z
   .object({
     id: uuid,
@@ -35,10 +40,7 @@ export const connectionSchema = z
         sslCertificate: z.string().optional().meta({ description: "PEM CA the target is verified with; absent = the system trust store" }),
       })
       .meta({ description: "Where and as whom the runner connects; never the password" }),
-    managedBy: z
-      .enum(["pulumi", "terraform"])
-      .nullable()
-      .meta({ description: "pgrotate extension: the IaC provider that created or last updated it (sent as X-Pgrotate-Managed-By), else null" }),
+    managedBy,
     createdAt: timestamp,
     updatedAt: timestamp,
   })
@@ -77,10 +79,7 @@ export const rotationSchema = z
       passwordRequirements: passwordRequirementsSchema.optional(),
     }),
     secretsMapping: z.object({ username: z.string(), password: z.string() }).meta({ description: "Names of the secrets applications read" }),
-    managedBy: z
-      .enum(["pulumi", "terraform"])
-      .nullable()
-      .meta({ description: "pgrotate extension: the IaC provider that created or last updated it (sent as X-Pgrotate-Managed-By), else null" }),
+    managedBy,
     createdAt: timestamp,
     updatedAt: timestamp,
   })
