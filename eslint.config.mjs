@@ -1,6 +1,8 @@
-// ESLint flat config: typescript-eslint's type-checked rules on the runner, the providers, the benchmarks and
-// the tests. `npm run lint` runs it; .ci/run fails on any finding.
+// ESLint flat config: typescript-eslint's type-checked rules on the runner, the providers, the benchmarks,
+// the tests and the web console (browser globals, React's hooks rules). `npm run lint` runs it; .ci/run fails on
+// any finding.
 import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
@@ -20,6 +22,20 @@ export default tseslint.config(
       // `async` without `await` is deliberate here: it implements promise-returning interfaces (Pulumi's dynamic
       // provider, Express handlers, stop()) so that a throw becomes a rejection instead of escaping synchronously.
       "@typescript-eslint/require-await": "off",
+    },
+  },
+  {
+    // The web console: a browser program with its own tsconfig (DOM, JSX).
+    files: ["console/src/**/*.ts", "console/src/**/*.tsx"],
+    ...reactHooks.configs.flat.recommended,
+    languageOptions: {
+      parserOptions: { project: "./console/tsconfig.json", tsconfigRootDir: import.meta.dirname },
+      globals: globals.browser,
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      ...reactHooks.configs.flat.recommended.rules,
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
     },
   },
   {

@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: every benchmark of issue 8, each against a floor measured in the same run, then one table.
- * `node dist-bench/bench/run.js latency reads` runs a subset (latency, burst, precision, reads, scale, iac, pool).
+ * `npm run bench`: every benchmark of issues 8, 13 and 14, each against a floor measured in the same run, then one table.
+ * `node dist-bench/bench/run.js latency reads` runs a subset (latency, burst, precision, reads, scale, iac, console, pool).
  * Everything it starts (clusters, runners, servers, plugin hosts) is stopped at the end, also on failure.
  */
 import { execSync } from "node:child_process";
@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { embeddedVersion } from "../runner/embedded/cluster";
+import { benchConsole } from "./console";
 import { benchIac } from "./iac";
 import { benchPool } from "./pool";
 import { benchReads } from "./reads";
@@ -15,7 +16,7 @@ import { benchBurst, benchLatency, benchPrecision, setupRotations } from "./rota
 import { benchScale } from "./scale";
 import { type Env, log, REPO, record, startEnv, stopEnv, table } from "./lib";
 
-const ALL = ["latency", "burst", "precision", "reads", "scale", "iac", "pool"] as const;
+const ALL = ["latency", "burst", "precision", "reads", "scale", "iac", "console", "pool"] as const;
 
 function machine(): string {
   const sh = (c: string) => {
@@ -64,7 +65,7 @@ async function main(): Promise<number> {
       await s.runner.stop(); // the reads benchmark runs the runner in a child process on the same store
       await guard("reads", () => benchReads(env!, s));
     }
-    for (const [name, fn] of [["scale", benchScale], ["iac", benchIac], ["pool", benchPool]] as const) {
+    for (const [name, fn] of [["scale", benchScale], ["iac", benchIac], ["console", benchConsole], ["pool", benchPool]] as const) {
       if (!wanted.has(name)) continue;
       try {
         await fn(env);

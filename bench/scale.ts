@@ -8,70 +8,12 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import { Pool } from "pg";
 import { aad, Sealer } from "../runner/crypto/seal";
+import { insertRotations } from "../test/helpers/bulk-rotations";
 import { prepareStore } from "../runner/store/open";
 import { CLI, createStoreDb, type Env, log, ms, passIf, record, runnerEnv, sleep, spawnListening } from "./lib";
 
 const SIZES = process.env.BENCH_SCALE_MAX === "100000" ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000];
 const LARGEST = SIZES[SIZES.length - 1];
-const BATCH = 5_000;
-
-async function insertRotations(db: Pool, sealer: Sealer, connectionId: string, from: number, to: number): Promise<void> {
-  for (let start = from; start < to; start += BATCH) {
-    const n = Math.min(BATCH, to - start);
-    const ids: string[] = [], names: string[] = [], ku: string[] = [], kp: string[] = [], next: Date[] = [];
-    const cRot: string[] = [], cIdx: number[] = [], cUser: string[] = [], cSealed: Buffer[] = [];
-    const sId: string[] = [], sKey: string[] = [], sSealed: Buffer[] = [], sRot: string[] = [];
-    const now = Date.now();
-    for (let k = 0; k < n; k++) {
-      const i = start + k;
-      const id = crypto.randomUUID();
-      ids.push(id);
-      names.push(`scale-${i}`);
-      ku.push(`SCALE_${i}_USER`);
-      kp.push(`SCALE_${i}_PASSWORD`);
-      next.push(new Date(now + 86_400_000 * (1 + Math.random() * 29))); // due in 1–30 days: none is due now
-      for (const idx of [0, 1]) {
-        cRot.push(id); cIdx.push(idx); cUser.push(`scale_user_${i}_${idx}`);
-        cSealed.push(sealer.seal(crypto.randomBytes(24).toString("hex"), aad.credential(id, idx)));
-      }
-      for (const [key, value] of [[`SCALE_${i}_USER`, `scale_user_${i}_0`], [`SCALE_${i}_PASSWORD`, "x".repeat(48)]]) {
-        const sid = crypto.randomUUID();
-        sId.push(sid); sKey.push(key); sRot.push(id);
-        sSealed.push(sealer.seal(value, aad.secret(sid)));
-      }
-    }
-    const c = await db.connect();
-    try {
-      await c.query("BEGIN");
-      await c.query(
-        `INSERT INTO rotations (id, name, project_id, environment, secret_path, connection_id, is_auto_rotation_enabled,
-           rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc, username1, username2,
-           secret_key_username, secret_key_password, rotation_status, active_index, last_rotated_at,
-           last_rotation_attempted_at, is_last_rotation_manual, next_rotation_at)
-         SELECT x.id, x.name, 'scale', 'dev', '/', $6::uuid, true, 30, 0, 0, 'UTC', true,
-                'scale_user_' || x.ord || '_0', 'scale_user_' || x.ord || '_1', x.ku, x.kp, 'success', 0, now(), now(), true, x.next
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS x(id, name, ku, kp, next, ord)`,
-        [ids, names, ku, kp, next, connectionId],
-      );
-      await c.query(
-        `INSERT INTO credentials (rotation_id, idx, username, password_sealed)
-         SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::bytea[])`,
-        [cRot, cIdx, cUser, cSealed],
-      );
-      await c.query(
-        `INSERT INTO secrets (id, project_id, environment, secret_path, key, value_sealed, rotation_id)
-         SELECT x.id, 'scale', 'dev', '/', x.key, x.v, x.rot FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::uuid[]) AS x(id, key, v, rot)`,
-        [sId, sKey, sSealed, sRot],
-      );
-      await c.query("COMMIT");
-    } catch (e) {
-      await c.query("ROLLBACK").catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
-  }
-}
 
 function rssMb(pid: number): { rss: number; hwm: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
@@ -102,7 +44,7 @@ export async function benchScale(env: Env): Promise<void> {
     const ticks: Record<number, number> = {};
     for (const size of SIZES) {
       const t0 = performance.now();
-      await insertRotations(db, sealer, connectionId, have, size);
+      await insertRotations(db, sealer, { connectionId, from: have, to: size, project: "scale" });
       have = size;
       await db.query("VACUUM ANALYZE rotations");
       log(`  ${size} rotations in the store (inserted in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);

@@ -6,17 +6,18 @@
 import type { z } from "zod";
 import type { ErrorBody } from "../runner/errors";
 import type {
-  ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult, PairCheckOutcome,
-  PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult,
+  PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 } from "../runner/responses";
 import type {
-  createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, pairCheckSchema, updateConnectionSchema,
+  consoleSignInSchema, createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, pairCheckSchema,
+  updateConnectionSchema,
   updateRotationSchema,
 } from "../runner/schemas";
 
 export type {
-  ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult, PairCheckOutcome,
-  PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult,
+  PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 };
 /** POST …/app-connections/postgres/:id/pair-check */
 export type PairCheckBody = z.input<typeof pairCheckSchema>;
@@ -26,6 +27,9 @@ export type CreateRotationBody = z.input<typeof createRotationSchema>;
 export type UpdateRotationBody = z.input<typeof updateRotationSchema>;
 export type CreateTokenBody = z.input<typeof createTokenSchema>;
 export type CreateIdentityBody = z.input<typeof createIdentitySchema>;
+export type SignInBody = z.input<typeof consoleSignInSchema>;
+/** The IaC tools that mark what they create or update (X-Pgrotate-Managed-By). */
+export type ManagedBy = "pulumi" | "terraform";
 /** The audit log's query (GET /api/v1/audit-logs): newest first, `limit` 1–1000 (default 100). */
 export interface AuditQuery {
   limit?: number;
@@ -49,6 +53,13 @@ export interface ClientOptions {
   requireToken?: boolean;
   /** Per request (default 30 s; a rotation through the API waits for the target). */
   timeoutMs?: number;
+  /**
+   * The IaC tool using this client: sent as X-Pgrotate-Managed-By on every request, so the runner marks the
+   * connections and rotations it creates or updates (the console then warns before editing them).
+   */
+  managedBy?: ManagedBy;
+  /** Extra headers computed per request (never a secret: the console marks its background refreshes). */
+  headers?: () => Record<string, string>;
 }
 
 export class RunnerApiError extends Error {
@@ -77,6 +88,7 @@ export class RunnerClient {
   private readonly base: URL;
   private readonly token?: string;
   private readonly timeoutMs: number;
+  private readonly extraHeaders: () => Record<string, string>;
 
   constructor(opts: ClientOptions) {
     let base: URL;
@@ -94,6 +106,9 @@ export class RunnerClient {
     this.base = base;
     this.token = opts.token;
     this.timeoutMs = opts.timeoutMs ?? 30000;
+    const managed: Record<string, string> = opts.managedBy ? { "x-pgrotate-managed-by": opts.managedBy } : {};
+    const more = opts.headers;
+    this.extraHeaders = more ? () => ({ ...managed, ...more() }) : () => managed;
   }
 
   /** Runner URL as shown in messages. */
@@ -128,7 +143,7 @@ export class RunnerClient {
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
+    return { ...this.extraHeaders(), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
   }
 
   async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>, opts: { accept?: number[] } = {}): Promise<T> {
@@ -256,6 +271,19 @@ export class RunnerClient {
     return (await this.request<{ auditLogs: ApiAuditLog[] }>("GET", "/api/v1/audit-logs", undefined, { ...q })).auditLogs;
   }
 
+  // ---- web console session (cookie; the browser never holds the token)
+  /** Exchanges a token, or an identity's client id and secret, for a session cookie. */
+  async signIn(body: SignInBody): Promise<ApiConsoleSession> {
+    return (await this.request<{ session: ApiConsoleSession }>("POST", "/api/v1/console/session", body)).session;
+  }
+  /** Who is signed in (with a bearer token: that token's principal, without session times). */
+  async session(): Promise<ApiConsoleSession> {
+    return (await this.request<{ session: ApiConsoleSession }>("GET", "/api/v1/console/session")).session;
+  }
+  async signOut(): Promise<void> {
+    await this.request<{ signedOut: boolean }>("DELETE", "/api/v1/console/session");
+  }
+
   // ---- secrets
   async rawSecrets(folder: Folder = {}): Promise<RawSecret[]> {
     return (await this.request<{ secrets: RawSecret[] }>("GET", "/api/v3/secrets/raw", undefined, this.folderQuery(folder))).secrets;
@@ -343,7 +371,7 @@ export class RunnerClient {
         const chunk = await next();
         if (chunk.done) return;
         quiet();
-        for (const ev of parser.push(chunk.value as Uint8Array)) yield ev;
+        for (const ev of parser.push(chunk.value)) yield ev;
       }
     } finally {
       clearTimeout(timer);

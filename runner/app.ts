@@ -11,6 +11,9 @@ import { accessRoutes, loginRoutes } from "./api/access";
 import { referenceRoutes } from "./api/reference";
 import { authenticate, bearerHash, errorHandler, notFoundHandler, rejectNul } from "./api/http";
 import type { AccessService } from "./auth/access";
+import type { ConsoleSessions } from "./auth/sessions";
+import { consoleSessionRoutes } from "./api/console-session";
+import { consoleRoutes } from "./api/console-static";
 import { auditMiddleware, type AuditWriter } from "./auth/audit";
 import { AppError } from "./errors";
 import { rotationRoutes } from "./api/rotations";
@@ -28,6 +31,12 @@ import { HealthService } from "./services/health";
 export interface AppDeps {
   pool: Pool;
   access: AccessService;
+  /** The web console's sign-in sessions (cookie). */
+  sessions: ConsoleSessions;
+  /** Origin of PGROTATE_PUBLIC_URL: where users open the console behind a TLS-terminating proxy. */
+  publicOrigin?: string;
+  /** The built console (default: dist/console, found next to the runner). */
+  consoleDir?: string;
   audit: AuditWriter;
   /** Failed authentications allowed per client IP per minute before 429. */
   authFailuresPerMinute: number;
@@ -98,7 +107,9 @@ export function expressApp(d: AppDeps): Express {
   app.use("/api", auditMiddleware(d.audit));
   app.use("/api", rejectNul);
   app.use("/api/v1/auth/universal-auth", loginRoutes(d.access));
-  app.use("/api", authenticate(d.access));
+  const auth = authenticate(d.access, { sessions: d.sessions, publicOrigin: d.publicOrigin });
+  app.use("/api/v1/console/session", consoleSessionRoutes({ access: d.access, sessions: d.sessions, authenticate: auth, publicOrigin: d.publicOrigin }));
+  app.use("/api", auth);
   const access = accessRoutes(d.access, d.audit);
   app.use("/api/v1/auth", access.auth);
   app.use("/api/v1/audit-logs", access.audit);
@@ -106,6 +117,7 @@ export function expressApp(d: AppDeps): Express {
   app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine, d.pairChecks));
   app.use("/api/v3/secrets/raw", secretRoutes(d.secrets, d.metrics.onSecretRead));
   app.use("/api/v1/events", eventRoutes(d.feed, d.access, d.feedLimits));
+  app.use(consoleRoutes(d.consoleDir));
   app.use(notFoundHandler);
   app.use(errorHandler(d.logger, (s) => d.scrubber.scrub(s)));
   return app;

@@ -24,6 +24,7 @@ const envSchema = z.object({
   PGROTATE_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   PGROTATE_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   PGROTATE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  PGROTATE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 });
 
 /** The one configuration object of the runner, validated once at start. */
@@ -43,6 +44,11 @@ export interface Config {
   /** Failed authentications per client IP per minute before 429. */
   authFailuresPerMinute: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /**
+   * The URL users open the web console at when a TLS-terminating proxy sits in front of the runner: its origin
+   * may send state-changing requests with the session cookie, and https makes the cookie Secure.
+   */
+  publicUrl?: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -77,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailuresPerMinute: e.PGROTATE_AUTH_FAILURES_PER_MINUTE,
     webhook: e.PGROTATE_WEBHOOK_URL ? { url: e.PGROTATE_WEBHOOK_URL, secret: e.PGROTATE_WEBHOOK_SECRET! } : undefined,
     logLevel: e.PGROTATE_LOG_LEVEL,
+    publicUrl: e.PGROTATE_PUBLIC_URL,
   };
 }

@@ -13,6 +13,11 @@ const timestamp = z.iso.datetime().meta({ description: "A time in UTC (ISO 8601)
 const uuid = z.uuid();
 const permission = z.enum(["read", "manage"]).meta({ description: "`read`: rotations and secrets in scope; `manage`: also change, rotate, delete and read generated credentials" });
 
+const managedBy = z
+  .enum(["pulumi", "terraform"])
+  .nullable()
+  .meta({ description: "pgrotate extension: the IaC provider that created or last updated it (sent as X-Pgrotate-Managed-By), else null" });
+
 export const connectionSchema = z
   .object({
     id: uuid,
@@ -36,6 +41,7 @@ export const connectionSchema = z
         sslCertificate: z.string().optional().meta({ description: "PEM CA the target is verified with; absent = the system trust store" }),
       })
       .meta({ description: "Where and as whom the runner connects; never the password" }),
+    managedBy,
     createdAt: timestamp,
     updatedAt: timestamp,
   })
@@ -74,6 +80,7 @@ export const rotationSchema = z
       passwordRequirements: passwordRequirementsSchema.optional(),
     }),
     secretsMapping: z.object({ username: z.string(), password: z.string() }).meta({ description: "Names of the secrets applications read" }),
+    managedBy,
     createdAt: timestamp,
     updatedAt: timestamp,
   })
@@ -111,6 +118,18 @@ export const generatedCredentialsSchema = z
 const scope = z
   .object({ projectId: z.string().nullable(), environment: z.string().nullable(), secretPath: z.string().nullable() })
   .meta({ id: "Scope", description: "What a token or identity may reach; null = any. A path covers its subfolders." });
+
+export const consoleSessionSchema = z
+  .object({
+    kind: z.enum(["admin", "token", "identity"]),
+    actor: z.string().meta({ description: 'As the audit log names it: "admin", "token:<id>" or "identity:<id>"', example: "admin" }),
+    permission,
+    scope,
+    createdAt: timestamp.nullable().meta({ description: "When the session was signed in; null when the caller used a bearer token" }),
+    expiresAt: timestamp.nullable().meta({ description: "The session's absolute end: 12 hours after sign-in, or its token's expiry if sooner" }),
+    idleExpiresAt: timestamp.nullable().meta({ description: "When the session ends if it is not used before (1 hour after its last use)" }),
+  })
+  .meta({ id: "ConsoleSession", description: "Who is signed in to the web console, with that token's permission and scope (pgrotate extension)" });
 
 export const tokenSchema = z
   .object({
@@ -331,6 +350,7 @@ export type ApiHistoryEntry = z.infer<typeof historyEntrySchema>;
 export type ApiToken = z.infer<typeof tokenSchema>;
 export type ApiIdentity = z.infer<typeof identitySchema>;
 export type ApiAuditLog = z.infer<typeof auditLogSchema>;
+export type ApiConsoleSession = z.infer<typeof consoleSessionSchema>;
 export type RawSecret = z.infer<typeof rawSecretSchema>;
 export type GeneratedCredentials = z.infer<typeof generatedCredentialsSchema>;
 export type LoginResult = z.infer<typeof loginResultSchema>;

@@ -5,6 +5,7 @@ import type { Pool } from "pg";
 import { createApp } from "./app";
 import { AccessService } from "./auth/access";
 import { AuditWriter } from "./auth/audit";
+import { ConsoleSessions } from "./auth/sessions";
 import { SecretCache } from "./services/secret-cache";
 import { type FeedOptions, SecretEventHub } from "./services/secret-events";
 import type { FeedLimits } from "./api/events";
@@ -130,9 +131,12 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       onTick: (info) => metrics.onTick(info),
     });
 
+    const access = new AccessService({ pool: store.pool, clock, adminToken: token.value, events });
     const app = createApp({
       pool: store.pool,
-      access: new AccessService({ pool: store.pool, clock, adminToken: token.value, events }),
+      access,
+      sessions: new ConsoleSessions({ pool: store.pool, clock, access }),
+      publicOrigin: config.publicUrl && new URL(config.publicUrl).origin,
       audit: auditWriter,
       authFailuresPerMinute: config.authFailuresPerMinute,
       logger,

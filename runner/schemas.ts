@@ -1,6 +1,7 @@
 /**
  * Request schemas of the runner API (Infisical-compatible shapes). Shared with the IaC providers, whose
- * `check` validates with exactly these.
+ * `check` validates with exactly these, and with the web console, whose forms do: keep this file browser-safe
+ * (zod and Intl only; no Node API).
  */
 import { z } from "zod";
 import { isValidTimeZone } from "./rotation/schedule";
@@ -13,12 +14,15 @@ const slug = (what: string, max = 64) =>
     .max(max, `${what} must be at most ${max} characters`)
     .regex(SLUG, `${what} must be a slug: lowercase letters, digits and single hyphens (e.g. "my-rotation")`);
 
+/** TextEncoder rather than Buffer: the web console validates with these schemas in the browser. */
+const utf8 = new TextEncoder();
+
 /** PostgreSQL identifiers are at most 63 bytes (NAMEDATALEN - 1); longer names are truncated by the server. */
 export const pgIdentifier = (what: string) =>
   z
     .string()
     .min(1, `${what} must not be empty`)
-    .refine((s) => Buffer.byteLength(s, "utf8") <= 63, `${what} must be at most 63 bytes (PostgreSQL's identifier limit)`)
+    .refine((s) => utf8.encode(s).length <= 63, `${what} must be at most 63 bytes (PostgreSQL's identifier limit)`)
     .refine((s) => !s.includes("\0"), `${what} must not contain NUL`);
 
 const secretKey = (what: string) =>
@@ -267,6 +271,22 @@ export const universalAuthLoginSchema = z
   .strict()
   .meta({ id: "UniversalAuthLoginRequest" });
 
+/** POST /api/v1/console/session: a token, or a machine identity's client id and secret. */
+export const consoleSignInSchema = z
+  .object({
+    token: z.string().min(1, "Token must not be empty").max(512, "Token must be at most 512 characters").regex(/^\S+$/, "Token must not contain spaces").optional(),
+    clientId: z.string().min(1, "Client ID must not be empty").max(100).optional(),
+    clientSecret: z.string().min(1, "Client Secret must not be empty").max(200).optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const identity = b.clientId !== undefined || b.clientSecret !== undefined;
+    if (b.token !== undefined && identity) ctx.addIssue({ code: "custom", path: ["token"], message: "give either a token or a client id and secret, not both" });
+    else if (b.token === undefined && !identity) ctx.addIssue({ code: "custom", path: ["token"], message: "Token is required" });
+    else if (identity && b.clientId === undefined) ctx.addIssue({ code: "custom", path: ["clientId"], message: "Client ID is required" });
+    else if (identity && b.clientSecret === undefined) ctx.addIssue({ code: "custom", path: ["clientSecret"], message: "Client Secret is required" });
+  });
+
 export const auditQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100).meta({ description: "Entries to return, newest first" }),
   offset: z.coerce.number().int().min(0).default(0),
@@ -275,6 +295,7 @@ export const auditQuerySchema = z.object({
 });
 
 export type CreateTokenInput = z.infer<typeof createTokenSchema>;
+export type ConsoleSignInInput = z.infer<typeof consoleSignInSchema>;
 export type CreateIdentityInput = z.infer<typeof createIdentitySchema>;
 
 // ---- the app side: setup SQL and pair check

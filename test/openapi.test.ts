@@ -82,7 +82,9 @@ describe("API reference: GET /openapi.json and /docs", () => {
   test("The reference documents the bearer scheme, every error code with its status, and Infisical's create request as an example", () => {
     const doc = openApiDocument() as unknown as Record<string, any>;
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
-    expect(doc.security).toEqual([{ bearer: [] }]);
+    expect(doc.security).toEqual([{ bearer: [] }, { consoleSession: [] }]);
+    expect(doc.components.securitySchemes.consoleSession).toMatchObject({ type: "apiKey", in: "cookie", name: "pgrotate_session" });
+    expect(doc.paths["/api/v1/console/session"].post.security).toEqual([]);
     for (const code of ERROR_CODES) expect(Object.keys(doc.components.schemas)).toContain(`${code}Error`);
     expect(doc.components.schemas.GracePeriodError.properties.statusCode.const).toBe(409);
     expect(doc.paths["/healthz"].get.security).toEqual([]);
@@ -227,6 +229,9 @@ describe("API reference: GET /openapi.json and /docs", () => {
       const ident = await ok("POST", "/api/v1/auth/identities", { name: "orders-app", projectId: "my-project", environment: "dev", permission: "read" });
       await ok("GET", "/api/v1/auth/identities");
       await ok("POST", "/api/v1/auth/universal-auth/login", { clientId: ident.clientId, clientSecret: ident.clientSecret }, null);
+      await ok("POST", "/api/v1/console/session", { token: t.runner.adminToken }, null);
+      await ok("GET", "/api/v1/console/session");
+      await ok("DELETE", "/api/v1/console/session");
       await new Promise((r) => setTimeout(r, 250)); // audit rows are written after the response
       expect((await ok("GET", "/api/v1/audit-logs?limit=50")).auditLogs.length).toBeGreaterThan(5);
 

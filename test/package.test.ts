@@ -56,17 +56,20 @@ describe("The packed package, installed into fresh copies of the examples", () =
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  test("The tarball holds the compiled code, its declarations, the SQL migrations, the protocol files, both bins, the README and the LICENSE, and no tests or sources", () => {
+  test("The tarball holds the compiled code, its declarations, the SQL migrations, the protocol files, the built web console, both bins, the README and the LICENSE, and no tests or sources", () => {
     for (const f of [
       "package.json", "README.md", "LICENSE", "bin/terraform-provider-pgrotate",
       "dist/runner/cli.js", "dist/runner/index.js", "dist/runner/index.d.ts", "dist/provider/index.js", "dist/provider/index.d.ts",
       "dist/provider/terraform/main.js", "dist/provider/terraform/tfplugin6.proto", "dist/provider/terraform/go-plugin.proto",
-      "dist/runner/store/migrations/001_init.sql", "dist/pg/index.js", "dist/pg/index.d.ts",
+      "dist/runner/store/migrations/001_init.sql", "dist/console/index.html", "dist/pg/index.js", "dist/pg/index.d.ts",
     ]) {
       expect([f, files.includes(f)]).toEqual([f, true]);
     }
     const migrations = fs.readdirSync(path.join(REPO, "runner/store/migrations")).filter((f) => f.endsWith(".sql"));
     for (const m of migrations) expect(files).toContain(`dist/runner/store/migrations/${m}`);
+    const consoleAssets = fs.readdirSync(path.join(REPO, "dist/console/assets"));
+    expect(consoleAssets.some((a) => a.endsWith(".js"))).toBe(true);
+    for (const a of consoleAssets) expect(files).toContain(`dist/console/assets/${a}`);
     const unwanted = files.filter((f) => /^(test|bench|examples|runner|provider|pg|scripts|console|\.ci)\//.test(f) || /^dist\/(examples|bench)\//.test(f) || /\.map$/.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)));
     expect(unwanted).toEqual([]);
   });

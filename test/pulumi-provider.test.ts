@@ -166,6 +166,9 @@ describe("The Pulumi dynamic providers in Pulumi's plugin host, against a real r
     expect(Object.keys(rotState.secrets).sort()).toEqual(["APP_DB_PASSWORD", "APP_DB_USER"]);
     expect(rotState.secrets.APP_DB_USER).toBe(target.users[0]);
     expect(await login(rotState.secrets.APP_DB_USER, rotState.secrets.APP_DB_PASSWORD)).toBe(true);
+    // The provider tells the runner it manages both (X-Pgrotate-Managed-By): the console marks them.
+    expect((await t.api("GET", `${ROTATIONS}/${rotId}`)).body.secretRotation.managedBy).toBe("pulumi");
+    expect((await t.api("GET", `/api/v1/app-connections/postgres/${conn.id}`)).body.appConnection.managedBy).toBe("pulumi");
 
     await generated();
     for (const s of [...secretsSeen, token]) {

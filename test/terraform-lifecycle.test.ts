@@ -95,7 +95,9 @@ describe("Terraform quickstart with the real terraform binary (filesystem mirror
       rotateAtUtc: { hours: 3, minutes: 0 },
       parameters: { username1: target.users[0], username2: target.users[1] },
       activeIndex: 0,
+      managedBy: "terraform", // the provider says so (X-Pgrotate-Managed-By): the console marks it
     });
+    expect(conns.body.appConnections[0].managedBy).toBe("terraform");
 
     const out = JSON.parse((await ws.ok(["output", "-json", "-no-color"])).stdout);
     expect(out.rotation_id.value).toBe(rotationId);

@@ -46,7 +46,7 @@ export function clientFor(settings: ProviderSettings): RunnerClient {
   const token = settings.token || process.env.PGROTATE_TOKEN;
   if (!url) throw new Error("No pgrotate runner URL: run `pulumi config set pgrotate:runnerUrl http://HOST:PORT` or set PGROTATE_URL");
   if (!token) throw new Error("No pgrotate runner token: run `pulumi config set --secret pgrotate:token …` or set PGROTATE_TOKEN");
-  return new RunnerClient({ url, token });
+  return new RunnerClient({ url, token, managedBy: "pulumi" });
 }
 
 /** The runner's message plus what it says to do (precheck SQL, failing fields). Never holds a secret. */

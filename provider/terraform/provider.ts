@@ -98,7 +98,7 @@ export function createProviderService(opts: ProviderOptions) {
     if (!token) ds.push(error("No pgrotate runner token", "Set token in the provider block or the environment variable PGROTATE_TOKEN."));
     if (hasErrors(ds)) return ds;
     try {
-      client = new RunnerClient({ url: url!, token: token! });
+      client = new RunnerClient({ url: url!, token: token!, managedBy: "terraform" });
     } catch (e) {
       return [error("Invalid pgrotate provider configuration", (e as Error).message, config.runner_url ? ["runner_url"] : undefined)];
     }

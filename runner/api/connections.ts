@@ -3,7 +3,7 @@ import { createConnectionSchema, pairCheckSchema, updateConnectionSchema } from 
 import type { ConnectionService } from "../services/connections";
 import type { PairCheckService } from "../services/pair-check";
 import { authorize } from "../auth/principal";
-import { idParam, parse, principalOf, route } from "./http";
+import { idParam, managedByOf, parse, principalOf, route } from "./http";
 import { presentConnection } from "./present";
 
 /** /api/v1/app-connections/postgres — connections belong to no project: unscoped principals only. */
@@ -16,7 +16,7 @@ export function connectionRoutes(svc: ConnectionService, pairChecks: PairCheckSe
   const id = (req: Parameters<typeof idParam>[0]) => idParam(req, "id", "App connection");
 
   r.post("/", route(async (req, res) => {
-    const created = await svc.create(parse(createConnectionSchema, req.body, "app connection"));
+    const created = await svc.create(parse(createConnectionSchema, req.body, "app connection"), managedByOf(req));
     res.status(200).json({ appConnection: presentConnection(created) });
   }));
   r.get("/", route(async (_req, res) => {
@@ -30,7 +30,7 @@ export function connectionRoutes(svc: ConnectionService, pairChecks: PairCheckSe
   }));
   r.patch("/:id", route(async (req, res) => {
     const connectionId = id(req);
-    const updated = await svc.update(connectionId, parse(updateConnectionSchema, req.body, "app connection update"));
+    const updated = await svc.update(connectionId, parse(updateConnectionSchema, req.body, "app connection update"), managedByOf(req));
     res.json({ appConnection: presentConnection(updated) });
   }));
   r.delete("/:id", route(async (req, res) => {

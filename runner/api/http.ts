@@ -2,10 +2,13 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { ZodType } from "zod";
 import { type AccessService, tokenHash } from "../auth/access";
 import type { Principal } from "../auth/principal";
+import type { ConsoleSessions } from "../auth/sessions";
 import { AppError, type ErrorBody, fromZod } from "../errors";
 import { isUuid } from "../ids";
+import type { ManagedBy } from "../store/rows";
 import { CHARACTER_NOT_IN_REPERTOIRE, isConnectionLoss, sqlState, UNTRANSLATABLE_CHARACTER } from "../sqlstate";
 import type { Logger } from "../logger";
+import { clearSessionCookie, fromOwnOrigin, isStateChanging, type OriginPolicy, readSessionCookie, secureRequest } from "./session-cookie";
 
 /** Wraps an async handler so a rejection reaches the error middleware (Express 5 does, this keeps types). */
 export const route =
@@ -18,6 +21,22 @@ export function parse<T>(schema: ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value ?? {});
   if (!r.success) throw fromZod(r.error, what);
   return r.data;
+}
+
+/** The header the Pulumi and Terraform providers send on create and update (pgrotate extension). */
+export const MANAGED_BY_HEADER = "x-pgrotate-managed-by";
+const MANAGED_BY = ["pulumi", "terraform"] as const;
+
+/** The IaC tool named by X-Pgrotate-Managed-By (undefined without the header; 422 on another value). */
+export function managedByOf(req: Request): { managedBy?: ManagedBy } {
+  const v = req.headers[MANAGED_BY_HEADER];
+  if (v === undefined) return {};
+  const found = MANAGED_BY.find((m) => m === v);
+  if (!found) {
+    const message = `must be ${MANAGED_BY.join(" or ")}`;
+    throw new AppError("ValidationError", `Invalid header X-Pgrotate-Managed-By: ${message}`, { details: [{ path: "headers.x-pgrotate-managed-by", message }] });
+  }
+  return { managedBy: found };
 }
 
 /** Path ids are UUIDs; anything else cannot exist (404, not a database cast error). */
@@ -45,10 +64,38 @@ export function authorizationHash(header: string | undefined): Buffer | null {
   return m ? tokenHash(m[1]) : null;
 }
 
-/** Resolves the bearer token (admin, scoped token or identity access token) into res.locals.principal. */
-export function authenticate(access: AccessService): RequestHandler {
+/** The console's sessions and where the console is served (for the same-origin rule). */
+export interface SessionAuth extends OriginPolicy {
+  sessions: ConsoleSessions;
+}
+
+/** The console's background refreshes send this header: they do not count as use of the session (idle timeout). */
+export const BACKGROUND_HEADER = "x-pgrotate-background";
+
+/**
+ * Resolves the bearer token (admin, scoped token or identity access token) — or, without one, the console's
+ * session cookie — into res.locals.principal. With the cookie, a state-changing request must come from the
+ * runner's own origin (403 otherwise): the browser attaches the cookie whichever page sends the request.
+ */
+export function authenticate(access: AccessService, sessionAuth?: SessionAuth): RequestHandler {
   return (req, res, next) => {
     const h = bearerHash(req);
+    const sid = h ? undefined : sessionAuth && readSessionCookie(req);
+    if (sid && sessionAuth) {
+      sessionAuth.sessions.resolve(sid, { touch: req.headers[BACKGROUND_HEADER] !== "1" }).then((session) => {
+        if (!session) {
+          clearSessionCookie(res, secureRequest(req, sessionAuth));
+          return next(new AppError("Unauthorized", "Your console session has expired or was signed out; sign in again"));
+        }
+        res.locals.principal = session.principal;
+        res.locals.session = session;
+        if (isStateChanging(req.method) && !fromOwnOrigin(req, sessionAuth)) {
+          return next(new AppError("Forbidden", "Cross-origin request refused: a request made with the console's session cookie must come from the console's own origin"));
+        }
+        next();
+      }, next);
+      return;
+    }
     if (!h) return next(new AppError("Unauthorized", "Missing bearer token: send Authorization: Bearer <token>"));
     access.resolve(h).then((principal) => {
       if (!principal) return next(new AppError("Unauthorized", "Invalid, expired or revoked token"));

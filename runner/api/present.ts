@@ -3,9 +3,11 @@
  * reference is generated from those schemas), so a field added here without documenting it fails to compile.
  */
 import { derivedId } from "../ids";
-import type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../responses";
+import type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../responses";
 import type { IdentityRecord, TokenRecord } from "../store/access";
 import type { AuditRecord } from "../store/audit";
+import type { Principal } from "../auth/principal";
+import type { ConsoleSession } from "../auth/sessions";
 import type { HistoryRecord } from "../store/rotations";
 import type { ConnectionRecord, RotationRecord } from "../store/rows";
 
@@ -27,6 +29,8 @@ export function presentConnection(c: ConnectionRecord): ApiConnection {
     method: c.method,
     version: c.version,
     isPlatformManagedCredentials: false,
+    /** pgrotate extension: "pulumi" or "terraform" when an IaC provider created or last updated it, else null. */
+    managedBy: c.managedBy,
     credentials: {
       host: c.host,
       port: c.port,
@@ -73,6 +77,8 @@ export function presentRotation(r: RotationRecord): ApiRotation {
       ...(r.passwordRequirements ? { passwordRequirements: r.passwordRequirements } : {}),
     },
     secretsMapping: { username: r.secretKeyUsername, password: r.secretKeyPassword },
+    /** pgrotate extension: "pulumi" or "terraform" when an IaC provider created or last updated it, else null. */
+    managedBy: r.managedBy,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
@@ -122,6 +128,19 @@ export function presentHistory(h: HistoryRecord): ApiHistoryEntry {
   };
 }
 
+/** Who is signed in to the console and until when (null times: the caller used a bearer token, not a session). */
+export function presentConsoleSession(p: Principal, s: ConsoleSession | undefined): ApiConsoleSession {
+  return {
+    kind: p.kind,
+    actor: p.actor,
+    permission: p.permission,
+    scope: { ...p.scope },
+    createdAt: s ? s.createdAt.toISOString() : null,
+    expiresAt: s ? s.expiresAt.toISOString() : null,
+    idleExpiresAt: s ? s.idleExpiresAt.toISOString() : null,
+  };
+}
+
 export function presentAudit(a: AuditRecord): ApiAuditLog {
   return {
     id: a.id,
@@ -139,4 +158,4 @@ export function presentAudit(a: AuditRecord): ApiAuditLog {
   };
 }
 
-export type { ApiAuditLog, ApiConnection, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken };
+export type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken };

@@ -13,7 +13,7 @@ import type { RotationService } from "../services/rotations";
 import { audit } from "../auth/audit";
 import { authorize, covers, type Permission } from "../auth/principal";
 import type { RotationRecord } from "../store/rows";
-import { idParam, parse, principalOf, route } from "./http";
+import { idParam, managedByOf, parse, principalOf, route } from "./http";
 import { presentHistory, presentRotation, ROTATION_TYPE } from "./present";
 
 /** Fields that identify what a rotation rotates: changing them means a new rotation. */
@@ -59,7 +59,7 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, pai
     const folder = { projectId: input.projectId, environment: input.environment, secretPath: input.secretPath };
     audit(res, { action: "rotation.create", resourceType: "secret-rotation", folder });
     authorize(principalOf(res), "manage", folder);
-    const created = await engine.create(input);
+    const created = await engine.create(input, managedByOf(req));
     svc.remember(created);
     audit(res, { resourceId: created.id });
     // A difference between the two users is a warning in the answer, never a refusal (Infisical's request must work).
@@ -81,7 +81,7 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, pai
   r.patch("/:id", route(async (req, res) => {
     const rotationId = await authorized(req, res, "manage", "rotation.update");
     rejectImmutable(req.body);
-    const updated = await svc.update(rotationId, parse(updateRotationSchema, req.body, "secret rotation update"));
+    const updated = await svc.update(rotationId, parse(updateRotationSchema, req.body, "secret rotation update"), managedByOf(req));
     res.json({ secretRotation: presentRotation(updated) });
   }));
   r.delete("/:id", route(async (req, res) => {

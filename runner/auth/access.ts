@@ -63,11 +63,38 @@ export class AccessService {
 
   private async lookup(h: Buffer): Promise<{ principal: Principal; expiresAt: Date | null } | undefined> {
     const t = await store.findTokenByHash(this.d.pool, h);
-    const now = this.d.clock();
-    if (!t || t.revokedAt || t.identityRevokedAt || (t.expiresAt && t.expiresAt <= now)) return undefined;
+    const principal = t && this.principalOfToken(t);
+    return principal && { principal, expiresAt: t.expiresAt };
+  }
+
+  /** The principal a looked-up token stands for, or undefined when it (or its identity) is revoked or expired. */
+  principalOfToken(t: store.TokenLookup): Principal | undefined {
+    if (t.revokedAt || t.identityRevokedAt || (t.expiresAt && t.expiresAt <= this.d.clock())) return undefined;
     const kind = t.identityId ? "identity" : "token";
     const id = t.identityId ?? t.id;
-    return { principal: { kind, id, actor: `${kind}:${id}`, permission: t.permission, scope: t.scope }, expiresAt: t.expiresAt };
+    return { kind, id, actor: `${kind}:${id}`, permission: t.permission, scope: t.scope };
+  }
+
+  /**
+   * Like resolve, but straight from the store and with the id of the token row behind the principal (null for
+   * the admin): a console session refers to that row, so revoking the token ends the session.
+   */
+  async identify(h: Buffer): Promise<{ principal: Principal; tokenId: string | null; tokenExpiresAt: Date | null } | undefined> {
+    if (crypto.timingSafeEqual(h, this.adminHash)) return { principal: ADMIN, tokenId: null, tokenExpiresAt: null };
+    const t = await store.findTokenByHash(this.d.pool, h);
+    const principal = t && this.principalOfToken(t);
+    return principal && { principal, tokenId: t.id, tokenExpiresAt: t.expiresAt };
+  }
+
+  /** A fingerprint of the admin token (never the token, nor its lookup hash): admin sessions end when it changes. */
+  get adminFingerprint(): Buffer {
+    return sha256(this.adminHash.toString("hex"));
+  }
+
+  /** True when `fingerprint` is the current admin token's (constant time). */
+  isAdminFingerprint(fingerprint: Buffer | null): boolean {
+    const mine = this.adminFingerprint;
+    return !!fingerprint && fingerprint.length === mine.length && crypto.timingSafeEqual(fingerprint, mine);
   }
 
   /** A new scoped token; its secret is returned once and stored only as a hash. */

@@ -23,7 +23,7 @@ import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import { findConnection, setServerId } from "../store/connections";
 import * as rotations from "../store/rotations";
-import { type ConnectionRecord, type IntentRecord, type RotationRecord } from "../store/rows";
+import { type ConnectionRecord, type IntentRecord, type ManagedBy, type RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
 import { type Decision, decide, type Trigger } from "./decide";
@@ -105,7 +105,8 @@ export class RotationEngine {
 
   // ---------------------------------------------------------------- create
 
-  async create(input: CreateRotationInput): Promise<RotationRecord> {
+  /** `managedBy`: the IaC tool that sent the request (X-Pgrotate-Managed-By), recorded on the rotation. */
+  async create(input: CreateRotationInput, meta: { managedBy?: ManagedBy } = {}): Promise<RotationRecord> {
     const { pool } = this.d;
     const connection = await findConnection(pool, input.connectionId);
     if (!connection) throw notFound("App connection", input.connectionId);
@@ -149,6 +150,7 @@ export class RotationEngine {
         leaseOwner: this.d.runnerId,
         leaseUntil: new Date(now.getTime() + this.leaseMs),
         createdAt: now,
+        managedBy: meta.managedBy ?? null,
       });
       for (const idx of [0, 1] as const) {
         const password = this.newPassword(requirements);

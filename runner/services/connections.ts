@@ -7,7 +7,7 @@ import type { PostgresStrategy } from "../postgres/strategy";
 import * as store from "../store/connections";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
-import type { ConnectionRecord } from "../store/rows";
+import type { ConnectionRecord, ManagedBy } from "../store/rows";
 import type { CreateConnectionInput, UpdateConnectionInput } from "../schemas";
 import { assertUsersFree } from "../rotation/ownership";
 import { listRotationsUsing, lockServerUsers } from "../store/rotations";
@@ -26,7 +26,8 @@ const duplicate = (name: string) => new AppError("Conflict", `An app connection 
 export class ConnectionService {
   constructor(private readonly d: ConnectionDeps) {}
 
-  async create(input: CreateConnectionInput): Promise<ConnectionRecord> {
+  /** `managedBy`: the IaC tool that sent the request (X-Pgrotate-Managed-By), recorded on the connection. */
+  async create(input: CreateConnectionInput, meta: { managedBy?: ManagedBy } = {}): Promise<ConnectionRecord> {
     const cr = input.credentials;
     this.d.scrubber.remember(cr.password);
     if (await store.connectionNameTaken(this.d.pool, input.name)) throw duplicate(input.name);
@@ -46,6 +47,7 @@ export class ConnectionService {
         ...target,
         serverId,
         passwordSealed: this.d.sealer.seal(cr.password, aad.connectionPassword(id)),
+        managedBy: meta.managedBy ?? null,
       });
       this.d.logger.info({ connectionId: id, name: input.name }, "app connection created");
       return created;
@@ -73,9 +75,10 @@ export class ConnectionService {
   /**
    * Merges the patch; when anything that reaches the target changes, the result is validated first, and it may
    * not make the connection role one of its rotations' users, nor move them to a server where another rotation
-   * owns the same users.
+   * owns the same users. An IaC tool's update (meta.managedBy) marks the connection as managed by it; anyone
+   * else's keeps the mark.
    */
-  async update(id: string, patch: UpdateConnectionInput): Promise<ConnectionRecord> {
+  async update(id: string, patch: UpdateConnectionInput, meta: { managedBy?: ManagedBy } = {}): Promise<ConnectionRecord> {
     const current = await this.get(id);
     const p = patch.credentials ?? {};
     if (p.password) this.d.scrubber.remember(p.password);
@@ -117,6 +120,7 @@ export class ConnectionService {
           ...next,
           serverId,
           passwordSealed: this.d.sealer.seal(password, aad.connectionPassword(id)),
+          managedBy: meta.managedBy ?? current.managedBy,
         });
       });
     } catch (err) {

@@ -5,7 +5,7 @@ import { nextRotationAt } from "../rotation/schedule";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import * as rotations from "../store/rotations";
-import type { RotationRecord } from "../store/rows";
+import type { ManagedBy, RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { UpdateRotationInput } from "../schemas";
 
@@ -60,9 +60,10 @@ export class RotationService {
   /**
    * Name, description, schedule, password requirements and secret names. `nextRotationAt` is recomputed only
    * when the schedule itself changes (interval, time of day, zone, auto-rotation): a PATCH that repeats it —
-   * as every `pulumi up` / `terraform apply` does — keeps a planned retry or the next scheduled time.
+   * as every `pulumi up` / `terraform apply` does — keeps a planned retry or the next scheduled time. An IaC
+   * tool's update (meta.managedBy) marks the rotation as managed by it; anyone else's keeps the mark.
    */
-  async update(id: string, patch: UpdateRotationInput): Promise<RotationRecord> {
+  async update(id: string, patch: UpdateRotationInput, meta: { managedBy?: ManagedBy } = {}): Promise<RotationRecord> {
     try {
       await withTransaction(this.d.pool, async (c) => {
         const r = await rotations.lockRotation(c, id);
@@ -75,6 +76,7 @@ export class RotationService {
           set.name = patch.name;
         }
         if (patch.description !== undefined) set.description = patch.description;
+        if (meta.managedBy) set.managedBy = meta.managedBy;
         if (patch.parameters?.passwordRequirements !== undefined) set.passwordRequirements = patch.parameters.passwordRequirements;
         if (patch.secretsMapping) Object.assign(set, await this.renameSecrets(c, r, patch.secretsMapping));
         Object.assign(set, scheduleChange(r, patch));

@@ -31,7 +31,7 @@ interface ScopeRow {
   environment: string | null;
   secret_path: string | null;
 }
-interface TokenRow extends ScopeRow {
+export interface TokenRow extends ScopeRow {
   id: string;
   name: string;
   identity_id: string | null;
@@ -87,14 +87,15 @@ export interface TokenLookup extends TokenRecord {
   identityRevokedAt: Date | null;
 }
 
+/** The select list of a token lookup over `access_tokens t LEFT JOIN machine_identities i` (TOKEN_LOOKUP_FROM). */
+export const TOKEN_LOOKUP_COLUMNS = `${TOKEN_COLUMNS.split(", ").map((c) => `t.${c}`).join(", ")}, i.revoked_at AS identity_revoked_at`;
+export const TOKEN_LOOKUP_FROM = "access_tokens t LEFT JOIN machine_identities i ON i.id = t.identity_id";
+export type TokenLookupRow = TokenRow & { identity_revoked_at: Date | null };
+export const toTokenLookup = (r: TokenLookupRow): TokenLookup => ({ ...toToken(r), identityRevokedAt: r.identity_revoked_at });
+
 export async function findTokenByHash(q: Pool, hash: Buffer): Promise<TokenLookup | undefined> {
-  const { rows } = await q.query<TokenRow & { identity_revoked_at: Date | null }>(
-    `SELECT ${TOKEN_COLUMNS.split(", ").map((c) => `t.${c}`).join(", ")}, i.revoked_at AS identity_revoked_at
-     FROM access_tokens t LEFT JOIN machine_identities i ON i.id = t.identity_id WHERE t.token_hash = $1`,
-    [hash],
-  );
-  const r = rows[0];
-  return r ? { ...toToken(r), identityRevokedAt: r.identity_revoked_at } : undefined;
+  const { rows } = await q.query<TokenLookupRow>(`SELECT ${TOKEN_LOOKUP_COLUMNS} FROM ${TOKEN_LOOKUP_FROM} WHERE t.token_hash = $1`, [hash]);
+  return rows[0] ? toTokenLookup(rows[0]) : undefined;
 }
 
 export interface NewToken {

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from "pg";
 import { prepared } from "./db";
 import type { PasswordRequirements } from "../crypto/passwords";
 import {
-  type ConnectionRecord, connectionColumns, type ConnectionRow, type IntentRecord, type IntentRow, type RotationRecord, type RotationStatus,
+  type ConnectionRecord, connectionColumns, type ConnectionRow, type IntentRecord, type IntentRow, type ManagedBy, type RotationRecord, type RotationStatus,
   type RotationWithConnectionRow, rotationColumns, toConnection, toIntent, toRotation,
 } from "./rows";
 
@@ -23,6 +23,7 @@ export type NewRotation = Pick<
   RotationRecord,
   | "id" | "name" | "description" | "projectId" | "environment" | "secretPath" | "connectionId" | "isAutoRotationEnabled"
   | "rotationInterval" | "rotateAt" | "timeZone" | "usesUtc" | "username1" | "username2" | "secretKeyUsername" | "secretKeyPassword" | "createdAt"
+  | "managedBy"
 > & { passwordRequirements: unknown; leaseOwner: string; leaseUntil: Date };
 
 export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
@@ -30,12 +31,12 @@ export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
     `INSERT INTO rotations (id, name, description, project_id, environment, secret_path, connection_id,
        is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc,
        username1, username2, password_requirements, secret_key_username, secret_key_password, rotation_status,
-       lease_owner, lease_until, created_at, updated_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,$21,$21)`,
+       lease_owner, lease_until, created_at, updated_at, managed_by)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,$21,$21,$22)`,
     [r.id, r.name, r.description, r.projectId, r.environment, r.secretPath, r.connectionId, r.isAutoRotationEnabled,
       r.rotationInterval, r.rotateAt.hours, r.rotateAt.minutes, r.timeZone, r.usesUtc, r.username1, r.username2,
       r.passwordRequirements === undefined ? null : JSON.stringify(r.passwordRequirements), r.secretKeyUsername,
-      r.secretKeyPassword, r.leaseOwner, r.leaseUntil, r.createdAt],
+      r.secretKeyPassword, r.leaseOwner, r.leaseUntil, r.createdAt, r.managedBy],
   );
 }
 
@@ -241,6 +242,7 @@ export interface RotationPatch {
   retryAttempt?: number;
   leaseOwner?: string | null;
   leaseUntil?: Date | null;
+  managedBy?: ManagedBy;
 }
 
 const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: string } = {
@@ -267,6 +269,7 @@ const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: s
   retryAttempt: "retry_attempt",
   leaseOwner: "lease_owner",
   leaseUntil: "lease_until",
+  managedBy: "managed_by",
 };
 
 /**

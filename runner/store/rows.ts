@@ -17,11 +17,15 @@ export interface ConnectionRecord {
   /** The server's identity (postgres/target.ts serverIdentity); null until known for connections stored before it. */
   serverId: string | null;
   version: number;
+  managedBy: ManagedBy | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 export type RotationStatus = "success" | "failed" | "pending";
+
+/** The IaC tool that created or last updated a connection or rotation (X-Pgrotate-Managed-By). */
+export type ManagedBy = "pulumi" | "terraform";
 
 export interface RotationRecord {
   id: string;
@@ -54,6 +58,7 @@ export interface RotationRecord {
   leaseOwner: string | null;
   leaseUntil: Date | null;
   retryAttempt: number;
+  managedBy: ManagedBy | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -98,6 +103,7 @@ export interface ConnectionRow {
   ssl_certificate: string | null;
   server_id: string | null;
   version: number;
+  managed_by: ManagedBy | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -133,6 +139,7 @@ export interface RotationRow {
   lease_owner: string | null;
   lease_until: Date | null;
   retry_attempt: number;
+  managed_by: ManagedBy | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -173,12 +180,12 @@ export interface SecretRow {
 type AllOf<Row, List extends readonly (keyof Row)[]> = Exclude<keyof Row, List[number]> extends never ? List : never;
 
 const CONNECTION_COLUMNS_LIST = ["id", "name", "description", "method", "host", "port", "database", "username", "password_sealed", "ssl_enabled",
-  "ssl_reject_unauthorized", "ssl_certificate", "server_id", "version", "created_at", "updated_at"] as const;
+  "ssl_reject_unauthorized", "ssl_certificate", "server_id", "version", "managed_by", "created_at", "updated_at"] as const;
 const ROTATION_COLUMNS_LIST = ["id", "name", "description", "project_id", "environment", "secret_path", "connection_id", "is_auto_rotation_enabled",
   "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
   "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
   "last_rotated_at", "last_rotation_job_id", "last_rotation_message", "is_last_rotation_manual", "next_rotation_at", "lease_owner",
-  "lease_until", "retry_attempt", "created_at", "updated_at"] as const;
+  "lease_until", "retry_attempt", "managed_by", "created_at", "updated_at"] as const;
 const CONNECTION_COLUMNS: AllOf<ConnectionRow, typeof CONNECTION_COLUMNS_LIST> = CONNECTION_COLUMNS_LIST;
 const ROTATION_COLUMNS: AllOf<RotationRow, typeof ROTATION_COLUMNS_LIST> = ROTATION_COLUMNS_LIST;
 
@@ -202,6 +209,7 @@ export const toConnection = (r: ConnectionRow): ConnectionRecord => ({
   sslCertificate: r.ssl_certificate,
   serverId: r.server_id,
   version: r.version,
+  managedBy: r.managed_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -237,6 +245,7 @@ export const toRotation = (r: RotationWithConnectionRow): RotationRecord => ({
   leaseOwner: r.lease_owner,
   leaseUntil: r.lease_until,
   retryAttempt: r.retry_attempt,
+  managedBy: r.managed_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

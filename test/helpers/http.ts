@@ -11,6 +11,7 @@ export interface ApiResponse<T = any> {
   text: string;
   /** How long the call took. */
   ms: number;
+  headers: Headers;
 }
 
 export interface CallOptions {
@@ -19,11 +20,13 @@ export interface CallOptions {
   /** A body sent as is instead of JSON.stringify(body). */
   rawBody?: string;
   contentType?: string;
+  /** More request headers (e.g. X-Pgrotate-Managed-By). */
+  headers?: Record<string, string>;
 }
 
 /** Calls `baseUrl + path`; a body that is not JSON reads as undefined (the text is still there). */
 export async function apiCall<T = any>(baseUrl: string, method: string, path: string, body: unknown, o: CallOptions): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...o.headers };
   if (o.token !== null) headers.authorization = `Bearer ${o.token}`;
   const payload = body !== undefined ? JSON.stringify(body) : o.rawBody;
   if (payload !== undefined) headers["content-type"] = o.contentType ?? "application/json";
@@ -38,7 +41,7 @@ export async function apiCall<T = any>(baseUrl: string, method: string, path: st
   }
   const ms = Date.now() - t0;
   assertDocumented(method, path, res.status, parsed, res.headers.get("content-type"));
-  return { status: res.status, body: parsed as T, text, ms };
+  return { status: res.status, body: parsed as T, text, ms, headers: res.headers };
 }
 
 /** A caller bound to one runner and token: `api(method, path, body?)`. */

@@ -20,7 +20,7 @@ export interface TestRunner {
   /** The configuration the runner was started with (start another one on the same store with changes). */
   config: Config;
   encryptionKey: Buffer;
-  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string }): Promise<ApiResponse<T>>;
+  api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   /** Stops this runner and starts a new one on the same store, data dir and key (and port, with keepPortOnRestart). */
   restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
   stop(): Promise<void>;
@@ -42,6 +42,8 @@ export interface TestRunnerOptions {
   storeOf?: TestRunner;
   webhook?: { url: string; secret: string };
   authFailuresPerMinute?: number;
+  /** PGROTATE_PUBLIC_URL: where users open the console behind a TLS-terminating proxy. */
+  publicUrl?: string;
   /** Change-feed timing and limits (RunnerOptions.feed). */
   feed?: RunnerOptions["feed"];
   /** restart() listens on the port the runner had (clients holding its URL reconnect to it). */
@@ -69,6 +71,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     authFailuresPerMinute: opts.authFailuresPerMinute ?? 30,
     webhook: opts.webhook,
     logLevel: opts.logLevel ?? "debug",
+    publicUrl: opts.publicUrl,
   };
   const destination = { write: (line: string) => void logs.push(line) };
   const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>

@@ -14,6 +14,12 @@ export interface Target {
   connectionBody(name?: string): Record<string, unknown>;
   /** Runs SQL as the cluster superuser in the target database. */
   sql<T = unknown>(text: string, values?: unknown[]): Promise<T[]>;
+  /**
+   * Another role `<tag>_<random>` (LOGIN unless `attrs` says otherwise, e.g. "NOLOGIN", "SUPERUSER"), its
+   * password the first initial password, the connection role holding ADMIN OPTION on it as for the two users;
+   * dropped with the target.
+   */
+  addRole(tag: string, attrs?: string): Promise<string>;
   drop(): Promise<void>;
 }
 
@@ -57,6 +63,17 @@ export async function createTarget(opts: TargetOptions = {}): Promise<Target> {
     }),
     sql: async <T,>(text: string, values?: unknown[]) =>
       withClient(c.url(db.name), async (cl) => (await cl.query(text, values)).rows as T[]),
+    addRole: async (tag, attrs = "LOGIN") => {
+      const name = uniqueName(`${prefix}_${tag}`);
+      roles.push(name);
+      await withClient(c.url(db.name), async (cl) => {
+        await cl.query(`CREATE ROLE ${q(name)} ${attrs} PASSWORD ${lit(initialPasswords[0])}`);
+        if (rights === "createrole+admin" && c.major >= 16) {
+          await cl.query(`GRANT ${q(name)} TO ${q(admin.username)} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE`);
+        }
+      });
+      return name;
+    },
     drop: async () => {
       await db.drop();
       await withClient(c.url("postgres"), async (cl) => {

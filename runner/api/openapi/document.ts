@@ -7,6 +7,7 @@ import { createDocument, type oas31 } from "zod-openapi";
 import { packageVersion } from "../../version";
 import { accessPaths } from "./access";
 import { connectionPaths } from "./connections";
+import { consolePaths } from "./console";
 import { TAGS } from "./operation";
 import { operationPaths } from "./operations";
 import { rotationPaths } from "./rotations";
@@ -15,8 +16,11 @@ import { secretPaths } from "./secrets";
 const DESCRIPTION = `pgrotate rotates PostgreSQL credentials on a schedule with the dual-user strategy. Its API follows
 Infisical's "PostgreSQL Credentials" secret rotation: Infisical's documented requests work unchanged.
 
-Every route under \`/api\` but the universal-auth login needs \`Authorization: Bearer <token>\`: the admin token,
-a scoped token or a machine identity's access token. Errors always have the shape
+Every route under \`/api\` but the universal-auth login and the console's sign-in needs \`Authorization: Bearer <token>\`:
+the admin token, a scoped token or a machine identity's access token — or the web console's session cookie, with which a
+state-changing request must come from the runner's own origin (\`Origin\`, else \`Referer\`; 403 otherwise). Connections
+and rotations carry \`managedBy\` (pgrotate extension), set from the \`X-Pgrotate-Managed-By: pulumi|terraform\` header the
+IaC providers send on create and update. Errors always have the shape
 \`{ "statusCode", "error", "message", "details"? }\`; \`error\` is a stable code to switch on, \`message\` is
 written for people and never holds a secret, never a stack trace.`;
 
@@ -33,8 +37,9 @@ function build(): oas31.OpenAPIObject {
         { name: TAGS.audit, description: "Who did what, when (admin)" },
         { name: TAGS.operations, description: "Health, readiness and metrics (no token)" },
         { name: TAGS.reference, description: "This reference" },
+        { name: TAGS.console, description: "The web console's sign-in session (pgrotate extension)" },
       ],
-      security: [{ bearer: [] }],
+      security: [{ bearer: [] }, { consoleSession: [] }],
       components: {
         securitySchemes: {
           bearer: {
@@ -42,9 +47,15 @@ function build(): oas31.OpenAPIObject {
             scheme: "bearer",
             description: "The admin token (`<data dir>/admin.token` or PGROTATE_ADMIN_TOKEN), a scoped token (`pgr_tok_…`) or an identity's access token (`pgr_at_…`)",
           },
+          consoleSession: {
+            type: "apiKey",
+            in: "cookie",
+            name: "pgrotate_session",
+            description: "The web console's session (POST /api/v1/console/session); `__Host-pgrotate_session` over HTTPS. State-changing requests with it must come from the runner's own origin.",
+          },
         },
       },
-      paths: { ...rotationPaths, ...connectionPaths, ...secretPaths, ...accessPaths, ...operationPaths },
+      paths: { ...rotationPaths, ...connectionPaths, ...secretPaths, ...accessPaths, ...consolePaths, ...operationPaths },
     },
     {
       // zod's .int() bounds every integer to the safe range; that says nothing to a reader.

@@ -15,6 +15,7 @@ export const TAGS = {
   audit: "Audit Logs",
   operations: "Operations",
   reference: "Reference",
+  console: "Web Console",
 } as const;
 type Tag = (typeof TAGS)[keyof typeof TAGS];
 

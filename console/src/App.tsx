@@ -1,0 +1,92 @@
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, useSyncExternalStore } from "react";
+import { type ApiConsoleSession, RunnerApiError } from "../../provider/client";
+import { api, isUnreachable } from "./api";
+import { ErrorAlert } from "./common/ErrorAlert";
+import { ConnectionsPage } from "./connections/ConnectionsPage";
+import { Layout } from "./Layout";
+import { useLocation } from "./router";
+import { RotationPage } from "./rotations/RotationPage";
+import { RotationsPage } from "./rotations/RotationsPage";
+import { SecretsPage } from "./secrets/SecretsPage";
+import { sessionEvents } from "./session/events";
+import { SignInDialog } from "./session/SignInDialog";
+import { SignInPage } from "./session/SignInPage";
+import { SessionContext } from "./session/useSession";
+import { StatusPage } from "./status/StatusPage";
+
+const SESSION_KEY = ["session"];
+
+/** Who is signed in; null when nobody is (a 401 here is an answer, not an error). */
+async function currentSession(): Promise<ApiConsoleSession | null> {
+  try {
+    return await api.session();
+  } catch (err) {
+    if (err instanceof RunnerApiError && err.status === 401) return null;
+    throw err;
+  }
+}
+
+function Page() {
+  const { path } = useLocation();
+  const rotation = /^\/rotations\/([^/]+)$/.exec(path);
+  if (path === "/") return <RotationsPage />;
+  if (rotation) return <RotationPage id={decodeURIComponent(rotation[1])} />;
+  if (path === "/app-connections") return <ConnectionsPage />;
+  if (path === "/secrets") return <SecretsPage />;
+  if (path === "/status") return <StatusPage />;
+  return (
+    <>
+      <h1>Page not found</h1>
+      <p>There is no console page at this address.</p>
+    </>
+  );
+}
+
+export function App() {
+  const client = useQueryClient();
+  const signals = useSyncExternalStore(sessionEvents.subscribe, sessionEvents.get);
+  const [signedOutMessage, setSignedOutMessage] = useState<string>();
+  const session = useQuery({ queryKey: SESSION_KEY, queryFn: currentSession, staleTime: Infinity, retry: (n, e) => isUnreachable(e) && n < 5 });
+
+  const signedIn = (s: ApiConsoleSession) => {
+    client.setQueryData(SESSION_KEY, s);
+    sessionEvents.renewed();
+    setSignedOutMessage(undefined);
+    void client.invalidateQueries({ predicate: (q) => q.queryKey[0] !== SESSION_KEY[0] });
+  };
+  const signedOut = () => {
+    client.clear();
+    client.setQueryData(SESSION_KEY, null);
+    sessionEvents.renewed();
+    setSignedOutMessage("You have signed out.");
+  };
+
+  if (session.isPending) {
+    return (
+      <main id="main" className="loading-page">
+        <p role="status">Loading…</p>
+      </main>
+    );
+  }
+  if (session.isError) {
+    return (
+      <main id="main" className="sign-in-page">
+        <h1>pgrotate</h1>
+        <ErrorAlert error={session.error} what="Cannot load the console" />
+        <button type="button" onClick={() => void session.refetch()}>
+          Retry
+        </button>
+      </main>
+    );
+  }
+  if (!session.data) return <SignInPage onSignedIn={signedIn} message={signedOutMessage} />;
+  return (
+    <SessionContext.Provider value={session.data}>
+      <Layout onSignedOut={signedOut} reachable={signals.reachable}>
+        <Page />
+      </Layout>
+      {signals.expired && <SignInDialog onSignedIn={signedIn} />}
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,73 @@
+import type { ReactNode } from "react";
+import { useState } from "react";
+import { api, errorText } from "./api";
+import { Link } from "./common/Link";
+import { useNotice } from "./common/notices";
+import { useLocation } from "./router";
+import { useSession } from "./session/useSession";
+
+const NAV = [
+  { to: "/", label: "Secret Rotations", match: (p: string) => p === "/" || p.startsWith("/rotations/") },
+  { to: "/app-connections", label: "App Connections", match: (p: string) => p === "/app-connections" },
+  { to: "/secrets", label: "Secrets", match: (p: string) => p === "/secrets" },
+  { to: "/status", label: "Runner status", match: (p: string) => p === "/status" },
+];
+
+export function Layout(props: { children: ReactNode; onSignedOut: () => void; reachable: boolean }) {
+  const session = useSession();
+  const { path, query } = useLocation();
+  const notice = useNotice();
+  const [signOutError, setSignOutError] = useState<string>();
+  // Keep the chosen project/environment/path when moving between the pages that use them.
+  const carry = ["project", "environment", "path"].filter((k) => query.get(k)).map((k) => `${k}=${encodeURIComponent(query.get(k)!)}`).join("&");
+  const withFolder = (to: string) => (carry && (to === "/" || to === "/secrets") ? `${to}?${carry}` : to);
+
+  const signOut = () => {
+    api.signOut().then(props.onSignedOut, (err: unknown) => setSignOutError(errorText(err)));
+  };
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="top-bar">
+        <span className="brand">pgrotate</span>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.to}>
+                <Link to={withFolder(n.to)} aria-current={n.match(path) ? "page" : undefined}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <span>
+            Signed in as <strong>{session.actor}</strong> <span className="badge">{session.permission === "manage" ? "manage" : "read-only"}</span>
+          </span>
+          <button type="button" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      {!props.reachable && (
+        <div role="alert" className="alert alert-error banner">
+          Cannot reach the pgrotate runner. Check that it is running; the console retries by itself.
+        </div>
+      )}
+      {signOutError && (
+        <div role="alert" className="alert alert-error banner">
+          Could not sign out: {signOutError}
+        </div>
+      )}
+      <div role="status" className={notice ? "notice" : "notice notice-empty"}>
+        {notice}
+      </div>
+      <main id="main" tabIndex={-1}>
+        {props.children}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,20 @@
+import { useState } from "react";
+import { CopyButton } from "./CopyButton";
+
+const MASK = "••••••••••••••••";
+
+/** A secret shown masked until asked; the value is in the page only while shown. */
+export function SecretValue(props: { value: string; what: string }) {
+  const [shown, setShown] = useState(false);
+  return (
+    <span className="secret-value">
+      <code className="secret-text" aria-label={shown ? undefined : `${props.what} (hidden)`}>
+        {shown ? props.value : MASK}
+      </code>
+      <button type="button" className="button-small" aria-pressed={shown} onClick={() => setShown(!shown)}>
+        {shown ? `Hide ${props.what.toLowerCase()}` : `Show ${props.what.toLowerCase()}`}
+      </button>
+      <CopyButton value={props.value} label={`Copy ${props.what.toLowerCase()}`} />
+    </span>
+  );
+}

@@ -1,0 +1,1 @@
+export const connectionsKey = ["connections"] as const;

@@ -1,0 +1,19 @@
+import "./zod-config";
+import { QueryClientProvider } from "@tanstack/react-query";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { queryClient } from "./api";
+import { App } from "./App";
+import { prefetchList } from "./rotations/queries";
+import { trackActivity } from "./session/activity";
+import "./styles.css";
+
+trackActivity();
+prefetchList(queryClient);
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <App />
+    </QueryClientProvider>
+  </StrictMode>,
+);

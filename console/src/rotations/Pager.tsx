@@ -1,0 +1,27 @@
+/** Previous / next page of a long list, with where we are in words. */
+export function Pager(props: { page: number; pageSize: number; total: number; onPage: (p: number) => void; what: string }) {
+  const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
+  const first = props.total === 0 ? 0 : props.page * props.pageSize + 1;
+  const last = Math.min(props.total, (props.page + 1) * props.pageSize);
+  const fmt = (n: number) => n.toLocaleString("en");
+  return (
+    <nav className="pager" aria-label="Pages">
+      <p role="status">
+        {props.total === 0 ? `No ${props.what}` : `Showing ${fmt(first)}–${fmt(last)} of ${fmt(props.total)} ${props.what}`}
+      </p>
+      {pages > 1 && (
+        <div className="pager-buttons">
+          <button type="button" disabled={props.page === 0} onClick={() => props.onPage(props.page - 1)}>
+            Previous page
+          </button>
+          <span>
+            Page {props.page + 1} of {pages}
+          </span>
+          <button type="button" disabled={props.page >= pages - 1} onClick={() => props.onPage(props.page + 1)}>
+            Next page
+          </button>
+        </div>
+      )}
+    </nav>
+  );
+}

@@ -1,0 +1,36 @@
+import type { ApiRotation } from "../../../provider/client";
+import { rotationStatusWord, type StatusTone } from "../../../provider/status-words";
+import { DateTime } from "../common/DateTime";
+
+const STYLE: Record<StatusTone, string> = { info: "badge-scheduled", warning: "badge-rotating", danger: "badge-failed", neutral: "badge-disabled" };
+
+/** An icon beside the words (never colour alone). */
+function icon(word: string, tone: StatusTone): string {
+  if (tone === "danger") return "✕";
+  if (tone === "neutral") return "○";
+  return word.startsWith("Rotates in") ? "●" : "↻";
+}
+
+/**
+ * The status in Infisical's words (provider/status-words.ts, shared with the CLI): "Rotates in N days",
+ * "Rotation Failed" (with the reason and the next attempt), "Auto-Rotation Disabled", "Rotating" when due.
+ */
+export function RotationStatusBadge(props: { rotation: ApiRotation; detail?: boolean }) {
+  const r = props.rotation;
+  const { word, tone } = rotationStatusWord(r);
+  return (
+    <div className="status">
+      <span className={`badge ${STYLE[tone]}`}>
+        <span aria-hidden="true">{icon(word, tone)}</span> {word}
+      </span>
+      {tone === "danger" && props.detail !== false && (
+        <div className="status-detail">
+          {r.lastRotationMessage && <p className="status-reason">{r.lastRotationMessage}</p>}
+          <p>
+            Next attempt: <DateTime value={r.nextRotationAt} fallback="none (auto-rotation is off)" />
+          </p>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,41 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { Dialog } from "../../common/Dialog";
+import { notify } from "../../common/notices";
+import type { FolderChoice } from "../../folder/useFolder";
+import { refreshRotations } from "../queries";
+import { newValues } from "./model";
+import { RotationWizard } from "./RotationWizard";
+
+/** Add Secret Rotation: pick the kind (PostgreSQL Credentials), then the wizard. */
+export function AddSecretRotationDialog(props: { folder: FolderChoice; onClose: () => void }) {
+  const client = useQueryClient();
+  const [kind, setKind] = useState<"postgres-credentials">();
+  if (!kind) {
+    return (
+      <Dialog title="Add Secret Rotation" onClose={props.onClose} wide>
+        <div className="kind-picker">
+          <p>Choose what to rotate.</p>
+          <button type="button" className="kind" onClick={() => setKind("postgres-credentials")}>
+            <strong>PostgreSQL Credentials</strong>
+            <span className="muted">Two database users that take turns; apps always read a working pair.</span>
+          </button>
+        </div>
+      </Dialog>
+    );
+  }
+  return (
+    <Dialog title="Add Secret Rotation" onClose={props.onClose} wide description="PostgreSQL Credentials">
+      <RotationWizard
+        mode="create"
+        initial={newValues(props.folder)}
+        onCancel={props.onClose}
+        onDone={(r) => {
+          refreshRotations(client, r);
+          notify(`Created secret rotation ${r.name}`);
+          props.onClose();
+        }}
+      />
+    </Dialog>
+  );
+}

@@ -1,0 +1,21 @@
+import { createContext, useContext } from "react";
+import type { ApiConsoleSession } from "../../../provider/client";
+
+export const SessionContext = createContext<ApiConsoleSession | null>(null);
+
+export function useSession(): ApiConsoleSession {
+  const s = useContext(SessionContext);
+  if (!s) throw new Error("useSession outside a signed-in console");
+  return s;
+}
+
+/**
+ * What the signed-in principal may do, so the console shows only the controls that would work (the runner
+ * still refuses anything else with 403). App connections belong to no project: they need an unscoped principal.
+ */
+export function useCan(): { manage: boolean; connections: boolean; manageConnections: boolean } {
+  const s = useSession();
+  const unscoped = s.scope.projectId === null && s.scope.environment === null && s.scope.secretPath === null;
+  const manage = s.permission === "manage";
+  return { manage, connections: unscoped, manageConnections: manage && unscoped };
+}
