@@ -235,6 +235,26 @@ describe("The change feed across two runners on one store", () => {
     expect(f.ended()).toBe(true);
   });
 
+  test("A console session may follow the feed with its cookie, and its stream ends when the session signs out", async () => {
+    const signIn = await fetch(`${b.url}/api/v1/console/session`, { method: "POST", headers: { "content-type": "application/json", origin: b.url }, body: JSON.stringify({ token: admin() }) });
+    expect(signIn.status).toBe(200);
+    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0];
+    const stream = await fetch(`${b.url}/api/v1/events/secrets?workspaceId=feed&environment=dev&secretPath=/`, { headers: { cookie } });
+    expect(stream.status).toBe(200);
+    let ended = false;
+    const reading = (async () => {
+      const reader = stream.body!.getReader();
+      while (!(await reader.read()).done);
+      ended = true;
+    })();
+    const out = await fetch(`${b.url}/api/v1/console/session`, { method: "DELETE", headers: { cookie, origin: b.url } });
+    expect(out.status).toBe(200);
+    const end = Date.now() + 3000;
+    while (!ended && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toBe(true);
+    await reading;
+  });
+
   test("runner.stop() closes open streams at once (stop takes well under a second) and the clients see the end", async () => {
     const c = await startTestRunner({ storeOf: t, logLevel: "warn", feed: { heartbeatMs: 250 } });
     const followers = [track(follow(c.runner.url, admin(), FOLDER)), track(follow(c.runner.url, admin(), FOLDER))];

@@ -10,6 +10,7 @@
  */
 import { Router, type Request, type Response } from "express";
 import type { AccessService } from "../auth/access";
+import type { ConsoleSessions } from "../auth/sessions";
 import { authorize } from "../auth/principal";
 import { AppError } from "../errors";
 import type { Folder } from "../store/secrets";
@@ -17,6 +18,7 @@ import type { FeedMessage, FeedStream, SecretEventHub } from "../services/secret
 import { API_HEADERS } from "./headers";
 import { bearerHash, principalOf, route } from "./http";
 import { folderOf } from "./secrets";
+import { readSessionCookie } from "./session-cookie";
 
 export interface FeedLimits {
   /** Open streams per token on this runner (default 10). */
@@ -99,8 +101,8 @@ class SseStream implements FeedStream {
   }
 }
 
-/** Mounted at /api/v1/events (behind authentication). */
-export function eventRoutes(hub: SecretEventHub, access: AccessService, limits: FeedLimits = {}): Router {
+/** Mounted at /api/v1/events (behind authentication: a bearer token, or the console's session cookie). */
+export function eventRoutes(hub: SecretEventHub, auth: { access: AccessService; sessions?: ConsoleSessions }, limits: FeedLimits = {}): Router {
   const r = Router();
   const perToken = limits.maxStreamsPerToken ?? DEFAULT_STREAMS_PER_TOKEN;
   r.get("/secrets", route(async (req: Request, res: Response) => {
@@ -114,7 +116,10 @@ export function eventRoutes(hub: SecretEventHub, access: AccessService, limits: 
     }
     const header = req.headers["last-event-id"];
     const lastEventId = typeof header === "string" ? header : typeof req.query.lastEventId === "string" ? req.query.lastEventId : undefined;
-    const stillValid = async () => !hash || !!(await access.resolve(hash));
+    // Re-checked at every heartbeat: a revoked token, an expired identity token or an ended console session ends the stream.
+    const sid = hash ? undefined : readSessionCookie(req);
+    const stillValid = async () =>
+      hash ? !!(await auth.access.resolve(hash)) : sid && auth.sessions ? !!(await auth.sessions.resolve(sid, { touch: false })) : true;
     const stream: SseStream = new SseStream(folder, owner, res, limits.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, stillValid, () => hub.detach(stream));
     await hub.attach(stream, lastEventId);
   }));
