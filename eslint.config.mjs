@@ -11,7 +11,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    files: ["runner/**/*.ts", "provider/**/*.ts", "bench/**/*.ts", "test/**/*.ts", "examples/demo/**/*.ts"],
+    files: ["runner/**/*.ts", "provider/**/*.ts", "pg/**/*.ts", "bench/**/*.ts", "test/**/*.ts", "examples/demo/**/*.ts"],
     languageOptions: {
       parserOptions: { project: "./tsconfig.eslint.json", tsconfigRootDir: import.meta.dirname },
       globals: globals.node,

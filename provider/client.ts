@@ -6,17 +6,21 @@
 import type { z } from "zod";
 import type { ErrorBody } from "../runner/errors";
 import type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult, RawSecret,
-  Readiness,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult,
+  PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 } from "../runner/responses";
 import type {
-  consoleSignInSchema, createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, updateConnectionSchema,
+  consoleSignInSchema, createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, pairCheckSchema,
+  updateConnectionSchema,
   updateRotationSchema,
 } from "../runner/schemas";
 
 export type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult, RawSecret, Readiness,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult,
+  PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 };
+/** POST …/app-connections/postgres/:id/pair-check */
+export type PairCheckBody = z.input<typeof pairCheckSchema>;
 export type CreateConnectionBody = z.input<typeof createConnectionSchema>;
 export type UpdateConnectionBody = z.input<typeof updateConnectionSchema>;
 export type CreateRotationBody = z.input<typeof createRotationSchema>;
@@ -65,8 +69,8 @@ export class RunnerApiError extends Error {
   readonly details?: unknown;
   /** The runner's own `message` (without the method and URL this error's message adds). */
   readonly runnerMessage?: string;
-  constructor(message: string, opts: { status?: number; code?: string; details?: unknown; runnerMessage?: string } = {}) {
-    super(message);
+  constructor(message: string, opts: { status?: number; code?: string; details?: unknown; runnerMessage?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "RunnerApiError";
     this.status = opts.status;
     this.code = opts.code;
@@ -112,41 +116,58 @@ export class RunnerClient {
     return displayUrl(this.base).replace(/\/$/, "");
   }
 
-  async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>, opts: { accept?: number[] } = {}): Promise<T> {
+  /** The URL of `path` under the runner's base URL, with the query's defined values. */
+  private urlOf(path: string, query?: Record<string, string | number | boolean | undefined>): URL {
     const url = new URL(path.replace(/^\//, ""), this.base.href.endsWith("/") ? this.base.href : this.base.href + "/");
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url;
+  }
+
+  /** A fetch that failed before any answer, as the one error type (names the runner, never the token). */
+  private unreachable(err: unknown, shown: string, timeoutMs: number): RunnerApiError {
+    const cause = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
+    const why = cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? "network error");
+    return new RunnerApiError(`Could not reach the pgrotate runner at ${this.url} (${shown}): ${why}`);
+  }
+
+  /** An error answer, with the runner's message (its bodies never hold a secret). */
+  private answered(res: Response, text: string, shown: string): RunnerApiError {
+    let e: Partial<ErrorBody>;
+    try {
+      e = (text ? JSON.parse(text) : {}) as Partial<ErrorBody>;
+    } catch {
+      e = {};
+    }
+    const message = typeof e.message === "string" ? e.message : `HTTP ${res.status}`;
+    return new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, { status: res.status, code: e.error, details: e.details, runnerMessage: message });
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...this.extraHeaders(), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>, opts: { accept?: number[] } = {}): Promise<T> {
+    const url = this.urlOf(path, query);
     const shown = `${method} ${displayUrl(url)}`;
     let res: Response;
     try {
       res = await fetch(url, {
         method,
-        headers: {
-          ...this.extraHeaders(),
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
+        headers: this.headers(body === undefined ? {} : { "content-type": "application/json" }),
         body: body === undefined ? undefined : JSON.stringify(body),
         credentials: this.token ? "omit" : "same-origin",
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      const cause = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
-      const why = cause.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? "network error");
-      throw new RunnerApiError(`Could not reach the pgrotate runner at ${this.url} (${shown}): ${why}`);
+      throw this.unreachable(err, shown, this.timeoutMs);
     }
     const text = await res.text();
+    if (!res.ok && !opts.accept?.includes(res.status)) throw this.answered(res, text, shown);
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
-    }
-    if (!res.ok && !opts.accept?.includes(res.status)) {
-      const e = (parsed ?? {}) as Partial<ErrorBody>;
-      const message = typeof e.message === "string" ? e.message : `HTTP ${res.status}`;
-      throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status}: ${message}`, {
-        status: res.status, code: e.error, details: e.details, runnerMessage: message,
-      });
     }
     if (parsed === undefined) throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status} without a JSON body`, { status: res.status });
     return parsed as T;
@@ -272,5 +293,156 @@ export class RunnerClient {
   }
   private folderQuery(f: Folder) {
     return { workspaceId: f.projectId, environment: f.environment, secretPath: f.secretPath };
+  }
+
+  // ---- the app side: pair check, server version, change feed
+
+  /** Are two users interchangeable on the connection's database? (POST …/app-connections/postgres/:id/pair-check) */
+  async pairCheck(connectionId: string, body: PairCheckBody): Promise<PairCheckReport> {
+    return this.request<PairCheckReport>("POST", `/api/v1/app-connections/postgres/${encodeURIComponent(connectionId)}/pair-check`, body);
+  }
+  /** The pair check of a rotation's two users (`pgrotate check <rotation>`). */
+  async rotationPairCheck(rotationId: string): Promise<PairCheckReport> {
+    return this.request<PairCheckReport>("GET", `${this.rot(rotationId)}/pair-check`);
+  }
+  /** Create, with the pair check the runner ran on the new rotation (a warning, never a refusal). */
+  async createRotationChecked(body: CreateRotationBody): Promise<{ secretRotation: ApiRotation; pairCheck: PairCheckOutcome }> {
+    return this.request<{ secretRotation: ApiRotation; pairCheck: PairCheckOutcome }>("POST", this.rot(), body);
+  }
+  /** The connection's server version (`pgrotate setup-sql --connection`: its major is the default --server-version). */
+  async connectionServerVersion(connectionId: string): Promise<ServerVersion> {
+    return this.request<ServerVersion>("GET", `/api/v1/app-connections/postgres/${encodeURIComponent(connectionId)}/server-version`);
+  }
+
+  /**
+   * The change feed of a folder (GET /api/v1/events/secrets, Server-Sent Events) as an async iterable of its
+   * messages: `secret.changed`, `ready`, `reset`, and `heartbeat` for an id-only message. Every message carries
+   * the Last-Event-ID to resume from. Ends when the runner closes the stream; throws RunnerApiError when it
+   * cannot connect, answers an error, or sends nothing for `idleTimeoutMs` (default 45 s: three heartbeats).
+   * Stop it with `signal` or by leaving the loop.
+   */
+  async *secretEvents(folder: Folder = {}, opts: { lastEventId?: string; signal?: AbortSignal; idleTimeoutMs?: number } = {}): AsyncGenerator<FeedEvent> {
+    const url = this.urlOf("/api/v1/events/secrets", this.folderQuery(folder));
+    const shown = `GET ${displayUrl(url)}`;
+    const abort = new AbortController();
+    const onAbort = () => abort.abort();
+    opts.signal?.addEventListener("abort", onAbort);
+    const idleMs = opts.idleTimeoutMs ?? 45_000;
+    let idle = false;
+    let timer = setTimeout(() => abort.abort(), this.timeoutMs);
+    const quiet = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        idle = true;
+        abort.abort();
+      }, idleMs);
+    };
+    let cancel: (() => Promise<void>) | undefined;
+    try {
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          headers: this.headers({ accept: "text/event-stream", ...(opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}) }),
+          credentials: this.token ? "omit" : "same-origin",
+          signal: abort.signal,
+        });
+      } catch (err) {
+        if (opts.signal?.aborted) return;
+        throw this.unreachable(abort.signal.aborted ? { name: "TimeoutError" } : err, shown, this.timeoutMs);
+      }
+      if (!res.ok) throw this.answered(res, await res.text(), shown);
+      if (!res.headers.get("content-type")?.startsWith("text/event-stream") || !res.body) {
+        throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status} without an event stream`, { status: res.status });
+      }
+      quiet();
+      const reader = res.body.getReader();
+      cancel = () => reader.cancel();
+      const next = async () => {
+        try {
+          return await reader.read();
+        } catch (err) {
+          if (opts.signal?.aborted) return { done: true as const, value: undefined };
+          if (idle) throw new RunnerApiError(`The change feed of the pgrotate runner at ${this.url} sent nothing for ${idleMs} ms (${shown})`);
+          throw this.unreachable(err, shown, this.timeoutMs);
+        }
+      };
+      const parser = new SseParser(opts.lastEventId);
+      for (;;) {
+        const chunk = await next();
+        if (chunk.done) return;
+        quiet();
+        for (const ev of parser.push(chunk.value)) yield ev;
+      }
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      abort.abort();
+      await cancel?.().catch(() => undefined);
+    }
+  }
+}
+
+/** One message of the change feed. `lastEventId` is where a reconnect resumes (send it as lastEventId). */
+export interface FeedEvent {
+  event: "secret.changed" | "ready" | "reset" | "heartbeat" | (string & {});
+  lastEventId: string | undefined;
+  /** The parsed JSON data (`SecretChangedEvent` for secret.changed); undefined for a heartbeat. */
+  data: unknown;
+}
+
+/** The part of the text/event-stream format (WHATWG HTML, "server-sent events") the feed uses. */
+class SseParser {
+  private buffer = "";
+  private readonly decoder = new TextDecoder();
+  private data: string[] = [];
+  private event = "";
+  private sawId = false;
+
+  constructor(private lastEventId: string | undefined) {}
+
+  push(bytes: Uint8Array): FeedEvent[] {
+    this.buffer += this.decoder.decode(bytes, { stream: true });
+    const out: FeedEvent[] = [];
+    for (;;) {
+      const m = /\r\n|\r|\n/.exec(this.buffer);
+      if (!m) break;
+      const line = this.buffer.slice(0, m.index);
+      this.buffer = this.buffer.slice(m.index + m[0].length);
+      if (line === "") {
+        const ev = this.dispatch();
+        if (ev) out.push(ev);
+        continue;
+      }
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? "" : line.slice(colon + 1);
+      if (value.startsWith(" ")) value = value.slice(1);
+      if (field === "data") this.data.push(value);
+      else if (field === "event") this.event = value;
+      else if (field === "id" && !value.includes("\0")) {
+        this.lastEventId = value;
+        this.sawId = true;
+      }
+    }
+    return out;
+  }
+
+  private dispatch(): FeedEvent | undefined {
+    const data = this.data;
+    const event = this.event;
+    const sawId = this.sawId;
+    this.data = [];
+    this.event = "";
+    this.sawId = false;
+    if (!data.length) return sawId ? { event: "heartbeat", lastEventId: this.lastEventId, data: undefined } : undefined;
+    const text = data.join("\n");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    return { event: event || "message", lastEventId: this.lastEventId, data: parsed };
   }
 }

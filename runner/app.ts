@@ -3,6 +3,7 @@ import { rateLimit } from "express-rate-limit";
 import type { Pool } from "pg";
 import type { RequestListener } from "node:http";
 import { connectionRoutes } from "./api/connections";
+import { eventRoutes, type FeedLimits } from "./api/events";
 import { fastSecretRead } from "./api/fast-read";
 import { API_HEADERS } from "./api/headers";
 import { healthRoutes } from "./api/health";
@@ -21,7 +22,9 @@ import type { Logger, Scrubber } from "./logger";
 import type { Metrics } from "./metrics";
 import type { RotationEngine } from "./rotation/engine";
 import type { ConnectionService } from "./services/connections";
+import type { PairCheckService } from "./services/pair-check";
 import type { RotationService } from "./services/rotations";
+import type { SecretEventHub } from "./services/secret-events";
 import type { SecretService } from "./services/secrets";
 import { HealthService } from "./services/health";
 
@@ -42,8 +45,12 @@ export interface AppDeps {
   clock: () => Date;
   engine: RotationEngine;
   connections: ConnectionService;
+  pairChecks: PairCheckService;
   rotations: RotationService;
   secrets: SecretService;
+  /** The change feed (GET /api/v1/events/secrets). */
+  feed: SecretEventHub;
+  feedLimits?: FeedLimits;
   schedulerRunning: () => boolean;
   metrics: Metrics;
   /** A due rotation not started this long after its time counts as overdue (/readyz, metrics). */
@@ -106,9 +113,10 @@ export function expressApp(d: AppDeps): Express {
   const access = accessRoutes(d.access, d.audit);
   app.use("/api/v1/auth", access.auth);
   app.use("/api/v1/audit-logs", access.audit);
-  app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections));
-  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine));
+  app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections, d.pairChecks));
+  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine, d.pairChecks));
   app.use("/api/v3/secrets/raw", secretRoutes(d.secrets, d.metrics.onSecretRead));
+  app.use("/api/v1/events", eventRoutes(d.feed, { access: d.access, sessions: d.sessions }, d.feedLimits));
   app.use(consoleRoutes(d.consoleDir));
   app.use(notFoundHandler);
   app.use(errorHandler(d.logger, (s) => d.scrubber.scrub(s)));

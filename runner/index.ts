@@ -4,3 +4,5 @@ export { startRunner, type Runner, type RunnerOptions } from "./runtime";
 export { createApp, type AppDeps } from "./app";
 export { AppError, type ErrorBody, type ErrorCode } from "./errors";
 export * as schemas from "./schemas";
+export { setupSql, defaultOwner, type SetupSqlOptions } from "./postgres/setup-sql";
+export type { Difference, DifferenceKind, PairCheckReport } from "./postgres/pair-check";

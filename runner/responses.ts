@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "./errors";
+import { DIFFERENCE_KINDS } from "./postgres/pair-check";
 import { passwordRequirementsSchema, timeOfDaySchema } from "./schemas";
 
 const timestamp = z.iso.datetime().meta({ description: "A time in UTC (ISO 8601)", example: "2026-11-25T00:00:00.000Z" });
@@ -221,6 +222,52 @@ export const notReadySchema = z
   .meta({ id: "NotReady" });
 export const healthSchema = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
 
+// ---- the app side: pair check, server version, change feed
+
+export const pairDifferenceSchema = z
+  .object({
+    kind: z.enum(DIFFERENCE_KINDS),
+    object: z.string().meta({ description: "What differs", example: "table public.orders" }),
+    detail: z.string().meta({ description: "Which user has what, in words" }),
+    sql: z.string().meta({ description: "The statement(s) that remove this difference; run as a superuser (or the objects' owner)" }),
+  })
+  .meta({ id: "PairDifference" });
+
+export const pairCheckReportSchema = z
+  .object({
+    interchangeable: z.boolean(),
+    database: z.string().meta({ description: "The database checked (privileges and owned objects are per database)" }),
+    groupRole: z.string().nullable().meta({ description: "The role owned objects move to: the one given, the one NOLOGIN role both users are members of, or a proposed name" }),
+    serverVersionNum: z.number().int(),
+    differences: z.array(pairDifferenceSchema).meta({ description: "Running every sql in order makes the pair interchangeable" }),
+  })
+  .meta({ id: "PairCheck", description: "Whether the two users of a pair are interchangeable, and what to run when they are not" });
+
+export const pairCheckNotRunSchema = z
+  .object({
+    interchangeable: z.null(),
+    differences: z.array(pairDifferenceSchema).max(0),
+    error: z.string().meta({ description: "Why the check could not run (the rotation was created all the same)" }),
+  })
+  .meta({ id: "PairCheckNotRun" });
+
+export const serverVersionSchema = z
+  .object({ serverVersion: z.string().meta({ example: "17.6" }), serverVersionNum: z.number().int().meta({ example: 170006 }), major: z.number().int().meta({ example: 17 }) })
+  .meta({ id: "ServerVersion" });
+
+export const secretChangedSchema = z
+  .object({
+    id: z.string().meta({ description: "The change's number, as text (dedupe on it: a change may come twice around a reconnect)" }),
+    type: z.literal("secret.changed"),
+    rotationId: uuid.nullable(),
+    secretKeys: z.array(z.string()).meta({ description: "The names of the secrets that changed; never a value" }),
+    projectId: z.string(),
+    environment: z.string(),
+    secretPath: z.string(),
+    occurredAt: timestamp,
+  })
+  .meta({ id: "SecretChanged", description: "The data of a `secret.changed` event of the change feed" });
+
 // ---- errors: { statusCode, error, message, details? } with each code's details
 
 const fieldIssues = z.array(z.object({ path: z.string(), message: z.string() })).meta({ id: "FieldIssues", description: "One entry per failing field" });
@@ -308,3 +355,7 @@ export type RawSecret = z.infer<typeof rawSecretSchema>;
 export type GeneratedCredentials = z.infer<typeof generatedCredentialsSchema>;
 export type LoginResult = z.infer<typeof loginResultSchema>;
 export type Readiness = z.infer<typeof readySchema> | z.infer<typeof notReadySchema>;
+export type PairCheckReport = z.infer<typeof pairCheckReportSchema>;
+export type PairCheckOutcome = PairCheckReport | z.infer<typeof pairCheckNotRunSchema>;
+export type ServerVersion = z.infer<typeof serverVersionSchema>;
+export type SecretChangedEvent = z.infer<typeof secretChangedSchema>;

@@ -7,6 +7,8 @@ import { AccessService } from "./auth/access";
 import { AuditWriter } from "./auth/audit";
 import { ConsoleSessions } from "./auth/sessions";
 import { SecretCache } from "./services/secret-cache";
+import { type FeedOptions, SecretEventHub } from "./services/secret-events";
+import type { FeedLimits } from "./api/events";
 import { StoreEvents } from "./store/events";
 import type { Config } from "./config";
 import { Sealer } from "./crypto/seal";
@@ -19,6 +21,7 @@ import { Scheduler } from "./rotation/scheduler";
 import { RotationEngine } from "./rotation/engine";
 import type { FaultHooks } from "./rotation/faults";
 import { ConnectionService } from "./services/connections";
+import { PairCheckService } from "./services/pair-check";
 import { RotationService } from "./services/rotations";
 import { SecretService } from "./services/secrets";
 import { openStore, prepareStore } from "./store/open";
@@ -33,6 +36,8 @@ export interface RunnerOptions {
   random?: () => number;
   /** false: build the scheduler but do not start its cron tick (tests call scheduler.tick()). */
   startScheduler?: boolean;
+  /** Change-feed timing and limits (defaults: 15 s heartbeat, 1 h / 100,000 events kept, 10 streams per token, 1 MiB per slow client). */
+  feed?: FeedOptions & FeedLimits;
 }
 
 export interface Runner {
@@ -43,6 +48,8 @@ export interface Runner {
   pool: Pool;
   engine: RotationEngine;
   scheduler: Scheduler;
+  /** The change feed's fan-out (open streams: feed.count()). */
+  feed: SecretEventHub;
   metrics: Metrics;
   sealer: Sealer;
   logger: Logger;
@@ -76,6 +83,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   let webhook: WebhookSender | undefined;
   let events: StoreEvents | undefined;
   let auditWriter: AuditWriter | undefined;
+  let feed: SecretEventHub | undefined;
   let strategy: PostgresStrategy | undefined;
   try {
     const applied = await prepareStore(store.pool, sealer);
@@ -84,6 +92,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     events = new StoreEvents({ connectionString: store.url, logger });
     await events.start();
     const secretCache = new SecretCache(events);
+    feed = new SecretEventHub({ pool: store.pool, events, logger, options: opts.feed });
     const secretsChanged = (f: { projectId: string; environment: string; secretPath: string }) => secretCache.invalidate(f);
     auditWriter = new AuditWriter({ pool: store.pool, logger });
     strategy = postgresStrategy(scrubber, { maxConnectionsPerTarget: config.concurrency });
@@ -135,8 +144,11 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       clock,
       engine,
       connections,
+      pairChecks: new PairCheckService(base),
       rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
       secrets: new SecretService({ pool: store.pool, sealer, cache: secretCache }),
+      feed,
+      feedLimits: opts.feed,
       metrics,
       overdueAfterMs,
       schedulerRunning: () => scheduler.running() || opts.startScheduler === false,
@@ -145,6 +157,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const port = (server.address() as AddressInfo).port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     if (opts.startScheduler !== false) scheduler.start();
+    feed.start();
     // The one line that says where the runner listens is shown at any level but silent.
     const announce = config.logLevel === "silent" ? logger : logger.child({}, { level: "info" });
     announce.info({ store: store.kind, tickSeconds: config.tickSeconds, concurrency: config.concurrency }, `listening on ${url}`);
@@ -154,6 +167,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const audit = auditWriter;
     const listener = events;
     const targets = strategy;
+    const hub = feed;
     return {
       url,
       port,
@@ -162,12 +176,15 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       pool: store.pool,
       engine,
       scheduler,
+      feed: hub,
       metrics,
       sealer,
       logger,
       scrubber,
       stop: () =>
         (stopping ??= (async () => {
+          // Open change-feed streams end first: a server does not close while responses are still open.
+          hub.stop();
           await new Promise<void>((resolve) => {
             srv.close(() => resolve());
             srv.closeAllConnections();
@@ -185,6 +202,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   } catch (err) {
     // Whatever was opened before the failure is closed again: the server, background senders, the store
     // listener, pooled target connections (recovery at start may have used them) and the store.
+    feed?.stop();
     server?.close();
     await webhook?.stop();
     await auditWriter?.stop().catch((e: unknown) => logger.warn({ err: e }, "could not write the last audit rows while failing to start"));

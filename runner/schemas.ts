@@ -297,3 +297,43 @@ export const auditQuerySchema = z.object({
 export type CreateTokenInput = z.infer<typeof createTokenSchema>;
 export type ConsoleSignInInput = z.infer<typeof consoleSignInSchema>;
 export type CreateIdentityInput = z.infer<typeof createIdentitySchema>;
+
+// ---- the app side: setup SQL and pair check
+
+/** Options of setupSql() (`pgrotate setup-sql`). Role and database names are PostgreSQL identifiers. */
+export const setupSqlSchema = z
+  .object({
+    database: pgIdentifier("database"),
+    users: z.tuple([pgIdentifier("users[0]"), pgIdentifier("users[1]")], { error: "users must be two role names" }),
+    /** The NOLOGIN group role that owns the objects; default "<database>_owner". */
+    owner: pgIdentifier("owner").optional(),
+    connectionRole: pgIdentifier("connectionRole").default("rotation_admin"),
+    schema: pgIdentifier("schema").default("public"),
+    /** The server's major version (ADMIN OPTION and membership options changed in 16). */
+    serverVersion: z.number().int("serverVersion must be a major version such as 17").min(10).max(99).default(17),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    const [u1, u2] = o.users;
+    if (u1 === u2) ctx.addIssue({ code: "custom", path: ["users", 1], message: "the two users must differ" });
+    for (const [key, name] of [["owner", o.owner], ["connectionRole", o.connectionRole]] as const) {
+      if (name !== undefined && (name === u1 || name === u2)) ctx.addIssue({ code: "custom", path: [key], message: `${key} must differ from the two users` });
+    }
+    if (o.owner !== undefined && o.owner === o.connectionRole) ctx.addIssue({ code: "custom", path: ["connectionRole"], message: "connectionRole must differ from owner" });
+  });
+
+/** POST /api/v1/app-connections/postgres/:connectionId/pair-check */
+export const pairCheckSchema = z
+  .object({
+    username1: pgIdentifier("username1"),
+    username2: pgIdentifier("username2"),
+    /** The group role that should own the objects (default: the one NOLOGIN role both users are members of). */
+    owner: pgIdentifier("owner").optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.username1 === b.username2) ctx.addIssue({ code: "custom", path: ["username2"], message: "username1 and username2 must differ" });
+  });
+
+export type SetupSqlOptions = z.input<typeof setupSqlSchema>;
+export type PairCheckInput = z.infer<typeof pairCheckSchema>;

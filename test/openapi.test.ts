@@ -211,6 +211,16 @@ describe("API reference: GET /openapi.json and /docs", () => {
       await ok("POST", `${ROTATIONS}/${rot.id}/rotate-secrets`);
       await ok("GET", `${ROTATIONS}/${rot.id}/generated-credentials`);
       await ok("GET", `${ROTATIONS}/${rot.id}/history`);
+      await ok("GET", `${ROTATIONS}/${rot.id}/pair-check`);
+      await ok("POST", `${CONNECTIONS}/${conn.id}/pair-check`, { username1: target.users[0], username2: target.users[1] });
+      await ok("GET", `${CONNECTIONS}/${conn.id}/server-version`);
+      // The change feed is an event stream: its status and content type are checked against the reference, then it is closed.
+      const feedUrl = "/api/v1/events/secrets?workspaceId=my-project&environment=dev&secretPath=/";
+      const stop = new AbortController();
+      const feed = await fetch(t.runner.url + feedUrl, { headers: { authorization: `Bearer ${t.runner.adminToken}` }, signal: stop.signal });
+      expect(checkAgainstReference("GET", feedUrl, feed.status, undefined, feed.headers.get("content-type"))).toEqual([]);
+      stop.abort();
+      await feed.body?.cancel().catch(() => undefined);
       await ok("GET", "/api/v3/secrets/raw?workspaceId=my-project&environment=dev&secretPath=/");
       await ok("GET", "/api/v3/secrets/raw/POSTGRES_DB_PASSWORD?workspaceId=my-project&environment=dev&secretPath=/");
 

@@ -61,7 +61,7 @@ describe("The packed package, installed into fresh copies of the examples", () =
       "package.json", "README.md", "LICENSE", "bin/terraform-provider-pgrotate",
       "dist/runner/cli.js", "dist/runner/index.js", "dist/runner/index.d.ts", "dist/provider/index.js", "dist/provider/index.d.ts",
       "dist/provider/terraform/main.js", "dist/provider/terraform/tfplugin6.proto", "dist/provider/terraform/go-plugin.proto",
-      "dist/runner/store/migrations/001_init.sql", "dist/console/index.html",
+      "dist/runner/store/migrations/001_init.sql", "dist/console/index.html", "dist/pg/index.js", "dist/pg/index.d.ts",
     ]) {
       expect([f, files.includes(f)]).toEqual([f, true]);
     }
@@ -70,7 +70,7 @@ describe("The packed package, installed into fresh copies of the examples", () =
     const consoleAssets = fs.readdirSync(path.join(REPO, "dist/console/assets"));
     expect(consoleAssets.some((a) => a.endsWith(".js"))).toBe(true);
     for (const a of consoleAssets) expect(files).toContain(`dist/console/assets/${a}`);
-    const unwanted = files.filter((f) => /^(test|bench|examples|runner|provider|scripts|console|\.ci)\//.test(f) || /^dist\/(examples|bench)\//.test(f) || /\.map$/.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)));
+    const unwanted = files.filter((f) => /^(test|bench|examples|runner|provider|pg|scripts|console|\.ci)\//.test(f) || /^dist\/(examples|bench)\//.test(f) || /\.map$/.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)));
     expect(unwanted).toEqual([]);
   });
 

@@ -1,12 +1,13 @@
 import { Router } from "express";
-import { createConnectionSchema, updateConnectionSchema } from "../schemas";
+import { createConnectionSchema, pairCheckSchema, updateConnectionSchema } from "../schemas";
 import type { ConnectionService } from "../services/connections";
+import type { PairCheckService } from "../services/pair-check";
 import { authorize } from "../auth/principal";
 import { idParam, managedByOf, parse, principalOf, route } from "./http";
 import { presentConnection } from "./present";
 
 /** /api/v1/app-connections/postgres — connections belong to no project: unscoped principals only. */
-export function connectionRoutes(svc: ConnectionService): Router {
+export function connectionRoutes(svc: ConnectionService, pairChecks: PairCheckService): Router {
   const r = Router();
   r.use((req, res, next) => {
     authorize(principalOf(res), req.method === "GET" ? "read" : "manage");
@@ -34,6 +35,14 @@ export function connectionRoutes(svc: ConnectionService): Router {
   }));
   r.delete("/:id", route(async (req, res) => {
     res.json({ appConnection: presentConnection(await svc.delete(id(req))) });
+  }));
+  // Are two users interchangeable? Read-only on the target; the body names the pair (POST: a body, no state change).
+  r.post("/:id/pair-check", route(async (req, res) => {
+    const connectionId = id(req);
+    res.json(await pairChecks.check(connectionId, parse(pairCheckSchema, req.body, "pair check")));
+  }));
+  r.get("/:id/server-version", route(async (req, res) => {
+    res.json(await pairChecks.serverVersion(id(req)));
   }));
   return r;
 }

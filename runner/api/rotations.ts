@@ -8,6 +8,7 @@ import {
   rotateQuerySchema,
   updateRotationSchema,
 } from "../schemas";
+import type { PairCheckService } from "../services/pair-check";
 import type { RotationService } from "../services/rotations";
 import { audit } from "../auth/audit";
 import { authorize, covers, type Permission } from "../auth/principal";
@@ -34,7 +35,7 @@ function rejectImmutable(body: unknown): void {
 }
 
 /** /api/v2/secret-rotations/postgres-credentials */
-export function rotationRoutes(svc: RotationService, engine: RotationEngine): Router {
+export function rotationRoutes(svc: RotationService, engine: RotationEngine, pairChecks: PairCheckService): Router {
   const r = Router();
   const id = (req: Request) => idParam(req, "id", "Secret rotation");
   /** Checks the caller holds `need` over the rotation's folder (known without a store read once seen). */
@@ -61,7 +62,8 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine): Ro
     const created = await engine.create(input, managedByOf(req));
     svc.remember(created);
     audit(res, { resourceId: created.id });
-    res.status(200).json({ secretRotation: presentRotation(created) });
+    // A difference between the two users is a warning in the answer, never a refusal (Infisical's request must work).
+    res.status(200).json({ secretRotation: presentRotation(created), pairCheck: await pairChecks.atCreate(created) });
   }));
   r.get("/", route(async (req, res) => {
     const projectId = typeof req.query.projectId === "string" ? req.query.projectId : undefined;
@@ -103,6 +105,10 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine): Ro
       rotationId: rotation.id,
       type: ROTATION_TYPE,
     });
+  }));
+  // manage: the answer shows the target's roles, settings and grants, and SQL to run as a superuser.
+  r.get("/:id/pair-check", route(async (req, res) => {
+    res.json(await pairChecks.forRotation(await load(req, res, "manage")));
   }));
   r.get("/:id/history", route(async (req, res) => {
     const rotationId = await authorized(req, res, "read");

@@ -1,12 +1,11 @@
 import type { Client } from "pg";
 import { AppError } from "../errors";
+import { quoteIdent as q } from "./sql-text";
 
 export interface PrecheckReport {
   missing: string[];
   sql: string[];
 }
-
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * Can the connection role change both users' passwords? Superuser, or CREATEROLE — and on PostgreSQL 16+

@@ -3,7 +3,7 @@
  * on top of small primitives: set a password by verifier, prove a login, prove a login fails.
  */
 import crypto from "node:crypto";
-import type { Client } from "pg";
+import type { Client, ClientBase } from "pg";
 import { AppError } from "../errors";
 import type { Scrubber } from "../logger";
 import { precheckRotationUsers } from "./prechecks";
@@ -28,6 +28,11 @@ export interface PostgresStrategy {
   verifyLogin(t: TargetConnection, username: string, password: string): Promise<void>;
   /** Sets unknown random passwords on the users and proves the old ones no longer log in. */
   revoke(t: TargetConnection, users: Array<{ username: string; oldPassword: string }>): Promise<void>;
+  /**
+   * Runs read-only queries (catalog reads: the pair check, the server version) as the connection role on a
+   * pooled connection, so they cost no fresh login. `fn` must leave the session as it found it.
+   */
+  inspect<T>(t: TargetConnection, doing: string, fn: (c: ClientBase) => Promise<T>): Promise<T>;
   /** Closes pooled target connections. */
   close(): Promise<void>;
 }
@@ -80,6 +85,8 @@ export function postgresStrategy(scrubber: Scrubber, opts: { maxConnectionsPerTa
     },
 
     prepare: (password) => preparePassword(password, pools.lastScramIterations),
+
+    inspect: (t, doing, fn) => pools.with(t, doing, (c) => fn(c)),
 
     async setPassword(t, username, password) {
       await pools.with(t, `changing the password of ${JSON.stringify(username)}`, (c, settings) => alterPassword(c, username, password, scrubber, settings));

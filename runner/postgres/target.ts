@@ -1,6 +1,9 @@
 import net from "node:net";
 import { Client, type ClientConfig } from "pg";
+import { aad, type Sealer } from "../crypto/seal";
 import { AppError } from "../errors";
+import type { Scrubber } from "../logger";
+import type { ConnectionRecord } from "../store/rows";
 
 import { INSUFFICIENT_PRIVILEGE, INVALID_CATALOG_NAME, isLoginRefused, sqlState } from "../sqlstate";
 
@@ -14,6 +17,13 @@ export interface TargetConnection {
   sslEnabled: boolean;
   sslRejectUnauthorized: boolean;
   sslCertificate: string | null;
+}
+
+/** A stored connection as a target: its password opened in memory only (and remembered by the scrubber). */
+export function openTarget(conn: ConnectionRecord, sealer: Sealer, scrubber: Scrubber): TargetConnection {
+  const password = sealer.open(conn.passwordSealed, aad.connectionPassword(conn.id));
+  scrubber.remember(password);
+  return { ...conn, password };
 }
 
 export const CONNECT_TIMEOUT_MS = 10000;

@@ -18,7 +18,7 @@ import { AppError, coerceError, folderLabel, notFound } from "../errors";
 import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
 import type { PostgresStrategy } from "../postgres/strategy";
-import type { TargetConnection } from "../postgres/target";
+import { openTarget, type TargetConnection } from "../postgres/target";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import { findConnection, setServerId } from "../store/connections";
@@ -571,9 +571,7 @@ export class RotationEngine {
   }
 
   private openTarget(conn: ConnectionRecord): TargetConnection {
-    const password = this.d.sealer.open(conn.passwordSealed, aad.connectionPassword(conn.id));
-    this.d.scrubber.remember(password);
-    return { ...conn, password };
+    return openTarget(conn, this.d.sealer, this.d.scrubber);
   }
 
   private spec(r: RotationRecord) {

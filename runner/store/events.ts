@@ -1,13 +1,13 @@
 /**
- * LISTEN on the store for the notifications of migration 004 on one dedicated connection. While it is not
+ * LISTEN on the store for the notifications of migrations 004 and 006 on one dedicated connection. While it is not
  * connected, `live` is false and caches must not serve (they read the store instead); every reconnect
  * resets them, so a notification missed while disconnected can never leave a stale entry.
  */
 import { Client } from "pg";
 import type { Logger } from "../logger";
 
-export type Channel = "pgrotate_secrets" | "pgrotate_access" | "pgrotate_schedule";
-const CHANNELS: Channel[] = ["pgrotate_secrets", "pgrotate_access", "pgrotate_schedule"];
+export type Channel = "pgrotate_secrets" | "pgrotate_access" | "pgrotate_schedule" | "pgrotate_secret_events";
+const CHANNELS: Channel[] = ["pgrotate_secrets", "pgrotate_access", "pgrotate_schedule", "pgrotate_secret_events"];
 
 export class StoreEvents {
   private client?: Client;

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Config } from "../../runner/config";
 import type { FaultHooks } from "../../runner/rotation/faults";
-import { startRunner, type Runner } from "../../runner/runtime";
+import { startRunner, type Runner, type RunnerOptions } from "../../runner/runtime";
 import { apiCall, type ApiResponse } from "./http";
 import { cluster as defaultCluster, createDatabase, type TestCluster } from "./pg";
 
@@ -21,7 +21,7 @@ export interface TestRunner {
   config: Config;
   encryptionKey: Buffer;
   api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
-  /** Stops this runner and starts a new one on the same store, data dir and key. */
+  /** Stops this runner and starts a new one on the same store, data dir and key (and port, with keepPortOnRestart). */
   restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
   stop(): Promise<void>;
 }
@@ -44,6 +44,10 @@ export interface TestRunnerOptions {
   authFailuresPerMinute?: number;
   /** PGROTATE_PUBLIC_URL: where users open the console behind a TLS-terminating proxy. */
   publicUrl?: string;
+  /** Change-feed timing and limits (RunnerOptions.feed). */
+  feed?: RunnerOptions["feed"];
+  /** restart() listens on the port the runner had (clients holding its URL reconnect to it). */
+  keepPortOnRestart?: boolean;
 }
 
 export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<TestRunner> {
@@ -71,7 +75,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
   };
   const destination = { write: (line: string) => void logs.push(line) };
   const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>
-    startRunner(config, { logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler });
+    startRunner(config, { logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler, feed: opts.feed });
 
   const t: TestRunner = {
     runner: await start(opts),
@@ -85,6 +89,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     },
     async restart(o = { clock: opts.clock, random: opts.random, startScheduler: opts.startScheduler }) {
       await t.runner.stop();
+      if (opts.keepPortOnRestart) config.port = t.runner.port;
       t.runner = await start(o);
     },
     async stop() {

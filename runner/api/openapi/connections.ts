@@ -1,8 +1,8 @@
 /** /api/v1/app-connections/postgres in the API reference. */
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
-import { connectionSchema } from "../../responses";
-import { createConnectionSchema, updateConnectionSchema } from "../../schemas";
+import { connectionSchema, pairCheckReportSchema, serverVersionSchema } from "../../responses";
+import { createConnectionSchema, pairCheckSchema, updateConnectionSchema } from "../../schemas";
 import { pathItem, TAGS } from "./operation";
 
 const BASE = "/api/v1/app-connections/postgres";
@@ -78,6 +78,36 @@ export const connectionPaths: ZodOpenApiPathsObject = {
       path: byId,
       ok: { description: "The deleted connection", schema: one },
       errors: [404, 409],
+    },
+  }),
+  [`${BASE}/{id}/pair-check`]: pathItem({
+    post: {
+      operationId: "pairCheck",
+      summary: "Are two users interchangeable?",
+      description:
+        "Compares the two users on the connection's database, as the connection role (catalog reads only): role " +
+        "attributes, memberships and their options, per-role settings, database / schema / table / column / sequence / " +
+        "function privileges, default privileges, row-level-security policies naming one of them, and objects either " +
+        "owns. Each difference comes with the SQL that removes it; running them all in order (as a superuser) makes the " +
+        "pair interchangeable. A role that does not exist is 422 `PrecheckFailed` naming it. Needs an unscoped `manage` token.",
+      tag,
+      auth: "token",
+      path: byId,
+      body: { schema: pairCheckSchema, examples: { pair: { summary: "A rotation's two users", value: { username1: "app_user_1", username2: "app_user_2" } } } },
+      ok: { description: "The comparison", schema: pairCheckReportSchema },
+      errors: [404, 422, 502],
+    },
+  }),
+  [`${BASE}/{id}/server-version`]: pathItem({
+    get: {
+      operationId: "getAppConnectionServerVersion",
+      summary: "The target's PostgreSQL version",
+      description: `What \`pgrotate setup-sql\` prints for depends on it (ADMIN OPTION from 16). ${UNSCOPED}`,
+      tag,
+      auth: "token",
+      path: byId,
+      ok: { description: "The server version", schema: serverVersionSchema },
+      errors: [404, 422, 502],
     },
   }),
 };

@@ -1,7 +1,7 @@
 /** /api/v2/secret-rotations/postgres-credentials in the API reference. */
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
-import { generatedCredentialsSchema, historyEntrySchema, rotationSchema } from "../../responses";
+import { generatedCredentialsSchema, historyEntrySchema, pairCheckNotRunSchema, pairCheckReportSchema, rotationSchema } from "../../responses";
 import { byNameQuerySchema, createRotationSchema, deleteRotationQuerySchema, rotateQuerySchema, updateRotationSchema } from "../../schemas";
 import { pathItem, TAGS } from "./operation";
 
@@ -42,7 +42,12 @@ export const rotationPaths: ZodOpenApiPathsObject = {
         schema: createRotationSchema,
         examples: { infisical: { summary: "Infisical's documented request (works unchanged)", value: INFISICAL_CREATE_EXAMPLE } },
       },
-      ok: { description: "The created rotation", schema: one },
+      ok: {
+        description:
+          "The created rotation, and the pair check the runner ran on its two users: a difference is a warning, never a " +
+          "refusal; `interchangeable: null` with `error` when the check could not run within 5 s",
+        schema: one.extend({ pairCheck: z.union([pairCheckReportSchema, pairCheckNotRunSchema]) }),
+      },
       errors: [404, 409, 422, 502],
     },
     get: {
@@ -108,6 +113,18 @@ export const rotationPaths: ZodOpenApiPathsObject = {
       path: byId,
       ok: { description: "Both users' usernames and passwords, and which is active", schema: generatedCredentialsSchema },
       errors: [404, 409],
+    },
+  }),
+  [`${BASE}/{id}/pair-check`]: pathItem({
+    get: {
+      operationId: "getSecretRotationPairCheck",
+      summary: "The pair check of a rotation's two users",
+      description: `Runs the check again on the rotation's connection (see pairCheck), e.g. after running the fixes. ${MANAGE}`,
+      tag,
+      auth: "token",
+      path: byId,
+      ok: { description: "The comparison", schema: pairCheckReportSchema },
+      errors: [404, 422, 502],
     },
   }),
   [`${BASE}/{id}/history`]: pathItem({

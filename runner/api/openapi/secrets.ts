@@ -1,7 +1,7 @@
 /** /api/v3/secrets/raw in the API reference: what applications read (Infisical's raw secrets). */
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
-import { rawSecretSchema } from "../../responses";
+import { rawSecretSchema, secretChangedSchema } from "../../responses";
 import { rawSecretsQuerySchema } from "../../schemas";
 import { pathItem, TAGS } from "./operation";
 
@@ -34,6 +34,29 @@ export const secretPaths: ZodOpenApiPathsObject = {
       query: rawSecretsQuerySchema,
       ok: { description: "The secret", schema: z.object({ secret: rawSecretSchema }) },
       errors: [404, 422],
+    },
+  }),
+  "/api/v1/events/secrets": pathItem({
+    get: {
+      operationId: "secretEvents",
+      summary: "The change feed of a folder (Server-Sent Events)",
+      description:
+        "A `text/event-stream` of the folder's changes, on whichever runner they happened: `secret.changed` (data: " +
+        "SecretChanged — names and rotation id, never a value) for each transaction that changed the folder's secrets, " +
+        "`ready` once attached, `reset` when the client must read the secrets again, and `: ping` heartbeats (every 15 s, " +
+        "with an `id:`). Each event's `id:` is a cursor: reconnect with it as `Last-Event-ID` (header, or `lastEventId`) " +
+        "on any runner and the changes committed since come first, without loss within the kept window (an hour). A " +
+        "client that does not read is dropped once 1 MiB waits for it; 10 open streams per token per runner (429 beyond). " +
+        READ,
+      tag,
+      auth: "token",
+      query: rawSecretsQuerySchema.extend({ lastEventId: z.string().optional().meta({ description: "Resume after this event id (for clients that cannot send the Last-Event-ID header)" }) }),
+      ok: {
+        description: "The event stream; `secret.changed` events carry this data",
+        schema: secretChangedSchema,
+        contentType: "text/event-stream",
+      },
+      errors: [422],
     },
   }),
 };

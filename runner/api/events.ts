@@ -1,0 +1,127 @@
+/**
+ * GET /api/v1/events/secrets?workspaceId=&environment=&secretPath= — the change feed as Server-Sent Events,
+ * authorized exactly like a raw secret read of that folder. Sends `secret.changed` (rotation id, secret names,
+ * time; never a value), `ready` once attached, `reset` when the client must re-read, and heartbeats. Resumes
+ * from `Last-Event-ID` (header, or `lastEventId` in the query for clients that cannot set headers).
+ *
+ * A client that does not read is dropped once this much is waiting for it, never buffered without bound; a
+ * token may hold a limited number of open streams per runner (429 beyond); a revoked or expired token's
+ * streams end at the next heartbeat; runner stop closes them all at once.
+ */
+import { Router, type Request, type Response } from "express";
+import type { AccessService } from "../auth/access";
+import type { ConsoleSessions } from "../auth/sessions";
+import { authorize } from "../auth/principal";
+import { AppError } from "../errors";
+import type { Folder } from "../store/secrets";
+import type { FeedMessage, FeedStream, SecretEventHub } from "../services/secret-events";
+import { API_HEADERS } from "./headers";
+import { bearerHash, principalOf, route } from "./http";
+import { folderOf } from "./secrets";
+import { readSessionCookie } from "./session-cookie";
+
+export interface FeedLimits {
+  /** Open streams per token on this runner (default 10). */
+  maxStreamsPerToken?: number;
+  /** Bytes waiting for a client before it is dropped (default 1 MiB). */
+  maxBufferedBytes?: number;
+}
+
+export const DEFAULT_STREAMS_PER_TOKEN = 10;
+export const DEFAULT_MAX_BUFFERED_BYTES = 1 << 20;
+
+/** A field value on one line: SSE ends a field at CR or LF. */
+const oneLine = (s: string) => s.replace(/[\r\n]/g, "");
+
+function frame(m: FeedMessage): string {
+  return `${m.id === undefined ? "" : `id: ${oneLine(m.id)}\n`}event: ${m.event}\ndata: ${JSON.stringify(m.data)}\n\n`;
+}
+
+class SseStream implements FeedStream {
+  closed = false;
+
+  constructor(
+    readonly folder: Folder,
+    readonly owner: string,
+    private readonly res: Response,
+    private readonly maxBuffered: number,
+    private readonly stillValid: () => Promise<boolean>,
+    private readonly onClose: () => void,
+  ) {
+    res.on("close", () => this.finish());
+  }
+
+  open(): void {
+    const headers = Object.fromEntries(API_HEADERS);
+    this.res.writeHead(200, {
+      ...headers,
+      // no-transform: a compressing proxy or middleware must pass events through as they come.
+      "Cache-Control": "no-store, no-transform",
+      "Content-Type": "text/event-stream; charset=utf-8",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
+    this.res.socket?.setTimeout(0);
+    this.write("retry: 2000\n\n");
+  }
+
+  send(m: FeedMessage): void {
+    this.write(frame(m));
+  }
+
+  heartbeat(cursor: string | undefined): void {
+    this.write(`${cursor === undefined ? "" : `id: ${oneLine(cursor)}\n`}: ping\n\n`);
+    this.stillValid().then(
+      (ok) => ok || this.close(),
+      () => undefined, // the store is down: keep the stream, check again at the next beat
+    );
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.res.end();
+    this.finish();
+  }
+
+  private write(chunk: string): void {
+    if (this.closed) return;
+    if (this.res.writableLength > this.maxBuffered) {
+      // The client does not read: drop it rather than buffer for it forever. It resumes with Last-Event-ID.
+      this.res.destroy();
+      this.finish();
+      return;
+    }
+    this.res.write(chunk);
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+  }
+}
+
+/** Mounted at /api/v1/events (behind authentication: a bearer token, or the console's session cookie). */
+export function eventRoutes(hub: SecretEventHub, auth: { access: AccessService; sessions?: ConsoleSessions }, limits: FeedLimits = {}): Router {
+  const r = Router();
+  const perToken = limits.maxStreamsPerToken ?? DEFAULT_STREAMS_PER_TOKEN;
+  r.get("/secrets", route(async (req: Request, res: Response) => {
+    const folder = folderOf(req.query);
+    const principal = principalOf(res);
+    authorize(principal, "read", folder);
+    const hash = bearerHash(req);
+    const owner = hash ? hash.toString("hex") : principal.actor;
+    if (hub.count(owner) >= perToken) {
+      throw new AppError("TooManyRequests", `This token already has ${perToken} open change-feed streams on this runner; close one first`);
+    }
+    const header = req.headers["last-event-id"];
+    const lastEventId = typeof header === "string" ? header : typeof req.query.lastEventId === "string" ? req.query.lastEventId : undefined;
+    // Re-checked at every heartbeat: a revoked token, an expired identity token or an ended console session ends the stream.
+    const sid = hash ? undefined : readSessionCookie(req);
+    const stillValid = async () =>
+      hash ? !!(await auth.access.resolve(hash)) : sid && auth.sessions ? !!(await auth.sessions.resolve(sid, { touch: false })) : true;
+    const stream: SseStream = new SseStream(folder, owner, res, limits.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, stillValid, () => hub.detach(stream));
+    await hub.attach(stream, lastEventId);
+  }));
+  return r;
+}
