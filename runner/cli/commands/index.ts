@@ -4,12 +4,14 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { registerAudit } from "./audit";
+import { registerCheck } from "./check";
 import { registerConnections } from "./connections";
 import { registerCredentials } from "./credentials";
 import { registerIdentities } from "./identities";
 import { registerRotations } from "./rotations";
 import { registerSecrets } from "./secrets";
 import { registerServe } from "./serve";
+import { registerSetupSql } from "./setup-sql";
 import { registerStatus } from "./status";
 import { registerTokens } from "./tokens";
 
@@ -25,4 +27,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerTokens,
   registerIdentities,
   registerAudit,
+  registerSetupSql,
+  registerCheck,
 ];
