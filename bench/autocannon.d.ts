@@ -1,6 +1,6 @@
 /** The small part of autocannon's API the reads benchmark uses (no @types package installed). */
 declare module "autocannon" {
-  interface Histogram { average: number; mean: number; p50: number; p90: number; p99: number; max: number }
+  interface Histogram { average: number; mean: number; p50: number; p90: number; p99: number; max: number; total: number }
   interface Result {
     requests: Histogram;
     latency: Histogram;

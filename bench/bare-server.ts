@@ -1,11 +1,13 @@
 /**
  * The floors of the reads benchmark: a bare Express route answering the same JSON from memory, or with
- * BENCH_BARE_HTTP=1 a bare node:http server doing the same, each in its own process like the runner.
+ * BENCH_BARE_HTTP=1 a bare node:http server sending the runner's very answer (its security headers, type,
+ * length and the same JSON) without doing anything else, each in its own process like the runner.
  * BENCH_BODY holds the JSON text; it prints the same "listening on" line.
  * BENCH_BARE_WITH (diagnostic ladder) adds the runner's own global middleware, with the runner's options,
  * one at a time: "helmet", "ratelimit", "json" (comma-separated).
  */
 import http from "node:http";
+import { API_HEADERS, JSON_TYPE } from "../runner/api/headers";
 import express from "express";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
@@ -17,10 +19,11 @@ const listening = (server: http.Server) => () => {
 };
 
 if (process.env.BENCH_BARE_HTTP) {
-  // No framework: parse nothing, answer the JSON text with its length.
+  // No framework, no work: the runner's headers and the JSON text, as the runner's memory path writes them.
   const text = JSON.stringify(body);
+  const head = [...[...API_HEADERS].flat(), "Content-Type", JSON_TYPE, "Content-Length", String(Buffer.byteLength(text))];
   const server = http.createServer((_req, res) => {
-    res.writeHead(200, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text) });
+    res.writeHead(200, head);
     res.end(text);
   });
   server.listen(0, "127.0.0.1", listening(server));

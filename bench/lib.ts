@@ -294,6 +294,12 @@ function statTicks(pid: number): { self: number; children: number; ppid: number 
   }
 }
 
+/** CPU ms (user + system) used so far by one process. */
+export function processCpuMs(pid: number): number {
+  const s = statTicks(pid);
+  return s ? s.self * TICK_MS : NaN;
+}
+
 /** CPU ms used so far by a cluster: the postmaster, its reaped children (exited backends) and live ones. */
 export function clusterCpuMs(c: RunningCluster): number {
   const pid = Number(fs.readFileSync(path.join(c.dataDir, "postmaster.pid"), "utf8").split("\n")[0]);

@@ -34,6 +34,8 @@ export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfte
     labelNames: ["path"] as const,
     registers: [registry],
   });
+  // Bound once: the memory path counts every read, and a labelled inc() hashes its labels each time.
+  const readsBy = { memory: secretReads.labels({ path: "memory" }), api: secretReads.labels({ path: "api" }) };
   const tickLag = new Gauge({ name: "pgrotate_scheduler_tick_lag_seconds", help: "How late the last scheduler tick started", registers: [registry] });
   const tickDuration = new Gauge({ name: "pgrotate_scheduler_tick_duration_seconds", help: "Duration of the last scheduler tick", registers: [registry] });
   // The same counts /readyz reports, one query per scrape shared by the three gauges.
@@ -59,7 +61,7 @@ export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfte
   fromCounts("pgrotate_rotation_intents_pending", "Intents written but not yet committed (in flight, failed and waiting for a retry, or left by a crash)", "intents");
   return {
     registry,
-    onSecretRead: (path) => secretReads.inc({ path }),
+    onSecretRead: (path) => readsBy[path].inc(),
     onRotation(e) {
       const result = e.type === "rotation.succeeded" ? "success" : "failed";
       rotations.inc({ result, trigger: e.trigger });

@@ -13,9 +13,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseQuery } from "node:querystring";
 import type { AccessService } from "../auth/access";
-import { auditRow, type AuditWriter } from "../auth/audit";
-import { permits } from "../auth/principal";
+import { auditRow, AuditWriter, type PreparedAuditRow } from "../auth/audit";
+import { type Folder, permits, type Principal } from "../auth/principal";
+import { folderKey } from "../services/secret-cache";
 import type { SecretService } from "../services/secrets";
+import type { SecretRecord } from "../store/rows";
 import { API_HEADERS, JSON_TYPE } from "./headers";
 import { authorizationHash, hasNul } from "./http";
 import { folderOf, readOneNote } from "./secrets";
@@ -31,19 +33,55 @@ export interface FastReadDeps {
   onRead?: (path: "memory" | "api") => void;
 }
 
+/**
+ * What a repeated read needs (apps poll the same URL with the same token): the answer's body and its audit row,
+ * made once. It stays valid while the token is still this runner's cached principal (a revocation, expiry or
+ * cache flush ends it) and the folder cache still holds the same sealed row (a change replaces the row). Keyed by
+ * the token's hash, never the token.
+ */
+interface Memo {
+  hash: Buffer;
+  hex: string;
+  principal: Principal;
+  /** folderKey() of the folder. */
+  folder: string;
+  key: string;
+  record: SecretRecord;
+  head: string[];
+  body: string;
+  audit: PreparedAuditRow;
+}
+const MEMO_MAX = 10_000;
+
 /** Returns a handler that answers the request and returns true, or returns false having touched nothing. */
 export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const memo = new Map<string, Memo>();
+  const answer = (res: ServerResponse, m: Memo) => {
+    res.writeHead(200, m.head);
+    res.end(m.body);
+    d.audit.addPrepared(m.audit);
+    d.onRead?.("memory");
+  };
   return (req, res) => {
     const url = req.url;
     if (req.method !== "GET" || !url?.startsWith(PREFIX)) return false;
+    const h = authorizationHash(req.headers.authorization);
+    if (!h) return false;
+    const ip = req.socket.remoteAddress ?? null;
+    const hex = h.toString("hex");
+    const memoKey = `${hex} ${ip} ${url}`;
+    const known = memo.get(memoKey);
+    if (known && d.access.cached(h, hex) === known.principal && d.secrets.cachedRecord(known.folder, known.key) === known.record) {
+      answer(res, known);
+      return true;
+    }
     const q = url.indexOf("?");
     const rawName = url.slice(PREFIX.length, q < 0 ? undefined : q);
     if (!rawName || rawName.includes("/")) return false;
-    const h = authorizationHash(req.headers.authorization);
-    const principal = h ? d.access.cached(h) : undefined;
+    const principal = d.access.cached(h, hex);
     if (!principal) return false;
     let key: string;
-    let folder;
+    let folder: Folder;
     try {
       key = decodeURIComponent(rawName);
       const query = parseQuery(q < 0 ? "" : url.slice(q + 1));
@@ -53,13 +91,15 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
       return false;
     }
     if (!permits(principal, "read", folder)) return false;
-    const secret = d.secrets.cached(folder, key);
-    if (!secret) return false;
-    const body = JSON.stringify({ secret });
-    res.writeHead(200, [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(Buffer.byteLength(body))]);
-    res.end(body);
-    d.audit.add(auditRow({ principal, action: "secrets.read", note: readOneNote(folder, key), resourceId: null, status: 200, ip: req.socket.remoteAddress ?? null }));
-    d.onRead?.("memory");
+    const record = d.secrets.cachedRecord(folder, key);
+    if (!record) return false;
+    const body = JSON.stringify({ secret: d.secrets.open(record) });
+    const audit = AuditWriter.prepare(auditRow({ principal, action: "secrets.read", note: readOneNote(folder, key), resourceId: null, status: 200, ip }));
+    const head = [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(Buffer.byteLength(body))];
+    const m: Memo = { hash: h, hex, principal, folder: folderKey(folder), key, record, head, body, audit };
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(memoKey, m);
+    answer(res, m);
     return true;
   };
 }

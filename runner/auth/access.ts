@@ -13,7 +13,8 @@ import type { IdentityRecord, TokenRecord } from "../store/access";
 import type { StoreEvents } from "../store/events";
 import { ADMIN, type Principal, type Scope } from "./principal";
 
-const sha256 = (s: string): Buffer => crypto.createHash("sha256").update(s, "utf8").digest();
+/** One-shot SHA-256 (crypto.hash: no Hash object per call, measurably cheaper on the hot read path). */
+const sha256 = (s: string): Buffer => crypto.hash("sha256", s, "buffer");
 /** How a bearer token is looked up (and stored): its SHA-256. */
 export const tokenHash = sha256;
 const secret = (prefix: string): string => prefix + crypto.randomBytes(32).toString("base64url");
@@ -35,9 +36,9 @@ export class AccessService {
    * Synchronous: the principal of the admin token or of a live cached token that has not expired, else
    * undefined (unknown here: resolve() asks the store). The hot read path and the failed-auth limiter use it.
    */
-  cached(h: Buffer): Principal | undefined {
+  cached(h: Buffer, hex?: string): Principal | undefined {
     if (crypto.timingSafeEqual(h, this.adminHash)) return ADMIN;
-    const hit = this.d.events?.live ? this.cache.get(h.toString("hex")) : undefined;
+    const hit = this.d.events?.live ? this.cache.get(hex ?? h.toString("hex")) : undefined;
     return hit && (!hit.expiresAt || hit.expiresAt > this.d.clock()) ? hit.principal : undefined;
   }
 

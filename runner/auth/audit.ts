@@ -30,6 +30,12 @@ const NUL = String.fromCharCode(0);
 const cleanText = (v: string): string => v.replaceAll(NUL, "\uFFFD").replaceAll("\\u0000", "\\ufffd");
 const clean = (row: AuditRow): AuditRow => row.map((v) => (typeof v === "string" ? cleanText(v) : v)) as AuditRow;
 
+/** An audit row cleaned for the store, with the key identical rows share (AuditWriter.prepare). */
+export interface PreparedAuditRow {
+  readonly row: AuditRow;
+  readonly key: string;
+}
+
 interface Pending {
   row: AuditRow;
   /** Identical rows (same actor, action, folder, status, names, address) within one flush window. */
@@ -63,12 +69,21 @@ export class AuditWriter {
   constructor(private readonly d: { pool: Pool; logger: Logger }) {}
 
   add(row: AuditRow): void {
+    this.addPrepared(AuditWriter.prepare(row));
+  }
+
+  /** A row made writable and given its identity, once: a caller that writes the same row again keeps it. */
+  static prepare(row: AuditRow): PreparedAuditRow {
+    const cleaned = clean(row);
+    return { row: cleaned, key: JSON.stringify(cleaned) };
+  }
+
+  addPrepared(p: PreparedAuditRow): void {
     if (this.buffer.length >= AuditWriter.MAX_BUFFER) {
       this.d.logger.error("audit buffer full (store unavailable?); dropping the oldest rows");
       this.buffer.splice(0, AuditWriter.MAX_BATCH);
     }
-    const cleaned = clean(row);
-    const key = JSON.stringify(cleaned);
+    const { row: cleaned, key } = p;
     const same = this.window.get(key);
     if (same) {
       same.count++;

@@ -128,7 +128,8 @@ export class Scheduler {
       return undefined;
     });
     this.disarm();
-    if (at) this.armAt(at.getTime());
+    // The store keeps microseconds, a JavaScript Date milliseconds (truncated): wake 1 ms after, never before.
+    if (at) this.armAt(at.getTime() + 1);
   }
 
   /** A rotation's next time changed (on any runner): wake earlier when it is earlier than the timer. */
@@ -142,9 +143,9 @@ export class Scheduler {
     if (this.stopped) return;
     clearTimeout(this.wake);
     this.wakeAt = at;
-    // Past due but the last pass claimed nothing: another runner holds it; look again shortly, not at once.
-    const floor = this.idle ? WAKE_RETRY_MS : 0;
-    const delay = Math.min(MAX_WAKE_MS, Math.max(floor, at - this.d.clock().getTime()));
+    // Already due, yet the last pass claimed nothing: another runner holds it; look again shortly, not at once.
+    const wait = at - this.d.clock().getTime();
+    const delay = wait <= 0 && this.idle ? WAKE_RETRY_MS : Math.min(MAX_WAKE_MS, Math.max(0, wait));
     this.wake = setTimeout(() => void this.onWake(), delay);
     this.wake.unref();
   }

@@ -31,7 +31,12 @@ export class SecretCache {
   }
 
   get(folder: Folder): FolderRows | undefined {
-    return this.live ? this.entries.get(folderKey(folder)) : undefined;
+    return this.getByKey(folderKey(folder));
+  }
+
+  /** The same by folderKey(folder), for a caller that keeps the key. */
+  getByKey(key: string): FolderRows | undefined {
+    return this.live ? this.entries.get(key) : undefined;
   }
 
   /** Call before reading the store; pass the ticket to put() with the result. */

@@ -4,7 +4,7 @@ import { AppError } from "../errors";
 import type { RawSecret } from "../responses";
 import type { SecretRecord } from "../store/rows";
 import { listSecrets, type Folder } from "../store/secrets";
-import type { FolderRows, SecretCache } from "./secret-cache";
+import { folderKey, type FolderRows, type SecretCache } from "./secret-cache";
 
 /** Infisical's raw secret shape (runner/responses.ts). */
 export type { RawSecret };
@@ -37,13 +37,17 @@ export class SecretService {
     return this.open(found);
   }
 
-  /** Synchronous: one secret from the live cache, or undefined when the folder is not cached or lacks the key. */
-  cached(folder: Folder, key: string): RawSecret | undefined {
-    const found = this.d.cache?.get(folder)?.byKey.get(key);
-    return found && this.open(found);
+  /**
+   * Synchronous: the sealed row of one secret in the live cache (nothing is opened), or undefined when the folder
+   * is not cached or lacks the key. A change of the secret replaces the row, so the same row is the same value.
+   * The folder may be given as its folderKey() (a caller that reads it again and again keeps the key).
+   */
+  cachedRecord(folder: Folder | string, key: string): SecretRecord | undefined {
+    return this.d.cache?.getByKey(typeof folder === "string" ? folder : folderKey(folder))?.byKey.get(key);
   }
 
-  private open(s: SecretRecord): RawSecret {
+  /** The raw-secret answer for a row (opens its value). */
+  open(s: SecretRecord): RawSecret {
     // Not remembered by the scrubber: these are the engine's passwords, which it remembers when it handles them.
     const value = this.d.sealer.open(s.valueSealed, aad.secret(s.id));
     return {
