@@ -21,10 +21,13 @@ export type { SetupSqlOptions };
 /** A name for a comment line: JSON escapes line breaks, so a name can never end the comment. */
 const shown = (name: string): string => JSON.stringify(name);
 
+/** TextEncoder rather than Buffer: the web console prints this SQL in the browser. */
+const utf8 = new TextEncoder();
+
 /** The default group role: `<database>_owner`, cut to PostgreSQL's 63-byte identifier limit. */
 export function defaultOwner(database: string): string {
   let base = database;
-  while (Buffer.byteLength(`${base}_owner`, "utf8") > 63) base = [...base].slice(0, -1).join("");
+  while (utf8.encode(`${base}_owner`).length > 63) base = [...base].slice(0, -1).join("");
   return `${base}_owner`;
 }
 

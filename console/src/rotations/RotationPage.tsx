@@ -5,7 +5,9 @@ import { Link } from "../common/Link";
 import { ManagedByBadge } from "../common/ManagedByNotice";
 import { formatTimeOfDay } from "../common/time";
 import { navigate } from "../router";
+import { useCan } from "../session/useSession";
 import { HistoryTable } from "./HistoryTable";
+import { PairCheckSection } from "./PairCheckSection";
 import { activeUsername, useRotation } from "./queries";
 import { RotationActions } from "./RotationActions";
 import { RotationStatusBadge } from "./RotationStatusBadge";
@@ -13,6 +15,7 @@ import { RotationStatusBadge } from "./RotationStatusBadge";
 /** One rotation: its fields and schedule, its actions, and its history. */
 export function RotationPage(props: { id: string }) {
   const rotation = useRotation(props.id);
+  const can = useCan();
   const back = <Link to="/">← Secret Rotations</Link>;
   if (rotation.isPending) return <p role="status">Loading…</p>;
   if (rotation.error) {
@@ -93,6 +96,7 @@ export function RotationPage(props: { id: string }) {
           )}
         </dl>
       </section>
+      {can.manage && <PairCheckSection rotationId={r.id} />}
       <HistoryTable rotationId={r.id} />
     </>
   );

@@ -30,9 +30,14 @@ export function AddSecretRotationDialog(props: { folder: FolderChoice; onClose: 
         mode="create"
         initial={newValues(props.folder)}
         onCancel={props.onClose}
-        onDone={(r) => {
+        onDone={(r, pairCheck) => {
           refreshRotations(client, r);
-          notify(`Created secret rotation ${r.name}`);
+          const n = pairCheck?.differences.length ?? 0;
+          notify(
+            pairCheck?.interchangeable === false
+              ? `Created secret rotation ${r.name}. Its two users are not interchangeable (${n} ${n === 1 ? "difference" : "differences"}): open it and run the Pair Check's SQL before the first rotation.`
+              : `Created secret rotation ${r.name}`,
+          );
           props.onClose();
         }}
       />

@@ -1,6 +1,7 @@
 import { Field } from "../../common/Field";
 import { Switch } from "../../common/Switch";
 import { PrecheckFailure } from "./PrecheckFailure";
+import { SetupSqlHelp } from "./SetupSqlHelp";
 import type { StepProps } from "./StepProps";
 
 export function ParametersStep({ values, set, errors, mode, precheck }: StepProps & { precheck?: { text: string; sql?: string[] } }) {
@@ -17,6 +18,7 @@ export function ParametersStep({ values, set, errors, mode, precheck }: StepProp
       <Field label="Database Username 2" error={errors["parameters.username2"]} hint={lockHint}>
         <input type="text" autoComplete="off" spellCheck={false} value={values.username2} disabled={locked} onChange={(e) => set({ username2: e.target.value })} />
       </Field>
+      {!locked && <SetupSqlHelp connectionId={values.connectionId} username1={values.username1} username2={values.username2} />}
       <details className="advanced" open={values.requirements || !!required || undefined}>
         <summary>Advanced</summary>
         <Switch

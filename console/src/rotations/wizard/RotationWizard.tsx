@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useRef, useState } from "react";
-import type { ApiRotation } from "../../../../provider/client";
+import type { ApiRotation, PairCheckOutcome } from "../../../../provider/client";
 import { api } from "../../api";
 import { ManagedByWarning } from "../../common/ManagedByNotice";
 import { ConfigurationStep } from "./ConfigurationStep";
@@ -15,7 +15,14 @@ import { ReviewStep } from "./ReviewStep";
  * (with the runner's own schema); Back keeps everything; a refused submit goes back to the step it names and
  * keeps every value, so nothing is lost when a request fails.
  */
-export function RotationWizard(props: { mode: Mode; initial: WizardValues; original?: ApiRotation; onDone: (r: ApiRotation) => void; onCancel: () => void }) {
+export function RotationWizard(props: {
+  mode: Mode;
+  initial: WizardValues;
+  original?: ApiRotation;
+  /** The rotation, and on create the pair check the runner ran on it (a warning, never a refusal). */
+  onDone: (r: ApiRotation, pairCheck?: PairCheckOutcome) => void;
+  onCancel: () => void;
+}) {
   const [values, setValues] = useState(props.initial);
   const [step, setStep] = useState(0);
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -40,8 +47,11 @@ export function RotationWizard(props: { mode: Mode; initial: WizardValues; origi
     }
     setBusy(true);
     setFailure(undefined);
-    const request = props.mode === "create" || !props.original ? api.createRotation(createBody(values)) : api.updateRotation(props.original.id, updateBody(values, props.original));
-    request.then(props.onDone, (err: unknown) => {
+    const request =
+      props.mode === "create" || !props.original
+        ? api.createRotationChecked(createBody(values)).then((c) => props.onDone(c.secretRotation, c.pairCheck))
+        : api.updateRotation(props.original.id, updateBody(values, props.original)).then((r) => props.onDone(r));
+    request.catch((err: unknown) => {
       const f = submitFailure(err, values);
       setFailure(f);
       setErrors(f.errors);

@@ -1,0 +1,81 @@
+/**
+ * The console's part of the app side, in a real Chromium: the Parameters step shows the setup SQL for the chosen
+ * connection and users; a create whose users differ says so; the rotation page's Pair Check lists each difference
+ * with its SQL, and after that SQL runs it says the pair is interchangeable.
+ */
+import type { Page } from "playwright-core";
+import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
+import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { createTarget, type Target } from "./helpers/target";
+
+const CONNECTIONS = "/api/v1/app-connections/postgres";
+const unexpected = (p: PageProblems) => p.errors.filter((e) => !/Failed to load resource: the server responded with a status of (401|403|404|409|422|502)/.test(e));
+
+describe("Web console: setup SQL and the pair check", () => {
+  let t: TestRunner;
+  let target: Target;
+  let b: ConsoleBrowser;
+  let page: Page;
+  let problems: PageProblems;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    target = await createTarget({ prefix: "capp" });
+    t = await startTestRunner({ logLevel: "warn" });
+    connectionId = (await t.api("POST", CONNECTIONS, target.connectionBody("app-side-db"))).body.appConnection.id;
+    b = await launchBrowser();
+    ({ page, problems } = await b.open("desktop"));
+    page.setDefaultTimeout(15_000);
+    await signInWithToken(page, t.runner.url, t.runner.adminToken);
+  }, 120_000);
+  afterAll(async () => {
+    await b?.close();
+    await t?.stop();
+    await target?.drop();
+  });
+  afterEach(() => {
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  test("The Parameters step shows the setup SQL for the chosen connection's database, its role, the server's version and the typed users; a create whose users differ says so, and the rotation's Pair Check gives the SQL that fixes it", async () => {
+    // A table only user1 may read: the pair is not interchangeable.
+    await target.sql("CREATE TABLE orders (id int)");
+    await target.sql(`GRANT SELECT ON orders TO "${target.users[0]}"`);
+
+    await page.getByRole("button", { name: "Add Secret Rotation" }).click();
+    const w = page.getByRole("dialog", { name: "Add Secret Rotation" });
+    await w.getByRole("button", { name: /PostgreSQL Credentials/ }).click();
+    await w.getByLabel("PostgreSQL Connection").selectOption(connectionId);
+    await w.getByRole("button", { name: "Next" }).click();
+    await w.getByLabel("Database Username 1").fill(target.users[0]);
+    await w.getByLabel("Database Username 2").fill(target.users[1]);
+    await w.getByText("Prepare the Database").click();
+    const sql = w.getByLabel("Setup SQL");
+    await sql.waitFor();
+    const text = await sql.innerText();
+    expect(text).toContain(`CREATE ROLE "${target.users[0]}" LOGIN;`);
+    expect(text).toContain(`GRANT CONNECT ON DATABASE "${target.database}" TO "${target.admin.username}";`);
+    expect(text).toContain(`GRANT "${target.users[1]}" TO "${target.admin.username}" WITH ADMIN OPTION, INHERIT FALSE, SET FALSE;`); // PostgreSQL 17
+    expect(text).not.toMatch(/PASSWORD\s+'/i);
+    await b.screenshot(page, "wizard-setup-sql", "desktop");
+
+    await w.getByRole("button", { name: "Next" }).click();
+    await w.getByLabel("Username").fill("APP_SIDE_USERNAME");
+    await w.getByLabel("Password").fill("APP_SIDE_PASSWORD");
+    await w.getByRole("button", { name: "Next" }).click();
+    await w.getByLabel("Name", { exact: true }).fill("app-side");
+    await w.getByRole("button", { name: "Next" }).click();
+    await w.getByRole("button", { name: "Create Secret Rotation" }).click();
+    await page.getByRole("status").filter({ hasText: /Created secret rotation app-side\. Its two users are not interchangeable \(1 difference\)/ }).waitFor();
+
+    await page.getByRole("link", { name: "app-side", exact: true }).click();
+    await page.getByRole("button", { name: "Check the Pair" }).click();
+    await page.getByText("Not interchangeable").waitFor();
+    const fix = await page.getByLabel("SQL that makes the pair interchangeable").innerText();
+    expect(fix).toContain(`GRANT SELECT ON TABLE public.orders TO "${target.users[1]}";`);
+    await b.screenshot(page, "pair-check", "desktop");
+    await target.sql(fix);
+    await page.getByRole("button", { name: "Check Again" }).click();
+    await page.getByText("Interchangeable", { exact: true }).waitFor();
+  });
+});
