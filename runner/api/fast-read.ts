@@ -40,8 +40,6 @@ export interface FastReadDeps {
  * the token's hash, never the token.
  */
 interface Memo {
-  hash: Buffer;
-  hex: string;
   principal: Principal;
   /** folderKey() of the folder. */
   folder: string;
@@ -91,12 +89,13 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
       return false;
     }
     if (!permits(principal, "read", folder)) return false;
-    const record = d.secrets.cachedRecord(folder, key);
+    const fk = folderKey(folder);
+    const record = d.secrets.cachedRecord(fk, key);
     if (!record) return false;
     const body = JSON.stringify({ secret: d.secrets.open(record) });
     const audit = AuditWriter.prepare(auditRow({ principal, action: "secrets.read", note: readOneNote(folder, key), resourceId: null, status: 200, ip }));
     const head = [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(Buffer.byteLength(body))];
-    const m: Memo = { hash: h, hex, principal, folder: folderKey(folder), key, record, head, body, audit };
+    const m: Memo = { principal, folder: fk, key, record, head, body, audit };
     if (memo.size >= MEMO_MAX) memo.clear();
     memo.set(memoKey, m);
     answer(res, m);
