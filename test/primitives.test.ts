@@ -4,6 +4,7 @@ import { generatePassword, type PasswordRequirements } from "../runner/crypto/pa
 import { Sealer } from "../runner/crypto/seal";
 import { Scrubber } from "../runner/logger";
 import { scramSha256Verifier, scramSha256VerifierAsync } from "../runner/postgres/scram";
+import { saltedMemoHits, saltedMemoSize } from "../runner/postgres/salted-memo";
 import { preparePassword } from "../runner/postgres/strategy";
 import { canLogin, cluster, uniqueName, withClient } from "./helpers/pg";
 
@@ -107,6 +108,29 @@ describe("The client-computed SCRAM-SHA-256 verifier", () => {
       expect(await canLogin(c, "postgres", user, password + "x")).toBe(false);
       const stored = await withClient(c.url(), async (cl) => (await cl.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [user])).rows[0].rolpassword);
       expect(stored).toMatch(/^SCRAM-SHA-256\$4096:/);
+    } finally {
+      await withClient(c.url(), (cl) => cl.query(`DROP ROLE "${user}"`));
+    }
+  });
+
+  test("When a verifier computed off the event loop is stored, then the login proving it reuses its SaltedPassword once; a wrong password and a second login derive their own", async () => {
+    const c = cluster();
+    const user = uniqueName("memo");
+    const password = generatePassword();
+    const verifier = await preparePassword(password).scram;
+    const waiting = saltedMemoSize();
+    await withClient(c.url(), (cl) => cl.query(`CREATE ROLE "${user}" LOGIN PASSWORD '${verifier}'`));
+    try {
+      const hits = saltedMemoHits();
+      // A wrong password with the verifier's salt is not answered from the memo, and it keeps the entry.
+      expect(await canLogin(c, "postgres", user, password + "x")).toBe(false);
+      expect(saltedMemoHits()).toBe(hits);
+      expect(await canLogin(c, "postgres", user, password)).toBe(true);
+      expect(saltedMemoHits()).toBe(hits + 1);
+      // Used once: a later login derives again, and still logs in.
+      expect(await canLogin(c, "postgres", user, password)).toBe(true);
+      expect(saltedMemoHits()).toBe(hits + 1);
+      expect(saltedMemoSize()).toBe(waiting - 1);
     } finally {
       await withClient(c.url(), (cl) => cl.query(`DROP ROLE "${user}"`));
     }

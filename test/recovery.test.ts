@@ -13,11 +13,16 @@ describe("Crash recovery: an interrupted rotation is rolled forward with its own
   let target: Target;
   let connectionId: string;
   let crashAt: FaultPoint | undefined;
+  /** Runs at the last step boundary before the final commit (the lost-commit test keeps the store's state there). */
+  let beforeCommit: ((rotationId: string) => Promise<void>) | undefined;
 
   const crashHooks = {
     afterIntent: () => { if (crashAt === "afterIntent") throw new SimulatedCrash("afterIntent"); },
     afterAlter: () => { if (crashAt === "afterAlter") throw new SimulatedCrash("afterAlter"); },
-    afterVerify: () => { if (crashAt === "afterVerify") throw new SimulatedCrash("afterVerify"); },
+    afterVerify: async ({ rotationId }: { rotationId: string }) => {
+      if (crashAt === "afterVerify") throw new SimulatedCrash("afterVerify");
+      await beforeCommit?.(rotationId);
+    },
     insideCommit: () => { if (crashAt === "insideCommit") throw new SimulatedCrash("insideCommit"); },
   };
 
@@ -122,6 +127,51 @@ describe("Crash recovery: an interrupted rotation is rolled forward with its own
     expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).status).toBe(409); // busy while that life "runs"
     await t.restart({ faults: crashHooks });
     expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).status).toBe(200);
+    await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
+  });
+
+  test("When the store loses a rotation's final commit (an asynchronous commit) after the API answered, then recovery rolls the durable intent forward to the very credential that was published", async () => {
+    crashAt = undefined;
+    const id = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "lost-commit", secretsMapping: { username: "XU", password: "XP" } }))).body.secretRotation.id;
+    const before = (await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body;
+    const kept = ["rotations", "credentials", "secrets", "rotation_intents", "rotation_history"];
+    const where = (table: string) => (table === "rotations" ? "id" : "rotation_id");
+    // The store as it was just before the final commit: what a crash that loses that commit leaves behind.
+    beforeCommit = (rotationId) => withClient(t.storeUrl, async (c) => {
+      for (const table of kept) await c.query(`CREATE TABLE lost_${table} AS SELECT * FROM ${table} WHERE ${where(table)} = '${rotationId}'`);
+    });
+    const rotated = await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets`);
+    beforeCommit = undefined;
+    expect(rotated.status).toBe(200);
+    const published = (await t.api("GET", "/api/v3/secrets/raw/XP?workspaceId=my-project")).body.secret.secretValue as string;
+    expect(published).not.toBe(before.generatedCredentials[1].password);
+
+    await withClient(t.storeUrl, async (c) => {
+      await c.query("BEGIN");
+      const cols = (await c.query<{ l: string }>("SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) AS l FROM information_schema.columns WHERE table_name = 'rotations' AND table_schema = current_schema()")).rows[0].l;
+      await c.query(`UPDATE rotations r SET (${cols}) = (SELECT ${cols} FROM lost_rotations) WHERE r.id = $1`, [id]);
+      await c.query("UPDATE secrets s SET value_sealed = l.value_sealed, version = l.version, updated_at = l.updated_at FROM lost_secrets l WHERE s.id = l.id");
+      for (const table of ["credentials", "rotation_intents", "rotation_history"]) {
+        await c.query(`DELETE FROM ${table} WHERE rotation_id = $1`, [id]);
+        await c.query(`INSERT INTO ${table} SELECT * FROM lost_${table}`);
+      }
+      for (const table of kept) await c.query(`DROP TABLE lost_${table}`);
+      await c.query("COMMIT");
+    });
+    // After the store's restart: the previous credentials are back (user 1 still logs in with them), the intent is there.
+    expect((await intentPassword(id))?.password).toBe(published);
+    expect((await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body.activeIndex).toBe(0);
+    expect(await canLogin(target.cluster, target.database, before.generatedCredentials[0].username, before.generatedCredentials[0].password)).toBe(true);
+    // Its lease runs out; the next recovery pass (any runner's tick) finishes the rotation.
+    await withClient(t.storeUrl, (c) => c.query("UPDATE rotations SET lease_until = now() - interval '1 second' WHERE id = $1", [id]));
+    expect(await t.runner.engine.recover({ atStart: false })).toBe(1);
+    expect(await intentPassword(id)).toBeUndefined();
+    const after = (await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body;
+    expect(after.activeIndex).toBe(1);
+    expect(after.generatedCredentials[1].password).toBe(published);
+    expect(after.generatedCredentials[0].password).toBe(before.generatedCredentials[0].password);
+    for (const cr of after.generatedCredentials) expect(await canLogin(target.cluster, target.database, cr.username, cr.password)).toBe(true);
+    expect((await t.api("GET", "/api/v3/secrets/raw/XP?workspaceId=my-project")).body.secret.secretValue).toBe(published);
     await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
   });
 });

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { promisify } from "node:util";
+import { rememberSalted } from "./salted-memo";
 
 const pbkdf2 = promisify(crypto.pbkdf2);
 
@@ -20,10 +21,15 @@ export function scramSha256Verifier(
   return fromSalted(crypto.pbkdf2Sync(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256"), salt, iterations);
 }
 
-/** The same verifier with PBKDF2 on libuv's thread pool, so it can run while the caller waits on I/O. */
+/**
+ * The same verifier with PBKDF2 on libuv's thread pool, so it can run while the caller waits on I/O. Its
+ * SaltedPassword is kept for the login that proves this verifier (salted-memo.ts): one PBKDF2, not two.
+ */
 export async function scramSha256VerifierAsync(password: string, salt: Buffer = crypto.randomBytes(16), iterations = SCRAM_ITERATIONS): Promise<string> {
   assertPrintable(password);
-  return fromSalted(await pbkdf2(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256"), salt, iterations);
+  const salted = await pbkdf2(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256");
+  rememberSalted(password, salt, iterations, salted);
+  return fromSalted(salted, salt, iterations);
 }
 
 function assertPrintable(password: string): void {
