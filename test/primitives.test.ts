@@ -4,7 +4,9 @@ import { generatePassword, type PasswordRequirements } from "../runner/crypto/pa
 import { Sealer } from "../runner/crypto/seal";
 import { Scrubber } from "../runner/logger";
 import { scramSha256Verifier, scramSha256VerifierAsync } from "../runner/postgres/scram";
-import { saltedMemoHits, saltedMemoSize } from "../runner/postgres/salted-memo";
+import { installPgScram, saltedMemoHits, saltedMemoSize } from "../runner/postgres/pg-scram";
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object pg-scram.ts replaces functions of
+import pgScram = require("pg/lib/crypto/utils");
 import { preparePassword } from "../runner/postgres/strategy";
 import { canLogin, cluster, uniqueName, withClient } from "./helpers/pg";
 
@@ -111,6 +113,25 @@ describe("The client-computed SCRAM-SHA-256 verifier", () => {
     } finally {
       await withClient(c.url(), (cl) => cl.query(`DROP ROLE "${user}"`));
     }
+  });
+
+  test("pg's SCRAM client arithmetic on node:crypto gives WebCrypto's very bytes (HMAC-SHA-256, SHA-256, PBKDF2) for any key and message", async () => {
+    installPgScram();
+    // pg's own functions answer ArrayBuffers: a Buffer shows the replacement is what pg calls.
+    expect(Buffer.isBuffer(await pgScram.hmacSha256(Buffer.from("k"), "m"))).toBe(true);
+    const subtle = crypto.webcrypto.subtle;
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.string(), fc.stringMatching(/^[\x21-\x7e]{1,32}$/), async (key, msg, password) => {
+        const hmacKey = await subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+        const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString("hex");
+        expect(hex(await pgScram.hmacSha256(key.buffer, msg))).toBe(hex(await subtle.sign("HMAC", hmacKey, new TextEncoder().encode(msg))));
+        expect(hex(await pgScram.sha256(key))).toBe(hex(await subtle.digest("SHA-256", key)));
+        const pwKey = await subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
+        const salt = key.slice(0, 16);
+        expect(hex(await pgScram.deriveKey(password, salt, 64))).toBe(hex(await subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: 64 }, pwKey, 256)));
+      }),
+      { numRuns: 40 },
+    );
   });
 
   test("When a verifier computed off the event loop is stored, then the login proving it reuses its SaltedPassword once; a wrong password and a second login derive their own", async () => {

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { promisify } from "node:util";
-import { rememberSalted } from "./salted-memo";
+import { rememberSalted } from "./pg-scram";
 
 const pbkdf2 = promisify(crypto.pbkdf2);
 
@@ -23,7 +23,7 @@ export function scramSha256Verifier(
 
 /**
  * The same verifier with PBKDF2 on libuv's thread pool, so it can run while the caller waits on I/O. Its
- * SaltedPassword is kept for the login that proves this verifier (salted-memo.ts): one PBKDF2, not two.
+ * SaltedPassword is kept for the login that proves this verifier (pg-scram.ts): one PBKDF2, not two.
  */
 export async function scramSha256VerifierAsync(password: string, salt: Buffer = crypto.randomBytes(16), iterations = SCRAM_ITERATIONS): Promise<string> {
   assertPrintable(password);

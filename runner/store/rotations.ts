@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from "pg";
 import { prepared } from "./db";
 import type { PasswordRequirements } from "../crypto/passwords";
 import {
-  type ConnectionRecord, connectionColumns, type ConnectionRow, type IntentRecord, type IntentRow, type ManagedBy, type RotationRecord, type RotationStatus,
+  type ConnectionRecord, connectionColumns, type ConnectionRow, fromPrefixed, prefixedConnectionColumns, type IntentRecord, type IntentRow, type ManagedBy, type RotationRecord, type RotationStatus,
   type RotationWithConnectionRow, rotationColumns, toConnection, toIntent, toRotation,
 } from "./rows";
 
@@ -123,6 +123,32 @@ type WorkRow = { [K in keyof ConnectionRow]: ConnectionRow[K] | null } & {
   inserted: boolean;
 };
 
+/** The intents (as arrays, by target index) and the mapped secret ids of rotation $1, for a FROM list. */
+const WORK_FROM = `(SELECT array_agg(target_index ORDER BY target_index) AS i_target_index, array_agg(kind ORDER BY target_index) AS i_kind,
+                  array_agg(password_sealed ORDER BY target_index) AS i_password_sealed, array_agg(job_id::text ORDER BY target_index) AS i_job_id,
+                  array_agg(trigger ORDER BY target_index) AS i_trigger, array_agg(attempts ORDER BY target_index) AS i_attempts,
+                  array_agg(created_at ORDER BY target_index) AS i_created_at
+           FROM rotation_intents WHERE rotation_id = $1) i,
+          (SELECT array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_username) AS s_username,
+                  array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_password) AS s_password
+           FROM rotations r JOIN secrets s ON s.rotation_id = r.id WHERE r.id = $1) s`;
+
+function toWork(rotationId: string, w: WorkRow, connection: ConnectionRecord | undefined): RotationWork {
+  const intents = (w.i_target_index ?? []).map((targetIndex, k) =>
+    toIntent({
+      rotation_id: rotationId,
+      target_index: targetIndex,
+      kind: w.i_kind[k],
+      password_sealed: w.i_password_sealed[k],
+      job_id: w.i_job_id[k],
+      trigger: w.i_trigger[k],
+      attempts: w.i_attempts[k],
+      created_at: w.i_created_at[k],
+    }),
+  );
+  return { intents, inserted: w.inserted === true, connection, secretIds: { username: w.s_username ?? [], password: w.s_password ?? [] } };
+}
+
 export async function rotationWork(q: Q, a: { rotationId: string; connectionId: string; insert?: NewIntent }): Promise<RotationWork> {
   const n = a.insert;
   const { rows } = await q.query<WorkRow>(prepared(
@@ -133,35 +159,49 @@ export async function rotationWork(q: Q, a: { rotationId: string; connectionId: 
        RETURNING 1)
      SELECT ${connectionColumns("c")}, i.*, s.*, EXISTS (SELECT 1 FROM ins) AS inserted
      FROM (SELECT $2::uuid AS id) k LEFT JOIN connections c ON c.id = k.id,
-          (SELECT array_agg(target_index ORDER BY target_index) AS i_target_index, array_agg(kind ORDER BY target_index) AS i_kind,
-                  array_agg(password_sealed ORDER BY target_index) AS i_password_sealed, array_agg(job_id::text ORDER BY target_index) AS i_job_id,
-                  array_agg(trigger ORDER BY target_index) AS i_trigger, array_agg(attempts ORDER BY target_index) AS i_attempts,
-                  array_agg(created_at ORDER BY target_index) AS i_created_at
-           FROM rotation_intents WHERE rotation_id = $1) i,
-          (SELECT array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_username) AS s_username,
-                  array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_password) AS s_password
-           FROM rotations r JOIN secrets s ON s.rotation_id = r.id WHERE r.id = $1) s`,
+          ${WORK_FROM}`,
     [a.rotationId, a.connectionId, n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null, n?.kind ?? null],
   ));
   const w = rows[0]; // always one row; the connection's columns are null when it is gone
-  const intents = (w.i_target_index ?? []).map((targetIndex, k) =>
-    toIntent({
-      rotation_id: a.rotationId,
-      target_index: targetIndex,
-      kind: w.i_kind[k],
-      password_sealed: w.i_password_sealed[k],
-      job_id: w.i_job_id[k],
-      trigger: w.i_trigger[k],
-      attempts: w.i_attempts[k],
-      created_at: w.i_created_at[k],
-    }),
-  );
-  return {
-    intents,
-    inserted: w.inserted === true,
-    connection: w.id === null ? undefined : toConnection(w as ConnectionRow),
-    secretIds: { username: w.s_username ?? [], password: w.s_password ?? [] },
-  };
+  return toWork(a.rotationId, w, w.id === null ? undefined : toConnection(w as ConnectionRow));
+}
+
+/**
+ * The lease and the working set in one statement (one commit before the target is touched instead of two),
+ * for a rotation whose row the caller already knows (`expect`: the updated_at of the row its decision was made
+ * on). The lease is taken only on the very row version this statement's snapshot sees (`ctid` unchanged: no
+ * other transaction committed a change of it meanwhile), so the intents and secrets read beside it are the ones
+ * its last holder left. `insert` (the fresh intent decided on the known row) is stored only when the leased
+ * row is that row (same updated_at, to the millisecond: every change of a rotation's content sets it) and no
+ * intent is there. Undefined when the lease was not taken (held, gone, or changed under the statement): the
+ * caller then takes the lease on its own. A row whose updated_at moved on is leased but nothing is inserted.
+ */
+export async function leaseWithWork(
+  q: Q,
+  a: { id: string; owner: string; now: Date; until: Date; reclaimOwn: boolean; expect: Date; insert?: NewIntent },
+): Promise<{ rotation: RotationRecord; work: RotationWork } | undefined> {
+  const n = a.insert;
+  const { rows } = await q.query<RotationWithConnectionRow & WorkRow>(prepared(
+    `WITH l AS (
+       UPDATE rotations r SET lease_owner = $2, lease_until = $4
+       WHERE r.id = $1 AND (r.lease_until IS NULL OR r.lease_until <= $3 OR ($5 AND r.lease_owner = $2))
+         AND r.ctid = (SELECT ctid FROM rotations WHERE id = $1)
+       RETURNING r.*),
+     ins AS (
+       INSERT INTO rotation_intents (${INTENT_COLUMNS})
+       SELECT $1, $6::smallint, $10::text, $7::bytea, $8::uuid, $9::text FROM l
+       WHERE $6::smallint IS NOT NULL AND date_trunc('milliseconds', l.updated_at) = $11
+         AND NOT EXISTS (SELECT 1 FROM rotation_intents WHERE rotation_id = $1)
+       RETURNING 1)
+     SELECT ${rotationColumns("l")}, ${prefixedConnectionColumns("c", "c_")}, c.name AS connection_name, i.*, s.*, EXISTS (SELECT 1 FROM ins) AS inserted
+     FROM l LEFT JOIN connections c ON c.id = l.connection_id,
+          ${WORK_FROM}`,
+    [a.id, a.owner, a.now, a.until, a.reclaimOwn, n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null, n?.kind ?? null, a.expect],
+  ));
+  const w = rows[0];
+  if (!w) return undefined;
+  const c = fromPrefixed(w as unknown as Record<string, unknown>, "c_");
+  return { rotation: toRotation(w), work: toWork(a.id, w, c && toConnection(c)) };
 }
 
 export async function lockRotation(q: PoolClient, id: string): Promise<RotationRecord | undefined> {
