@@ -7,7 +7,9 @@ import { scramSha256Verifier, scramSha256VerifierAsync } from "../runner/postgre
 import { installPgScram, saltedMemoHits, saltedMemoSize } from "../runner/postgres/pg-scram";
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object pg-scram.ts replaces functions of
 import pgScram = require("pg/lib/crypto/utils");
+import { Preconnected } from "../runner/postgres/preconnect";
 import { preparePassword } from "../runner/postgres/strategy";
+import { tryLogin } from "../runner/postgres/target";
 import { canLogin, cluster, uniqueName, withClient } from "./helpers/pg";
 
 describe("Password generation", () => {
@@ -132,6 +134,31 @@ describe("The client-computed SCRAM-SHA-256 verifier", () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  test("When the login check's connection is opened before ALTER ROLE, then the login on it proves the password set after it opened, and refuses another", async () => {
+    const c = cluster();
+    const user = uniqueName("early");
+    const first = generatePassword();
+    const second = generatePassword();
+    await withClient(c.url(), (cl) => cl.query(`CREATE ROLE "${user}" LOGIN PASSWORD '${scramSha256Verifier(first)}'`));
+    const as = (password: string) => ({ host: c.host, port: c.port, database: "postgres", username: user, password, sslEnabled: false, sslRejectUnauthorized: true, sslCertificate: null });
+    try {
+      const early = Preconnected.open(c.host, c.port)!;
+      const late = Preconnected.open(c.host, c.port)!;
+      await new Promise((res) => setTimeout(res, 100)); // both are connected and their server processes started
+      await withClient(c.url(), (cl) => cl.query(`ALTER ROLE "${user}" PASSWORD '${scramSha256Verifier(second)}'`));
+      expect(await tryLogin(as(second), user, second, early)).toBe("ok");
+      expect(await tryLogin(as(first), user, first, late)).toBe("rejected");
+      // Each socket serves one login; a third login without one connects as usual.
+      expect(early.take()).toBeUndefined();
+      expect(await tryLogin(as(second), user, second, early)).toBe("ok");
+      const unused = Preconnected.open(c.host, c.port)!;
+      unused.discard();
+      expect(unused.take()).toBeUndefined();
+    } finally {
+      await withClient(c.url(), (cl) => cl.query(`DROP ROLE "${user}"`));
+    }
   });
 
   test("When a verifier computed off the event loop is stored, then the login proving it reuses its SaltedPassword once; a wrong password and a second login derive their own", async () => {

@@ -1,3 +1,4 @@
+import { Client } from "pg";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -375,6 +376,40 @@ describe("Scheduler wakes at the due instant", () => {
     } finally {
       await b.stop();
       await a.stop();
+      await target.drop();
+    }
+  });
+
+  test("When a rotation commits (its next time moves later), then no runner is notified; a create and a time moved earlier notify every runner", async () => {
+    const target = await createTarget({ prefix: "wake3" });
+    const t = await startTestRunner({ startScheduler: false });
+    const listener = new Client({ connectionString: t.storeUrl });
+    const heard: string[] = [];
+    listener.on("notification", (n) => void (n.channel === "pgrotate_schedule" && heard.push(n.payload ?? "")));
+    const settle = () => new Promise((res) => setTimeout(res, 300));
+    try {
+      await listener.connect();
+      await listener.query("LISTEN pgrotate_schedule");
+      const conn = (await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
+      const r = (await t.api("POST", ROTATIONS, infisicalCreateBody(conn, target.users))).body.secretRotation;
+      await settle();
+      expect(heard).toHaveLength(1);
+      heard.length = 0;
+      const before = (await t.api("GET", `${ROTATIONS}/${r.id}`)).body.secretRotation.nextRotationAt as string;
+      expect((await t.api("POST", `${ROTATIONS}/${r.id}/rotate-secrets?force=true`)).status).toBe(200);
+      const after = (await t.api("GET", `${ROTATIONS}/${r.id}`)).body.secretRotation.nextRotationAt as string;
+      expect(Date.parse(after)).toBeGreaterThanOrEqual(Date.parse(before));
+      await withClient(t.storeUrl, (c) => c.query("UPDATE rotations SET next_rotation_at = next_rotation_at + interval '1 hour' WHERE id = $1", [r.id]));
+      await settle();
+      expect(heard).toEqual([]);
+      const earlier = new Date(Date.now() + 3_600_000);
+      await withClient(t.storeUrl, (c) => c.query("UPDATE rotations SET next_rotation_at = $2 WHERE id = $1", [r.id, earlier]));
+      await settle();
+      expect(heard).toEqual([String(earlier.getTime())]);
+      await t.api("DELETE", `${ROTATIONS}/${r.id}?deleteSecrets=true`);
+    } finally {
+      await listener.end();
+      await t.stop();
       await target.drop();
     }
   });

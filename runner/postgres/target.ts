@@ -4,6 +4,7 @@ import { aad, type Sealer } from "../crypto/seal";
 import { AppError } from "../errors";
 import type { Scrubber } from "../logger";
 import type { ConnectionRecord } from "../store/rows";
+import type { Preconnected } from "./preconnect";
 
 import { INSUFFICIENT_PRIVILEGE, INVALID_CATALOG_NAME, isLoginRefused, sqlState } from "../sqlstate";
 
@@ -114,8 +115,10 @@ export async function serverIdentity(c: Pick<Client, "query">, t: Pick<TargetCon
  * Tries a login as `user` and runs SELECT 1. Returns "ok", or "rejected" when the server refused the
  * password; anything else (server down, TLS) throws.
  */
-export async function tryLogin(t: TargetConnection, user: string, password: string): Promise<"ok" | "rejected"> {
-  const client = new Client(clientConfig(t, { user, password }));
+/** `early`: a connection opened ahead of the login (preconnect.ts), used if it is still good. */
+export async function tryLogin(t: TargetConnection, user: string, password: string, early?: Preconnected): Promise<"ok" | "rejected"> {
+  const stream = early?.take();
+  const client = new Client({ ...clientConfig(t, { user, password }), ...(stream ? { stream: () => stream } : {}) });
   client.on("error", () => undefined);
   try {
     await client.connect();
