@@ -83,9 +83,9 @@ describe("Many runners on one external store", () => {
         parameters: { username1: userA(i), username2: userB(i) }, secretsMapping: { username: `U_${i}`, password: `P_${i}` },
       });
     }
-    // All due at the same instant; two more runners join.
-    await withClient(store.url, (cl) => cl.query("UPDATE rotations SET next_rotation_at = now()"));
+    // Two more runners join; then all 200 fall due at the same instant (each runner's timer wakes for it).
     const [second, third] = await Promise.all([start(1), start(2)]);
+    await withClient(store.url, (cl) => cl.query("UPDATE rotations SET next_rotation_at = now()"));
 
     const done = (runnerId?: string) => withClient(store.url, async (cl) => Number((await cl.query(
       "SELECT count(*) FROM rotation_history WHERE trigger <> 'create' AND result = 'success' AND ($1::text IS NULL OR runner_id = $1)", [runnerId ?? null])).rows[0].count));
