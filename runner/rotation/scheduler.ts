@@ -1,7 +1,7 @@
 /**
  * The scheduler. A pass (1) rolls forward intents whose runner died (expired lease) and (2) drains every due
- * rotation with bounded concurrency; each worker claims one rotation at a time (row lock + SKIP LOCKED +
- * lease), so runners sharing a store split the work and each rotation runs exactly once.
+ * rotation with bounded concurrency; the workers' rotations are claimed in batches of that size (row locks +
+ * SKIP LOCKED + leases, claims.ts), so runners sharing a store split the work and each rotation runs exactly once.
  *
  * A pass runs when the earliest due rotation becomes due: after each pass the scheduler reads that time and
  * sets a timer for it, and every change of a rotation's next time on any runner (the store's
@@ -15,7 +15,8 @@ import { AppError } from "../errors";
 import type { Logger } from "../logger";
 import type { StoreEvents } from "../store/events";
 import type { RotationRecord } from "../store/rows";
-import { claimDue, nextDueAt } from "../store/rotations";
+import { claimDue, nextDueAt, releaseLease } from "../store/rotations";
+import { ClaimQueue } from "./claims";
 import type { RotationEngine } from "./engine";
 
 export interface SchedulerDeps {
@@ -159,17 +160,27 @@ export class Scheduler {
   private async drain(): Promise<TickResult> {
     const recovered = await this.d.engine.recover({ atStart: false });
     let claimed = 0;
+    // Claims commit the leases, which the engine then holds (no second lease).
+    const claims = new ClaimQueue((limit) => {
+      const now = this.d.clock();
+      return claimDue(this.d.pool, now, this.d.runnerId, new Date(now.getTime() + this.d.engine.leaseMs), limit);
+    }, this.d.concurrency);
+    const halted = () => this.halted;
     const worker = async () => {
-      while (!this.halted) {
-        const now = this.d.clock();
-        // One statement: the claim commits the lease, which the engine then holds (no second lease).
-        const [leased] = await claimDue(this.d.pool, now, this.d.runnerId, new Date(now.getTime() + this.d.engine.leaseMs), 1);
-        if (!leased) return;
+      for (let leased = await claims.next(halted); leased; leased = await claims.next(halted)) {
         claimed++;
         await this.runOne(leased);
       }
     };
-    await Promise.all(Array.from({ length: this.d.concurrency }, worker));
+    try {
+      await Promise.all(Array.from({ length: this.d.concurrency }, worker));
+    } finally {
+      for (const r of claims.unstarted()) {
+        await releaseLease(this.d.pool, r.id, this.d.runnerId).catch((err: unknown) =>
+          this.d.logger.warn({ rotationId: r.id, err }, "could not give back the lease of a claimed rotation; it expires by itself"),
+        );
+      }
+    }
     this.idle = claimed === 0;
     return { recovered, claimed };
   }
