@@ -156,6 +156,11 @@ describe("The client-computed SCRAM-SHA-256 verifier", () => {
       const unused = Preconnected.open(c.host, c.port)!;
       unused.discard();
       expect(unused.take()).toBeUndefined();
+      // The logins' connections are closed behind their answers, not left open.
+      const open = () => withClient(c.url(), async (cl) => Number((await cl.query("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", [user])).rows[0].count));
+      let n = -1;
+      for (let i = 0; i < 50 && n !== 0; i++) if ((n = await open())) await new Promise((res) => setTimeout(res, 20));
+      expect(n).toBe(0);
     } finally {
       await withClient(c.url(), (cl) => cl.query(`DROP ROLE "${user}"`));
     }

@@ -90,7 +90,7 @@ export async function withTarget<T>(t: TargetConnection, doing: string, fn: (c: 
   } catch (err) {
     throw targetError(err, t, t.username, doing);
   } finally {
-    await client.end().catch(() => undefined);
+    client.end().catch(() => undefined);
   }
 }
 
@@ -113,9 +113,10 @@ export async function serverIdentity(c: Pick<Client, "query">, t: Pick<TargetCon
 
 /**
  * Tries a login as `user` and runs SELECT 1. Returns "ok", or "rejected" when the server refused the
- * password; anything else (server down, TLS) throws.
+ * password; anything else (server down, TLS) throws. `early`: a connection opened ahead of the login
+ * (preconnect.ts), used if it is still good. The answer is known when SELECT 1 returns: the connection is
+ * closed behind it (a close waits for the server process to end, ≈ 0.9 ms here), never left open.
  */
-/** `early`: a connection opened ahead of the login (preconnect.ts), used if it is still good. */
 export async function tryLogin(t: TargetConnection, user: string, password: string, early?: Preconnected): Promise<"ok" | "rejected"> {
   const stream = early?.take();
   const client = new Client({ ...clientConfig(t, { user, password }), ...(stream ? { stream: () => stream } : {}) });
@@ -129,6 +130,6 @@ export async function tryLogin(t: TargetConnection, user: string, password: stri
     if (isLoginRefused(code)) return "rejected";
     throw targetError(err, t, user, "verifying a login");
   } finally {
-    await client.end().catch(() => undefined);
+    client.end().catch(() => undefined);
   }
 }
