@@ -9,8 +9,8 @@ import { Client } from "pg";
 import { scramSha256Verifier } from "../runner/postgres/scram";
 import type { Runner } from "../runner/runtime";
 import {
-  connectionBody, type CpuSnap, cpuPer, cpuSnap, createStoreDb, createUsers, type Env, inProcessRunner, log, ms, mustApi, passIf, percentile, pool,
-  record, REPO, ROTATIONS, rotationBody, sleep, withClient,
+  CLI, connectionBody, type CpuSnap, cpuPer, cpuSnap, createStoreDb, createUsers, type Env, inProcessRunner, log, ms, mustApi, passIf, percentile, pool,
+  processCpuMs, record, REPO, ROTATIONS, rotationBody, runnerEnv, sleep, spawnListening, withClient,
 } from "./lib";
 import { installTrace, traceReport, traceStart } from "./trace";
 
@@ -86,6 +86,8 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
     acc.target += b.target - a.target;
   };
   const rotate = () => mustApi(s.runner.url, s.runner.adminToken, "POST", `${ROTATIONS}/${s.latency.id}/rotate-secrets?force=true`);
+  const apiOwnProcess: number[] = [];
+  const childCpu = { runner: 0, client: 0, floor: 0 };
   try {
     for (let i = 0; i < 10; i++) {
       await rotate();
@@ -130,6 +132,33 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
         httpOnly.push(performance.now() - t0);
       }
     }
+    // The runner's own CPU per API rotation: the same rotations through a runner in its own process (as it is
+    // deployed), its CPU read from /proc, against the floor loop's process CPU in the same blocks.
+    const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.join(REPO, "dist-bench/profiles")}`] : [];
+    const child = await spawnListening(env, CLI, runnerEnv(env, s.storeUrl), ["serve"], profile);
+    try {
+      const rotateChild = () => mustApi(child.url, env.adminToken, "POST", `${ROTATIONS}/${s.latency.id}/rotate-secrets?force=true`);
+      for (let i = 0; i < 100; i++) await rotateChild(); // its JIT warms up first, as the in-process runner's did
+      for (let block = 0; block < 4; block++) {
+        const r0 = processCpuMs(child.child.pid!);
+        const c0 = process.cpuUsage();
+        for (let i = 0; i < 25; i++) {
+          const t0 = performance.now();
+          await rotateChild();
+          apiOwnProcess.push(performance.now() - t0);
+        }
+        await sleep(50);
+        const c1 = process.cpuUsage(c0);
+        childCpu.runner += processCpuMs(child.child.pid!) - r0;
+        childCpu.client += (c1.user + c1.system) / 1000;
+        const f0 = process.cpuUsage();
+        for (let i = 0; i < 25; i++) await floorRotate(env, admin, floorUser);
+        const f1 = process.cpuUsage(f0);
+        childCpu.floor += (f1.user + f1.system) / 1000;
+      }
+    } finally {
+      await child.stop();
+    }
     if (process.env.BENCH_TRACE) {
       installTrace();
       traceStart();
@@ -160,6 +189,13 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
   record({ bench: "1 latency", figure: "  diagnostic: GET of the rotation through the API (HTTP + auth + one store read) p50", value: ms(percentile(httpOnly, 50)), floor: "", ratio: "", target: "", pass: "info" });
   const zero = { node: 0, store: 0, target: 0 };
   record({ bench: "1 latency", figure: "  CPU per rotation (bench+runner process, store, target)", value: cpuPer(zero, apiCpu, 200), floor: cpuPer(zero, floorCpu, 200), ratio: "", target: "", pass: "info" });
+  const own = { runner: childCpu.runner / 100, client: childCpu.client / 100, floor: childCpu.floor / 100 };
+  record({ bench: "1 latency", figure: "  the same through a runner in its own process, p50 (100 rotations)", value: ms(percentile(apiOwnProcess, 50)), floor: ms(f50), ratio: (percentile(apiOwnProcess, 50) / f50).toFixed(2), target: "", pass: "info" });
+  record({
+    bench: "1 latency", figure: "node CPU per rotation: runner process (own process) vs floor loop process",
+    value: `${own.runner.toFixed(1)} ms (bench's HTTP client ${own.client.toFixed(1)} ms)`, floor: `${own.floor.toFixed(1)} ms`,
+    ratio: `+${(own.runner - own.floor).toFixed(1)} ms`, target: "≤ floor + 2 ms", pass: passIf(own.runner <= own.floor + 2),
+  });
   record({ bench: "1 latency", figure: "rotation p99", value: ms(percentile(api, 99)), floor: ms(percentile(floor, 99)), ratio: (percentile(api, 99) / percentile(floor, 99)).toFixed(2), target: "", pass: "info" });
 }
 
