@@ -55,6 +55,8 @@ export class Scheduler {
   private wakeAt = Infinity;
   /** The last pass claimed nothing: a due row it saw is another runner's right now (no hot loop on it). */
   private idle = false;
+  /** The instant the last claim looked for due rotations (a row due after it was not seen by it). */
+  private lastClaimAt = 0;
 
   constructor(private readonly d: SchedulerDeps) {
     d.events?.on("pgrotate_schedule", (payload) => this.scheduled(Number(payload)));
@@ -146,7 +148,8 @@ export class Scheduler {
     this.wakeAt = at;
     // Already due, yet the last pass claimed nothing: another runner holds it; look again shortly, not at once.
     const wait = at - this.d.clock().getTime();
-    const delay = wait <= 0 && this.idle ? WAKE_RETRY_MS : Math.min(MAX_WAKE_MS, Math.max(0, wait));
+    // (A row that fell due after that claim looked is not one it failed to take: wake for it at once.)
+    const delay = wait <= 0 && this.idle && at <= this.lastClaimAt ? WAKE_RETRY_MS : Math.min(MAX_WAKE_MS, Math.max(0, wait));
     this.wake = setTimeout(() => void this.onWake(), delay);
     this.wake.unref();
   }
@@ -163,6 +166,7 @@ export class Scheduler {
     // Claims commit the leases, which the engine then holds (no second lease).
     const claims = new ClaimQueue((limit) => {
       const now = this.d.clock();
+      this.lastClaimAt = now.getTime();
       return claimDue(this.d.pool, now, this.d.runnerId, new Date(now.getTime() + this.d.engine.leaseMs), limit);
     }, this.d.concurrency);
     const halted = () => this.halted;
