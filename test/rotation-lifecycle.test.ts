@@ -164,7 +164,14 @@ describe.each(testClusters().map((c) => [c.major, c] as const))("Dual-user rotat
     expect(res.status).toBe(200);
     const user = target.users[res.body.secretRotation.activeIndex as 0 | 1];
     const storeDb = new URL(t.storeUrl).pathname.slice(1);
-    const lines = fs.readFileSync(target.cluster.logFile, "utf8").slice(from).split("\n");
+    // The server's logging collector writes the file a moment after the statements ran: read until the commit is there.
+    const isCommit = (l: string) => l.includes(` ${storeDb} `) && /execute pgrotate_\w+: WITH cred AS \(INSERT INTO credentials/.test(l);
+    let lines: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      lines = fs.readFileSync(target.cluster.logFile, "utf8").slice(from).split("\n");
+      if (lines.some(isCommit)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const first = (what: string, test: (l: string) => boolean) => {
       const i = lines.findIndex(test);
       expect([what, i >= 0]).toEqual([what, true]);
@@ -173,7 +180,7 @@ describe.each(testClusters().map((c) => [c.major, c] as const))("Dual-user rotat
     const alter = first("ALTER ROLE", (l) => l.includes(` ${target.database} `) && l.includes(`ALTER ROLE "${user}" WITH PASSWORD`));
     const login = first("login check", (l) => l.includes(` ${target.database} ${user} `) && l.includes("statement: SELECT 1"));
     // The commit is one prepared statement; its first line opens with the credential upsert (store/rotations.ts commitRotationRow).
-    const commit = first("commit", (l) => l.includes(` ${storeDb} `) && /execute pgrotate_\w+: WITH cred AS \(INSERT INTO credentials/.test(l));
+    const commit = first("commit", isCommit);
     expect(alter).toBeLessThan(login);
     expect(login).toBeLessThan(commit);
   });
