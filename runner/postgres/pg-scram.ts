@@ -12,9 +12,22 @@
  * answers only the very password it was derived from; the server still checks the proof.
  */
 import crypto from "node:crypto";
+import { createRequire } from "node:module";
 import { promisify } from "node:util";
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself: `import * as` copies it, and the replacement below must reach pg's SCRAM client
-import pgScram = require("pg/lib/crypto/utils");
+import type * as PgScramUtils from "pg/lib/crypto/utils";
+
+/**
+ * pg's module object itself (`import * as` would copy it, and the replacement must reach pg's SCRAM client), or
+ * undefined if a later pg moved it: then pg keeps its own arithmetic and only this speed-up is lost.
+ */
+function pgScramModule(): typeof PgScramUtils | undefined {
+  try {
+    const m = createRequire(__filename)("pg/lib/crypto/utils") as Partial<typeof PgScramUtils>;
+    return typeof m.deriveKey === "function" && typeof m.hmacSha256 === "function" && typeof m.sha256 === "function" ? (m as typeof PgScramUtils) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const pbkdf2 = promisify(crypto.pbkdf2);
 
@@ -38,6 +51,8 @@ const keyOf = (salt: Uint8Array, iterations: number) => `${iterations}:${Buffer.
 export function installPgScram(): void {
   if (installed) return;
   installed = true;
+  const pgScram = pgScramModule();
+  if (!pgScram) return;
   pgScram.hmacSha256 = (key, msg) => Promise.resolve(crypto.createHmac("sha256", bytes(key)).update(msg, "utf8").digest());
   pgScram.sha256 = (data) => Promise.resolve(crypto.createHash("sha256").update(bytes(data)).digest());
   pgScram.deriveKey = (password, salt, iterations) => {
