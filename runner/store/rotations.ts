@@ -556,8 +556,8 @@ export async function commitRotationRow(
   const { rows } = await q.query<RotationWithConnectionRow>(prepared(
     `WITH cred AS (${UPSERT_CREDENTIAL}),
      sec AS (
-       UPDATE secrets s SET value_sealed = v.sealed, version = s.version + 1, updated_at = now()
-       FROM (SELECT unnest($5::uuid[]) AS id, unnest($6::bytea[]) AS sealed) v WHERE s.id = v.id),
+       UPDATE secrets s SET value_sealed = ($6::bytea[])[array_position($5::uuid[], s.id)], version = s.version + 1, updated_at = now()
+       WHERE s.id = ANY($5::uuid[])),
      hist AS (INSERT INTO rotation_history (${HISTORY_COLUMNS}) VALUES ($1, $7, $8, $9, 'success', $2, $10, $11, $12, $13, NULL, NULL)),
      del AS (DELETE FROM rotation_intents WHERE rotation_id = $1)
      UPDATE rotations r SET ${set.sql}, updated_at = now() FROM ${ASYNC_COMMIT} WHERE r.id = $1
