@@ -10,6 +10,7 @@ import { Pool } from "pg";
 import { aad, Sealer } from "../runner/crypto/seal";
 import { insertRotations } from "../test/helpers/bulk-rotations";
 import { prepareStore } from "../runner/store/open";
+import { rotationsOwningUsers } from "../runner/store/rotations";
 import { CLI, createStoreDb, type Env, log, ms, passIf, record, runnerEnv, sleep, spawnListening } from "./lib";
 
 const SIZES = process.env.BENCH_SCALE_MAX === "100000" ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000];
@@ -90,6 +91,13 @@ export async function benchScale(env: Env): Promise<void> {
     fs.writeFileSync("dist-bench/claim-plan.txt", text + "\n");
     const usesIndex = /Index Scan using rotations_due/.test(text);
     record({ bench: "5 scale", figure: `claim query at ${LARGEST / 1000}k uses the partial index rotations_due`, value: usesIndex ? "yes (Index Scan)" : "NO", floor: "", ratio: "", target: "index scan", pass: passIf(usesIndex) });
+    // What a create checks first (runner/rotation/ownership.ts): whether another rotation owns one of its users.
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) {
+      await rotationsOwningUsers(db, { serverId: null, connectionIds: [connectionId], usernames: [`new_a_${i}`, `new_b_${i}`] });
+    }
+    const ownMs = (performance.now() - t0) / 5;
+    record({ bench: "5 scale", figure: `${LARGEST / 1000}k rotations: a create's check of who owns its users (mean of 5)`, value: ms(ownMs), floor: "", ratio: "", target: "≤ 10 ms", pass: passIf(ownMs <= 10) });
   } finally {
     await db.end();
   }

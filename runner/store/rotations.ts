@@ -255,7 +255,8 @@ export async function rotationsOwningUsers(
     `SELECT r.id, r.name, r.project_id, r.environment, r.secret_path, u.username
      FROM rotations r JOIN connections c ON c.id = r.connection_id
      CROSS JOIN LATERAL (VALUES (r.username1), (r.username2)) u (username)
-     WHERE (c.server_id = $1 OR r.connection_id = ANY($2::uuid[])) AND u.username = ANY($3::text[])
+     WHERE (r.username1 = ANY($3::text[]) OR r.username2 = ANY($3::text[])) -- what the name indexes answer (migration 010)
+       AND (c.server_id = $1 OR r.connection_id = ANY($2::uuid[])) AND u.username = ANY($3::text[])
        AND ($4::uuid IS NULL OR r.connection_id <> $4)
      ORDER BY r.created_at, r.id`,
     [a.serverId, a.connectionIds, a.usernames, a.exceptConnectionId ?? null],
