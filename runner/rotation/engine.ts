@@ -259,7 +259,9 @@ export class RotationEngine {
     });
     this.d.secretsChanged?.(r);
     this.d.logger.info({ rotationId: id, name: r.name }, "rotation created; both users' passwords set and verified");
-    return this.mustFind(id);
+    const created = await this.mustFind(id);
+    this.known.remember(created); // a "rotate now" right after the create takes its lease in one statement
+    return created;
   }
 
   // ---------------------------------------------------------------- rotate
@@ -506,6 +508,7 @@ export class RotationEngine {
       await this.releaseLease(id);
       throw this.failure(err, "deleting the rotation");
     }
+    this.known.forget(id);
     this.d.secretsChanged?.(r);
     this.d.logger.info({ rotationId: id, name: r.name, ...opts }, "rotation deleted");
     return r;
