@@ -75,7 +75,7 @@ export function targetError(err: unknown, t: TargetConnection, user: string, doi
   return new AppError("TargetUnavailable", `Could not reach the target ${where} while ${doing}: ${code ?? raw}`, { cause: err });
 }
 
-/** Opens a client as the connection role, runs fn, always closes it. */
+/** Opens a client as the connection role, runs fn, always closes it (behind the answer, as tryLogin does). */
 export async function withTarget<T>(t: TargetConnection, doing: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const client = new Client(clientConfig(t));
   client.on("error", () => undefined);

@@ -105,10 +105,6 @@ export interface RotationWork {
 
 export type NewIntent = { rotationId: string; targetIndex: 0 | 1; kind: "create" | "rotate"; passwordSealed: Buffer; jobId: string; trigger: string };
 
-/**
- * One statement: the rotation's intents, connection and mapped secret ids, and — when `insert` is given and
- * no intent is there — the new intent, durably (it commits before the target is touched).
- */
 /** rotationWork's one row: the connection's columns (all null when it is gone), the intents and secret ids as arrays. */
 type WorkRow = { [K in keyof ConnectionRow]: ConnectionRow[K] | null } & {
   i_target_index: Array<0 | 1> | null;
@@ -149,6 +145,10 @@ function toWork(rotationId: string, w: WorkRow, connection: ConnectionRecord | u
   return { intents, inserted: w.inserted === true, connection, secretIds: { username: w.s_username ?? [], password: w.s_password ?? [] } };
 }
 
+/**
+ * One statement: the rotation's intents, connection and mapped secret ids, and — when `insert` is given and
+ * no intent is there — the new intent, durably (it commits before the target is touched).
+ */
 export async function rotationWork(q: Q, a: { rotationId: string; connectionId: string; insert?: NewIntent }): Promise<RotationWork> {
   const n = a.insert;
   const { rows } = await q.query<WorkRow>(prepared(
