@@ -43,6 +43,8 @@ interface Entry {
 const entries = new Map<string, Entry>();
 let hits = 0;
 let installed = false;
+/** pg's helpers were found and replaced (else nothing would ever read an entry: none is kept). */
+let active = false;
 
 const bytes = (b: ArrayBuffer | Uint8Array) => (b instanceof Uint8Array ? b : new Uint8Array(b));
 const keyOf = (salt: Uint8Array, iterations: number) => `${iterations}:${Buffer.from(salt.buffer, salt.byteOffset, salt.byteLength).toString("base64")}`;
@@ -53,6 +55,7 @@ export function installPgScram(): void {
   installed = true;
   const pgScram = pgScramModule();
   if (!pgScram) return;
+  active = true;
   pgScram.hmacSha256 = (key, msg) => Promise.resolve(crypto.createHmac("sha256", bytes(key)).update(msg, "utf8").digest());
   pgScram.sha256 = (data) => Promise.resolve(crypto.createHash("sha256").update(bytes(data)).digest());
   pgScram.deriveKey = (password, salt, iterations) => {
@@ -75,6 +78,7 @@ function forget(key: string): void {
 /** Keeps the SaltedPassword just derived for a verifier, for the login that proves that verifier. */
 export function rememberSalted(password: string, salt: Buffer, iterations: number, salted: Buffer): void {
   installPgScram();
+  if (!active) return;
   const key = keyOf(salt, iterations);
   forget(key);
   const kept = Buffer.from(salted);
