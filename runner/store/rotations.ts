@@ -145,12 +145,14 @@ function toWork(rotationId: string, w: WorkRow, connection: ConnectionRecord | u
   return { intents, inserted: w.inserted === true, connection, secretIds: { username: w.s_username ?? [], password: w.s_password ?? [] } };
 }
 
+/** A fresh intent's parameters in the order both intent-storing statements below take them (all null: none). */
+const freshIntentValues = (n?: NewIntent) => [n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null, n?.kind ?? null];
+
 /**
  * One statement: the rotation's intents, connection and mapped secret ids, and — when `insert` is given and
  * no intent is there — the new intent, durably (it commits before the target is touched).
  */
 export async function rotationWork(q: Q, a: { rotationId: string; connectionId: string; insert?: NewIntent }): Promise<RotationWork> {
-  const n = a.insert;
   const { rows } = await q.query<WorkRow>(prepared(
     `WITH ins AS (
        INSERT INTO rotation_intents (${INTENT_COLUMNS})
@@ -160,7 +162,7 @@ export async function rotationWork(q: Q, a: { rotationId: string; connectionId: 
      SELECT ${connectionColumns("c")}, i.*, s.*, EXISTS (SELECT 1 FROM ins) AS inserted
      FROM (SELECT $2::uuid AS id) k LEFT JOIN connections c ON c.id = k.id,
           ${WORK_FROM}`,
-    [a.rotationId, a.connectionId, n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null, n?.kind ?? null],
+    [a.rotationId, a.connectionId, ...freshIntentValues(a.insert)],
   ));
   const w = rows[0]; // always one row; the connection's columns are null when it is gone
   return toWork(a.rotationId, w, w.id === null ? undefined : toConnection(w as ConnectionRow));
@@ -180,7 +182,6 @@ export async function leaseWithWork(
   q: Q,
   a: { id: string; owner: string; now: Date; until: Date; reclaimOwn: boolean; expect: Date; insert?: NewIntent },
 ): Promise<{ rotation: RotationRecord; work: RotationWork } | undefined> {
-  const n = a.insert;
   const { rows } = await q.query<RotationWithConnectionRow & WorkRow>(prepared(
     `WITH l AS (
        UPDATE rotations r SET lease_owner = $2, lease_until = $4
@@ -196,7 +197,7 @@ export async function leaseWithWork(
      SELECT ${rotationColumns("l")}, ${prefixedConnectionColumns("c", "c_")}, c.name AS connection_name, i.*, s.*, EXISTS (SELECT 1 FROM ins) AS inserted
      FROM l LEFT JOIN connections c ON c.id = l.connection_id,
           ${WORK_FROM}`,
-    [a.id, a.owner, a.now, a.until, a.reclaimOwn, n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null, n?.kind ?? null, a.expect],
+    [a.id, a.owner, a.now, a.until, a.reclaimOwn, ...freshIntentValues(a.insert), a.expect],
   ));
   const w = rows[0];
   if (!w) return undefined;
