@@ -26,6 +26,7 @@ import { PairCheckService } from "./services/pair-check";
 import { RotationService } from "./services/rotations";
 import { SecretService } from "./services/secrets";
 import { openStore, prepareStore } from "./store/open";
+import { systemClock } from "./clock";
 
 export interface RunnerOptions {
   /** Where log lines go (default stdout). */
@@ -62,7 +63,7 @@ export interface Runner {
 export async function startRunner(config: Config, opts: RunnerOptions = {}): Promise<Runner> {
   installPgScram();
   const scrubber = new Scrubber();
-  const clock = opts.clock ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
   ensureDataDir(config.dataDir);
   const files = dataFiles(config.dataDir);
   const runnerId = readOrCreateSecret(files.runnerId, generators.runnerId).value;

@@ -2,6 +2,9 @@ import crypto from "node:crypto";
 import fc from "fast-check";
 import { generatePassword, type PasswordRequirements } from "../runner/crypto/passwords";
 import { Sealer } from "../runner/crypto/seal";
+import { nowMs, systemClock } from "../runner/clock";
+import { authorizationHash, authorizationHex } from "../runner/api/http";
+import { tokenHash } from "../runner/auth/access";
 import { Scrubber } from "../runner/logger";
 import { scramSha256Verifier, scramSha256VerifierAsync } from "../runner/postgres/scram";
 import { installPgScram, saltedMemoHits, saltedMemoSize } from "../runner/postgres/pg-scram";
@@ -11,6 +14,31 @@ import { Preconnected } from "../runner/postgres/preconnect";
 import { preparePassword } from "../runner/postgres/strategy";
 import { tryLogin } from "../runner/postgres/target";
 import { canLogin, cluster, uniqueName, withClient } from "./helpers/pg";
+
+describe("The hot read path's cheap primitives agree with the plain ones", () => {
+  test("nowMs follows the system clock without a Date, and still asks an injected clock (tests move time with it)", () => {
+    const before = Date.now();
+    const t = nowMs(systemClock);
+    expect(t).toBeGreaterThanOrEqual(before);
+    expect(t).toBeLessThanOrEqual(Date.now());
+    const later = new Date("2031-01-02T03:04:05Z");
+    expect(nowMs(() => later)).toBe(later.getTime());
+  });
+
+  test("A bearer header's token hash is SHA-256 of the token, in hex and as bytes; no token, no hash", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9_.~+/=-]{1,512}$/), fc.constantFrom("Bearer ", "bearer  ", "BEARER\t"), (token, scheme) => {
+        const expected = crypto.createHash("sha256").update(token).digest();
+        expect(authorizationHex(`${scheme}${token}`)).toBe(expected.toString("hex"));
+        expect(authorizationHash(`${scheme}${token} `)?.equals(expected)).toBe(true);
+        expect(tokenHash(token).equals(expected)).toBe(true);
+      }),
+    );
+    expect(authorizationHex(undefined)).toBeNull();
+    expect(authorizationHex("Basic abc")).toBeNull();
+    expect(authorizationHex("Bearer ")).toBeNull();
+  });
+});
 
 describe("Password generation", () => {
   test("Without requirements, a password is 48 alphanumeric characters, and two are never equal", () => {

@@ -19,7 +19,7 @@ import { folderKey } from "../services/secret-cache";
 import type { SecretService } from "../services/secrets";
 import type { SecretRecord } from "../store/rows";
 import { API_HEADERS, JSON_TYPE } from "./headers";
-import { authorizationHash, hasNul } from "./http";
+import { authorizationHex, hasNul } from "./http";
 import { folderOf, readOneNote } from "./secrets";
 
 const PREFIX = "/api/v3/secrets/raw/";
@@ -36,8 +36,8 @@ export interface FastReadDeps {
 /**
  * What a repeated read needs (apps poll the same URL with the same token): the answer's body and its audit row,
  * made once. It stays valid while the token is still this runner's cached principal (a revocation, expiry or
- * cache flush ends it) and the folder cache still holds the same sealed row (a change replaces the row). Keyed by
- * the token's hash, never the token.
+ * cache flush ends it) and the folder cache still holds the same sealed row (a change replaces the row). Kept
+ * under the token's hash, never the token, then the URL.
  */
 interface Memo {
   principal: Principal;
@@ -46,37 +46,69 @@ interface Memo {
   key: string;
   record: SecretRecord;
   head: string[];
-  body: string;
-  audit: PreparedAuditRow;
+  /** The JSON answer, encoded once (no UTF-8 encoding per response). */
+  body: Buffer;
+  /** The audit row by client address (its only varying column). */
+  audits: Map<string | null, PreparedAuditRow>;
+  folderOf: Folder;
 }
 const MEMO_MAX = 10_000;
 
+/**
+ * The first Authorization header, read from the raw header list: the memo path never needs the parsed
+ * `req.headers` object, which node builds on first use. Duplicates are dropped as node drops them (first wins).
+ */
+function authorizationOf(req: IncomingMessage): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === 13 && name.toLowerCase() === "authorization") return raw[i + 1];
+  }
+  return undefined;
+}
+
 /** Returns a handler that answers the request and returns true, or returns false having touched nothing. */
 export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const memo = new Map<string, Memo>();
-  const answer = (res: ServerResponse, m: Memo) => {
+  /** By token hash, then URL. */
+  const memo = new Map<string, Map<string, Memo>>();
+  let memos = 0;
+  const remember = (hex: string, url: string, m: Memo) => {
+    if (memos >= MEMO_MAX) {
+      memo.clear();
+      memos = 0;
+    }
+    let byUrl = memo.get(hex);
+    if (!byUrl) memo.set(hex, (byUrl = new Map<string, Memo>()));
+    if (!byUrl.has(url)) memos++;
+    byUrl.set(url, m);
+  };
+  const answer = (res: ServerResponse, m: Memo, ip: string | null) => {
+    let audit = m.audits.get(ip);
+    if (!audit) {
+      if (m.audits.size >= 16) m.audits.clear();
+      audit = AuditWriter.prepare(auditRow({ principal: m.principal, action: "secrets.read", note: readOneNote(m.folderOf, m.key), resourceId: null, status: 200, ip }));
+      m.audits.set(ip, audit);
+    }
     res.writeHead(200, m.head);
     res.end(m.body);
-    d.audit.addPrepared(m.audit);
+    d.audit.addPrepared(audit);
     d.onRead?.("memory");
   };
   return (req, res) => {
     const url = req.url;
     if (req.method !== "GET" || !url?.startsWith(PREFIX)) return false;
-    const h = authorizationHash(req.headers.authorization);
-    if (!h) return false;
+    const hex = authorizationHex(authorizationOf(req));
+    if (!hex) return false;
     const ip = req.socket.remoteAddress ?? null;
-    const hex = h.toString("hex");
-    const memoKey = `${hex} ${ip} ${url}`;
-    const known = memo.get(memoKey);
-    if (known && d.access.cached(h, hex) === known.principal && d.secrets.cachedRecord(known.folder, known.key) === known.record) {
-      answer(res, known);
+    const known = memo.get(hex)?.get(url);
+    if (known && d.access.stillCached(hex, known.principal) && d.secrets.cachedRecord(known.folder, known.key) === known.record) {
+      answer(res, known, ip);
       return true;
     }
     const q = url.indexOf("?");
     const rawName = url.slice(PREFIX.length, q < 0 ? undefined : q);
     if (!rawName || rawName.includes("/")) return false;
-    const principal = d.access.cached(h, hex);
+    const principal = d.access.cached(Buffer.from(hex, "hex"), hex);
     if (!principal) return false;
     let key: string;
     let folder: Folder;
@@ -92,13 +124,11 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     const fk = folderKey(folder);
     const record = d.secrets.cachedRecord(fk, key);
     if (!record) return false;
-    const body = JSON.stringify({ secret: d.secrets.open(record) });
-    const audit = AuditWriter.prepare(auditRow({ principal, action: "secrets.read", note: readOneNote(folder, key), resourceId: null, status: 200, ip }));
-    const head = [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(Buffer.byteLength(body))];
-    const m: Memo = { principal, folder: fk, key, record, head, body, audit };
-    if (memo.size >= MEMO_MAX) memo.clear();
-    memo.set(memoKey, m);
-    answer(res, m);
+    const body = Buffer.from(JSON.stringify({ secret: d.secrets.open(record) }));
+    const head = [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(body.length)];
+    const m: Memo = { principal, folder: fk, key, record, head, body, audits: new Map(), folderOf: folder };
+    remember(hex, url, m);
+    answer(res, m, ip);
     return true;
   };
 }

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { ZodType } from "zod";
-import { type AccessService, tokenHash } from "../auth/access";
+import { type AccessService, tokenHashHex } from "../auth/access";
 import type { Principal } from "../auth/principal";
 import type { ConsoleSessions } from "../auth/sessions";
 import { AppError, type ErrorBody, fromZod } from "../errors";
@@ -58,10 +58,16 @@ export function bearerHash(req: Request): Buffer | null {
   return h;
 }
 
+/** SHA-256 (hex) of the token in an `Authorization: Bearer <token>` header value; null when it holds none. */
+export function authorizationHex(header: string | undefined): string | null {
+  const m = typeof header === "string" ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
+  return m ? tokenHashHex(m[1]) : null;
+}
+
 /** SHA-256 of the token in an `Authorization: Bearer <token>` header value; null when it holds none. */
 export function authorizationHash(header: string | undefined): Buffer | null {
-  const m = typeof header === "string" ? /^Bearer\s+(\S{1,512})\s*$/i.exec(header) : null;
-  return m ? tokenHash(m[1]) : null;
+  const hex = authorizationHex(header);
+  return hex === null ? null : Buffer.from(hex, "hex");
 }
 
 /** The console's sessions and where the console is served (for the same-origin rule). */
