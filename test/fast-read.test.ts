@@ -1,3 +1,4 @@
+import http from "node:http";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
@@ -132,6 +133,39 @@ describe("Secret reads from memory: the hot GET by name answered before Express,
       const by = await served(t, async () => (res = await get(t, url, token, method)));
       expect([url, method, res.status, by.memory]).toEqual([url, method, status, 0]);
       if (status >= 400) expect(JSON.parse(res.text)).toMatchObject({ statusCode: status });
+    }
+  });
+
+  test("On one keep-alive connection, a read with another token or URL than the last one is judged afresh, never answered with the last one's memo", async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const once = (url: string, token: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.get(t.runner.url + url, { agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("socket", (sk) => sockets.add(sk));
+        req.on("error", reject);
+      });
+    try {
+      expect(await once(READ, appToken)).toBe(200);
+      const steps: Array<[string, string, number, number]> = [
+        [READ, appToken, 200, 1],
+        [READ, `${appToken}x`, 401, 0],
+        [READ, appToken, 200, 1],
+        [READ.replace("POSTGRES_DB_PASSWORD", "NOPE"), appToken, 404, 0],
+        [READ, "not-a-token", 401, 0],
+        [READ, appToken, 200, 1],
+      ];
+      for (const [url, token, status, memory] of steps) {
+        let got = 0;
+        const by = await served(t, async () => (got = await once(url, token)));
+        expect([url, token === appToken, got, by.memory]).toEqual([url, token === appToken, status, memory]);
+      }
+      expect(sockets.size).toBe(1); // every request really rode the same connection
+    } finally {
+      agent.destroy();
     }
   });
 });

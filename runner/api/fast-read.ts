@@ -11,6 +11,7 @@
  * The response (status, headers, body) and the audit row are the Express route's; a test compares them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { parse as parseQuery } from "node:querystring";
 import type { AccessService } from "../auth/access";
 import { auditRow, AuditWriter, type PreparedAuditRow } from "../auth/audit";
@@ -37,7 +38,7 @@ export interface FastReadDeps {
  * What a repeated read needs (apps poll the same URL with the same token): the answer's body and its audit row,
  * made once. It stays valid while the token is still this runner's cached principal (a revocation, expiry or
  * cache flush ends it) and the folder cache still holds the same sealed row (a change replaces the row). Kept
- * under the token's hash, never the token, then the URL.
+ * under the token's hash (never the token), then the URL.
  */
 interface Memo {
   principal: Principal;
@@ -67,11 +68,26 @@ function authorizationOf(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
+/**
+ * The last read answered on a keep-alive connection: the exact Authorization header and URL it came with, the
+ * token's hash and the audit row for the connection's address. An app polling on one connection is then matched
+ * by two string comparisons, without the header's parsing, the token's SHA-256 or a map lookup; the header is
+ * only ever compared with the same connection's next request. Held while the connection lives (WeakMap).
+ */
+interface LastRead {
+  authorization: string;
+  url: string;
+  hex: string;
+  memo: Memo;
+  audit: PreparedAuditRow;
+}
+
 /** Returns a handler that answers the request and returns true, or returns false having touched nothing. */
 export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   /** By token hash, then URL. */
   const memo = new Map<string, Map<string, Memo>>();
   let memos = 0;
+  const lastOn = new WeakMap<Socket, LastRead>();
   const remember = (hex: string, url: string, m: Memo) => {
     if (memos >= MEMO_MAX) {
       memo.clear();
@@ -82,29 +98,45 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     if (!byUrl.has(url)) memos++;
     byUrl.set(url, m);
   };
-  const answer = (res: ServerResponse, m: Memo, ip: string | null) => {
+  /** The memo still answers: the same principal for the token, the same sealed row in the folder cache. */
+  const valid = (hex: string, m: Memo) => d.access.stillCached(hex, m.principal) && d.secrets.cachedRecord(m.folder, m.key) === m.record;
+  const auditFor = (m: Memo, ip: string | null): PreparedAuditRow => {
     let audit = m.audits.get(ip);
     if (!audit) {
       if (m.audits.size >= 16) m.audits.clear();
       audit = AuditWriter.prepare(auditRow({ principal: m.principal, action: "secrets.read", note: readOneNote(m.folderOf, m.key), resourceId: null, status: 200, ip }));
       m.audits.set(ip, audit);
     }
+    return audit;
+  };
+  const answer = (res: ServerResponse, m: Memo, audit: PreparedAuditRow) => {
     res.writeHead(200, m.head);
     res.end(m.body);
     d.audit.addPrepared(audit);
     d.onRead?.("memory");
   };
+  /** Answers from the memo (remembering it as the connection's last read) when it is still valid. */
+  const fromMemo = (req: IncomingMessage, res: ServerResponse, authorization: string, url: string, hex: string, m: Memo) => {
+    if (!valid(hex, m)) return false;
+    const audit = auditFor(m, req.socket.remoteAddress ?? null);
+    lastOn.set(req.socket, { authorization, url, hex, memo: m, audit });
+    answer(res, m, audit);
+    return true;
+  };
   return (req, res) => {
     const url = req.url;
     if (req.method !== "GET" || !url?.startsWith(PREFIX)) return false;
-    const hex = authorizationHex(authorizationOf(req));
-    if (!hex) return false;
-    const ip = req.socket.remoteAddress ?? null;
-    const known = memo.get(hex)?.get(url);
-    if (known && d.access.stillCached(hex, known.principal) && d.secrets.cachedRecord(known.folder, known.key) === known.record) {
-      answer(res, known, ip);
+    const authorization = authorizationOf(req);
+    if (authorization === undefined) return false;
+    const last = lastOn.get(req.socket);
+    if (last && last.authorization === authorization && last.url === url && valid(last.hex, last.memo)) {
+      answer(res, last.memo, last.audit);
       return true;
     }
+    const hex = authorizationHex(authorization);
+    if (!hex) return false;
+    const known = memo.get(hex)?.get(url);
+    if (known && fromMemo(req, res, authorization, url, hex, known)) return true;
     const q = url.indexOf("?");
     const rawName = url.slice(PREFIX.length, q < 0 ? undefined : q);
     if (!rawName || rawName.includes("/")) return false;
@@ -128,7 +160,6 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     const head = [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(body.length)];
     const m: Memo = { principal, folder: fk, key, record, head, body, audits: new Map(), folderOf: folder };
     remember(hex, url, m);
-    answer(res, m, ip);
-    return true;
+    return fromMemo(req, res, authorization, url, hex, m);
   };
 }
