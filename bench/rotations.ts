@@ -87,7 +87,7 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
   };
   const rotate = () => mustApi(s.runner.url, s.runner.adminToken, "POST", `${ROTATIONS}/${s.latency.id}/rotate-secrets?force=true`);
   const apiOwnProcess: number[] = [];
-  const childCpu = { runner: 0, client: 0, floor: 0 };
+  const childCpu = { runner: 0, client: 0, floor: 0, cold: 0 };
   try {
     for (let i = 0; i < 10; i++) {
       await rotate();
@@ -138,7 +138,15 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
     const child = await spawnListening(env, CLI, runnerEnv(env, s.storeUrl), ["serve"], profile);
     try {
       const rotateChild = () => mustApi(child.url, env.adminToken, "POST", `${ROTATIONS}/${s.latency.id}/rotate-secrets?force=true`);
-      for (let i = 0; i < 100; i++) await rotateChild(); // its JIT warms up first, as the in-process runner's did
+      // Its JIT warms up first, as the in-process runner's and the floor loop's process have. A runner meets
+      // each of its many functions once or twice per rotation, so V8 keeps optimizing new ones for thousands of
+      // rotations. Measured here with --trace-opt, per rotation in windows of 200: background compilation 1.5 ms
+      // and process CPU 7.1 ms over the first 200; 0.5 and 4.6 at 600–1,000; 0.1–0.3 and 3.8–4.0 after 2,200.
+      // One-off work per process, not per rotation: the first 100 are reported on their own.
+      const cold0 = processCpuMs(child.child.pid!);
+      for (let i = 0; i < 100; i++) await rotateChild();
+      childCpu.cold = (processCpuMs(child.child.pid!) - cold0) / 100;
+      for (let i = 0; i < 900; i++) await rotateChild();
       for (let block = 0; block < 4; block++) {
         const r0 = processCpuMs(child.child.pid!);
         const c0 = process.cpuUsage();
@@ -190,7 +198,8 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
   const zero = { node: 0, store: 0, target: 0 };
   record({ bench: "1 latency", figure: "  CPU per rotation (bench+runner process, store, target)", value: cpuPer(zero, apiCpu, 200), floor: cpuPer(zero, floorCpu, 200), ratio: "", target: "", pass: "info" });
   const own = { runner: childCpu.runner / 100, client: childCpu.client / 100, floor: childCpu.floor / 100 };
-  record({ bench: "1 latency", figure: "  the same through a runner in its own process, p50 (100 rotations)", value: ms(percentile(apiOwnProcess, 50)), floor: ms(f50), ratio: (percentile(apiOwnProcess, 50) / f50).toFixed(2), target: "", pass: "info" });
+  record({ bench: "1 latency", figure: "  diagnostic: node CPU of the runner process over its first 100 rotations (JIT still compiling)", value: `${childCpu.cold.toFixed(1)} ms`, floor: `${own.floor.toFixed(1)} ms`, ratio: `+${(childCpu.cold - own.floor).toFixed(1)} ms`, target: "", pass: "info" });
+  record({ bench: "1 latency", figure: "  the same through a runner in its own process, p50 (100 rotations after 1,000)", value: ms(percentile(apiOwnProcess, 50)), floor: ms(f50), ratio: (percentile(apiOwnProcess, 50) / f50).toFixed(2), target: "", pass: "info" });
   record({
     bench: "1 latency", figure: "node CPU per rotation: runner process (own process) vs floor loop process",
     value: `${own.runner.toFixed(1)} ms (bench's HTTP client ${own.client.toFixed(1)} ms)`, floor: `${own.floor.toFixed(1)} ms`,
@@ -214,9 +223,9 @@ export async function benchBurst(env: Env, s: RotationBenchState, count = 1000):
   record({ bench: "2 burst", figure: `create ${count} rotations via the API (8 clients)`, value: `${(createMs / 1000).toFixed(1)} s (${(count / (createMs / 1000)).toFixed(0)}/s)`, floor: "", ratio: "", target: "", pass: "info" });
 
   const concurrency = 8; // the runner's default PGROTATE_CONCURRENCY
-  const cpu0 = cpuSnap(env);
-  const { dueAt, done, firstStart } = await withClient(s.storeUrl, async (c) => {
-    const due = (await c.query<{ t: Date }>("UPDATE rotations SET next_rotation_at = now() WHERE name LIKE 'burst-%' RETURNING now() AS t")).rows[0].t;
+  const burst = () => withClient(s.storeUrl, async (c) => {
+    // As if the last rotation was an hour ago: after the warm-up burst the grace guard would defer them.
+    const due = (await c.query<{ t: Date }>("UPDATE rotations SET next_rotation_at = now(), inactive_since = now() - interval '1 hour' WHERE name LIKE 'burst-%' RETURNING now() AS t")).rows[0].t;
     const until = Date.now() + 120_000;
     for (;;) {
       const r = (await c.query<{ n: number; last: Date | null; first: Date | null }>(
@@ -230,6 +239,13 @@ export async function benchBurst(env: Env, s: RotationBenchState, count = 1000):
       await sleep(500);
     }
   });
+  // A warm-up burst first, unmeasured: the scheduled path (claims, leases ahead, the scheduler's wake-ups) is
+  // JIT-compiled during it, as the floor loop's code already is in this process (see benchLatency: a runner's
+  // CPU per rotation keeps falling for its first thousands of rotations while V8 optimizes).
+  const warm = await burst();
+  record({ bench: "2 burst", figure: "  warm-up burst (unmeasured): first start → last finish", value: `${((warm.done.getTime() - warm.firstStart.getTime()) / 1000).toFixed(2)} s`, floor: "", ratio: "", target: "", pass: "info" });
+  const cpu0 = cpuSnap(env);
+  const { dueAt, done, firstStart } = await burst();
   const failed = await withClient(s.storeUrl, async (c) =>
     (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM rotation_history WHERE trigger = 'scheduled' AND result = 'failed' AND started_at >= $1", [dueAt])).rows[0].n);
   const burstS = (done.getTime() - dueAt.getTime()) / 1000;
@@ -253,7 +269,8 @@ export async function benchBurst(env: Env, s: RotationBenchState, count = 1000):
   record({ bench: "2 burst", figure: `${count} due at once → all finished (concurrency ${concurrency})`, value: `${burstS.toFixed(2)} s`, floor: "", ratio: "", target: "≤ 20 s", pass: passIf(burstS <= 20 && failed === 0) });
   record({ bench: "2 burst", figure: "  wait for the first tick after the due instant", value: `${((firstStart.getTime() - dueAt.getTime()) / 1000).toFixed(2)} s`, floor: "", ratio: "", target: "", pass: "info" });
   record({ bench: "2 burst", figure: "rotations per second (first start → last finish)", value: `${(count / workS).toFixed(0)}/s`, floor: `${(count / floorS).toFixed(0)}/s`, ratio: (workS / floorS).toFixed(2), target: "time ratio ≤ 1.5", pass: passIf(workS / floorS <= 1.5) });
-  record({ bench: "2 burst", figure: "  the same from the due instant (tick wait included)", value: `${(count / burstS).toFixed(0)}/s`, floor: `${(count / floorS).toFixed(0)}/s`, ratio: (burstS / floorS).toFixed(2), target: "", pass: "info" });
+  // Issue 16: with the wake at the due instant, the burst from its due instant finishes within 1.2× the floor loop.
+  record({ bench: "2 burst", figure: "  the same from the due instant (tick wait included)", value: `${(count / burstS).toFixed(0)}/s`, floor: `${(count / floorS).toFixed(0)}/s`, ratio: (burstS / floorS).toFixed(2), target: "time ratio ≤ 1.2", pass: passIf(burstS / floorS <= 1.2 && failed === 0) });
   record({ bench: "2 burst", figure: "  CPU per rotation (runner process, store, target)", value: cpuPer(cpu0, cpu1, count), floor: cpuPer(fcpu0, fcpu1, count), ratio: "", target: "", pass: "info" });
   if (failed) record({ bench: "2 burst", figure: "failed attempts during the burst", value: String(failed), floor: "", ratio: "", target: "0", pass: "FAIL" });
   return ids;
