@@ -106,7 +106,9 @@ export async function startEnv(): Promise<Env> {
     cleanups: [],
   };
   const settings = { max_connections: "200", shared_buffers: "128MB", fsync: "on" };
-  env.store = await startCluster({ dataDir: path.join(tmp, "store"), superuserPassword: crypto.randomBytes(12).toString("hex"), settings });
+  // BENCH_STORE_STATS (diagnostic): the store tracks statements, also those run by triggers (pg_stat_statements).
+  const storeStats: Record<string, string> = process.env.BENCH_STORE_STATS ? { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all", track_functions: "all" } : {};
+  env.store = await startCluster({ dataDir: path.join(tmp, "store"), superuserPassword: crypto.randomBytes(12).toString("hex"), settings: { ...settings, ...storeStats } });
   env.target = await startCluster({ dataDir: path.join(tmp, "target"), superuserPassword: crypto.randomBytes(12).toString("hex"), settings });
   await withClient(env.target.url(), async (c) => {
     await c.query(`CREATE DATABASE ${q(env.targetDb)}`);

@@ -208,6 +208,19 @@ export async function benchLatency(env: Env, s: RotationBenchState): Promise<voi
   record({ bench: "1 latency", figure: "rotation p99", value: ms(percentile(api, 99)), floor: ms(percentile(floor, 99)), ratio: (percentile(api, 99) / percentile(floor, 99)).toFixed(2), target: "", pass: "info" });
 }
 
+/** Diagnostic (BENCH_STORE_STATS): the store's statements by total time, per rotation of the burst. */
+async function storeStatements(storeUrl: string, rotations: number): Promise<void> {
+  await withClient(storeUrl, async (c) => {
+    const top = await c.query<{ calls: string; total: number; mean: number; rows: string; query: string }>(
+      `SELECT calls, total_exec_time + total_plan_time AS total, mean_exec_time AS mean, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+       FROM pg_stat_statements ORDER BY total_exec_time + total_plan_time DESC LIMIT 25`);
+    log(`store statements during the burst (ms per rotation, calls per rotation, mean ms):`);
+    for (const r of top.rows) log(`  ${(r.total / rotations).toFixed(3)}  ${(Number(r.calls) / rotations).toFixed(2)}×  ${r.mean.toFixed(3)}  ${r.query}`);
+    const fns = await c.query<{ funcname: string; calls: string; self: number }>("SELECT funcname, calls, self_time AS self FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 10");
+    for (const r of fns.rows) log(`  function ${r.funcname}: ${(Number(r.calls) / rotations).toFixed(2)}× per rotation, ${(r.self / rotations).toFixed(3)} ms self per rotation`);
+  });
+}
+
 /** 2. Burst: 1,000 rotations due at the same instant, default concurrency, vs the floor loop at the same concurrency. */
 export async function benchBurst(env: Env, s: RotationBenchState, count = 1000): Promise<string[]> {
   log(`== 2. burst of ${count} due rotations`);
@@ -244,8 +257,10 @@ export async function benchBurst(env: Env, s: RotationBenchState, count = 1000):
   // CPU per rotation keeps falling for its first thousands of rotations while V8 optimizes).
   const warm = await burst();
   record({ bench: "2 burst", figure: "  warm-up burst (unmeasured): first start → last finish", value: `${((warm.done.getTime() - warm.firstStart.getTime()) / 1000).toFixed(2)} s`, floor: "", ratio: "", target: "", pass: "info" });
+  if (process.env.BENCH_STORE_STATS) await withClient(s.storeUrl, (c) => c.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset(); SELECT pg_stat_reset();"));
   const cpu0 = cpuSnap(env);
   const { dueAt, done, firstStart } = await burst();
+  if (process.env.BENCH_STORE_STATS) await storeStatements(s.storeUrl, count);
   const failed = await withClient(s.storeUrl, async (c) =>
     (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM rotation_history WHERE trigger = 'scheduled' AND result = 'failed' AND started_at >= $1", [dueAt])).rows[0].n);
   const burstS = (done.getTime() - dueAt.getTime()) / 1000;
