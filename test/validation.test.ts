@@ -74,6 +74,25 @@ describe("Bad input gets a clear 4xx and changes nothing", () => {
     expect(await snapshot()).toBe(before);
   });
 
+  test("A request that declares an empty body (Content-Length: 0) is answered as one with {}: the same 422 on a create, the same 200 on a PATCH", async () => {
+    const send = async (method: string, url: string, raw: string) => {
+      const res = await fetch(t.runner.url + url, {
+        method,
+        headers: { authorization: `Bearer ${t.runner.adminToken}`, "content-type": "application/json", "content-length": String(raw.length) },
+        body: raw,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const before = await snapshot();
+    const empty = await send("POST", ROTATIONS, "");
+    expect(empty.status).toBe(422);
+    expect(empty).toEqual(await send("POST", ROTATIONS, "{}"));
+    expect(await snapshot()).toBe(before);
+    const patched = await send("PATCH", `${ROTATIONS}/${rotationId}`, "");
+    expect(patched.status).toBe(200);
+    expect(patched).toEqual(await send("PATCH", `${ROTATIONS}/${rotationId}`, "{}"));
+  });
+
   test("When the interval is changed with PATCH, then nextRotationAt is recomputed, and auto-rotation off gives null", async () => {
     const r1 = await t.api("PATCH", `${ROTATIONS}/${rotationId}`, { rotationInterval: 2 });
     expect(r1.status).toBe(200);
