@@ -51,7 +51,8 @@ interface Memo {
   body: Buffer;
   /** The audit row by client address (its only varying column). */
   audits: Map<string | null, PreparedAuditRow>;
-  folderOf: Folder;
+  /** The folder itself (for the audit note). */
+  folderParts: Folder;
 }
 const MEMO_MAX = 10_000;
 
@@ -104,7 +105,7 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     let audit = m.audits.get(ip);
     if (!audit) {
       if (m.audits.size >= 16) m.audits.clear();
-      audit = AuditWriter.prepare(auditRow({ principal: m.principal, action: "secrets.read", note: readOneNote(m.folderOf, m.key), resourceId: null, status: 200, ip }));
+      audit = AuditWriter.prepare(auditRow({ principal: m.principal, action: "secrets.read", note: readOneNote(m.folderParts, m.key), resourceId: null, status: 200, ip }));
       m.audits.set(ip, audit);
     }
     return audit;
@@ -158,7 +159,7 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     if (!record) return false;
     const body = Buffer.from(JSON.stringify({ secret: d.secrets.open(record) }));
     const head = [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(body.length)];
-    const m: Memo = { principal, folder: fk, key, record, head, body, audits: new Map(), folderOf: folder };
+    const m: Memo = { principal, folder: fk, key, record, head, body, audits: new Map(), folderParts: folder };
     remember(hex, url, m);
     return fromMemo(req, res, authorization, url, hex, m);
   };

@@ -27,7 +27,7 @@ const secret = (prefix: string): string => prefix + crypto.randomBytes(32).toStr
 export class AccessService {
   private readonly adminHash: Buffer;
   /** Resolved tokens by hash; flushed by every revocation (any runner, via NOTIFY) and bypassed while not live. */
-  private readonly cache = new Map<string, { principal: Principal; expiresAt: Date | null; expiresMs: number }>();
+  private readonly cache = new Map<string, { principal: Principal; /** Infinity when it never expires. */ expiresMs: number }>();
   /** Bumped by every flush: a lookup that raced a revocation does not store its result. */
   private epoch = 0;
 
@@ -43,8 +43,7 @@ export class AccessService {
    */
   cached(h: Buffer, hex?: string): Principal | undefined {
     if (crypto.timingSafeEqual(h, this.adminHash)) return ADMIN;
-    const hit = this.d.events?.live ? this.cache.get(hex ?? h.toString("hex")) : undefined;
-    return hit && hit.expiresMs > nowMs(this.d.clock) ? hit.principal : undefined;
+    return this.liveHit(hex ?? h.toString("hex"))?.principal;
   }
 
   /**
@@ -53,9 +52,13 @@ export class AccessService {
    * comparison with the admin's hash: the memo's own key is the hash cached() checked).
    */
   stillCached(hex: string, principal: Principal): boolean {
-    if (principal === ADMIN) return true;
+    return principal === ADMIN || this.liveHit(hex)?.principal === principal;
+  }
+
+  /** The cache entry of a token hash while the cache is live and the token has not expired. */
+  private liveHit(hex: string): { principal: Principal; expiresMs: number } | undefined {
     const hit = this.d.events?.live ? this.cache.get(hex) : undefined;
-    return hit?.principal === principal && hit.expiresMs > nowMs(this.d.clock);
+    return hit && hit.expiresMs > nowMs(this.d.clock) ? hit : undefined;
   }
 
   /** The principal behind a bearer token, or undefined when it is unknown, revoked or expired. */
@@ -67,7 +70,7 @@ export class AccessService {
     const principal = await this.lookup(h);
     if (principal && this.d.events?.live && epoch === this.epoch) {
       if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(key, { ...principal, expiresMs: principal.expiresAt ? principal.expiresAt.getTime() : Infinity });
+      this.cache.set(key, { principal: principal.principal, expiresMs: principal.expiresAt ? principal.expiresAt.getTime() : Infinity });
       return principal.principal;
     }
     return principal?.principal;

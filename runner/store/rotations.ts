@@ -16,7 +16,6 @@ const HISTORY_COLUMNS = "rotation_id, job_id, attempt, trigger, result, target_i
 const INTENT_COLUMNS = "rotation_id, target_index, kind, password_sealed, job_id, trigger";
 
 const SELECT = `SELECT ${rotationColumns("r")}, c.name AS connection_name FROM rotations r JOIN connections c ON c.id = r.connection_id`;
-/** A RETURNING list: the rotation row as toRotation reads it. */
 /**
  * Makes the statement's own transaction commit asynchronously (PostgreSQL's synchronous_commit = off, set
  * transaction-locally): visible to every session at once, durable within the WAL writer's delay instead of
@@ -28,6 +27,7 @@ const SELECT = `SELECT ${rotationColumns("r")}, c.name AS connection_name FROM r
  */
 const ASYNC_COMMIT = "(SELECT set_config('synchronous_commit', 'off', true)) async_commit";
 
+/** A RETURNING list: the rotation row as toRotation reads it. */
 const RETURNING_ROTATION = `RETURNING ${rotationColumns("r")}, (SELECT c.name FROM connections c WHERE c.id = r.connection_id) AS connection_name`;
 
 export type NewRotation = Pick<
