@@ -16,7 +16,6 @@ import { dataFiles, ensureDataDir, generators, readOrCreateSecret } from "./data
 import { createLogger, type Logger, Scrubber } from "./logger";
 import { createWebhookSender, type WebhookSender } from "./events/webhook";
 import { createMetrics, type Metrics } from "./metrics";
-import { installPgScram } from "./postgres/pg-scram";
 import { postgresStrategy, type PostgresStrategy } from "./postgres/strategy";
 import { Scheduler } from "./rotation/scheduler";
 import { RotationEngine } from "./rotation/engine";
@@ -61,7 +60,6 @@ export interface Runner {
 
 /** Starts the whole runner: data dir, store (embedded or external), migrations, recovery, HTTP. */
 export async function startRunner(config: Config, opts: RunnerOptions = {}): Promise<Runner> {
-  installPgScram();
   const scrubber = new Scrubber();
   const clock = opts.clock ?? systemClock;
   ensureDataDir(config.dataDir);

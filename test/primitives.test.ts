@@ -7,12 +7,7 @@ import { authorizationHash, authorizationHex } from "../runner/api/http";
 import { tokenHash } from "../runner/auth/access";
 import { Scrubber } from "../runner/logger";
 import { scramSha256Verifier, scramSha256VerifierAsync } from "../runner/postgres/scram";
-import { installPgScram, saltedMemoHits, saltedMemoSize } from "../runner/postgres/pg-scram";
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object pg-scram.ts replaces functions of
-import pgScram = require("pg/lib/crypto/utils");
-import { Preconnected } from "../runner/postgres/preconnect";
 import { preparePassword } from "../runner/postgres/strategy";
-import { tryLogin } from "../runner/postgres/target";
 import { canLogin, cluster, uniqueName, withClient } from "./helpers/pg";
 
 describe("The hot read path's cheap primitives agree with the plain ones", () => {
@@ -140,78 +135,6 @@ describe("The client-computed SCRAM-SHA-256 verifier", () => {
       expect(await canLogin(c, "postgres", user, password + "x")).toBe(false);
       const stored = await withClient(c.url(), async (cl) => (await cl.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [user])).rows[0].rolpassword);
       expect(stored).toMatch(/^SCRAM-SHA-256\$4096:/);
-    } finally {
-      await withClient(c.url(), (cl) => cl.query(`DROP ROLE "${user}"`));
-    }
-  });
-
-  test("pg's SCRAM client arithmetic on node:crypto gives WebCrypto's very bytes (HMAC-SHA-256, SHA-256, PBKDF2) for any key and message", async () => {
-    installPgScram();
-    // pg's own functions answer ArrayBuffers: a Buffer shows the replacement is what pg calls.
-    expect(Buffer.isBuffer(await pgScram.hmacSha256(Buffer.from("k"), "m"))).toBe(true);
-    const subtle = crypto.webcrypto.subtle;
-    await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.string(), fc.stringMatching(/^[\x21-\x7e]{1,32}$/), async (key, msg, password) => {
-        const hmacKey = await subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-        const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString("hex");
-        expect(hex(await pgScram.hmacSha256(key.buffer, msg))).toBe(hex(await subtle.sign("HMAC", hmacKey, new TextEncoder().encode(msg))));
-        expect(hex(await pgScram.sha256(key))).toBe(hex(await subtle.digest("SHA-256", key)));
-        const pwKey = await subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
-        const salt = key.slice(0, 16);
-        expect(hex(await pgScram.deriveKey(password, salt, 64))).toBe(hex(await subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations: 64 }, pwKey, 256)));
-      }),
-      { numRuns: 40 },
-    );
-  });
-
-  test("When the login check's connection is opened before ALTER ROLE, then the login on it proves the password set after it opened, and refuses another", async () => {
-    const c = cluster();
-    const user = uniqueName("early");
-    const first = generatePassword();
-    const second = generatePassword();
-    await withClient(c.url(), (cl) => cl.query(`CREATE ROLE "${user}" LOGIN PASSWORD '${scramSha256Verifier(first)}'`));
-    const as = (password: string) => ({ host: c.host, port: c.port, database: "postgres", username: user, password, sslEnabled: false, sslRejectUnauthorized: true, sslCertificate: null });
-    try {
-      const early = Preconnected.open(c.host, c.port)!;
-      const late = Preconnected.open(c.host, c.port)!;
-      await new Promise((res) => setTimeout(res, 100)); // both are connected and their server processes started
-      await withClient(c.url(), (cl) => cl.query(`ALTER ROLE "${user}" PASSWORD '${scramSha256Verifier(second)}'`));
-      expect(await tryLogin(as(second), user, second, early)).toBe("ok");
-      expect(await tryLogin(as(first), user, first, late)).toBe("rejected");
-      // Each socket serves one login; a third login without one connects as usual.
-      expect(early.take()).toBeUndefined();
-      expect(await tryLogin(as(second), user, second, early)).toBe("ok");
-      const unused = Preconnected.open(c.host, c.port)!;
-      unused.discard();
-      expect(unused.take()).toBeUndefined();
-      // The logins' connections are closed behind their answers, not left open.
-      const open = () => withClient(c.url(), async (cl) => Number((await cl.query("SELECT count(*) FROM pg_stat_activity WHERE usename = $1", [user])).rows[0].count));
-      let n = -1;
-      for (let i = 0; i < 50 && n !== 0; i++) if ((n = await open())) await new Promise((res) => setTimeout(res, 20));
-      expect(n).toBe(0);
-    } finally {
-      await withClient(c.url(), (cl) => cl.query(`DROP ROLE "${user}"`));
-    }
-  });
-
-  test("When a verifier computed off the event loop is stored, then the login proving it reuses its SaltedPassword once; a wrong password and a second login derive their own", async () => {
-    const c = cluster();
-    const user = uniqueName("memo");
-    const password = generatePassword();
-    const verifier = await preparePassword(password).scram;
-    const waiting = saltedMemoSize();
-    await withClient(c.url(), (cl) => cl.query(`CREATE ROLE "${user}" LOGIN PASSWORD '${verifier}'`));
-    try {
-      const hits = saltedMemoHits();
-      // A wrong password with the verifier's salt is not answered from the memo, and it keeps the entry.
-      expect(await canLogin(c, "postgres", user, password + "x")).toBe(false);
-      expect(saltedMemoHits()).toBe(hits);
-      expect(await canLogin(c, "postgres", user, password)).toBe(true);
-      expect(saltedMemoHits()).toBe(hits + 1);
-      // Used once: a later login derives again, and still logs in.
-      expect(await canLogin(c, "postgres", user, password)).toBe(true);
-      expect(saltedMemoHits()).toBe(hits + 1);
-      expect(saltedMemoSize()).toBe(waiting - 1);
     } finally {
       await withClient(c.url(), (cl) => cl.query(`DROP ROLE "${user}"`));
     }

@@ -1,6 +1,5 @@
 import crypto from "node:crypto";
 import { promisify } from "node:util";
-import { rememberSalted } from "./pg-scram";
 
 const pbkdf2 = promisify(crypto.pbkdf2);
 
@@ -21,15 +20,10 @@ export function scramSha256Verifier(
   return fromSalted(crypto.pbkdf2Sync(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256"), salt, iterations);
 }
 
-/**
- * The same verifier with PBKDF2 on libuv's thread pool, so it can run while the caller waits on I/O. Its
- * SaltedPassword is kept for the login that proves this verifier (pg-scram.ts): one PBKDF2, not two.
- */
+/** The same verifier with PBKDF2 on libuv's thread pool, so it can run while the caller waits on I/O. */
 export async function scramSha256VerifierAsync(password: string, salt: Buffer = crypto.randomBytes(16), iterations = SCRAM_ITERATIONS): Promise<string> {
   assertPrintable(password);
-  const salted = await pbkdf2(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256");
-  rememberSalted(password, salt, iterations, salted);
-  return fromSalted(salted, salt, iterations);
+  return fromSalted(await pbkdf2(Buffer.from(password, "utf8"), salt, iterations, 32, "sha256"), salt, iterations);
 }
 
 function assertPrintable(password: string): void {

@@ -6,7 +6,6 @@ import crypto from "node:crypto";
 import type { Client, ClientBase } from "pg";
 import { AppError } from "../errors";
 import type { Scrubber } from "../logger";
-import { Preconnected } from "./preconnect";
 import { precheckRotationUsers } from "./prechecks";
 import { assertVerifierIsLiteralSafe, md5Verifier, SCRAM_ITERATIONS, scramSha256VerifierAsync } from "./scram";
 import { serverIdentity, type TargetConnection, tryLogin, withTarget } from "./target";
@@ -25,10 +24,8 @@ export interface PostgresStrategy {
   prepare(password: string): PreparedPassword;
   /** ALTER ROLE with a client-computed verifier: the plaintext never reaches the server. */
   setPassword(t: TargetConnection, username: string, password: string | PreparedPassword): Promise<void>;
-  /** A connection for the coming login check, opened now so the server's process start overlaps the ALTER. */
-  preconnect(t: TargetConnection): Preconnected | undefined;
-  /** Logs in with the password (on `early` if given and still good) and runs SELECT 1; throws RotationFailed when refused. */
-  verifyLogin(t: TargetConnection, username: string, password: string, early?: Preconnected): Promise<void>;
+  /** Logs in with the password and runs SELECT 1; throws RotationFailed when refused. */
+  verifyLogin(t: TargetConnection, username: string, password: string): Promise<void>;
   /** Sets unknown random passwords on the users and proves the old ones no longer log in. */
   revoke(t: TargetConnection, users: Array<{ username: string; oldPassword: string }>): Promise<void>;
   /**
@@ -95,10 +92,8 @@ export function postgresStrategy(scrubber: Scrubber, opts: { maxConnectionsPerTa
       await pools.with(t, `changing the password of ${JSON.stringify(username)}`, (c, settings) => alterPassword(c, username, password, scrubber, settings));
     },
 
-    preconnect: (t) => Preconnected.open(t.host, t.port),
-
-    async verifyLogin(t, username, password, early) {
-      if ((await tryLogin(t, username, password, early)) !== "ok") {
+    async verifyLogin(t, username, password) {
+      if ((await tryLogin(t, username, password)) !== "ok") {
         throw new AppError("RotationFailed", `The new password of ${JSON.stringify(username)} did not log in`);
       }
     },

@@ -4,7 +4,6 @@ import { aad, type Sealer } from "../crypto/seal";
 import { AppError } from "../errors";
 import type { Scrubber } from "../logger";
 import type { ConnectionRecord } from "../store/rows";
-import type { Preconnected } from "./preconnect";
 
 import { INSUFFICIENT_PRIVILEGE, INVALID_CATALOG_NAME, isLoginRefused, sqlState } from "../sqlstate";
 
@@ -113,13 +112,11 @@ export async function serverIdentity(c: Pick<Client, "query">, t: Pick<TargetCon
 
 /**
  * Tries a login as `user` and runs SELECT 1. Returns "ok", or "rejected" when the server refused the
- * password; anything else (server down, TLS) throws. `early`: a connection opened ahead of the login
- * (preconnect.ts), used if it is still good. The answer is known when SELECT 1 returns: the connection is
+ * password; anything else (server down, TLS) throws. The answer is known when SELECT 1 returns: the connection is
  * closed behind it (a close waits for the server process to end, ≈ 0.9 ms here), never left open.
  */
-export async function tryLogin(t: TargetConnection, user: string, password: string, early?: Preconnected): Promise<"ok" | "rejected"> {
-  const stream = early?.take();
-  const client = new Client({ ...clientConfig(t, { user, password }), ...(stream ? { stream: () => stream } : {}) });
+export async function tryLogin(t: TargetConnection, user: string, password: string): Promise<"ok" | "rejected"> {
+  const client = new Client(clientConfig(t, { user, password }));
   client.on("error", () => undefined);
   try {
     await client.connect();

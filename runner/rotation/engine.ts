@@ -17,7 +17,6 @@ import { generatePassword, type PasswordRequirements } from "../crypto/passwords
 import { AppError, coerceError, folderLabel, notFound } from "../errors";
 import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
-import type { Preconnected } from "../postgres/preconnect";
 import type { PostgresStrategy, PreparedPassword } from "../postgres/strategy";
 import { openTarget, type TargetConnection } from "../postgres/target";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
@@ -313,20 +312,16 @@ export class RotationEngine {
     const username = intent.targetIndex === 0 ? r.username1 : r.username2;
     const password = this.openIntent(intent);
     let done: RotationRecord;
-    let early: Preconnected | undefined;
     try {
       const target = this.openTarget(this.mustHave(work.connection, r.connectionId));
-      early = this.d.strategy.preconnect(target); // the login check's connection, opening while the ALTER runs
       await this.d.strategy.setPassword(target, username, work.inserted && prepared ? prepared : password); // the fresh intent's verifier is ready
       await fault(this.d.faults, "afterAlter", id, intent.targetIndex);
-      await this.d.strategy.verifyLogin(target, username, password, early);
+      await this.d.strategy.verifyLogin(target, username, password);
       await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
       done = await this.commitRotation(run, intent, work, username, password);
       this.known.remember(done);
     } catch (err) {
       return this.fail(run, err, `rotating ${JSON.stringify(username)}`, intent);
-    } finally {
-      early?.discard();
     }
     const ms = this.d.clock().getTime() - started.getTime();
     this.d.logger.info({ rotationId: id, name: r.name, activeIndex: done.activeIndex, trigger: opts.trigger, ms }, "rotation succeeded");
