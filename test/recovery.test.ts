@@ -130,13 +130,13 @@ describe("Crash recovery: an interrupted rotation is rolled forward with its own
     await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
   });
 
-  test("When the store loses a rotation's final commit (an asynchronous commit) after the API answered, then recovery rolls the durable intent forward to the very credential that was published", async () => {
+  test("When the store comes back without a rotation's final commit (a failover to a replica that had not received it), then recovery rolls the intent forward to the very credential that was published", async () => {
     crashAt = undefined;
     const id = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "lost-commit", secretsMapping: { username: "XU", password: "XP" } }))).body.secretRotation.id;
     const before = (await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body;
     const kept = ["rotations", "credentials", "secrets", "rotation_intents", "rotation_history"];
     const where = (table: string) => (table === "rotations" ? "id" : "rotation_id");
-    // The store as it was just before the final commit: what a crash that loses that commit leaves behind.
+    // The store as it was just before the final commit: what a replica that had not received that commit holds.
     beforeCommit = (rotationId) => withClient(t.storeUrl, async (c) => {
       for (const table of kept) await c.query(`CREATE TABLE lost_${table} AS SELECT * FROM ${table} WHERE ${where(table)} = '${rotationId}'`);
     });
@@ -158,7 +158,7 @@ describe("Crash recovery: an interrupted rotation is rolled forward with its own
       for (const table of kept) await c.query(`DROP TABLE lost_${table}`);
       await c.query("COMMIT");
     });
-    // After the store's restart: the previous credentials are back (user 1 still logs in with them), the intent is there.
+    // After the failover: the previous credentials are back (user 1 still logs in with them), the intent is there.
     expect((await intentPassword(id))?.password).toBe(published);
     expect((await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body.activeIndex).toBe(0);
     expect(await canLogin(target.cluster, target.database, before.generatedCredentials[0].username, before.generatedCredentials[0].password)).toBe(true);

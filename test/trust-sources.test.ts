@@ -28,6 +28,16 @@ describe("The shipped sources use dependencies through their public API only", (
     expect(offenders).toEqual([]);
   });
 
+  test("When any shipped source or SQL migration is read, then none turns synchronous_commit off or local: every acknowledged write is durable", () => {
+    const dir = path.join(ROOT, "runner", "store", "migrations");
+    const migrations = fs.readdirSync(dir).map((f) => ({ file: `runner/store/migrations/${f}`, text: fs.readFileSync(path.join(dir, f), "utf8") }));
+    const texts = [...shipped(), ...migrations];
+    const asyncCommit = /synchronous_commit['"]?\s*(?:,|=|TO)\s*['"]?(?:off|local)/i;
+    expect(texts.filter((s) => asyncCommit.test(s.text)).map((s) => s.file)).toEqual([]);
+    expect(asyncCommit.test("SELECT set_config('synchronous_commit', 'off', true)")).toBe(true);
+    expect(asyncCommit.test("SET synchronous_commit TO off")).toBe(true);
+  });
+
   test("The private-import check recognises the forms it must catch", () => {
     for (const bad of [`import x from "pg/lib/crypto/utils";`, `require("pg/lib/crypto/utils")`, `import type * as U from "pg/lib/crypto/utils";`, `createRequire(__filename)("pg/lib/crypto/utils")`]) {
       expect(PRIVATE_MODULE.test(bad)).toBe(true);

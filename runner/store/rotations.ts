@@ -16,17 +16,6 @@ const HISTORY_COLUMNS = "rotation_id, job_id, attempt, trigger, result, target_i
 const INTENT_COLUMNS = "rotation_id, target_index, kind, password_sealed, job_id, trigger";
 
 const SELECT = `SELECT ${rotationColumns("r")}, c.name AS connection_name FROM rotations r JOIN connections c ON c.id = r.connection_id`;
-/**
- * Makes the statement's own transaction commit asynchronously (PostgreSQL's synchronous_commit = off, set
- * transaction-locally): visible to every session at once, durable within the WAL writer's delay instead of
- * waiting for the flush (≈ 0.3 ms per commit here). Only for writes a store crash may lose without losing a
- * credential: a lease (an intent's synchronous commit after it flushes it with everything before; with no
- * intent, nothing was done on the target) and a rotation's final commit (its intent is already durable; if the
- * commit is lost, recovery rolls that intent forward to the same credential once the lease expires). The intent
- * itself, creates, failures and everything else commit synchronously.
- */
-const ASYNC_COMMIT = "(SELECT set_config('synchronous_commit', 'off', true)) async_commit";
-
 /** A RETURNING list: the rotation row as toRotation reads it. */
 const RETURNING_ROTATION = `RETURNING ${rotationColumns("r")}, (SELECT c.name FROM connections c WHERE c.id = r.connection_id) AS connection_name`;
 
@@ -66,7 +55,7 @@ export async function leaseRotation(
   a: { id: string; owner: string; now: Date; until: Date; reclaimOwn: boolean },
 ): Promise<RotationRecord | undefined> {
   const { rows } = await q.query<RotationWithConnectionRow>(prepared(
-    `UPDATE rotations r SET lease_owner = $2, lease_until = $4 FROM ${ASYNC_COMMIT}
+    `UPDATE rotations r SET lease_owner = $2, lease_until = $4
      WHERE r.id = $1 AND (r.lease_until IS NULL OR r.lease_until <= $3 OR ($5 AND r.lease_owner = $2))
      ${RETURNING_ROTATION}`,
     [a.id, a.owner, a.now, a.until, a.reclaimOwn],
@@ -79,7 +68,7 @@ export async function leaseRotation(
  * row as it was (updated_at included), so a refused rotation changes nothing a client can see.
  */
 export async function releaseLease(q: Q, id: string, owner: string): Promise<void> {
-  await q.query(prepared(`UPDATE rotations SET lease_owner = NULL, lease_until = NULL FROM ${ASYNC_COMMIT} WHERE id = $1 AND lease_owner = $2`, [id, owner]));
+  await q.query(prepared(`UPDATE rotations SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [id, owner]));
 }
 
 /** Gives back every lease of this owner that guards no intent (at start: leases of its previous life). */
@@ -512,7 +501,7 @@ export async function claimDue(q: Q, now: Date, owner: string, leaseUntil: Date,
        ORDER BY next_rotation_at
        LIMIT $4
        FOR UPDATE SKIP LOCKED)
-     UPDATE rotations r SET lease_owner = $2, lease_until = $3 FROM due, ${ASYNC_COMMIT} WHERE r.id = due.id
+     UPDATE rotations r SET lease_owner = $2, lease_until = $3 FROM due WHERE r.id = due.id
      ${RETURNING_ROTATION}`,
     [now, owner, leaseUntil, limit],
   ));
@@ -562,7 +551,7 @@ export async function commitRotationRow(
        WHERE s.id = ANY($5::uuid[])),
      hist AS (INSERT INTO rotation_history (${HISTORY_COLUMNS}) VALUES ($1, $7, $8, $9, 'success', $2, $10, $11, $12, $13, NULL, NULL)),
      del AS (DELETE FROM rotation_intents WHERE rotation_id = $1)
-     UPDATE rotations r SET ${set.sql}, updated_at = now() FROM ${ASYNC_COMMIT} WHERE r.id = $1
+     UPDATE rotations r SET ${set.sql}, updated_at = now() WHERE r.id = $1
      ${RETURNING_ROTATION}`,
     [...fixed, ...set.values],
   ));
