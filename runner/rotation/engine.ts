@@ -17,7 +17,7 @@ import { generatePassword, type PasswordRequirements } from "../crypto/passwords
 import { AppError, coerceError, folderLabel, notFound } from "../errors";
 import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
-import type { PostgresStrategy, PreparedPassword } from "../postgres/strategy";
+import type { PostgresStrategy } from "../postgres/strategy";
 import { openTarget, type TargetConnection } from "../postgres/target";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
@@ -28,7 +28,6 @@ import * as secrets from "../store/secrets";
 import type { CreateRotationInput } from "../schemas";
 import { type Decision, decide, type Trigger } from "./decide";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
-import { KnownRows } from "./known-rows";
 import { assertNotConnectionRole, assertUsersFree } from "./ownership";
 import { LATE_RUN_MS, planAfterFailure } from "./retry";
 import { nextRotationAt } from "./schedule";
@@ -97,17 +96,7 @@ function rotationEvent(type: RotationEvent["type"], r: RotationRecord, run: Run,
   };
 }
 
-/** A lease taken together with the working set and, when the known row held, the fresh intent (see leaseAhead). */
-interface LeasedAhead {
-  rotation: RotationRecord;
-  work?: rotations.RotationWork;
-  fresh?: { password: string; intent: rotations.NewIntent };
-  prepared?: PreparedPassword;
-}
-
 export class RotationEngine {
-  private readonly known = new KnownRows();
-
   constructor(private readonly d: EngineDeps) {}
 
   get leaseMs(): number {
@@ -258,9 +247,7 @@ export class RotationEngine {
     });
     this.d.secretsChanged?.(r);
     this.d.logger.info({ rotationId: id, name: r.name }, "rotation created; both users' passwords set and verified");
-    const created = await this.mustFind(id);
-    this.known.remember(created); // a "rotate now" right after the create takes its lease in one statement
-    return created;
+    return this.mustFind(id);
   }
 
   // ---------------------------------------------------------------- rotate
@@ -273,22 +260,19 @@ export class RotationEngine {
     // Store work before the target is touched, each one autocommitted statement: the lease (unless the
     // scheduler's claim handed it over), then one statement after it (so it sees the last holder's commit)
     // that reads the intents, connection and mapped secrets and, when none is left over, stores the new intent.
-    // When this runner knows the rotation's row, both are one statement (leaseAhead).
-    const ahead = opts.leased ? undefined : await this.leaseAhead(id, started, opts);
-    const r = opts.leased ?? ahead?.rotation ?? (await this.takeLease(id, started, opts.reclaimOwnLease === true));
-    this.known.remember(r);
+    const r = opts.leased ?? (await this.takeLease(id, started, opts.reclaimOwnLease === true));
     const run = { r, trigger: opts.trigger, started };
     const facts = { trigger: opts.trigger, force: opts.force === true, now: started, rotation: r };
     // What to do when nothing is left over; the fresh intent (if any) is stored only in that case.
     const ifNoneLeft = decide({ ...facts, leftovers: [] });
-    const fresh = ahead?.work ? ahead.fresh : ifNoneLeft.do === "start-fresh" ? this.newIntent(r, ifNoneLeft.targetIndex, opts.trigger) : undefined;
+    const fresh = ifNoneLeft.do === "start-fresh" ? this.newIntent(r, ifNoneLeft.targetIndex, opts.trigger) : undefined;
     // Its verifier is computed off the event loop while the intent is being stored.
-    const prepared = ahead?.work ? ahead.prepared : fresh && this.d.strategy.prepare(fresh.password);
+    const prepared = fresh && this.d.strategy.prepare(fresh.password);
     let work: rotations.RotationWork;
     let decision: Decision;
     let intent: IntentRecord | undefined;
     try {
-      work = ahead?.work ?? (await rotations.rotationWork(this.d.pool, { rotationId: id, connectionId: r.connectionId, insert: fresh?.intent }));
+      work = await rotations.rotationWork(this.d.pool, { rotationId: id, connectionId: r.connectionId, insert: fresh?.intent });
       decision = work.intents.length ? decide({ ...facts, leftovers: work.intents }) : ifNoneLeft;
       intent = await this.intentFor(r, decision, work, fresh?.intent, opts.trigger);
     } catch (err) {
@@ -319,7 +303,6 @@ export class RotationEngine {
       await this.d.strategy.verifyLogin(target, username, password);
       await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
       done = await this.commitRotation(run, intent, work, username, password);
-      this.known.remember(done);
     } catch (err) {
       return this.fail(run, err, `rotating ${JSON.stringify(username)}`, intent);
     }
@@ -503,7 +486,6 @@ export class RotationEngine {
       await this.releaseLease(id);
       throw this.failure(err, "deleting the rotation");
     }
-    this.known.forget(id);
     this.d.secretsChanged?.(r);
     this.d.logger.info({ rotationId: id, name: r.name, ...opts }, "rotation deleted");
     return r;
@@ -522,33 +504,6 @@ export class RotationEngine {
   }
 
   // ---------------------------------------------------------------- helpers
-
-  /**
-   * The lease, the working set and the fresh intent in one statement, decided on the row this runner last saw
-   * (one durable commit before the target is touched instead of a lease and then an intent). Undefined when it
-   * knows no row or the statement took no lease (busy, gone, or changed meanwhile): the caller takes the lease
-   * on its own, which says which. A leased row that moved on since comes back without its work: decided again.
-   */
-  private async leaseAhead(id: string, now: Date, opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean }): Promise<LeasedAhead | undefined> {
-    const known = this.known.get(id);
-    if (!known) return undefined;
-    const d = decide({ trigger: opts.trigger, force: opts.force === true, now, rotation: known, leftovers: [] });
-    const fresh = d.do === "start-fresh" ? this.newIntent(known, d.targetIndex, opts.trigger) : undefined;
-    // Computed while the statement runs, as on the two-statement path; unused (and soon dropped) if it takes no lease.
-    const prepared = fresh && this.d.strategy.prepare(fresh.password);
-    const out = await rotations.leaseWithWork(this.d.pool, {
-      id,
-      owner: this.d.runnerId,
-      now,
-      until: new Date(now.getTime() + this.leaseMs),
-      reclaimOwn: opts.reclaimOwnLease === true,
-      expect: known.updatedAt,
-      insert: fresh?.intent,
-    });
-    if (!out) return undefined;
-    if (out.rotation.updatedAt.getTime() !== known.updatedAt.getTime()) return { rotation: out.rotation };
-    return { rotation: out.rotation, work: out.work, fresh, prepared };
-  }
 
   /** Takes the rotation's lease (one statement); a live lease of another runner means it is busy. */
   private async takeLease(id: string, now: Date, reclaimOwn: boolean): Promise<RotationRecord> {

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from "pg";
 import { prepared } from "./db";
 import type { PasswordRequirements } from "../crypto/passwords";
 import {
-  type ConnectionRecord, connectionColumns, type ConnectionRow, fromPrefixed, prefixedConnectionColumns, type IntentRecord, type IntentRow, type ManagedBy, type RotationRecord, type RotationStatus,
+  type ConnectionRecord, connectionColumns, type ConnectionRow, type IntentRecord, type IntentRow, type ManagedBy, type RotationRecord, type RotationStatus,
   type RotationWithConnectionRow, rotationColumns, toConnection, toIntent, toRotation,
 } from "./rows";
 
@@ -155,43 +155,6 @@ export async function rotationWork(q: Q, a: { rotationId: string; connectionId: 
   ));
   const w = rows[0]; // always one row; the connection's columns are null when it is gone
   return toWork(a.rotationId, w, w.id === null ? undefined : toConnection(w as ConnectionRow));
-}
-
-/**
- * The lease and the working set in one statement (one commit before the target is touched instead of two),
- * for a rotation whose row the caller already knows (`expect`: the updated_at of the row its decision was made
- * on). The lease is taken only on the very row version this statement's snapshot sees (`ctid` unchanged: no
- * other transaction committed a change of it meanwhile), so the intents and secrets read beside it are the ones
- * its last holder left. `insert` (the fresh intent decided on the known row) is stored only when the leased
- * row is that row (same updated_at, to the millisecond: every change of a rotation's content sets it) and no
- * intent is there. Undefined when the lease was not taken (held, gone, or changed under the statement): the
- * caller then takes the lease on its own. A row whose updated_at moved on is leased but nothing is inserted.
- */
-export async function leaseWithWork(
-  q: Q,
-  a: { id: string; owner: string; now: Date; until: Date; reclaimOwn: boolean; expect: Date; insert?: NewIntent },
-): Promise<{ rotation: RotationRecord; work: RotationWork } | undefined> {
-  const { rows } = await q.query<RotationWithConnectionRow & WorkRow>(prepared(
-    `WITH l AS (
-       UPDATE rotations r SET lease_owner = $2, lease_until = $4
-       WHERE r.id = $1 AND (r.lease_until IS NULL OR r.lease_until <= $3 OR ($5 AND r.lease_owner = $2))
-         AND r.ctid = (SELECT ctid FROM rotations WHERE id = $1)
-       RETURNING r.*),
-     ins AS (
-       INSERT INTO rotation_intents (${INTENT_COLUMNS})
-       SELECT $1, $6::smallint, $10::text, $7::bytea, $8::uuid, $9::text FROM l
-       WHERE $6::smallint IS NOT NULL AND date_trunc('milliseconds', l.updated_at) = $11
-         AND NOT EXISTS (SELECT 1 FROM rotation_intents WHERE rotation_id = $1)
-       RETURNING 1)
-     SELECT ${rotationColumns("l")}, ${prefixedConnectionColumns("c", "c_")}, c.name AS connection_name, i.*, s.*, EXISTS (SELECT 1 FROM ins) AS inserted
-     FROM l LEFT JOIN connections c ON c.id = l.connection_id,
-          ${WORK_FROM}`,
-    [a.id, a.owner, a.now, a.until, a.reclaimOwn, ...freshIntentValues(a.insert), a.expect],
-  ));
-  const w = rows[0];
-  if (!w) return undefined;
-  const c = fromPrefixed(w as unknown as Record<string, unknown>, "c_");
-  return { rotation: toRotation(w), work: toWork(a.id, w, c && toConnection(c)) };
 }
 
 export async function lockRotation(q: PoolClient, id: string): Promise<RotationRecord | undefined> {

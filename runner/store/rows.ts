@@ -193,15 +193,6 @@ const ROTATION_COLUMNS: AllOf<RotationRow, typeof ROTATION_COLUMNS_LIST> = ROTAT
 const columns = (alias: string, list: readonly string[]): string => list.map((c) => `${alias}.${c}`).join(", ");
 export const connectionColumns = (alias: string): string => columns(alias, CONNECTION_COLUMNS);
 export const rotationColumns = (alias: string): string => columns(alias, ROTATION_COLUMNS);
-/** "a.col1 AS p_col1, …": a connection's columns beside a rotation's in one row (see fromPrefixed). */
-export const prefixedConnectionColumns = (alias: string, prefix: string): string =>
-  CONNECTION_COLUMNS.map((c) => `${alias}.${c} AS ${prefix}${c}`).join(", ");
-/** The connection row of prefixedConnectionColumns; undefined when its columns are null (no such connection). */
-export function fromPrefixed(row: Record<string, unknown>, prefix: string): ConnectionRow | undefined {
-  if (row[`${prefix}id`] === null || row[`${prefix}id`] === undefined) return undefined;
-  return Object.fromEntries(CONNECTION_COLUMNS.map((c) => [c, row[`${prefix}${c}`]])) as unknown as ConnectionRow;
-}
-
 export const toConnection = (r: ConnectionRow): ConnectionRecord => ({
   id: r.id,
   name: r.name,
