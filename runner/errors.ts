@@ -12,6 +12,7 @@ export type ErrorCode =
   | "ValidationError"
   | "PrecheckFailed"
   | "GracePeriod"
+  | "LeaseLost"
   | "TargetUnavailable"
   | "RotationFailed"
   | "StoreUnavailable"
@@ -29,6 +30,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   ValidationError: 422,
   PrecheckFailed: 422,
   GracePeriod: 409,
+  LeaseLost: 409,
   TargetUnavailable: 502,
   RotationFailed: 502,
   StoreUnavailable: 503,

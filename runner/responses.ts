@@ -279,6 +279,7 @@ const ERROR_DETAILS: Partial<Record<ErrorCode, z.ZodType>> = {
     .object({ missing: z.array(z.string()), sql: z.array(z.string()).meta({ description: "The statements to run as a superuser" }) })
     .optional(),
   GracePeriod: z.object({ reason: z.literal("grace-period"), allowedAt: timestamp }),
+  LeaseLost: z.object({ rotationId: uuid }),
   Conflict: z
     .union([
       z.object({ taken: z.array(z.string()).meta({ description: "Secret names already used in the folder" }) }),
@@ -304,6 +305,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   ValidationError: "A field is invalid (details lists each)",
   PrecheckFailed: "The target refused: a missing right (details holds the SQL to grant it), a login or TLS failure",
   GracePeriod: "The rotation would change a password consumers may still hold (retry after allowedAt, or ?force=true)",
+  LeaseLost: "Another runner took the rotation over while this one worked on it (a slow target or store): nothing more was done here; the other runner finishes it",
   TargetUnavailable: "The target database cannot be reached",
   RotationFailed: "The rotation failed; the active credentials are untouched",
   StoreUnavailable: "The runner's store is unavailable; retry shortly",

@@ -52,4 +52,36 @@ describe("Changes that arrive while a rotation runs", () => {
     expect((await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation).toEqual(before); // refused: nothing changed
     expect((await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).status).toBe(200);
   });
+
+  test("When a PATCH switches auto-rotation off while a rotation runs, then the rotation's commit keeps it off (no next rotation time comes back)", async () => {
+    const users: [string, string] = [await target.addRole("off1"), await target.addRole("off2")];
+    const id = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, users, { name: "switched-off", secretPath: "/switched-off" }))).body.secretRotation.id;
+    duringRotation = async () => {
+      duringRotation = undefined;
+      expect((await t.api("PATCH", `${ROTATIONS}/${id}`, { isAutoRotationEnabled: false })).status).toBe(200);
+    };
+    const rotated = await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`);
+    expect(rotated.status).toBe(200);
+    expect(duringRotation).toBeUndefined();
+    expect(rotated.body.secretRotation).toMatchObject({ isAutoRotationEnabled: false, nextRotationAt: null, activeIndex: 1 });
+    expect((await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation).toMatchObject({ isAutoRotationEnabled: false, nextRotationAt: null });
+    expect((await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`)).status).toBe(200);
+  });
+
+  test("When a PATCH changes the interval while a rotation runs, then the rotation's commit plans the next rotation with the new interval", async () => {
+    const users: [string, string] = [await target.addRole("int1"), await target.addRole("int2")];
+    const id = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, users, { name: "new-interval", secretPath: "/new-interval", rotationInterval: 30 }))).body.secretRotation.id;
+    duringRotation = async () => {
+      duringRotation = undefined;
+      expect((await t.api("PATCH", `${ROTATIONS}/${id}`, { rotationInterval: 2 })).status).toBe(200);
+    };
+    const rotated = (await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`)).body.secretRotation;
+    expect(duringRotation).toBeUndefined();
+    expect(rotated.rotationInterval).toBe(2);
+    // A manual rotation: the last rotation's date + 2 days (+ 1 day past today's 00:00 UTC), never 30 days.
+    const days = (Date.parse(rotated.nextRotationAt) - Date.parse(rotated.lastRotatedAt)) / 86_400_000;
+    expect(days).toBeGreaterThan(1);
+    expect(days).toBeLessThanOrEqual(3);
+    expect((await t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`)).status).toBe(200);
+  });
 });

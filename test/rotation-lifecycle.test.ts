@@ -165,7 +165,7 @@ describe.each(testClusters().map((c) => [c.major, c] as const))("Dual-user rotat
     const user = target.users[res.body.secretRotation.activeIndex as 0 | 1];
     const storeDb = new URL(t.storeUrl).pathname.slice(1);
     // The server's logging collector writes the file a moment after the statements ran: read until the commit is there.
-    const isCommit = (l: string) => l.includes(` ${storeDb} `) && /execute pgrotate_\w+: WITH cred AS \(INSERT INTO credentials/.test(l);
+    const isCommit = (l: string) => l.includes(` ${storeDb} `) && /execute pgrotate_\w+: WITH held AS \(SELECT r\.id FROM rotations r/.test(l);
     let lines: string[] = [];
     for (let i = 0; i < 50; i++) {
       lines = fs.readFileSync(target.cluster.logFile, "utf8").slice(from).split("\n");
@@ -179,7 +179,7 @@ describe.each(testClusters().map((c) => [c.major, c] as const))("Dual-user rotat
     };
     const alter = first("ALTER ROLE", (l) => l.includes(` ${target.database} `) && l.includes(`ALTER ROLE "${user}" WITH PASSWORD`));
     const login = first("login check", (l) => l.includes(` ${target.database} ${user} `) && l.includes("statement: SELECT 1"));
-    // The commit is one prepared statement; its first line opens with the credential upsert (store/rotations.ts commitRotationRow).
+    // The commit is one prepared statement; its first line opens with the row it holds under the lease (store/leased.ts writeLeased).
     const commit = first("commit", isCommit);
     expect(alter).toBeLessThan(login);
     expect(login).toBeLessThan(commit);

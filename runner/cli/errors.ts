@@ -29,6 +29,7 @@ export function exitCodeOf(err: unknown): number {
 
 const HINTS: Record<string, string> = {
   GracePeriod: "pass --force to rotate anyway",
+  LeaseLost: "another runner finishes it; check with pgrotate rotations get",
   Unauthorized: "check --token / PGROTATE_TOKEN",
 };
 

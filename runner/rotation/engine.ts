@@ -3,25 +3,32 @@
  *
  *   create:  validate -> precheck target -> [store: rotation 'pending' + two intents, lease] ->
  *            set + verify user1, set + verify user2 -> [store: both credentials, secrets = user1, 'success']
- *   rotate:  [store: lease] -> decide (decide.ts: finish a create, roll an intent forward, start fresh, nothing,
- *            or wait for the grace guard) -> [store: intent for the inactive user] -> ALTER ROLE (verifier) ->
- *            login with the new password -> [store: credential, flip activeIndex, secrets, times, drop intent]
+ *   rotate:  [store: lease, or the scheduler's claim] -> [store: read the row, intents, connection, secrets under
+ *            the lease] -> decide (decide.ts: finish a create, roll an intent forward, start fresh, nothing, or wait
+ *            for the grace guard) -> [store: intent for the inactive user] -> ALTER ROLE (verifier) -> login with
+ *            the new password -> [store: credential, flip activeIndex, secrets, times, drop intent, give the lease back]
  *   recover: every intent left by a dead runner is rolled forward with its own password.
  *
  * Brackets are store transactions. At every instant each user's stored password, or its intent password,
- * logs in; the mapped secrets always hold a pair that logs in.
+ * logs in; the mapped secrets always hold a pair that logs in. The lease is a fencing token (lease.ts,
+ * store/leased.ts): every write checks it, it is renewed while the work goes on, and a runner that lost it
+ * neither touches the target again nor writes over the work of the runner that holds it now.
  */
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import type { Pool, PoolClient } from "pg";
 import { aad, type Sealer } from "../crypto/seal";
 import { generatePassword, type PasswordRequirements } from "../crypto/passwords";
 import { AppError, coerceError, folderLabel, notFound } from "../errors";
 import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
-import type { PostgresStrategy } from "../postgres/strategy";
+import type { PostgresStrategy, PreparedPassword } from "../postgres/strategy";
 import { openTarget, type TargetConnection } from "../postgres/target";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import { findConnection, setServerId } from "../store/connections";
+import * as leased from "../store/leased";
+import type { RotationWork } from "../store/leased";
 import * as rotations from "../store/rotations";
 import { type ConnectionRecord, type IntentRecord, type ManagedBy, type RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
@@ -29,10 +36,11 @@ import type { CreateRotationInput } from "../schemas";
 import { type Decision, decide, type Trigger } from "./decide";
 import { fault, type FaultHooks, SimulatedCrash } from "./faults";
 import { assertNotConnectionRole, assertUsersFree } from "./ownership";
-import { LATE_RUN_MS, planAfterFailure } from "./retry";
+import { Lease, leaseLost } from "./lease";
+import { type FailurePlan, LATE_RUN_MS, planAfterFailure } from "./retry";
 import { nextRotationAt } from "./schedule";
 
-/** How long a runner owns a rotation it works on; an expired lease marks a runner that died. */
+/** How long a lease lasts without renewal; one that ran out marks a runner that died (or stalled). */
 export const LEASE_MS = 2 * 60 * 1000;
 export const MAX_MESSAGE_CHARS = 1024;
 export { GRACE_MS, MAX_INTENT_ATTEMPTS, type Trigger } from "./decide";
@@ -56,11 +64,16 @@ export interface EngineDeps {
   secretsChanged?: (folder: { projectId: string; environment: string; secretPath: string }) => void;
 }
 
+/** One attempt under a lease: the row as read under it (read again when a write finds it changed), and its `seen`. */
 interface Run {
   r: RotationRecord;
+  seen: string;
   trigger: Trigger;
   started: Date;
+  lease: Lease;
 }
+
+const isLeaseLost = (err: unknown): boolean => err instanceof AppError && err.code === "LeaseLost";
 
 export interface RotationEvent {
   type: "rotation.succeeded" | "rotation.failed";
@@ -124,9 +137,14 @@ export class RotationEngine {
 
     const id = newId();
     const jobId = newId();
-    const now = this.d.clock();
+    const token = randomUUID();
     const zoned = input.rotateAt !== undefined;
     const requirements = input.parameters.passwordRequirements;
+    const intents = ([0, 1] as const).map((idx) => {
+      const password = this.newPassword(requirements);
+      return { rotationId: id, targetIndex: idx, kind: "create" as const, passwordSealed: this.d.sealer.seal(password, aad.intent(id, idx)), jobId, trigger: "create" };
+    });
+    const acquiredAt = performance.now();
     await withTransaction(pool, async (c) => {
       // Again under the server's lock: of two creates for one user, the second sees the first and stops here.
       await rotations.lockServerUsers(c, serverId);
@@ -148,32 +166,26 @@ export class RotationEngine {
         secretKeyUsername: input.secretsMapping.username,
         secretKeyPassword: input.secretsMapping.password,
         leaseOwner: this.d.runnerId,
-        leaseUntil: new Date(now.getTime() + this.leaseMs),
-        createdAt: now,
+        leaseToken: token,
+        leaseMs: this.leaseMs,
+        createdAt: this.d.clock(),
         managedBy: meta.managedBy ?? null,
       });
-      for (const idx of [0, 1] as const) {
-        const password = this.newPassword(requirements);
-        await rotations.insertIntent(c, {
-          rotationId: id,
-          targetIndex: idx,
-          kind: "create",
-          passwordSealed: this.d.sealer.seal(password, aad.intent(id, idx)),
-          jobId,
-          trigger: "create",
-        });
-      }
+      for (const intent of intents) await rotations.insertIntent(c, intent);
     }).catch((err) => {
       throw this.conflictOr(err, `A rotation or secret with these names already exists in ${folderLabel(folder)}`);
     });
     await fault(this.d.faults, "afterIntent", id, 0);
 
-    try {
-      return await this.finishCreate(id, target);
-    } catch (err) {
-      if (err instanceof SimulatedCrash) throw err;
-      throw await this.abandonCreate(id, input.name, err);
-    }
+    const lease = this.lease(id, token, acquiredAt);
+    return this.holding(lease, async () => {
+      try {
+        return await this.finishCreate(lease, target, intents.map((i) => ({ ...i, attempts: 0, createdAt: new Date() })));
+      } catch (err) {
+        if (err instanceof SimulatedCrash || isLeaseLost(err)) throw err;
+        throw await this.abandonCreate(lease, input.name, err);
+      }
+    });
   }
 
   /**
@@ -182,13 +194,16 @@ export class RotationEngine {
    * fails (the store went away), the caller is told the truth instead: the rotation stays pending with its two
    * stored passwords, and recovery finishes it once the store and the target answer (nothing is lost).
    */
-  private async abandonCreate(id: string, name: string, err: unknown): Promise<AppError> {
+  private async abandonCreate(lease: Lease, name: string, err: unknown): Promise<AppError> {
+    const id = lease.rotationId;
     const failure = this.failure(err, "creating the rotation");
     try {
       await fault(this.d.faults, "createCleanup", id, 0);
-      await rotations.deleteRotation(this.d.pool, id);
+      if (!(await leased.deleteLeased(this.d.pool, lease))) throw this.lost(lease);
+      lease.released = true;
       return failure;
     } catch (cleanupErr) {
+      if (isLeaseLost(cleanupErr)) return cleanupErr as AppError;
       this.d.logger.error({ rotationId: id, err: cleanupErr }, "a failed create could not be removed; recovery will finish it");
       return new AppError(
         "StoreUnavailable",
@@ -200,25 +215,33 @@ export class RotationEngine {
     }
   }
 
-  /** Sets and proves both intent passwords, then stores both credentials and the secrets in one commit. */
-  private async finishCreate(id: string, target: TargetConnection): Promise<RotationRecord> {
+  /**
+   * Sets and proves both intent passwords, then, in one transaction under the lease, stores both credentials and
+   * the secrets, marks the rotation created and gives the lease back.
+   */
+  private async finishCreate(lease: Lease, target: TargetConnection, intents: IntentRecord[]): Promise<RotationRecord> {
+    const id = lease.rotationId;
     const r = await this.mustFind(id);
-    const intents = await rotations.intentsOf(this.d.pool, id);
     const users = [r.username1, r.username2];
     const passwords = intents.map((i) => this.openIntent(i));
     for (const i of intents) {
+      lease.assertHeld();
       await this.d.strategy.setPassword(target, users[i.targetIndex], passwords[i.targetIndex]);
       await fault(this.d.faults, "afterAlter", id, i.targetIndex);
+      lease.assertHeld();
       await this.d.strategy.verifyLogin(target, users[i.targetIndex], passwords[i.targetIndex]);
       await fault(this.d.faults, "afterVerify", id, i.targetIndex);
     }
     const now = this.d.clock();
+    const jobId = intents[0]?.jobId ?? null;
     await withTransaction(this.d.pool, async (c) => {
+      const current = await leased.lockLeased(c, lease);
+      if (!current) throw this.lost(lease);
       for (const i of intents) {
         await rotations.upsertCredential(c, id, i.targetIndex, users[i.targetIndex], this.d.sealer.seal(passwords[i.targetIndex], aad.credential(id, i.targetIndex)));
       }
       const folder = { projectId: r.projectId, environment: r.environment, secretPath: r.secretPath };
-      for (const [key, value] of [[r.secretKeyUsername, users[0]], [r.secretKeyPassword, passwords[0]]]) {
+      for (const [key, value] of [[current.secretKeyUsername, users[0]], [current.secretKeyPassword, passwords[0]]]) {
         const secretId = newId();
         await secrets.insertSecret(c, { id: secretId, folder, key, valueSealed: this.d.sealer.seal(value, aad.secret(secretId)), rotationId: id });
       }
@@ -229,22 +252,22 @@ export class RotationEngine {
         inactiveSince: null,
         lastRotatedAt: now,
         lastRotationAttemptedAt: now,
-        lastRotationJobId: intents[0]?.jobId ?? null,
+        lastRotationJobId: jobId,
         lastRotationMessage: null,
         isLastRotationManual: true,
-        nextRotationAt: this.nextAt(r, now, true),
+        nextRotationAt: this.nextAt(current, now, true),
         retryAttempt: 0,
-        leaseOwner: null,
-        leaseUntil: null,
       });
       await rotations.insertHistory(c, {
-        rotationId: id, jobId: intents[0]?.jobId ?? null, attempt: r.retryAttempt + 1, trigger: "create", result: "success", targetIndex: null,
-        runnerId: this.d.runnerId, startedAt: r.createdAt, finishedAt: now, message: null, nextAttemptAt: null,
+        rotationId: id, jobId, attempt: current.retryAttempt + 1, trigger: "create", result: "success", targetIndex: null,
+        runnerId: this.d.runnerId, startedAt: current.createdAt, finishedAt: now, message: null, nextAttemptAt: null,
       });
-      await rotations.deleteIntents(c, id);
+      if (jobId) await rotations.deleteIntentsOfJob(c, id, jobId);
+      await leased.releaseLease(c, lease);
     }).catch((err) => {
       throw this.conflictOr(err, `A secret named ${r.secretKeyUsername} or ${r.secretKeyPassword} already exists in ${folderLabel(r)}`);
     });
+    lease.released = true;
     this.d.secretsChanged?.(r);
     this.d.logger.info({ rotationId: id, name: r.name }, "rotation created; both users' passwords set and verified");
     return this.mustFind(id);
@@ -252,78 +275,70 @@ export class RotationEngine {
 
   // ---------------------------------------------------------------- rotate
 
+  /**
+   * Rotates now. The lease is taken here, or handed over by the scheduler's claim (`leased`); the row, its
+   * leftover intents, its connection and its mapped secrets are then read under it, and everything after is
+   * decided on what was read. Every store write checks the lease; it is renewed while the target works.
+   */
   async rotate(
     id: string,
-    opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean; leased?: RotationRecord },
+    opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean; leased?: { token: string; acquiredAt: number } },
   ): Promise<RotationRecord> {
     const started = this.d.clock();
-    // Store work before the target is touched, each one autocommitted statement: the lease (unless the
-    // scheduler's claim handed it over), then one statement after it (so it sees the last holder's commit)
-    // that reads the intents, connection and mapped secrets and, when none is left over, stores the new intent.
-    const r = opts.leased ?? (await this.takeLease(id, started, opts.reclaimOwnLease === true));
-    const run = { r, trigger: opts.trigger, started };
-    const facts = { trigger: opts.trigger, force: opts.force === true, now: started, rotation: r };
-    // What to do when nothing is left over; the fresh intent (if any) is stored only in that case.
-    const ifNoneLeft = decide({ ...facts, leftovers: [] });
-    const fresh = ifNoneLeft.do === "start-fresh" ? this.newIntent(r, ifNoneLeft.targetIndex, opts.trigger) : undefined;
-    // Its verifier is computed off the event loop while the intent is being stored.
-    const prepared = fresh && this.d.strategy.prepare(fresh.password);
-    let work: rotations.RotationWork;
-    let decision: Decision;
-    let intent: IntentRecord | undefined;
-    try {
-      work = await rotations.rotationWork(this.d.pool, { rotationId: id, connectionId: r.connectionId, insert: fresh?.intent });
-      decision = work.intents.length ? decide({ ...facts, leftovers: work.intents }) : ifNoneLeft;
-      intent = await this.intentFor(r, decision, work, fresh?.intent, opts.trigger);
-    } catch (err) {
-      // Nothing was attempted on the target (store error): give the lease back at once.
-      await this.releaseLease(id);
-      throw err;
-    }
-    if (decision.do === "nothing") {
-      await this.releaseLease(id);
-      return { ...r, leaseOwner: null, leaseUntil: null };
-    }
-    if (decision.do === "wait-grace") return this.waitForGrace(run, decision);
-    if (decision.do === "finish-create") {
-      // A create that a crash (or a failed earlier attempt) interrupted: finish it with its own two passwords.
-      const target = this.openTarget(this.mustHave(work.connection, r.connectionId));
-      return this.finishCreate(id, target).catch((err) => this.fail(run, err, "finishing the interrupted create"));
-    }
-    if (!intent) throw new Error(`rotation ${id}: no intent for ${decision.do}`);
-    await fault(this.d.faults, "afterIntent", id, intent.targetIndex);
+    const lease = opts.leased ? this.lease(id, opts.leased.token, opts.leased.acquiredAt) : (await this.takeLease(id, opts.reclaimOwnLease === true)).lease;
+    return this.holding(lease, async () => {
+      const work = await leased.leasedWork(this.d.pool, lease);
+      if (!work) throw this.lost(lease);
+      const run: Run = { r: work.rotation, seen: work.seen, trigger: opts.trigger, started, lease };
+      const decision = decide({ trigger: opts.trigger, force: opts.force === true, now: started, rotation: run.r, leftovers: work.intents });
+      if (decision.do === "nothing") return run.r;
+      if (decision.do === "wait-grace") return this.waitForGrace(run, decision);
+      const target = this.openTarget(work.connection);
+      if (decision.do === "finish-create") {
+        // A create that a crash (or a failed earlier attempt) interrupted: finish it with its own two passwords.
+        return this.finishCreate(lease, target, work.intents).catch((err) => this.fail(run, err, "finishing the interrupted create"));
+      }
+      const { intent, password, prepared } = await this.intentFor(run, decision, work);
+      await fault(this.d.faults, "afterIntent", id, intent.targetIndex);
 
-    const username = intent.targetIndex === 0 ? r.username1 : r.username2;
-    const password = this.openIntent(intent);
-    let done: RotationRecord;
-    try {
-      const target = this.openTarget(this.mustHave(work.connection, r.connectionId));
-      await this.d.strategy.setPassword(target, username, work.inserted && prepared ? prepared : password); // the fresh intent's verifier is ready
-      await fault(this.d.faults, "afterAlter", id, intent.targetIndex);
-      await this.d.strategy.verifyLogin(target, username, password);
-      await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
-      done = await this.commitRotation(run, intent, work, username, password);
-    } catch (err) {
-      return this.fail(run, err, `rotating ${JSON.stringify(username)}`, intent);
-    }
-    const ms = this.d.clock().getTime() - started.getTime();
-    this.d.logger.info({ rotationId: id, name: r.name, activeIndex: done.activeIndex, trigger: opts.trigger, ms }, "rotation succeeded");
-    this.d.onEvent?.(rotationEvent("rotation.succeeded", done, run, this.d.clock(), { attempt: r.retryAttempt + 1 }));
-    return done;
+      const username = intent.targetIndex === 0 ? run.r.username1 : run.r.username2;
+      let done: RotationRecord;
+      try {
+        lease.assertHeld();
+        await this.d.strategy.setPassword(target, username, prepared ?? password);
+        await fault(this.d.faults, "afterAlter", id, intent.targetIndex);
+        lease.assertHeld();
+        await this.d.strategy.verifyLogin(target, username, password);
+        await fault(this.d.faults, "afterVerify", id, intent.targetIndex);
+        done = await this.commitRotation(run, intent, work, username, password);
+      } catch (err) {
+        return this.fail(run, err, `rotating ${JSON.stringify(username)}`, intent);
+      }
+      const ms = this.d.clock().getTime() - started.getTime();
+      this.d.logger.info({ rotationId: id, name: done.name, activeIndex: done.activeIndex, trigger: opts.trigger, ms }, "rotation succeeded");
+      this.d.onEvent?.(rotationEvent("rotation.succeeded", done, run, this.d.clock(), { attempt: run.r.retryAttempt + 1 }));
+      return done;
+    });
   }
 
-  /** The intent a decision works on: the fresh one just stored, or the leftover (renewed when worn out). */
-  private async intentFor(r: RotationRecord, decision: Decision, work: rotations.RotationWork, fresh: rotations.NewIntent | undefined, trigger: Trigger): Promise<IntentRecord | undefined> {
-    if (decision.do === "start-fresh") {
-      if (!work.inserted || !fresh) throw new Error("the new intent was not stored");
-      return { ...fresh, attempts: 0, createdAt: this.d.clock() };
+  /**
+   * The intent a decision works on, with its password: a fresh one stored now (its verifier computed off the event
+   * loop meanwhile), the leftover, or — when the leftover's attempts are used up — a fresh one in its place.
+   */
+  private async intentFor(run: Run, decision: Decision, work: RotationWork): Promise<{ intent: IntentRecord; password: string; prepared?: PreparedPassword }> {
+    if (decision.do === "roll-forward" && !decision.renew) {
+      const leftover = work.intents[0];
+      return { intent: leftover, password: this.openIntent(leftover) };
     }
-    if (decision.do !== "roll-forward") return undefined;
-    const leftover = work.intents[0];
-    if (!decision.renew) return leftover;
-    const { intent } = this.newIntent(r, leftover.targetIndex, trigger);
-    await rotations.insertIntent(this.d.pool, intent, { replace: true });
-    return { ...intent, attempts: 0, createdAt: this.d.clock() };
+    if (decision.do !== "roll-forward" && decision.do !== "start-fresh") throw new Error(`rotation ${run.r.id}: no intent for ${decision.do}`);
+    const targetIndex = decision.do === "start-fresh" ? decision.targetIndex : work.intents[0].targetIndex;
+    const { password, intent } = this.newIntent(run.r, targetIndex, run.trigger);
+    const prepared = this.d.strategy.prepare(password);
+    if (!(await leased.storeIntent(this.d.pool, run.lease, intent, { replace: decision.do === "roll-forward" }))) {
+      if (!(await leased.leasedRow(this.d.pool, run.lease))) throw this.lost(run.lease);
+      throw new Error(`rotation ${run.r.id}: an intent appeared under this runner's lease`);
+    }
+    return { intent: { ...intent, attempts: 0, createdAt: this.d.clock() }, password, prepared };
   }
 
   /**
@@ -333,11 +348,10 @@ export class RotationEngine {
   private async waitForGrace(run: Run, d: Extract<Decision, { do: "wait-grace" }>): Promise<RotationRecord> {
     const { r, trigger } = run;
     if (trigger === "scheduled") {
-      await rotations.updateRotation(this.d.pool, r.id, { nextRotationAt: d.allowedAt, leaseOwner: null, leaseUntil: null });
+      const waiting = await this.writeLeased(run, () => ({ set: { nextRotationAt: d.allowedAt }, release: true }));
       this.d.logger.info({ rotationId: r.id, allowedAt: d.allowedAt }, "scheduled rotation waits for the grace period");
-      return { ...r, nextRotationAt: d.allowedAt, leaseOwner: null, leaseUntil: null };
+      return waiting;
     }
-    await this.releaseLease(r.id);
     const inactive = d.inactiveIndex === 0 ? r.username1 : r.username2;
     throw new AppError(
       "GracePeriod",
@@ -348,91 +362,102 @@ export class RotationEngine {
   }
 
   /**
-   * The commit, one statement (so one transaction): credential, flip, secrets, times, status and history;
-   * the intent goes. The secrets are the ones read under this lease, by id (a rename keeps the id).
+   * The commit, one statement (so one transaction) under the lease: credential, flip, secrets, times, status and
+   * history; this job's intent goes and the lease is given back. The secrets are the ones read under this lease,
+   * by id (a rename keeps the id); the next rotation time is computed from the row as it is at the commit.
    */
-  private async commitRotation(run: Run, intent: IntentRecord, work: rotations.RotationWork, username: string, password: string): Promise<RotationRecord> {
-    const { r, trigger } = run;
+  private async commitRotation(run: Run, intent: IntentRecord, work: RotationWork, username: string, password: string): Promise<RotationRecord> {
     const now = this.d.clock();
-    // A full interval always passes: after a manual rotation past the time of day, and after a late catch-up run.
-    const late = !r.nextRotationAt || now.getTime() - r.nextRotationAt.getTime() > LATE_RUN_MS;
-    const fullInterval = trigger === "manual" || late;
     const { sealer } = this.d;
+    const id = run.r.id;
     const mapped = [
-      ...work.secretIds.username.map((id) => ({ id, value: username })),
-      ...work.secretIds.password.map((id) => ({ id, value: password })),
+      ...work.secretIds.username.map((secretId) => ({ secretId, value: username })),
+      ...work.secretIds.password.map((secretId) => ({ secretId, value: password })),
     ];
-    await fault(this.d.faults, "insideCommit", r.id, intent.targetIndex);
-    const row = await rotations.commitRotationRow(this.d.pool, {
-      rotationId: r.id,
-      targetIndex: intent.targetIndex,
-      username,
-      credentialSealed: sealer.seal(password, aad.credential(r.id, intent.targetIndex)),
-      secretIds: mapped.map((x) => x.id),
-      secretValues: mapped.map((x) => sealer.seal(x.value, aad.secret(x.id))),
-      set: {
-        activeIndex: intent.targetIndex,
-        inactiveSince: now,
-        rotationStatus: "success",
-        lastRotatedAt: now,
-        lastRotationAttemptedAt: now,
-        lastRotationJobId: intent.jobId,
-        lastRotationMessage: null,
-        isLastRotationManual: trigger === "manual",
-        nextRotationAt: this.nextAt(r, now, fullInterval),
-        retryAttempt: 0,
-        leaseOwner: null,
-        leaseUntil: null,
-      },
-      history: this.history(run, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }),
+    const credential = { index: intent.targetIndex, username, sealed: sealer.seal(password, aad.credential(id, intent.targetIndex)) };
+    const secretValues = { ids: mapped.map((x) => x.secretId), values: mapped.map((x) => sealer.seal(x.value, aad.secret(x.secretId))) };
+    await fault(this.d.faults, "insideCommit", id, intent.targetIndex);
+    const row = await this.writeLeased(run, (r) => {
+      // A full interval always passes: after a manual rotation past the time of day, and after a late catch-up run.
+      const late = !r.nextRotationAt || now.getTime() - r.nextRotationAt.getTime() > LATE_RUN_MS;
+      return {
+        set: {
+          activeIndex: intent.targetIndex,
+          inactiveSince: now,
+          rotationStatus: "success",
+          lastRotatedAt: now,
+          lastRotationAttemptedAt: now,
+          lastRotationJobId: intent.jobId,
+          lastRotationMessage: null,
+          isLastRotationManual: run.trigger === "manual",
+          nextRotationAt: this.nextAt(r, now, run.trigger === "manual" || late),
+          retryAttempt: 0,
+        },
+        release: true,
+        history: this.history(run, r, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }),
+        intent: { jobId: intent.jobId, action: "delete" },
+        credential,
+        secrets: secretValues,
+      };
     });
-    this.d.secretsChanged?.(r);
+    this.d.secretsChanged?.(row);
     return row;
   }
 
   /**
    * Records a failed attempt (the intent stays for the next one) and answers with a redacted error.
    * Manual: status "failed" at once, the schedule is untouched. Automatic: retry with backoff, and after
-   * MAX_ATTEMPTS "failed" until the next scheduled time. The active credentials are never touched.
+   * MAX_ATTEMPTS "failed" until the next scheduled time. The active credentials are never touched. A runner that
+   * lost its lease records nothing (the new holder's work is not overwritten) and answers LeaseLost.
    */
   private async fail(run: Run, err: unknown, doing: string, intent?: IntentRecord): Promise<never> {
-    if (err instanceof SimulatedCrash) throw err;
-    const { r, trigger } = run;
+    if (err instanceof SimulatedCrash || isLeaseLost(err)) throw err;
     const appErr = this.failure(err, doing);
     const now = this.d.clock();
-    const attempt = r.retryAttempt + 1;
-    const automatic = trigger !== "manual";
-    const plan = automatic
-      ? planAfterFailure({ ...this.spec(r), enabled: r.isAutoRotationEnabled }, attempt, now, this.d.random)
-      : { status: "failed" as const, retryAttempt: r.retryAttempt, nextAttemptAt: r.nextRotationAt };
-    await withTransaction(this.d.pool, async (c) => {
-      if (intent) await rotations.countIntentAttempt(c, r.id, intent.targetIndex);
-      await rotations.updateRotation(c, r.id, {
-        rotationStatus: plan.status === "failed" ? "failed" : undefined,
-        retryAttempt: plan.retryAttempt,
-        nextRotationAt: plan.nextAttemptAt,
-        lastRotationAttemptedAt: now,
-        lastRotationMessage: appErr.message,
-        leaseOwner: null,
-        leaseUntil: null,
+    const automatic = run.trigger !== "manual";
+    let plan: FailurePlan = { status: "failed", retryAttempt: run.r.retryAttempt, nextAttemptAt: run.r.nextRotationAt };
+    try {
+      await this.writeLeased(run, (r) => {
+        const attempt = r.retryAttempt + 1;
+        plan = automatic
+          ? planAfterFailure({ ...this.spec(r), enabled: r.isAutoRotationEnabled }, attempt, now, this.d.random)
+          : { status: "failed", retryAttempt: r.retryAttempt, nextAttemptAt: r.nextRotationAt };
+        return {
+          set: {
+            rotationStatus: plan.status === "failed" ? "failed" : undefined,
+            retryAttempt: plan.retryAttempt,
+            nextRotationAt: plan.nextAttemptAt,
+            lastRotationAttemptedAt: now,
+            lastRotationMessage: appErr.message,
+          },
+          release: true,
+          history: this.history(run, r, "failed", now, {
+            jobId: intent?.jobId ?? null, targetIndex: intent?.targetIndex ?? null, message: appErr.message, nextAttemptAt: plan.nextAttemptAt,
+          }),
+          intent: intent && { jobId: intent.jobId, action: "count-attempt" },
+        };
       });
-      await rotations.insertHistory(c, this.history(run, "failed", now, {
-        jobId: intent?.jobId ?? null, targetIndex: intent?.targetIndex ?? null, message: appErr.message, nextAttemptAt: plan.nextAttemptAt, attempt,
-      }));
-    }).catch((storeErr) => this.d.logger.error({ rotationId: r.id, err: storeErr }, "could not record a failed rotation"));
+    } catch (storeErr) {
+      if (isLeaseLost(storeErr)) {
+        this.d.logger.warn({ rotationId: run.r.id, reason: appErr.message }, "a rotation attempt failed after its lease was lost; nothing recorded, the runner holding it now finishes it");
+        throw storeErr;
+      }
+      this.d.logger.error({ rotationId: run.r.id, err: storeErr }, "could not record a failed rotation");
+    }
+    const attempt = run.r.retryAttempt + 1;
     this.d.logger.warn(
-      { rotationId: r.id, name: r.name, trigger, attempt, reason: appErr.message, nextAttemptAt: plan.nextAttemptAt },
+      { rotationId: run.r.id, name: run.r.name, trigger: run.trigger, attempt, reason: appErr.message, nextAttemptAt: plan.nextAttemptAt },
       plan.status === "retrying" ? "rotation failed; will retry; active credentials untouched" : "rotation failed; active credentials untouched",
     );
-    this.d.onEvent?.(rotationEvent("rotation.failed", r, run, now, { attempt, message: appErr.message, nextAttemptAt: plan.nextAttemptAt }));
+    this.d.onEvent?.(rotationEvent("rotation.failed", run.r, run, now, { attempt, message: appErr.message, nextAttemptAt: plan.nextAttemptAt }));
     throw appErr;
   }
 
-  private history(run: Run, result: "success" | "failed", now: Date, x: { jobId: string | null; targetIndex: number | null; message?: string; nextAttemptAt?: Date | null; attempt?: number }): rotations.HistoryEntry {
+  private history(run: Run, r: RotationRecord, result: "success" | "failed", now: Date, x: { jobId: string | null; targetIndex: number | null; message?: string; nextAttemptAt?: Date | null }): rotations.HistoryEntry {
     return {
-      rotationId: run.r.id,
+      rotationId: r.id,
       jobId: x.jobId,
-      attempt: x.attempt ?? run.r.retryAttempt + 1,
+      attempt: r.retryAttempt + 1,
       trigger: run.trigger,
       result,
       targetIndex: x.targetIndex,
@@ -447,15 +472,15 @@ export class RotationEngine {
   // ---------------------------------------------------------------- recover
 
   /**
-   * Rolls forward every intent whose runner is gone: any whose lease expired or was released, and at
-   * start also those leased to this runner id in its previous life. Returns how many were finished.
+   * Rolls forward every intent whose runner is gone: any whose lease ran out or was released, and at start also
+   * those leased to this runner id in its previous life. Returns how many were finished.
    */
   async recover(opts: { atStart: boolean }): Promise<number> {
     const now = this.d.clock();
     // A previous life of this runner that died between a lease and its intent left a lease with nothing to
-    // roll forward: give those back at once instead of blocking the rotation until the lease expires.
-    if (opts.atStart) await rotations.releaseIdleLeases(this.d.pool, this.d.runnerId);
-    const ids = await rotations.rotationsWithOrphanIntents(this.d.pool, now, opts.atStart ? this.d.runnerId : undefined);
+    // roll forward: give those back at once instead of blocking the rotation until the lease runs out.
+    if (opts.atStart) await leased.releaseIdleLeases(this.d.pool, this.d.runnerId);
+    const ids = await leased.rotationsWithOrphanIntents(this.d.pool, now, opts.atStart ? this.d.runnerId : undefined);
     let finished = 0;
     for (const id of ids) {
       try {
@@ -471,21 +496,24 @@ export class RotationEngine {
   // ---------------------------------------------------------------- delete
 
   async delete(id: string, opts: { revokeGeneratedCredentials: boolean; deleteSecrets: boolean }): Promise<RotationRecord> {
-    const now = this.d.clock();
-    const r = await this.takeLease(id, now, false);
-    try {
-      if (opts.revokeGeneratedCredentials) {
-        const creds = await this.credentials(id);
-        await this.d.strategy.revoke(await this.target(r.connectionId), creds.map((x) => ({ username: x.username, oldPassword: x.password })));
+    const { lease, row: r } = await this.takeLease(id, false);
+    await this.holding(lease, async () => {
+      try {
+        if (opts.revokeGeneratedCredentials) {
+          const creds = await this.credentials(id);
+          lease.assertHeld();
+          await this.d.strategy.revoke(await this.target(r.connectionId), creds.map((x) => ({ username: x.username, oldPassword: x.password })));
+        }
+        await withTransaction(this.d.pool, async (c) => {
+          if (!(await leased.lockLeased(c, lease))) throw this.lost(lease);
+          if (opts.deleteSecrets) await secrets.deleteSecretsOfRotation(c, id);
+          await rotations.deleteRotation(c, id);
+        });
+        lease.released = true;
+      } catch (err) {
+        throw this.failure(err, "deleting the rotation");
       }
-      await withTransaction(this.d.pool, async (c) => {
-        if (opts.deleteSecrets) await secrets.deleteSecretsOfRotation(c, id);
-        await rotations.deleteRotation(c, id);
-      });
-    } catch (err) {
-      await this.releaseLease(id);
-      throw this.failure(err, "deleting the rotation");
-    }
+    });
     this.d.secretsChanged?.(r);
     this.d.logger.info({ rotationId: id, name: r.name, ...opts }, "rotation deleted");
     return r;
@@ -505,23 +533,64 @@ export class RotationEngine {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Takes the rotation's lease (one statement); a live lease of another runner means it is busy. */
-  private async takeLease(id: string, now: Date, reclaimOwn: boolean): Promise<RotationRecord> {
-    const until = new Date(now.getTime() + this.leaseMs);
-    const r = await rotations.leaseRotation(this.d.pool, { id, owner: this.d.runnerId, now, until, reclaimOwn });
-    if (r) return r;
+  /** Takes the rotation's lease (a new token); a live lease of another runner means it is busy. */
+  private async takeLease(id: string, reclaimOwn: boolean): Promise<{ lease: Lease; row: RotationRecord }> {
+    const token = randomUUID();
+    const acquiredAt = performance.now();
+    const row = await leased.takeLease(this.d.pool, { id, owner: this.d.runnerId, token, leaseMs: this.leaseMs, reclaimOwn });
+    if (row) return { lease: this.lease(id, token, acquiredAt), row };
     const existing = await rotations.findRotation(this.d.pool, id);
     if (!existing) throw notFound("Secret rotation", id);
     throw new AppError("Conflict", `Secret rotation ${existing.name} is busy with another operation; retry in a few seconds`);
   }
 
-  /** Gives the lease back; if the store does not answer, the lease simply expires (logged, never thrown). */
-  private async releaseLease(id: string): Promise<void> {
+  private lease(id: string, token: string, acquiredAt: number): Lease {
+    return new Lease({ pool: this.d.pool, logger: this.d.logger, leaseMs: this.leaseMs }, id, token, acquiredAt);
+  }
+
+  /**
+   * Runs `fn` while keeping the lease (renewed every third of its length), then gives it back unless a write of
+   * `fn` already did. A simulated crash leaves it as a dead process would: held until it runs out.
+   */
+  private async holding<T>(lease: Lease, fn: () => Promise<T>): Promise<T> {
+    lease.keep();
+    let crashed = false;
     try {
-      await rotations.releaseLease(this.d.pool, id, this.d.runnerId);
+      return await fn();
     } catch (err) {
-      this.d.logger.warn({ rotationId: id, err }, "could not give a rotation's lease back; it expires by itself");
+      crashed = err instanceof SimulatedCrash;
+      throw err;
+    } finally {
+      if (crashed) await lease.stop();
+      else await lease.end();
     }
+  }
+
+  /**
+   * A write under the lease computed from the rotation's current row: when the row changed since it was read (a
+   * PATCH landed meanwhile), it is read again under the lease and the write computed again; LeaseLost when the
+   * lease is gone.
+   */
+  private async writeLeased(run: Run, change: (r: RotationRecord) => leased.LeasedChange): Promise<RotationRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const c = change(run.r);
+      const row = await leased.writeLeased(this.d.pool, run.lease, run.seen, c);
+      if (row) {
+        if (c.release) run.lease.released = true;
+        return row;
+      }
+      const current = await leased.leasedRow(this.d.pool, run.lease);
+      if (!current) throw this.lost(run.lease);
+      if (attempt >= 5) throw new AppError("Conflict", `Secret rotation ${run.r.name} kept changing while its rotation was being recorded; retry`);
+      run.r = current.rotation;
+      run.seen = current.seen;
+    }
+  }
+
+  /** The lease is gone: remember it (no more target work, no more writes) and say so. */
+  private lost(lease: Lease): AppError {
+    lease.markLost();
+    return leaseLost("Secret rotation", lease.rotationId);
   }
 
   /** A new intent for the inactive user: a fresh password, and the intent row holding it sealed (stored by the caller). */
@@ -559,15 +628,11 @@ export class RotationEngine {
     return serverId;
   }
 
-  /** The connection a rotation uses; a rotation's connection cannot be deleted, so missing means a store fault. */
-  private mustHave(conn: ConnectionRecord | undefined, connectionId: string): ConnectionRecord {
-    if (!conn) throw notFound("App connection", connectionId);
-    return conn;
-  }
-
   /** The rotation's target as its connection role, the password opened in memory only. */
   private async target(connectionId: string): Promise<TargetConnection> {
-    return this.openTarget(this.mustHave(await findConnection(this.d.pool, connectionId), connectionId));
+    const conn = await findConnection(this.d.pool, connectionId);
+    if (!conn) throw notFound("App connection", connectionId); // a rotation's connection cannot be deleted: a store fault
+    return this.openTarget(conn);
   }
 
   private openTarget(conn: ConnectionRecord): TargetConnection {

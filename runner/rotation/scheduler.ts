@@ -1,7 +1,8 @@
 /**
- * The scheduler. A pass (1) rolls forward intents whose runner died (expired lease) and (2) drains every due
- * rotation with bounded concurrency; the workers' rotations are claimed in batches of that size (row locks +
- * SKIP LOCKED + leases, claims.ts), so runners sharing a store split the work and each rotation runs exactly once.
+ * The scheduler. A pass (1) rolls forward intents whose runner died (a lease that ran out) and (2) drains every
+ * due rotation with bounded concurrency: it claims only as many as it has idle workers (row locks + SKIP LOCKED +
+ * a lease each, store/leased.ts), so no claimed rotation waits in its hands while its lease runs out, runners
+ * sharing a store split the work, and each rotation runs exactly once.
  *
  * A pass runs when the earliest due rotation becomes due: after each pass the scheduler reads that time and
  * sets a timer for it, and every change of a rotation's next time on any runner (the store's
@@ -14,9 +15,9 @@ import type { Pool } from "pg";
 import { AppError } from "../errors";
 import type { Logger } from "../logger";
 import type { StoreEvents } from "../store/events";
-import type { RotationRecord } from "../store/rows";
-import { claimDue, nextDueAt, releaseLease } from "../store/rotations";
-import { ClaimQueue } from "./claims";
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { claimDue, nextDueAt } from "../store/leased";
 import type { RotationEngine } from "./engine";
 
 export interface SchedulerDeps {
@@ -126,7 +127,7 @@ export class Scheduler {
   /** Sets the wake timer for the earliest rotation a claim could take (read from the store). */
   private async arm(): Promise<void> {
     if (this.stopped) return;
-    const at = await nextDueAt(this.d.pool, this.d.clock()).catch((err: unknown) => {
+    const at = await nextDueAt(this.d.pool).catch((err: unknown) => {
       this.d.logger.warn({ err }, "could not read the next due time; the tick stays the safety net");
       return undefined;
     });
@@ -163,39 +164,40 @@ export class Scheduler {
   private async drain(): Promise<TickResult> {
     const recovered = await this.d.engine.recover({ atStart: false });
     let claimed = 0;
-    // Claims commit the leases, which the engine then holds (no second lease).
-    const claims = new ClaimQueue((limit) => {
-      const now = this.d.clock();
-      this.lastClaimAt = now.getTime();
-      return claimDue(this.d.pool, now, this.d.runnerId, new Date(now.getTime() + this.d.engine.leaseMs), limit);
-    }, this.d.concurrency);
-    const halted = () => this.halted;
-    const worker = async () => {
-      for (let leased = await claims.next(halted); leased; leased = await claims.next(halted)) {
-        claimed++;
-        await this.runOne(leased);
+    const running = new Set<Promise<void>>();
+    let exhausted = false;
+    // Claims commit the leases, which the engine then holds (no second lease): as many as workers are idle.
+    while (!this.halted) {
+      const idle = this.d.concurrency - running.size;
+      if (idle > 0 && !exhausted) {
+        const now = this.d.clock();
+        this.lastClaimAt = now.getTime();
+        const token = randomUUID();
+        const acquiredAt = performance.now();
+        const batch = await claimDue(this.d.pool, { now, owner: this.d.runnerId, token, leaseMs: this.d.engine.leaseMs, limit: idle });
+        exhausted = batch.length < idle;
+        for (const r of batch) {
+          claimed++;
+          const job: Promise<void> = this.runOne(r.id, { token, acquiredAt }).finally(() => running.delete(job));
+          running.add(job);
+        }
+        if (batch.length) continue;
       }
-    };
-    try {
-      await Promise.all(Array.from({ length: this.d.concurrency }, worker));
-    } finally {
-      for (const r of claims.unstarted()) {
-        await releaseLease(this.d.pool, r.id, this.d.runnerId).catch((err: unknown) =>
-          this.d.logger.warn({ rotationId: r.id, err }, "could not give back the lease of a claimed rotation; it expires by itself"),
-        );
-      }
+      if (!running.size) break;
+      await Promise.race(running);
     }
+    await Promise.all(running);
     this.idle = claimed === 0;
     return { recovered, claimed };
   }
 
-  private async runOne(leased: RotationRecord): Promise<void> {
+  private async runOne(id: string, leased: { token: string; acquiredAt: number }): Promise<void> {
     try {
       // The engine decides (a grace-guard wait moves the planned time) and records failures and retries itself.
-      await this.d.engine.rotate(leased.id, { trigger: "scheduled", leased });
+      await this.d.engine.rotate(id, { trigger: "scheduled", leased });
     } catch (err) {
-      // A recorded failure is an AppError; anything else (store down) leaves the lease to expire.
-      if (!(err instanceof AppError)) this.d.logger.warn({ rotationId: leased.id, err }, "scheduled rotation could not run");
+      // A recorded failure or a lost lease is an AppError; anything else (store down) leaves the lease to run out.
+      if (!(err instanceof AppError)) this.d.logger.warn({ rotationId: id, err }, "scheduled rotation could not run");
     }
   }
 }

@@ -1,42 +1,39 @@
 import type { Pool, PoolClient } from "pg";
 import { prepared } from "./db";
 import type { PasswordRequirements } from "../crypto/passwords";
-import {
-  type ConnectionRecord, connectionColumns, type ConnectionRow, type IntentRecord, type IntentRow, type ManagedBy, type RotationRecord, type RotationStatus,
-  type RotationWithConnectionRow, rotationColumns, toConnection, toIntent, toRotation,
-} from "./rows";
+import { type ManagedBy, type RotationRecord, type RotationStatus, type RotationWithConnectionRow, rotationColumns, toRotation } from "./rows";
 
 type Q = Pool | PoolClient;
 
-/** The credential upsert of a create and of a rotation's commit, on $1 rotation, $2 index, $3 username, $4 sealed password. */
+/** The credential upsert of a create, on $1 rotation, $2 index, $3 username, $4 sealed password. */
 const UPSERT_CREDENTIAL = `INSERT INTO credentials (rotation_id, idx, username, password_sealed) VALUES ($1, $2, $3, $4)
   ON CONFLICT (rotation_id, idx) DO UPDATE SET username = EXCLUDED.username, password_sealed = EXCLUDED.password_sealed, updated_at = now()`;
 
-const HISTORY_COLUMNS = "rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message, next_attempt_at";
-const INTENT_COLUMNS = "rotation_id, target_index, kind, password_sealed, job_id, trigger";
+export const HISTORY_COLUMNS = "rotation_id, job_id, attempt, trigger, result, target_index, runner_id, started_at, finished_at, duration_ms, message, next_attempt_at";
+export const INTENT_COLUMNS = "rotation_id, target_index, kind, password_sealed, job_id, trigger";
 
 const SELECT = `SELECT ${rotationColumns("r")}, c.name AS connection_name FROM rotations r JOIN connections c ON c.id = r.connection_id`;
 /** A RETURNING list: the rotation row as toRotation reads it. */
-const RETURNING_ROTATION = `RETURNING ${rotationColumns("r")}, (SELECT c.name FROM connections c WHERE c.id = r.connection_id) AS connection_name`;
+export const RETURNING_ROTATION = `RETURNING ${rotationColumns("r")}, (SELECT c.name FROM connections c WHERE c.id = r.connection_id) AS connection_name`;
 
 export type NewRotation = Pick<
   RotationRecord,
   | "id" | "name" | "description" | "projectId" | "environment" | "secretPath" | "connectionId" | "isAutoRotationEnabled"
   | "rotationInterval" | "rotateAt" | "timeZone" | "usesUtc" | "username1" | "username2" | "secretKeyUsername" | "secretKeyPassword" | "createdAt"
   | "managedBy"
-> & { passwordRequirements: unknown; leaseOwner: string; leaseUntil: Date };
+> & { passwordRequirements: unknown; leaseOwner: string; leaseToken: string; leaseMs: number };
 
 export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
   await q.query(
     `INSERT INTO rotations (id, name, description, project_id, environment, secret_path, connection_id,
        is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc,
        username1, username2, password_requirements, secret_key_username, secret_key_password, rotation_status,
-       lease_owner, lease_until, created_at, updated_at, managed_by)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,$21,$21,$22)`,
+       lease_owner, lease_token, lease_until, created_at, updated_at, managed_by)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,now() + $21::float8 * interval '1 millisecond',$22,$22,$23)`,
     [r.id, r.name, r.description, r.projectId, r.environment, r.secretPath, r.connectionId, r.isAutoRotationEnabled,
       r.rotationInterval, r.rotateAt.hours, r.rotateAt.minutes, r.timeZone, r.usesUtc, r.username1, r.username2,
       r.passwordRequirements === undefined ? null : JSON.stringify(r.passwordRequirements), r.secretKeyUsername,
-      r.secretKeyPassword, r.leaseOwner, r.leaseUntil, r.createdAt, r.managedBy],
+      r.secretKeyPassword, r.leaseOwner, r.leaseToken, r.leaseMs, r.createdAt, r.managedBy],
   );
 }
 
@@ -45,117 +42,7 @@ export async function findRotation(q: Q, id: string): Promise<RotationRecord | u
   return rows[0] ? toRotation(rows[0]) : undefined;
 }
 
-/**
- * Takes the rotation's lease in one statement if it is free (never held, expired at `now`, or — with
- * reclaimOwn — held by this owner). Undefined when it does not exist or another runner holds it. Like
- * releaseLease it leaves updated_at alone.
- */
-export async function leaseRotation(
-  q: Q,
-  a: { id: string; owner: string; now: Date; until: Date; reclaimOwn: boolean },
-): Promise<RotationRecord | undefined> {
-  const { rows } = await q.query<RotationWithConnectionRow>(prepared(
-    `UPDATE rotations r SET lease_owner = $2, lease_until = $4
-     WHERE r.id = $1 AND (r.lease_until IS NULL OR r.lease_until <= $3 OR ($5 AND r.lease_owner = $2))
-     ${RETURNING_ROTATION}`,
-    [a.id, a.owner, a.now, a.until, a.reclaimOwn],
-  ));
-  return rows[0] ? toRotation(rows[0]) : undefined;
-}
-
-/**
- * Gives back this owner's lease. Leases are bookkeeping, not content: taking and giving one back leaves the
- * row as it was (updated_at included), so a refused rotation changes nothing a client can see.
- */
-export async function releaseLease(q: Q, id: string, owner: string): Promise<void> {
-  await q.query(prepared(`UPDATE rotations SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [id, owner]));
-}
-
-/** Gives back every lease of this owner that guards no intent (at start: leases of its previous life). */
-export async function releaseIdleLeases(q: Q, owner: string): Promise<number> {
-  const { rowCount } = await q.query(
-    `UPDATE rotations r SET lease_owner = NULL, lease_until = NULL
-     WHERE r.lease_owner = $1 AND NOT EXISTS (SELECT 1 FROM rotation_intents i WHERE i.rotation_id = r.id)`,
-    [owner],
-  );
-  return rowCount ?? 0;
-}
-
-/** A leased rotation's working set, read in one statement after the lease (so it sees the last holder's commit). */
-export interface RotationWork {
-  /** The intents that were there before this statement (a crash's or a failed attempt's leftovers). */
-  intents: IntentRecord[];
-  /** Whether `insert` was stored (only when no intent was there). */
-  inserted: boolean;
-  connection: ConnectionRecord | undefined;
-  /** The rotation's mapped secrets by role, as the rotation row names them in the same snapshot. */
-  secretIds: { username: string[]; password: string[] };
-}
-
 export type NewIntent = { rotationId: string; targetIndex: 0 | 1; kind: "create" | "rotate"; passwordSealed: Buffer; jobId: string; trigger: string };
-
-/** rotationWork's one row: the connection's columns (all null when it is gone), the intents and secret ids as arrays. */
-type WorkRow = { [K in keyof ConnectionRow]: ConnectionRow[K] | null } & {
-  i_target_index: Array<0 | 1> | null;
-  i_kind: Array<IntentRow["kind"]>;
-  i_password_sealed: Buffer[];
-  i_job_id: string[];
-  i_trigger: string[];
-  i_attempts: number[];
-  i_created_at: Date[];
-  s_username: string[] | null;
-  s_password: string[] | null;
-  inserted: boolean;
-};
-
-/** The intents (as arrays, by target index) and the mapped secret ids of rotation $1, for a FROM list. */
-const WORK_FROM = `(SELECT array_agg(target_index ORDER BY target_index) AS i_target_index, array_agg(kind ORDER BY target_index) AS i_kind,
-                  array_agg(password_sealed ORDER BY target_index) AS i_password_sealed, array_agg(job_id::text ORDER BY target_index) AS i_job_id,
-                  array_agg(trigger ORDER BY target_index) AS i_trigger, array_agg(attempts ORDER BY target_index) AS i_attempts,
-                  array_agg(created_at ORDER BY target_index) AS i_created_at
-           FROM rotation_intents WHERE rotation_id = $1) i,
-          (SELECT array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_username) AS s_username,
-                  array_agg(s.id::text) FILTER (WHERE s.key = r.secret_key_password) AS s_password
-           FROM rotations r JOIN secrets s ON s.rotation_id = r.id WHERE r.id = $1) s`;
-
-function toWork(rotationId: string, w: WorkRow, connection: ConnectionRecord | undefined): RotationWork {
-  const intents = (w.i_target_index ?? []).map((targetIndex, k) =>
-    toIntent({
-      rotation_id: rotationId,
-      target_index: targetIndex,
-      kind: w.i_kind[k],
-      password_sealed: w.i_password_sealed[k],
-      job_id: w.i_job_id[k],
-      trigger: w.i_trigger[k],
-      attempts: w.i_attempts[k],
-      created_at: w.i_created_at[k],
-    }),
-  );
-  return { intents, inserted: w.inserted === true, connection, secretIds: { username: w.s_username ?? [], password: w.s_password ?? [] } };
-}
-
-/** A fresh intent's parameters in the order both intent-storing statements below take them (all null: none). */
-const freshIntentValues = (n?: NewIntent) => [n?.targetIndex ?? null, n?.passwordSealed ?? null, n?.jobId ?? null, n?.trigger ?? null, n?.kind ?? null];
-
-/**
- * One statement: the rotation's intents, connection and mapped secret ids, and — when `insert` is given and
- * no intent is there — the new intent, durably (it commits before the target is touched).
- */
-export async function rotationWork(q: Q, a: { rotationId: string; connectionId: string; insert?: NewIntent }): Promise<RotationWork> {
-  const { rows } = await q.query<WorkRow>(prepared(
-    `WITH ins AS (
-       INSERT INTO rotation_intents (${INTENT_COLUMNS})
-       SELECT $1, $3::smallint, $7::text, $4::bytea, $5::uuid, $6::text
-       WHERE $3::smallint IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rotation_intents WHERE rotation_id = $1)
-       RETURNING 1)
-     SELECT ${connectionColumns("c")}, i.*, s.*, EXISTS (SELECT 1 FROM ins) AS inserted
-     FROM (SELECT $2::uuid AS id) k LEFT JOIN connections c ON c.id = k.id,
-          ${WORK_FROM}`,
-    [a.rotationId, a.connectionId, ...freshIntentValues(a.insert)],
-  ));
-  const w = rows[0]; // always one row; the connection's columns are null when it is gone
-  return toWork(a.rotationId, w, w.id === null ? undefined : toConnection(w as ConnectionRow));
-}
 
 export async function lockRotation(q: PoolClient, id: string): Promise<RotationRecord | undefined> {
   const { rows } = await q.query<RotationWithConnectionRow>(`${SELECT} WHERE r.id = $1 FOR UPDATE OF r`, [id]);
@@ -245,8 +132,6 @@ export interface RotationPatch {
   isLastRotationManual?: boolean;
   nextRotationAt?: Date | null;
   retryAttempt?: number;
-  leaseOwner?: string | null;
-  leaseUntil?: Date | null;
   managedBy?: ManagedBy;
 }
 
@@ -272,8 +157,6 @@ const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: s
   isLastRotationManual: "is_last_rotation_manual",
   nextRotationAt: "next_rotation_at",
   retryAttempt: "retry_attempt",
-  leaseOwner: "lease_owner",
-  leaseUntil: "lease_until",
   managedBy: "managed_by",
 };
 
@@ -281,7 +164,7 @@ const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: s
  * "col = $n, …" for the fields present in `patch` (undefined = leave alone), numbered from `first`, and their
  * values. A field outside the fixed column list is a programming error, never SQL.
  */
-function assignments(patch: RotationPatch, first: number): { sql: string; values: unknown[] } {
+export function assignments(patch: RotationPatch, first: number): { sql: string; values: unknown[] } {
   const parts: string[] = [];
   const values: unknown[] = [];
   for (const [field, value] of Object.entries(patch) as Array<[keyof RotationPatch, unknown]>) {
@@ -331,35 +214,9 @@ export async function insertIntent(
   ));
 }
 
-export async function intentsOf(q: Q, rotationId: string): Promise<IntentRecord[]> {
-  const { rows } = await q.query<IntentRow>("SELECT * FROM rotation_intents WHERE rotation_id = $1 ORDER BY target_index", [rotationId]);
-  return rows.map(toIntent);
-}
-
-export async function countIntentAttempt(q: Q, rotationId: string, targetIndex: number): Promise<void> {
-  await q.query("UPDATE rotation_intents SET attempts = attempts + 1 WHERE rotation_id = $1 AND target_index = $2", [
-    rotationId,
-    targetIndex,
-  ]);
-}
-
-export async function deleteIntents(q: Q, rotationId: string): Promise<void> {
-  await q.query("DELETE FROM rotation_intents WHERE rotation_id = $1", [rotationId]);
-}
-
-/**
- * Rotations with a leftover intent that recovery must finish: its runner is gone (the lease expired, or at start
- * it is leased to this runner id from a previous life of the process), or it is an unfinished create whose last
- * attempt failed and whose planned retry is due (the scheduler's claim never takes a create's intents).
- */
-export async function rotationsWithOrphanIntents(q: Q, now: Date, reclaimOwner?: string): Promise<string[]> {
-  const { rows } = await q.query<{ id: string }>(
-    `SELECT DISTINCT r.id FROM rotation_intents i JOIN rotations r ON r.id = i.rotation_id
-     WHERE r.lease_until < $1 OR r.lease_owner = $2
-        OR (i.kind = 'create' AND r.lease_owner IS NULL AND r.next_rotation_at <= $1)`,
-    [now, reclaimOwner ?? null],
-  );
-  return rows.map((r) => r.id);
+/** Deletes the intents of one job (a create's two). */
+export async function deleteIntentsOfJob(q: Q, rotationId: string, jobId: string): Promise<void> {
+  await q.query("DELETE FROM rotation_intents WHERE rotation_id = $1 AND job_id = $2", [rotationId, jobId]);
 }
 
 export interface RotationCounts {
@@ -396,7 +253,7 @@ export interface HistoryEntry {
 }
 
 /** An attempt's duration as the int column holds it. */
-const durationMs = (h: HistoryEntry): number => Math.min(2 ** 31 - 1, Math.max(0, h.finishedAt.getTime() - h.startedAt.getTime()));
+export const durationMs = (h: HistoryEntry): number => Math.min(2 ** 31 - 1, Math.max(0, h.finishedAt.getTime() - h.startedAt.getTime()));
 
 export async function insertHistory(q: Q, h: HistoryEntry): Promise<void> {
   await q.query(
@@ -449,74 +306,4 @@ export async function historyOf(q: Q, rotationId: string, limit = 100): Promise<
     message: r.message,
     nextAttemptAt: r.next_attempt_at,
   }));
-}
-
-/**
- * Claims up to `limit` due rotations for this runner: row locks with SKIP LOCKED so runners sharing a store
- * never claim the same one, and a lease so a runner that dies gives its claims back when it expires.
- */
-export async function claimDue(q: Q, now: Date, owner: string, leaseUntil: Date, limit: number): Promise<RotationRecord[]> {
-  const { rows } = await q.query<RotationWithConnectionRow>(prepared(
-    `WITH due AS (
-       SELECT id FROM rotations
-       WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL AND next_rotation_at <= $1
-         AND rotation_status <> 'pending' AND (lease_until IS NULL OR lease_until < $1)
-       ORDER BY next_rotation_at
-       LIMIT $4
-       FOR UPDATE SKIP LOCKED)
-     UPDATE rotations r SET lease_owner = $2, lease_until = $3 FROM due WHERE r.id = due.id
-     ${RETURNING_ROTATION}`,
-    [now, owner, leaseUntil, limit],
-  ));
-  return rows.map(toRotation);
-}
-
-/**
- * When the next claim can succeed: the earliest next_rotation_at of what claimDue could take (enabled, not
- * pending, not leased at `now`), read in order on the partial index rotations_due. Undefined when none is set.
- */
-export async function nextDueAt(q: Q, now: Date): Promise<Date | undefined> {
-  const { rows } = await q.query<{ at: Date }>(prepared(
-    `SELECT next_rotation_at AS at FROM rotations
-     WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL
-       AND rotation_status <> 'pending' AND (lease_until IS NULL OR lease_until < $1)
-     ORDER BY next_rotation_at LIMIT 1`,
-    [now],
-  ));
-  return rows[0]?.at;
-}
-
-/**
- * The commit of a rotation as one statement, so one transaction: the credential, the mapped secrets' new
- * sealed values, the rotation row, its history row, and the intent's removal. Returns the row.
- */
-export async function commitRotationRow(
-  q: Q,
-  a: {
-    rotationId: string;
-    targetIndex: number;
-    username: string;
-    credentialSealed: Buffer;
-    secretIds: string[];
-    secretValues: Buffer[];
-    set: RotationPatch;
-    history: HistoryEntry;
-  },
-): Promise<RotationRecord> {
-  const h = a.history;
-  const fixed = [a.rotationId, a.targetIndex, a.username, a.credentialSealed, a.secretIds, a.secretValues, h.jobId, h.attempt, h.trigger,
-    h.runnerId, h.startedAt, h.finishedAt, durationMs(h)];
-  const set = assignments(a.set, fixed.length + 1);
-  const { rows } = await q.query<RotationWithConnectionRow>(prepared(
-    `WITH cred AS (${UPSERT_CREDENTIAL}),
-     sec AS (
-       UPDATE secrets s SET value_sealed = ($6::bytea[])[array_position($5::uuid[], s.id)], version = s.version + 1, updated_at = now()
-       WHERE s.id = ANY($5::uuid[])),
-     hist AS (INSERT INTO rotation_history (${HISTORY_COLUMNS}) VALUES ($1, $7, $8, $9, 'success', $2, $10, $11, $12, $13, NULL, NULL)),
-     del AS (DELETE FROM rotation_intents WHERE rotation_id = $1)
-     UPDATE rotations r SET ${set.sql}, updated_at = now() WHERE r.id = $1
-     ${RETURNING_ROTATION}`,
-    [...fixed, ...set.values],
-  ));
-  return toRotation(rows[0]);
 }

@@ -56,6 +56,8 @@ export interface RotationRecord {
   isLastRotationManual: boolean;
   nextRotationAt: Date | null;
   leaseOwner: string | null;
+  /** The fencing token of the lease (a new one per acquisition); null when not leased. */
+  leaseToken: string | null;
   leaseUntil: Date | null;
   retryAttempt: number;
   managedBy: ManagedBy | null;
@@ -137,6 +139,7 @@ export interface RotationRow {
   is_last_rotation_manual: boolean;
   next_rotation_at: Date | null;
   lease_owner: string | null;
+  lease_token: string | null;
   lease_until: Date | null;
   retry_attempt: number;
   managed_by: ManagedBy | null;
@@ -185,7 +188,7 @@ const ROTATION_COLUMNS_LIST = ["id", "name", "description", "project_id", "envir
   "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
   "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
   "last_rotated_at", "last_rotation_job_id", "last_rotation_message", "is_last_rotation_manual", "next_rotation_at", "lease_owner",
-  "lease_until", "retry_attempt", "managed_by", "created_at", "updated_at"] as const;
+  "lease_token", "lease_until", "retry_attempt", "managed_by", "created_at", "updated_at"] as const;
 const CONNECTION_COLUMNS: AllOf<ConnectionRow, typeof CONNECTION_COLUMNS_LIST> = CONNECTION_COLUMNS_LIST;
 const ROTATION_COLUMNS: AllOf<RotationRow, typeof ROTATION_COLUMNS_LIST> = ROTATION_COLUMNS_LIST;
 
@@ -193,6 +196,13 @@ const ROTATION_COLUMNS: AllOf<RotationRow, typeof ROTATION_COLUMNS_LIST> = ROTAT
 const columns = (alias: string, list: readonly string[]): string => list.map((c) => `${alias}.${c}`).join(", ");
 export const connectionColumns = (alias: string): string => columns(alias, CONNECTION_COLUMNS);
 export const rotationColumns = (alias: string): string => columns(alias, ROTATION_COLUMNS);
+/** "a.col1 AS p_col1, …": a connection's columns beside a rotation's in one row (see fromPrefixed). */
+export const prefixedConnectionColumns = (alias: string, prefix: string): string =>
+  CONNECTION_COLUMNS.map((c) => `${alias}.${c} AS ${prefix}${c}`).join(", ");
+/** The connection row of prefixedConnectionColumns. */
+export const fromPrefixed = (row: Record<string, unknown>, prefix: string): ConnectionRow =>
+  Object.fromEntries(CONNECTION_COLUMNS.map((c) => [c, row[`${prefix}${c}`]])) as unknown as ConnectionRow;
+
 export const toConnection = (r: ConnectionRow): ConnectionRecord => ({
   id: r.id,
   name: r.name,
@@ -242,6 +252,7 @@ export const toRotation = (r: RotationWithConnectionRow): RotationRecord => ({
   isLastRotationManual: r.is_last_rotation_manual,
   nextRotationAt: r.next_rotation_at,
   leaseOwner: r.lease_owner,
+  leaseToken: r.lease_token,
   leaseUntil: r.lease_until,
   retryAttempt: r.retry_attempt,
   managedBy: r.managed_by,
