@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import type { FeedLimits } from "./api/events";
 import { AppError, zodIssues } from "./errors";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -25,6 +26,9 @@ const envSchema = z.object({
   PGROTATE_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   PGROTATE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   PGROTATE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  PGROTATE_FEED_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  PGROTATE_FEED_MAX_STREAMS: z.coerce.number().int().min(1).max(1_000_000).optional(),
 });
 
 /** The one configuration object of the runner, validated once at start. */
@@ -49,6 +53,8 @@ export interface Config {
    * may send state-changing requests with the session cookie, and https makes the cookie Secure.
    */
   publicUrl?: string;
+  /** Change-feed stream caps on this runner (unset: the defaults of api/events.ts). */
+  feed?: Pick<FeedLimits, "maxStreamsPerToken" | "maxStreamsPerIdentity" | "maxStreams">;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -84,5 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhook: e.PGROTATE_WEBHOOK_URL ? { url: e.PGROTATE_WEBHOOK_URL, secret: e.PGROTATE_WEBHOOK_SECRET! } : undefined,
     logLevel: e.PGROTATE_LOG_LEVEL,
     publicUrl: e.PGROTATE_PUBLIC_URL,
+    feed: {
+      maxStreamsPerToken: e.PGROTATE_FEED_MAX_STREAMS_PER_TOKEN,
+      maxStreamsPerIdentity: e.PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY,
+      maxStreams: e.PGROTATE_FEED_MAX_STREAMS,
+    },
   };
 }

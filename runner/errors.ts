@@ -43,14 +43,17 @@ export class AppError extends Error {
   readonly statusCode: number;
   readonly details?: unknown;
   override readonly cause?: unknown;
+  /** When a retry may succeed, in seconds: the answer's Retry-After header. */
+  readonly retryAfterSeconds?: number;
 
-  constructor(code: ErrorCode, message: string, opts: { details?: unknown; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { details?: unknown; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message);
     this.name = "AppError";
     this.code = code;
     this.statusCode = ERROR_STATUS[code];
     this.details = opts.details;
     this.cause = opts.cause;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 }
 

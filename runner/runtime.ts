@@ -37,7 +37,10 @@ export interface RunnerOptions {
   random?: () => number;
   /** false: build the scheduler but do not start its cron tick (tests call scheduler.tick()). */
   startScheduler?: boolean;
-  /** Change-feed timing and limits (defaults: 15 s heartbeat, 1 h / 100,000 events kept, 10 streams per token, 1 MiB per slow client). */
+  /**
+   * Change-feed timing and limits (defaults: 15 s heartbeat, 1 h / 100,000 events kept, 10 / 100 / 1,000 streams per
+   * token / identity / runner, 1 MiB per slow client); set here, they take precedence over config.feed.
+   */
   feed?: FeedOptions & FeedLimits;
 }
 
@@ -149,7 +152,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
       secrets: new SecretService({ pool: store.pool, sealer, cache: secretCache }),
       feed,
-      feedLimits: opts.feed,
+      feedLimits: { ...config.feed, ...opts.feed },
       metrics,
       overdueAfterMs,
       schedulerRunning: () => scheduler.running() || opts.startScheduler === false,

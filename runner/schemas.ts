@@ -25,6 +25,20 @@ export const pgIdentifier = (what: string) =>
     .refine((s) => utf8.encode(s).length <= 63, `${what} must be at most 63 bytes (PostgreSQL's identifier limit)`)
     .refine((s) => !s.includes("\0"), `${what} must not contain NUL`);
 
+/**
+ * Control characters but the ones that lay text out (tab, line feed, carriage return): C0, DEL and C1. A terminal
+ * acts on them (ESC and the C1 CSI start escape sequences), so free text that people read refuses them.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/** A description: free text (it may span lines) of at most 256 characters, without control characters. */
+const descriptionSchema = z
+  .string()
+  .max(256, "description must be at most 256 characters")
+  .refine((s) => !CONTROL_CHARACTER.test(s), "description must not contain control characters (such as ESC, which starts terminal escape sequences)")
+  .nullish();
+
 const secretKey = (what: string) =>
   z
     .string()
@@ -85,7 +99,7 @@ const credentialsShape = {
 export const createConnectionSchema = z
   .object({
     name: slug("name", 64),
-    description: z.string().max(256).nullish(),
+    description: descriptionSchema,
     method: z.literal("username-and-password").default("username-and-password"),
     credentials: z.object(credentialsShape).strict(),
     projectId: z.string().optional(),
@@ -97,7 +111,7 @@ export const createConnectionSchema = z
 export const updateConnectionSchema = z
   .object({
     name: slug("name", 64).optional(),
-    description: z.string().max(256).nullish(),
+    description: descriptionSchema,
     method: z.literal("username-and-password").optional(),
     credentials: z
       .object({ ...credentialsShape, password: credentialsShape.password.optional() })
@@ -112,7 +126,7 @@ const projectIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "pro
 
 const rotationFields = {
   name: slug("name", 64),
-  description: z.string().max(256, "description must be at most 256 characters").nullish(),
+  description: descriptionSchema,
   connectionId: z.uuid("connectionId must be a UUID").meta({ description: "The app connection that changes the passwords" }),
   projectId: projectIdSchema.default("default").meta({ description: "Project of the folder the secrets live in" }),
   environment: slug("environment", 64).default("dev"),

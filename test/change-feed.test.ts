@@ -5,6 +5,7 @@
  */
 import net from "node:net";
 import type { Runner } from "../runner/runtime";
+import { loadConfig } from "../runner/config";
 import { pruneEvents } from "../runner/store/secret-events";
 import { follow, type Follower } from "./helpers/feed";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
@@ -34,7 +35,7 @@ describe("The change feed across two runners on one store", () => {
   beforeAll(async () => {
     target = await createTarget({ prefix: "feed" });
     t = await startTestRunner({ logLevel: "warn", feed: { heartbeatMs: 250 } });
-    bt = await startTestRunner({ storeOf: t, logLevel: "warn", feed: { heartbeatMs: 250, maxStreamsPerToken: 3 } });
+    bt = await startTestRunner({ storeOf: t, logLevel: "warn", feed: { heartbeatMs: 250, maxStreamsPerToken: 3, maxStreamsPerIdentity: 4 } });
     b = bt.runner;
     connectionId = (await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
   });
@@ -184,7 +185,8 @@ describe("The change feed across two runners on one store", () => {
     for (const f of three) await ready(f);
     const fourth = await fetch(`${b.url}/api/v1/events/secrets?workspaceId=feed`, { headers: { authorization: `Bearer ${tok}` } });
     expect(fourth.status).toBe(429);
-    expect(await fourth.json()).toMatchObject({ error: "TooManyRequests", message: expect.stringMatching(/3 open change-feed streams/) });
+    expect(Number(fourth.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(await fourth.json()).toMatchObject({ error: "TooManyRequests", message: expect.stringMatching(/token already has 3 open change-feed streams/) });
     const otherToken = track(follow(b.url, admin(), FOLDER));
     await ready(otherToken);
     const before = b.feed.count();
@@ -193,6 +195,54 @@ describe("The change feed across two runners on one store", () => {
     while (b.feed.count() >= before && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     const again = track(follow(b.url, tok, FOLDER));
     await ready(again);
+  });
+
+  test("When a machine identity logs in 5 times, then its access tokens together hold at most 4 streams per runner: the 5th is 429 with Retry-After, and closing one frees a place", async () => {
+    const created = (await t.api("POST", "/api/v1/auth/identities", { name: "feed-identity-cap", projectId: "feed", permission: "read" })).body;
+    const login = async () => {
+      const res = await t.api("POST", "/api/v1/auth/universal-auth/login", { clientId: created.clientId, clientSecret: created.clientSecret }, { token: null });
+      expect(res.status).toBe(200);
+      return res.body.accessToken as string;
+    };
+    const tokens: string[] = [];
+    for (let i = 0; i < 5; i++) tokens.push(await login());
+    const four = tokens.slice(0, 4).map((tok) => track(follow(b.url, tok, FOLDER)));
+    for (const f of four) await ready(f);
+    const fifth = await fetch(`${b.url}/api/v1/events/secrets?workspaceId=feed`, { headers: { authorization: `Bearer ${tokens[4]}` } });
+    expect(fifth.status).toBe(429);
+    expect(Number(fifth.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(await fifth.json()).toMatchObject({ statusCode: 429, error: "TooManyRequests", message: expect.stringMatching(/machine identity already has 4 open change-feed streams/) });
+    // Another principal is not affected.
+    await ready(track(follow(b.url, admin(), FOLDER)));
+    const before = b.feed.count();
+    await four[0].close();
+    const end = Date.now() + 3000;
+    while (b.feed.count() >= before && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    await ready(track(follow(b.url, tokens[4], FOLDER)));
+  });
+
+  test("When a runner holds as many streams as its runner-wide cap, then the next stream of any principal is 429 with Retry-After, and closing one frees a place", async () => {
+    const c = await startTestRunner({ storeOf: t, logLevel: "warn", feed: { heartbeatMs: 250 }, feedConfig: { maxStreams: 3 } });
+    try {
+      const tok = (await t.api("POST", "/api/v1/auth/tokens", { name: "feed-runner-cap", projectId: "feed", permission: "read" })).body.secret as string;
+      const held = [track(follow(c.runner.url, admin(), FOLDER)), track(follow(c.runner.url, admin(), FOLDER)), track(follow(c.runner.url, tok, FOLDER))];
+      for (const f of held) await ready(f);
+      const other = (await t.api("POST", "/api/v1/auth/tokens", { name: "feed-runner-cap-2", projectId: "feed", permission: "read" })).body.secret as string;
+      for (const who of [other, admin(), tok]) {
+        const refused = await fetch(`${c.runner.url}/api/v1/events/secrets?workspaceId=feed`, { headers: { authorization: `Bearer ${who}` } });
+        expect(refused.status).toBe(429);
+        expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+        expect(await refused.json()).toMatchObject({ error: "TooManyRequests", message: expect.stringMatching(/runner already has 3 open change-feed streams/) });
+      }
+      expect(c.runner.feed.count()).toBe(3);
+      await held[0].close();
+      const end = Date.now() + 3000;
+      while (c.runner.feed.count() >= 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      await ready(track(follow(c.runner.url, other, FOLDER)));
+      for (const f of open.splice(0)) await f.close();
+    } finally {
+      await c.stop();
+    }
   });
 
   test("A client that does not read is dropped once too much waits for it, not buffered forever; a reading client gets everything", async () => {
@@ -265,5 +315,19 @@ describe("The change feed across two runners on one store", () => {
     expect(Date.now() - started).toBeLessThan(1500);
     for (const f of followers) await f.until(() => f.ended(), 2000);
     expect(c.runner.feed.count()).toBe(0);
+  });
+});
+
+describe("The change feed's stream caps in the configuration", () => {
+  test("When PGROTATE_FEED_MAX_STREAMS_PER_TOKEN, _PER_IDENTITY and PGROTATE_FEED_MAX_STREAMS are set, then the config carries them; unset, the runner's defaults apply", () => {
+    const env = { PGROTATE_FEED_MAX_STREAMS_PER_TOKEN: "5", PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: "50", PGROTATE_FEED_MAX_STREAMS: "500" };
+    expect(loadConfig(env).feed).toEqual({ maxStreamsPerToken: 5, maxStreamsPerIdentity: 50, maxStreams: 500 });
+    expect(loadConfig({}).feed).toEqual({ maxStreamsPerToken: undefined, maxStreamsPerIdentity: undefined, maxStreams: undefined });
+  });
+
+  test("When a cap is not a whole number of at least 1, then the configuration is refused naming the variable", () => {
+    for (const bad of ["0", "-3", "2.5", "many"]) {
+      expect(() => loadConfig({ PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: bad })).toThrow(/PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY/);
+    }
   });
 });

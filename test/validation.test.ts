@@ -48,6 +48,11 @@ describe("Bad input gets a clear 4xx and changes nothing", () => {
     ["an unknown rotation id", () => t.api("GET", `${ROTATIONS}/6f1c0c3e-8f7a-4c1e-9a51-0b9c3d2e1f00`), 404, /not found/],
     ["a rotation id that is not a UUID", () => t.api("GET", `${ROTATIONS}/nope'; DROP TABLE rotations; --`), 404, /not found/],
     ["malformed JSON", () => t.api("POST", ROTATIONS, undefined, { rawBody: '{"name": ' }), 400, /Malformed JSON/],
+    ["a rotation description with an escape sequence", () => t.api("POST", ROTATIONS, body({ description: "db\u001b[2J\u001b]0;owned\u0007" })), 422, /description must not contain control characters/, "description"],
+    ["a rotation description with a C1 control character", () => t.api("POST", ROTATIONS, body({ description: "db\u009b2J" })), 422, /description must not contain control characters/, "description"],
+    ["a PATCH of a rotation's description with an escape sequence", () => t.api("PATCH", `${ROTATIONS}/${rotationId}`, { description: "db\u001b[31m" }), 422, /description must not contain control characters/, "description"],
+    ["a connection description with an escape sequence", () => t.api("POST", CONNECTIONS, { ...target.connectionBody("esc-conn"), description: "db\u001b[2J" }), 422, /description must not contain control characters/, "description"],
+    ["a PATCH of a connection's description with an escape sequence", () => t.api("PATCH", `${CONNECTIONS}/${connectionId}`, { description: "db\u0007\u001b[31m" }), 422, /description must not contain control characters/, "description"],
     ["an oversized body", () => t.api("POST", ROTATIONS, body({ description: "x".repeat(100_000) })), 413, /too large/],
     ["a duplicate rotation name in the folder", () => t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, ["x_user_1", "x_user_2"])), 409, /already exists/],
     ["a mapping key already used in the folder", () => t.api("POST", ROTATIONS, body({ secretsMapping: { username: "POSTGRES_DB_USERNAME", password: "OTHER" } })), 409, /POSTGRES_DB_USERNAME/],
@@ -91,6 +96,14 @@ describe("Bad input gets a clear 4xx and changes nothing", () => {
     const patched = await send("PATCH", `${ROTATIONS}/${rotationId}`, "");
     expect(patched.status).toBe(200);
     expect(patched).toEqual(await send("PATCH", `${ROTATIONS}/${rotationId}`, "{}"));
+  });
+
+  test("A description may span lines (the console's Description is a text area): line feeds, carriage returns and tabs are accepted", async () => {
+    const multiLine = "the orders database\r\n\tread by the orders app\nand its jobs";
+    const rotation = await t.api("PATCH", `${ROTATIONS}/${rotationId}`, { description: multiLine });
+    expect([rotation.status, rotation.body.secretRotation?.description]).toEqual([200, multiLine]);
+    const connection = await t.api("PATCH", `${CONNECTIONS}/${connectionId}`, { description: multiLine });
+    expect([connection.status, connection.body.appConnection?.description]).toEqual([200, multiLine]);
   });
 
   test("When the interval is changed with PATCH, then nextRotationAt is recomputed, and auto-rotation off gives null", async () => {

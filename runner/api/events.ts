@@ -4,14 +4,15 @@
  * time; never a value), `ready` once attached, `reset` when the client must re-read, and heartbeats. Resumes
  * from `Last-Event-ID` (header, or `lastEventId` in the query for clients that cannot set headers).
  *
- * A client that does not read is dropped once this much is waiting for it, never buffered without bound; a
- * token may hold a limited number of open streams per runner (429 beyond); a revoked or expired token's
- * streams end at the next heartbeat; runner stop closes them all at once.
+ * A client that does not read is dropped once this much is waiting for it, never buffered without bound; open
+ * streams are capped per runner for each token, for each identity (all the access tokens its logins got) and
+ * for the runner as a whole (429 with Retry-After beyond); a revoked or expired token's streams end at the next
+ * heartbeat; runner stop closes them all at once.
  */
 import { Router, type Request, type Response } from "express";
 import type { AccessService } from "../auth/access";
 import type { ConsoleSessions } from "../auth/sessions";
-import { authorize } from "../auth/principal";
+import { authorize, type Principal } from "../auth/principal";
 import { AppError } from "../errors";
 import type { Folder } from "../store/secrets";
 import type { FeedMessage, FeedStream, SecretEventHub } from "../services/secret-events";
@@ -23,11 +24,21 @@ import { readSessionCookie } from "./session-cookie";
 export interface FeedLimits {
   /** Open streams per token on this runner (default 10). */
   maxStreamsPerToken?: number;
+  /**
+   * Open streams per principal on this runner, whatever token it uses (default 100): a machine identity's
+   * access tokens together (each login gets a fresh token), a scoped token, the admin.
+   */
+  maxStreamsPerIdentity?: number;
+  /** Open streams on this runner, of every principal together (default 1,000). */
+  maxStreams?: number;
   /** Bytes waiting for a client before it is dropped (default 1 MiB). */
   maxBufferedBytes?: number;
 }
 
 export const DEFAULT_STREAMS_PER_TOKEN = 10;
+/** An identity is usually shared by an app's replicas, each following the feed (one stream per pgrotate/pg pool). */
+export const DEFAULT_STREAMS_PER_IDENTITY = 100;
+export const DEFAULT_MAX_STREAMS = 1000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1 << 20;
 
 /** A field value on one line: SSE ends a field at CR or LF. */
@@ -43,6 +54,7 @@ class SseStream implements FeedStream {
   constructor(
     readonly folder: Folder,
     readonly owner: string,
+    readonly holder: string,
     private readonly res: Response,
     private readonly maxBuffered: number,
     private readonly stillValid: () => Promise<boolean>,
@@ -104,24 +116,48 @@ class SseStream implements FeedStream {
 /** Mounted at /api/v1/events (behind authentication: a bearer token, or the console's session cookie). */
 export function eventRoutes(hub: SecretEventHub, auth: { access: AccessService; sessions?: ConsoleSessions }, limits: FeedLimits = {}): Router {
   const r = Router();
-  const perToken = limits.maxStreamsPerToken ?? DEFAULT_STREAMS_PER_TOKEN;
+  const checkCaps = streamCaps(hub, limits);
   r.get("/secrets", route(async (req: Request, res: Response) => {
     const folder = folderOf(req.query);
     const principal = principalOf(res);
     authorize(principal, "read", folder);
     const hash = bearerHash(req);
     const owner = hash ? hash.toString("hex") : principal.actor;
-    if (hub.count(owner) >= perToken) {
-      throw new AppError("TooManyRequests", `This token already has ${perToken} open change-feed streams on this runner; close one first`);
-    }
+    const holder = principal.actor;
+    checkCaps(owner, holder, principal.kind); // nothing awaited between this check and attach(): no race past a cap
     const header = req.headers["last-event-id"];
     const lastEventId = typeof header === "string" ? header : typeof req.query.lastEventId === "string" ? req.query.lastEventId : undefined;
     // Re-checked at every heartbeat: a revoked token, an expired identity token or an ended console session ends the stream.
     const sid = hash ? undefined : readSessionCookie(req);
     const stillValid = async () =>
       hash ? !!(await auth.access.resolve(hash)) : sid && auth.sessions ? !!(await auth.sessions.resolve(sid, { touch: false })) : true;
-    const stream: SseStream = new SseStream(folder, owner, res, limits.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, stillValid, () => hub.detach(stream));
+    const stream: SseStream = new SseStream(folder, owner, holder, res, limits.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, stillValid, () => hub.detach(stream));
     await hub.attach(stream, lastEventId);
   }));
   return r;
 }
+
+/**
+ * The open-stream caps of one runner, checked before a stream is attached. Beyond one: 429 naming the cap, with
+ * Retry-After of one heartbeat (a place frees when a client closes a stream, and a revoked or expired token's
+ * streams end at the next heartbeat).
+ */
+function streamCaps(hub: SecretEventHub, limits: FeedLimits) {
+  const perToken = limits.maxStreamsPerToken ?? DEFAULT_STREAMS_PER_TOKEN;
+  const perIdentity = limits.maxStreamsPerIdentity ?? DEFAULT_STREAMS_PER_IDENTITY;
+  const all = limits.maxStreams ?? DEFAULT_MAX_STREAMS;
+  const refuse = (message: string) => new AppError("TooManyRequests", message, { retryAfterSeconds: hub.heartbeatMs / 1000 });
+  return (owner: string, holder: string, kind: Principal["kind"]): void => {
+    if (hub.count({ owner }) >= perToken) {
+      throw refuse(`This token already has ${perToken} open change-feed streams on this runner (the limit per token); close one first`);
+    }
+    if (hub.count({ holder }) >= perIdentity) {
+      throw refuse(`${HOLDER[kind]} already has ${perIdentity} open change-feed streams on this runner, whatever token it used (the limit per identity); close one first`);
+    }
+    if (hub.count() >= all) {
+      throw refuse(`This runner already has ${all} open change-feed streams (the limit per runner); retry later or on another runner`);
+    }
+  };
+}
+
+const HOLDER: Record<Principal["kind"], string> = { identity: "This machine identity", token: "This token", admin: "The admin" };

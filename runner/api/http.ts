@@ -125,7 +125,9 @@ export function errorHandler(logger: Logger, scrub: (s: string) => string) {
     else logger.debug({ code: e.code, method: req.method, path: req.path, message: e.message }, "request rejected");
     const body: ErrorBody = { statusCode: e.statusCode, error: e.code, message: scrub(e.message) };
     if (e.details !== undefined) body.details = e.details;
-    if (!res.headersSent) res.status(e.statusCode).json(body);
+    if (res.headersSent) return;
+    if (e.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(Math.max(1, Math.ceil(e.retryAfterSeconds))));
+    res.status(e.statusCode).json(body);
   };
 }
 

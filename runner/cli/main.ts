@@ -1,6 +1,7 @@
 /** Runs the CLI: parses, runs the command, turns any failure into one stderr line and an exit code. */
 import { CommanderError } from "@commander-js/extra-typings";
 import { EXIT, errorLines, exitCodeOf } from "./errors";
+import { writeLines } from "./output";
 import { buildProgram } from "./program";
 
 export async function run(argv: string[]): Promise<void> {
@@ -15,7 +16,7 @@ export async function run(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
-    for (const line of errorLines(err)) process.stderr.write(line + "\n");
+    writeLines(process.stderr, errorLines(err));
     process.exitCode = exitCodeOf(err);
   }
 }

@@ -1,8 +1,10 @@
 /** Progress on stderr, only for waits that take more than a moment (stdout stays the command's output). */
+import { visible } from "./output";
 
 const AFTER_MS = 1000;
 
-export async function withProgress<T>(label: string, work: Promise<T>, stream: NodeJS.WriteStream = process.stderr): Promise<T> {
+export async function withProgress<T>(text: string, work: Promise<T>, stream: NodeJS.WriteStream = process.stderr): Promise<T> {
+  const label = visible(text);
   const started = Date.now();
   let shown = false;
   let ticker: NodeJS.Timeout | undefined;

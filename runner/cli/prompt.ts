@@ -1,6 +1,7 @@
 /** Questions to the operator on the terminal (on stderr, so stdout stays the command's output). */
 import readline from "node:readline";
 import { Declined, UsageError } from "./errors";
+import { visible } from "./output";
 
 const interactive = (): boolean => process.stdin.isTTY === true && process.stderr.isTTY === true;
 
@@ -13,7 +14,7 @@ export async function confirm(what: string, yes: boolean): Promise<void> {
   if (!interactive()) throw new UsageError(`${what}: not confirmed; pass --yes (there is no terminal to ask on)`);
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await new Promise<string>((resolve) => rl.question(`${what}? [y/N] `, resolve));
+    const answer = await new Promise<string>((resolve) => rl.question(`${visible(what)}? [y/N] `, resolve));
     if (!/^y(es)?$/i.test(answer.trim())) throw new Declined("Not confirmed; nothing was changed.");
   } finally {
     rl.close();

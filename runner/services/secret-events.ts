@@ -34,6 +34,8 @@ export interface FeedStream {
   folder: Folder;
   /** Who holds it (a token), for the per-token limit. */
   readonly owner: string;
+  /** The principal behind that token (`identity:<id>` for every access token of a machine identity), for the per-identity limit. */
+  readonly holder: string;
   /** Opens the response (status and headers); called once, in the lane, just before the first message. */
   open(): void;
   send(m: FeedMessage): void;
@@ -115,10 +117,14 @@ export class SecretEventHub {
     this.pruner.unref();
   }
 
-  /** Open (or opening) streams of this runner, all or one owner's. */
-  count(owner?: string): number {
-    const all = [...this.attached.keys(), ...this.pending];
-    return owner === undefined ? all.length : all.filter((s) => s.owner === owner).length;
+  /** Open (or opening) streams of this runner: all of them, or those of one owner (token) or holder (principal). */
+  count(of: { owner?: string; holder?: string } = {}): number {
+    const counts = (s: FeedStream) => (of.owner === undefined || s.owner === of.owner) && (of.holder === undefined || s.holder === of.holder);
+    let n = 0;
+    for (const s of this.attached.keys()) if (counts(s)) n++;
+    // A stream is still pending for a moment after it was attached: count it once.
+    for (const s of this.pending) if (!this.attached.has(s) && counts(s)) n++;
+    return n;
   }
 
   /**

@@ -46,6 +46,8 @@ export interface TestRunnerOptions {
   publicUrl?: string;
   /** Change-feed timing and limits (RunnerOptions.feed). */
   feed?: RunnerOptions["feed"];
+  /** Change-feed stream caps through the configuration object (Config.feed, what PGROTATE_FEED_* set). */
+  feedConfig?: Config["feed"];
   /** restart() listens on the port the runner had (clients holding its URL reconnect to it). */
   keepPortOnRestart?: boolean;
 }
@@ -72,6 +74,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     webhook: opts.webhook,
     logLevel: opts.logLevel ?? "debug",
     publicUrl: opts.publicUrl,
+    feed: opts.feedConfig,
   };
   const destination = { write: (line: string) => void logs.push(line) };
   const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>

@@ -46,7 +46,9 @@ export const secretPaths: ZodOpenApiPathsObject = {
         "`ready` once attached, `reset` when the client must read the secrets again, and `: ping` heartbeats (every 15 s, " +
         "with an `id:`). Each event's `id:` is a cursor: reconnect with it as `Last-Event-ID` (header, or `lastEventId`) " +
         "on any runner and the changes committed since come first, without loss within the kept window (an hour). A " +
-        "client that does not read is dropped once 1 MiB waits for it; 10 open streams per token per runner (429 beyond). " +
+        "client that does not read is dropped once 1 MiB waits for it. Open streams are capped on each runner: by default 10 per " +
+        "token, 100 per machine identity (all its access tokens together) and 1,000 in all (`PGROTATE_FEED_MAX_STREAMS*`); " +
+        "beyond a cap the answer is 429 naming it, with `Retry-After`. " +
         READ,
       tag,
       auth: "token",

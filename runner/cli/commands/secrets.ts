@@ -43,7 +43,7 @@ export function registerSecrets(program: CommandUnknownOpts): void {
       const ctx = contextOf(cmd);
       const secret = masked(await ctx.client().rawSecret(name, ctx.folder()), opts.show === true);
       ctx.out.result(secret, (s) => {
-        if (s.secretValue !== undefined) ctx.out.line(s.secretValue);
+        if (s.secretValue !== undefined) ctx.out.value(s.secretValue);
         else ctx.out.fields([["Name", s.secretKey ?? name], ["Value", ctx.out.style(HIDDEN, "dim")], ["Version", String(s.version)], ["Updated", ctx.out.when(s.updatedAt)]]);
       });
     });

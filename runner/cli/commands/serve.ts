@@ -1,6 +1,7 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { Runner } from "../../runtime";
 import { errorLines } from "../errors";
+import { writeLines } from "../output";
 
 /** `pgrotate serve` (also `pgrotate` without arguments): the runner, configured by PGROTATE_* environment variables. */
 export function registerServe(program: CommandUnknownOpts): void {
@@ -16,7 +17,7 @@ export function registerServe(program: CommandUnknownOpts): void {
       } catch (err) {
         // Configuration and startup errors are written for people; they never carry a secret. Exit at once:
         // a half-started store must not keep the process alive.
-        for (const line of errorLines(err)) process.stderr.write(line + "\n");
+        writeLines(process.stderr, errorLines(err));
         process.exit(1);
       }
       let stopping = false;
