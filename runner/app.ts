@@ -26,7 +26,7 @@ import type { PairCheckService } from "./services/pair-check";
 import type { RotationService } from "./services/rotations";
 import type { SecretEventHub } from "./services/secret-events";
 import type { SecretService } from "./services/secrets";
-import { HealthService } from "./services/health";
+import { HealthService, type NotificationState } from "./services/health";
 
 export interface AppDeps {
   pool: Pool;
@@ -55,6 +55,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** A due rotation not started this long after its time counts as overdue (/readyz, metrics). */
   overdueAfterMs: number;
+  /** The store listener's state (/readyz): caches are bypassed while it is down. */
+  notifications: () => NotificationState;
 }
 
 export const BODY_LIMIT = "64kb";
@@ -85,7 +87,7 @@ export function expressApp(d: AppDeps): Express {
     res.setHeaders(API_HEADERS);
     next();
   });
-  app.use(healthRoutes(new HealthService({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning, overdueAfterMs: d.overdueAfterMs })));
+  app.use(healthRoutes(new HealthService({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning, overdueAfterMs: d.overdueAfterMs, notifications: d.notifications })));
   app.get("/metrics", (_req, res, next) => {
     d.metrics.registry.metrics().then((text) => res.type(d.metrics.registry.contentType).send(text), next);
   });

@@ -26,6 +26,7 @@ const envSchema = z.object({
   PGROTATE_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   PGROTATE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   PGROTATE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  PGROTATE_CACHE_MAX_AGE_SECONDS: z.coerce.number().int("must be a whole number of seconds").min(1).max(30).default(30),
   PGROTATE_FEED_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(1_000_000).optional(),
   PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: z.coerce.number().int().min(1).max(1_000_000).optional(),
   PGROTATE_FEED_MAX_STREAMS: z.coerce.number().int().min(1).max(1_000_000).optional(),
@@ -53,6 +54,11 @@ export interface Config {
    * may send state-changing requests with the session cookie, and https makes the cookie Secure.
    */
   publicUrl?: string;
+  /**
+   * The longest a cached token lookup or folder of secrets is served without reading the store again, even when
+   * no change notification arrived (the bound on staleness if the store listener dies unnoticed).
+   */
+  cacheMaxAgeSeconds: number;
   /** Change-feed stream caps on this runner (unset: the defaults of api/events.ts). */
   feed?: Pick<FeedLimits, "maxStreamsPerToken" | "maxStreamsPerIdentity" | "maxStreams">;
 }
@@ -90,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhook: e.PGROTATE_WEBHOOK_URL ? { url: e.PGROTATE_WEBHOOK_URL, secret: e.PGROTATE_WEBHOOK_SECRET! } : undefined,
     logLevel: e.PGROTATE_LOG_LEVEL,
     publicUrl: e.PGROTATE_PUBLIC_URL,
+    cacheMaxAgeSeconds: e.PGROTATE_CACHE_MAX_AGE_SECONDS,
     feed: {
       maxStreamsPerToken: e.PGROTATE_FEED_MAX_STREAMS_PER_TOKEN,
       maxStreamsPerIdentity: e.PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY,

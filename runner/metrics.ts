@@ -12,7 +12,7 @@ export interface Metrics {
   onSecretRead(this: void, path: "memory" | "api"): void;
 }
 
-export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfterMs: number }): Metrics {
+export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfterMs: number; notifications: () => { live: boolean } }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "pgrotate_process_" });
   const rotations = new Counter({
@@ -41,6 +41,14 @@ export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfte
         this.labels({ path }).inc(reads[path]);
         reads[path] = 0;
       }
+    },
+  });
+  new Gauge({
+    name: "pgrotate_store_listener_up",
+    help: "1 while the store's change notifications arrive; 0 while the listener is down (caches bypassed, the scheduler on its tick)",
+    registers: [registry],
+    collect() {
+      this.set(deps.notifications().live ? 1 : 0);
     },
   });
   const tickLag = new Gauge({ name: "pgrotate_scheduler_tick_lag_seconds", help: "How late the last scheduler tick started", registers: [registry] });

@@ -216,9 +216,14 @@ const counts = {
   intents: z.number().int().meta({ description: "Rotations with a password change in flight" }),
 };
 
-export const readySchema = z.object({ status: z.literal("ready"), store: z.literal("ok"), ...counts }).meta({ id: "Ready" });
+/** Whether the store's change notifications arrive (down: caches bypassed, the scheduler on its tick). */
+const notifications = {
+  notifications: z.enum(["live", "down"]).meta({ description: "The store listener: down means caches are bypassed (answers stay exact) and the scheduler relies on its tick" }),
+  notificationsDownSince: timestamp.optional().meta({ description: "Since when the listener has been down" }),
+};
+export const readySchema = z.object({ status: z.literal("ready"), store: z.literal("ok"), ...counts, ...notifications }).meta({ id: "Ready" });
 export const notReadySchema = z
-  .object({ status: z.literal("not ready"), reason: z.string(), ...z.object(counts).partial().shape })
+  .object({ status: z.literal("not ready"), reason: z.string(), ...z.object({ ...counts, ...notifications }).partial().shape })
   .meta({ id: "NotReady" });
 export const healthSchema = z.object({ status: z.literal("ok") }).meta({ id: "Health" });
 

@@ -42,6 +42,8 @@ export interface RunnerOptions {
    * token / identity / runner, 1 MiB per slow client); set here, they take precedence over config.feed.
    */
   feed?: FeedOptions & FeedLimits;
+  /** How often the store listener is probed (default STORE_PROBE_MS); tests lengthen it to see the cache's age bound alone. */
+  listenerProbeMs?: number;
 }
 
 export interface Runner {
@@ -93,16 +95,19 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const applied = await prepareStore(store.pool, sealer);
     if (applied.length) logger.info({ applied }, "store migrated");
 
-    events = new StoreEvents({ connectionString: store.url, logger });
+    events = new StoreEvents({ connectionString: store.url, logger, probeMs: opts.listenerProbeMs });
     await events.start();
-    const secretCache = new SecretCache(events);
+    const cacheMaxAgeMs = config.cacheMaxAgeSeconds * 1000;
+    const secretCache = new SecretCache(events, cacheMaxAgeMs);
     feed = new SecretEventHub({ pool: store.pool, events, logger, options: opts.feed });
     const secretsChanged = (f: { projectId: string; environment: string; secretPath: string }) => secretCache.invalidate(f);
     auditWriter = new AuditWriter({ pool: store.pool, logger });
     strategy = postgresStrategy(scrubber, { maxConnectionsPerTarget: config.concurrency });
     const base = { pool: store.pool, sealer, strategy, scrubber, logger };
     const overdueAfterMs = Math.max(60_000, 3 * config.tickSeconds * 1000);
-    const metrics = createMetrics({ pool: store.pool, clock, overdueAfterMs });
+    const listener = events;
+    const notifications = () => ({ live: listener.live, downSince: listener.downSince });
+    const metrics = createMetrics({ pool: store.pool, clock, overdueAfterMs, notifications });
     webhook = config.webhook ? createWebhookSender({ ...config.webhook, logger }) : undefined;
     const hook = webhook;
     const engine = new RotationEngine({
@@ -135,7 +140,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       onTick: (info) => metrics.onTick(info),
     });
 
-    const access = new AccessService({ pool: store.pool, clock, adminToken: token.value, events });
+    const access = new AccessService({ pool: store.pool, clock, adminToken: token.value, events, maxAgeMs: cacheMaxAgeMs });
     const app = createApp({
       pool: store.pool,
       access,
@@ -155,6 +160,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       feedLimits: { ...config.feed, ...opts.feed },
       metrics,
       overdueAfterMs,
+      notifications,
       schedulerRunning: () => scheduler.running() || opts.startScheduler === false,
     });
     server = await listen(app, config.host, config.port);
@@ -169,7 +175,6 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     let stopping: Promise<void> | undefined;
     const srv = server;
     const audit = auditWriter;
-    const listener = events;
     const targets = strategy;
     const hub = feed;
     return {

@@ -170,7 +170,7 @@ describe("Web console: sessions, CSRF, managed-by mark and static files", () => 
     const { cookie } = await signIn({ token: t.runner.adminToken });
     const id = cookie.split("=")[1];
     const clock = () => new Date();
-    const sessionsWith = (adminToken: string) => new ConsoleSessions({ pool: t.runner.pool, clock, access: new AccessService({ pool: t.runner.pool, clock, adminToken }) });
+    const sessionsWith = (adminToken: string) => new ConsoleSessions({ pool: t.runner.pool, clock, access: new AccessService({ pool: t.runner.pool, clock, adminToken, maxAgeMs: 30_000 }) });
     expect(await sessionsWith(t.runner.adminToken).resolve(id, { touch: false })).toBeDefined();
     expect(await sessionsWith("another-admin-token-0123456789").resolve(id, { touch: false })).toBeUndefined();
     expect((await call("GET", SESSION, { cookie })).status).toBe(401);

@@ -11,7 +11,7 @@ import { startTcpProxy, type TcpProxy } from "./helpers/tcp-proxy";
 
 const N = 24;
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
-const LEASE_SECONDS = 2;
+const LEASE_SECONDS = 1;
 
 describe.each([17, 15])("A target slower than the lease, two runners, PostgreSQL %i", (major) => {
   let c: TestCluster;
@@ -82,9 +82,9 @@ describe.each([17, 15])("A target slower than the lease, two runners, PostgreSQL
       }
     })();
 
-    // From now on every answer of the target comes late: 0.4–1.2 s per chunk, varying by connection, so one
+    // From now on every answer of the target comes late: 0.2–0.6 s per chunk, varying by connection, so one
     // rotation takes several leases' time and the runners' workers free up at different moments.
-    proxy.setServerDelay((x) => 400 + (x.id % 5) * 200);
+    proxy.setServerDelay((x) => 200 + (x.id % 5) * 100);
     await withClient(a.storeUrl, (cl) => cl.query("UPDATE rotations SET next_rotation_at = now()"));
 
     const successes = () => withClient(a.storeUrl, async (cl) => (await cl.query<{ name: string; runs: number; active: number; intents: number; leased: boolean }>(

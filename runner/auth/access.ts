@@ -26,12 +26,15 @@ const secret = (prefix: string): string => prefix + crypto.randomBytes(32).toStr
 
 export class AccessService {
   private readonly adminHash: Buffer;
-  /** Resolved tokens by hash; flushed by every revocation (any runner, via NOTIFY) and bypassed while not live. */
-  private readonly cache = new Map<string, { principal: Principal; /** Infinity when it never expires. */ expiresMs: number }>();
+  /**
+   * Resolved tokens by hash; flushed by every revocation (any runner, via NOTIFY), bypassed while not live, and
+   * each entry served for at most `maxAgeMs` (then looked up again), even when no notification arrives.
+   */
+  private readonly cache = new Map<string, { principal: Principal; /** When the entry stops serving: the token's expiry or its age bound. */ expiresMs: number }>();
   /** Bumped by every flush: a lookup that raced a revocation does not store its result. */
   private epoch = 0;
 
-  constructor(private readonly d: { pool: Pool; clock: () => Date; adminToken: string; events?: StoreEvents }) {
+  constructor(private readonly d: { pool: Pool; clock: () => Date; adminToken: string; events?: StoreEvents; maxAgeMs: number }) {
     this.adminHash = sha256(d.adminToken);
     d.events?.on("pgrotate_access", () => this.flush());
     d.events?.onReset(() => this.flush());
@@ -70,7 +73,8 @@ export class AccessService {
     const principal = await this.lookup(h);
     if (principal && this.d.events?.live && epoch === this.epoch) {
       if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(key, { principal: principal.principal, expiresMs: principal.expiresAt ? principal.expiresAt.getTime() : Infinity });
+      const aged = nowMs(this.d.clock) + this.d.maxAgeMs;
+      this.cache.set(key, { principal: principal.principal, expiresMs: Math.min(aged, principal.expiresAt ? principal.expiresAt.getTime() : Infinity) });
       return principal.principal;
     }
     return principal?.principal;

@@ -40,6 +40,12 @@ export interface TestRunnerOptions {
   tickSeconds?: number;
   /** Start on the store of another test runner (several runners sharing one store). */
   storeOf?: TestRunner;
+  /** Reach the store through this address instead (a TCP proxy in front of the cluster). */
+  storeVia?: { host: string; port: number };
+  /** PGROTATE_CACHE_MAX_AGE_SECONDS. */
+  cacheMaxAgeSeconds?: number;
+  /** How often the store listener is probed (RunnerOptions.listenerProbeMs). */
+  listenerProbeMs?: number;
   webhook?: { url: string; secret: string };
   authFailuresPerMinute?: number;
   /** PGROTATE_PUBLIC_URL: where users open the console behind a TLS-terminating proxy. */
@@ -50,6 +56,14 @@ export interface TestRunnerOptions {
   feedConfig?: Config["feed"];
   /** restart() listens on the port the runner had (clients holding its URL reconnect to it). */
   keepPortOnRestart?: boolean;
+}
+
+/** The same connection string, to another host and port. */
+function via(url: string, to: { host: string; port: number }): string {
+  const u = new URL(url);
+  u.hostname = to.host;
+  u.port = String(to.port);
+  return u.toString();
 }
 
 export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<TestRunner> {
@@ -64,7 +78,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     host: "127.0.0.1",
     port: 0,
     dataDir,
-    databaseUrl: storeDb.url,
+    databaseUrl: opts.storeVia ? via(storeDb.url, opts.storeVia) : storeDb.url,
     encryptionKey,
     adminToken: opts.storeOf?.runner.adminToken ?? "test-admin-token-" + crypto.randomBytes(12).toString("hex"),
     tickSeconds: opts.tickSeconds ?? 1,
@@ -75,10 +89,13 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     logLevel: opts.logLevel ?? "debug",
     publicUrl: opts.publicUrl,
     feed: opts.feedConfig,
+    cacheMaxAgeSeconds: opts.cacheMaxAgeSeconds ?? 30,
   };
   const destination = { write: (line: string) => void logs.push(line) };
   const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>
-    startRunner(config, { logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler, feed: opts.feed });
+    startRunner(config, {
+      logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler, feed: opts.feed, listenerProbeMs: opts.listenerProbeMs,
+    });
 
   const t: TestRunner = {
     runner: await start(opts),

@@ -17,8 +17,11 @@ export interface TcpProxy {
   port: number;
   /** How long each chunk the server sends is held back, per connection (default: not at all). */
   setServerDelay(delayMs: (conn: ProxiedConnection) => number): void;
-  /** Stops forwarding on the open connections `match` picks, without closing them; returns how many. */
-  silence(match: (conn: ProxiedConnection) => boolean): number;
+  /**
+   * Stops forwarding on the open connections `match` picks, without closing them; returns how many. With
+   * `andNew`, connections opened later that it picks (once their startup packet is in) go silent too.
+   */
+  silence(match: (conn: ProxiedConnection) => boolean, opts?: { andNew?: boolean }): number;
   /** Connections open now. */
   open(): ProxiedConnection[];
   close(): Promise<void>;
@@ -26,6 +29,7 @@ export interface TcpProxy {
 
 export async function startTcpProxy(upstream: { host: string; port: number }): Promise<TcpProxy> {
   let delayOf: (conn: ProxiedConnection) => number = () => 0;
+  const silenceNew: Array<(conn: ProxiedConnection) => boolean> = [];
   let next = 1;
   const live = new Map<ProxiedConnection, { client: net.Socket; server: net.Socket }>();
   const listener = net.createServer((client) => {
@@ -43,7 +47,10 @@ export async function startTcpProxy(upstream: { host: string; port: number }): P
     client.on("close", end);
     server.on("close", end);
     client.on("data", (chunk) => {
-      if (!conn.startup.length) conn.startup = Buffer.from(chunk);
+      if (!conn.startup.length) {
+        conn.startup = Buffer.from(chunk);
+        if (silenceNew.some((match) => match(conn))) conn.silenced = true;
+      }
       if (!conn.silenced) server.write(chunk);
     });
     server.on("data", (chunk) => {
@@ -66,7 +73,8 @@ export async function startTcpProxy(upstream: { host: string; port: number }): P
     host: "127.0.0.1",
     port,
     setServerDelay: (fn) => void (delayOf = fn),
-    silence(match) {
+    silence(match, opts = {}) {
+      if (opts.andNew) silenceNew.push(match);
       let n = 0;
       for (const conn of live.keys()) {
         if (!conn.silenced && match(conn)) {

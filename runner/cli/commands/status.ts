@@ -25,6 +25,11 @@ export function registerStatus(program: CommandUnknownOpts): void {
             ["In flight", String(r.intents ?? 0)],
           );
         }
+        if (r.notifications === "down") {
+          pairs.push(["Notifications", out.style(`down since ${out.when(r.notificationsDownSince)}: caches bypassed`, "warning")]);
+        } else if (r.notifications) {
+          pairs.push(["Notifications", "live"]);
+        }
         out.fields(pairs);
       });
       if (r.status !== "ready") process.exitCode = EXIT.failed;
