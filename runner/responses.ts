@@ -107,8 +107,12 @@ export const generatedCredentialsSchema = z
   .object({
     generatedCredentials: z
       .array(z.object({ username: z.string(), password: z.string() }))
-      .length(2)
-      .meta({ description: "username1's and username2's current credentials" }),
+      .min(1)
+      .max(2)
+      .meta({
+        description:
+          "username1's and username2's current credentials (a create that failed part-way and was kept: only the users whose password it set)",
+      }),
     activeIndex: z.union([z.literal(0), z.literal(1)]),
     rotationId: uuid,
     type: z.literal("postgres-credentials"),
@@ -293,6 +297,14 @@ const ERROR_DETAILS: Partial<Record<ErrorCode, z.ZodType>> = {
         .meta({ description: "The rotation that already rotates this database user on the same server" }),
     ])
     .optional(),
+  RotationFailed: z
+    .object({
+      rotationId: uuid,
+      changedUsers: z.array(z.string()).meta({ description: "The users whose password the failed create had already changed" }),
+      rotationKept: z.literal(true),
+    })
+    .optional()
+    .meta({ description: "A create that failed after it changed a password: the rotation is kept (status failed) with the passwords it set" }),
   StoreUnavailable: z
     .object({ rotationId: uuid, pendingCompletion: z.literal(true) })
     .optional()

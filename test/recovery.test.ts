@@ -181,9 +181,13 @@ describe("A create that fails after its intents were stored", () => {
   let target: Target;
   let connectionId: string;
   let now = Date.parse("2030-02-01T10:00:00Z");
-  /** What the next create does at its step boundaries: fail the first ALTER, fail the removal of the half-made rotation. */
-  const faults = { alter: false, cleanup: false };
+  /**
+   * What the next create does at its step boundaries: take the connection role's right away before the first
+   * ALTER, fail after the first ALTER, fail the removal or the record of the half-made rotation.
+   */
+  const faults = { revoke: false, alter: false, cleanup: false };
   const hooks = {
+    afterIntent: async () => { if (faults.revoke) await target.sql(`ALTER ROLE "${target.admin.username}" NOCREATEROLE`); },
     afterAlter: () => { if (faults.alter) throw new Error("the target went away"); },
     createCleanup: () => { if (faults.cleanup) throw new Error("the store went away"); },
   };
@@ -200,19 +204,22 @@ describe("A create that fails after its intents were stored", () => {
     await target?.drop();
   });
 
-  test("When the target fails mid-create, then the caller gets the failure and nothing is stored that recovery could complete later", async () => {
-    faults.alter = true;
+  test("When the target refuses the first password change (the right was taken away after the precheck), then the caller gets the failure and nothing is stored that recovery could complete later", async () => {
+    faults.revoke = true;
     const res = await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "fails-cleanly" }));
-    faults.alter = false;
-    expect([res.status, res.body.error]).toEqual([502, "RotationFailed"]);
+    faults.revoke = false;
+    await target.sql(`ALTER ROLE "${target.admin.username}" CREATEROLE`);
+    expect([res.status, res.body.error]).toEqual([422, "PrecheckFailed"]);
+    expect(res.body.details).toBeUndefined();
     expect(await rotationIdNamed("fails-cleanly")).toBeUndefined();
+    for (const [i, u] of target.users.entries()) expect(await canLogin(target.cluster, target.database, u, target.initialPasswords[i])).toBe(true);
     now += 10 * 60_000; // past any lease
     await t.runner.scheduler.tick();
     expect(await rotationIdNamed("fails-cleanly")).toBeUndefined();
     expect((await t.api("GET", "/api/v3/secrets/raw?workspaceId=my-project")).body.secrets).toEqual([]);
   });
 
-  test("When the removal of a failed create fails too, then the caller is told it stays pending and will be finished, and recovery finishes it with the stored passwords once the target answers", async () => {
+  test("When the record of a failed create fails too (the store went away), then the caller is told it stays pending and will be finished, and recovery finishes it with the stored passwords once the target answers", async () => {
     faults.alter = true;
     faults.cleanup = true;
     const res = await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "finished-later" }));

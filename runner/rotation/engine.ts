@@ -24,7 +24,7 @@ import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
 import type { PostgresStrategy, PreparedPassword } from "../postgres/strategy";
 import { openTarget, type TargetConnection } from "../postgres/target";
-import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
+import { isConnectionLoss, sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import { findConnection, setServerId } from "../store/connections";
 import * as leased from "../store/leased";
@@ -74,6 +74,18 @@ interface Run {
 }
 
 const isLeaseLost = (err: unknown): boolean => err instanceof AppError && err.code === "LeaseLost";
+
+/** Which users' passwords a create may have changed (by index): set for sure, or sent over a connection that broke. */
+interface CreateProgress {
+  changed: number[];
+  uncertain: number[];
+}
+
+/** The server answered the statement with an error (it was not applied), rather than the connection failing. */
+function refusedByServer(err: unknown): boolean {
+  const code = sqlState(err) ?? sqlState((err as { cause?: unknown } | null)?.cause);
+  return code !== undefined && !isConnectionLoss(code);
+}
 
 export interface RotationEvent {
   type: "rotation.succeeded" | "rotation.failed";
@@ -175,58 +187,116 @@ export class RotationEngine {
     }).catch((err) => {
       throw this.conflictOr(err, `A rotation or secret with these names already exists in ${folderLabel(folder)}`);
     });
-    await fault(this.d.faults, "afterIntent", id, 0);
-
     const lease = this.lease(id, token, acquiredAt);
+    const stored: IntentRecord[] = intents.map((i) => ({ ...i, attempts: 0, createdAt: new Date() }));
     return this.holding(lease, async () => {
+      const touched: CreateProgress = { changed: [], uncertain: [] };
       try {
-        return await this.finishCreate(lease, target, intents.map((i) => ({ ...i, attempts: 0, createdAt: new Date() })));
+        await fault(this.d.faults, "afterIntent", id, 0);
+        return await this.finishCreate(lease, target, stored, touched);
       } catch (err) {
         if (err instanceof SimulatedCrash || isLeaseLost(err)) throw err;
-        throw await this.abandonCreate(lease, input.name, err);
+        throw await this.createFailed(lease, input, err, { ...touched, intents: stored });
       }
     });
   }
 
   /**
-   * A create failed after its intents were stored: nothing half-made may stay behind while the caller is told
-   * it failed. The rotation and its intents are removed and the caller gets the failure. When even that removal
-   * fails (the store went away), the caller is told the truth instead: the rotation stays pending with its two
-   * stored passwords, and recovery finishes it once the store and the target answer (nothing is lost).
+   * A create failed after its intents were stored. When no password may have changed yet, nothing half-made
+   * stays behind: the rotation is removed and the caller gets the failure. When one may have (user 1 set and
+   * proved, user 2's login refused), that password is never lost: the rotation is kept, status failed, with the
+   * passwords it set as its generated credentials and its intents (a rotation, or the retry the scheduler plans,
+   * finishes the create with the same passwords), and the answer names the users that were changed. When the
+   * store does not answer either, the caller is told the truth: the rotation stays pending with its stored
+   * passwords, and recovery finishes it once the store and the target answer.
    */
-  private async abandonCreate(lease: Lease, name: string, err: unknown): Promise<AppError> {
+  private async createFailed(lease: Lease, input: CreateRotationInput, err: unknown, touched: CreateProgress & { intents: IntentRecord[] }): Promise<AppError> {
     const id = lease.rotationId;
     const failure = this.failure(err, "creating the rotation");
+    const users = [input.parameters.username1, input.parameters.username2];
+    const changed = [...touched.changed, ...touched.uncertain].sort().map((i) => users[i]);
     try {
       await fault(this.d.faults, "createCleanup", id, 0);
-      if (!(await leased.deleteLeased(this.d.pool, lease))) throw this.lost(lease);
-      lease.released = true;
-      return failure;
-    } catch (cleanupErr) {
-      if (isLeaseLost(cleanupErr)) return cleanupErr as AppError;
-      this.d.logger.error({ rotationId: id, err: cleanupErr }, "a failed create could not be removed; recovery will finish it");
+      if (!changed.length) {
+        if (!(await leased.deleteLeased(this.d.pool, lease))) throw this.lost(lease);
+        lease.released = true;
+        return failure;
+      }
+      await this.keepFailedCreate(lease, failure, touched);
+    } catch (storeErr) {
+      if (isLeaseLost(storeErr)) return storeErr as AppError;
+      this.d.logger.error({ rotationId: id, err: storeErr }, "a failed create could not be recorded; recovery will finish it");
       return new AppError(
         "StoreUnavailable",
-        `${failure.message}. The half-made rotation ${JSON.stringify(name)} could not be removed because the store did not answer, so it ` +
+        `${failure.message}. The half-made rotation ${JSON.stringify(input.name)} could not be ${changed.length ? "recorded" : "removed"} because the store did not answer, so it ` +
           "stays pending with the two passwords it stored, and pgrotate finishes creating it once the store and the target answer " +
           "(GET the rotation by name to see it).",
         { details: { rotationId: id, pendingCompletion: true }, cause: failure },
       );
     }
+    const which = changed.map((u) => JSON.stringify(u)).join(" and ");
+    return new AppError(
+      failure.code,
+      `${failure.message}. The password of ${which} was already changed, so the rotation ${JSON.stringify(input.name)} is kept with status ` +
+        `failed and the passwords it set (GET …/${id}/generated-credentials); POST …/${id}/rotate-secrets finishes the create with the same ` +
+        "passwords once the cause is fixed (the scheduler also retries it), or delete it",
+      { details: { rotationId: id, changedUsers: changed, rotationKept: true }, cause: failure },
+    );
+  }
+
+  /**
+   * Records a failed create under its lease: the passwords it may have set become the credentials of their users
+   * (readable, and what a finish sets again), status failed with the reason, a retry planned with backoff, a
+   * history row; the intents stay, the lease is given back.
+   */
+  private async keepFailedCreate(lease: Lease, failure: AppError, touched: CreateProgress & { intents: IntentRecord[] }): Promise<void> {
+    const id = lease.rotationId;
+    const now = this.d.clock();
+    await withTransaction(this.d.pool, async (c) => {
+      const r = await leased.lockLeased(c, lease);
+      if (!r) throw this.lost(lease);
+      const { intents } = touched;
+      for (const i of intents.filter((x) => touched.changed.includes(x.targetIndex) || touched.uncertain.includes(x.targetIndex))) {
+        const username = i.targetIndex === 0 ? r.username1 : r.username2;
+        await rotations.upsertCredential(c, id, i.targetIndex, username, this.d.sealer.seal(this.openIntent(i), aad.credential(id, i.targetIndex)));
+      }
+      const plan = planAfterFailure({ ...this.spec(r), enabled: true }, r.retryAttempt + 1, now, this.d.random);
+      await rotations.updateRotation(c, id, {
+        rotationStatus: "failed",
+        retryAttempt: plan.retryAttempt,
+        nextRotationAt: plan.nextAttemptAt,
+        lastRotationAttemptedAt: now,
+        lastRotationMessage: failure.message,
+      });
+      await rotations.insertHistory(c, {
+        rotationId: id, jobId: intents[0]?.jobId ?? null, attempt: r.retryAttempt + 1, trigger: "create", result: "failed", targetIndex: null,
+        runnerId: this.d.runnerId, startedAt: r.createdAt, finishedAt: now, message: failure.message, nextAttemptAt: plan.nextAttemptAt,
+      });
+      await leased.releaseLease(c, lease);
+    });
+    lease.released = true;
+    this.d.logger.warn({ rotationId: id, reason: failure.message }, "create failed after a password was set; the rotation is kept as failed with the passwords it set");
   }
 
   /**
    * Sets and proves both intent passwords, then, in one transaction under the lease, stores both credentials and
    * the secrets, marks the rotation created and gives the lease back.
    */
-  private async finishCreate(lease: Lease, target: TargetConnection, intents: IntentRecord[]): Promise<RotationRecord> {
+  private async finishCreate(lease: Lease, target: TargetConnection, intents: IntentRecord[], touched?: CreateProgress): Promise<RotationRecord> {
     const id = lease.rotationId;
     const r = await this.mustFind(id);
     const users = [r.username1, r.username2];
     const passwords = intents.map((i) => this.openIntent(i));
     for (const i of intents) {
       lease.assertHeld();
-      await this.d.strategy.setPassword(target, users[i.targetIndex], passwords[i.targetIndex]);
+      try {
+        await this.d.strategy.setPassword(target, users[i.targetIndex], passwords[i.targetIndex]);
+      } catch (err) {
+        // A statement the server refused changed nothing; a connection that broke may have left it applied.
+        if (!refusedByServer(err)) touched?.uncertain.push(i.targetIndex);
+        throw err;
+      }
+      touched?.changed.push(i.targetIndex);
       await fault(this.d.faults, "afterAlter", id, i.targetIndex);
       lease.assertHeld();
       await this.d.strategy.verifyLogin(target, users[i.targetIndex], passwords[i.targetIndex]);

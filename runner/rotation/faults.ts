@@ -3,7 +3,7 @@
  * the commit statement — one statement, so one transaction — is built and about to be sent). A hook that
  * throws `SimulatedCrash` makes the engine stop right there as if the process had died: no failure
  * handling, no cleanup, the lease and intent stay as a crash would leave them. A hook that throws anything else
- * is a failure at that step (e.g. "createCleanup": the store refusing the removal of a failed create).
+ * is a failure at that step (e.g. "createCleanup": the store refusing to remove or record a failed create).
  */
 export type FaultPoint = "afterIntent" | "afterAlter" | "afterVerify" | "insideCommit" | "createCleanup";
 

@@ -107,13 +107,15 @@ export async function releaseIdleLeases(q: Q, owner: string): Promise<number> {
 /**
  * Rotations with a leftover intent that recovery must finish: its runner is gone (the lease ran out, or at start
  * it is leased to this runner id from a previous life of the process), or it is an unfinished create that nobody
- * holds whose planned retry is due (or that has none yet: the scheduler's claim never takes a create's intents).
+ * holds whose planned retry is due (or, still pending, that has none yet: the scheduler's claim never takes a
+ * pending rotation).
  */
 export async function rotationsWithOrphanIntents(q: Q, now: Date, reclaimOwner?: string): Promise<string[]> {
   const { rows } = await q.query<{ id: string }>(
     `SELECT DISTINCT r.id FROM rotation_intents i JOIN rotations r ON r.id = i.rotation_id
      WHERE r.lease_until < now() OR r.lease_owner = $2
-        OR (i.kind = 'create' AND r.lease_owner IS NULL AND (r.next_rotation_at IS NULL OR r.next_rotation_at <= $1))`,
+        OR (i.kind = 'create' AND r.lease_owner IS NULL
+            AND (r.next_rotation_at <= $1 OR (r.next_rotation_at IS NULL AND r.rotation_status = 'pending')))`,
     [now, reclaimOwner ?? null],
   );
   return rows.map((r) => r.id);
