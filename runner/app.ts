@@ -9,7 +9,7 @@ import { API_HEADERS } from "./api/headers";
 import { healthRoutes } from "./api/health";
 import { accessRoutes, loginRoutes } from "./api/access";
 import { referenceRoutes } from "./api/reference";
-import { authenticate, bearerHash, errorHandler, notFoundHandler, rejectNul } from "./api/http";
+import { authenticate, bearerHash, errorHandler, knownValid, notFoundHandler, rejectNul } from "./api/http";
 import type { AccessService } from "./auth/access";
 import type { ConsoleSessions } from "./auth/sessions";
 import { consoleSessionRoutes } from "./api/console-session";
@@ -66,7 +66,8 @@ const declaresEmptyBody = (req: IncomingMessage): boolean => req.headers["conten
 
 /**
  * The runner's HTTP API as a node:http request listener (binds no port; runtime does): the hot secret read
- * from memory (api/fast-read.ts), everything else through the Express app.
+ * from memory (api/fast-read.ts, with the same steps as the API: api/pipeline.ts), everything else through the
+ * Express app.
  */
 export function createApp(d: AppDeps): RequestListener {
   const app = expressApp(d);
@@ -83,7 +84,7 @@ export function expressApp(d: AppDeps): Express {
   app.set("etag", false); // responses are no-store; hashing every body for an ETag is wasted work
   app.set("query parser", "simple");
   app.set("trust proxy", false);
-  app.use((_req, res, next) => {
+  app.use(function securityHeaders(_req, res, next) {
     res.setHeaders(API_HEADERS);
     next();
   });
@@ -104,9 +105,8 @@ export function expressApp(d: AppDeps): Express {
   });
   // A call with a token already known to be valid cannot be a guess: it passes by the limiter without entering
   // it (its skip option alone still costs the limiter's async bookkeeping, ~0.1 ms per call).
-  app.use("/api", (req, res, next) => {
-    const h = bearerHash(req);
-    if (h && d.access.cached(h)) next();
+  app.use("/api", function authFailureLimit(req, res, next) {
+    if (knownValid(d.access, bearerHash(req))) next();
     else void limiter(req, res, next);
   });
   // A request that declares an empty body (Content-Length: 0, e.g. POST rotate-secrets) is not read: req.body

@@ -1,4 +1,6 @@
 import http from "node:http";
+import { type AppDeps, expressApp } from "../runner/app";
+import { API_PIPELINE } from "../runner/api/pipeline";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
@@ -136,7 +138,7 @@ describe("Secret reads from memory: the hot GET by name answered before Express,
     }
   });
 
-  test("On one keep-alive connection, a read with another token or URL than the last one is judged afresh, never answered with the last one's memo", async () => {
+  test("On one keep-alive connection, each read is judged on its own token and URL, never answered with the connection's last read", async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const sockets = new Set<unknown>();
     const once = (url: string, token: string) =>
@@ -167,5 +169,43 @@ describe("Secret reads from memory: the hot GET by name answered before Express,
     } finally {
       agent.destroy();
     }
+  });
+});
+
+/** An Express router layer, as far as the walk below reads it. */
+interface Layer {
+  name: string;
+  route?: unknown;
+  handle: { stack?: Layer[] };
+  match(path: string): false | { path: string };
+}
+
+/** The names of the middleware a request to `path` passes through before a route answers it, in order. */
+function middlewareBefore(stack: Layer[], path: string): string[] | undefined {
+  const names: string[] = [];
+  for (const layer of stack) {
+    const m = layer.match(path);
+    if (!m) continue;
+    if (layer.route) return names;
+    if (layer.handle.stack) {
+      const inner = middlewareBefore(layer.handle.stack, path.slice(m.path.length) || "/");
+      if (inner) return [...names, ...inner];
+      continue;
+    }
+    names.push(layer.name);
+  }
+  return undefined;
+}
+
+describe("The read from memory applies the API's steps", () => {
+  /** Stands in for every dependency: the app is only built to read its middleware, never called. */
+  const inert: unknown = new Proxy(function inert() {}, { get: (_t, p) => (p === "then" ? undefined : inert), apply: () => inert });
+
+  test("Every middleware a secret read by name passes through in the API is one the fast read is declared to apply (or to have nothing to do for): a middleware added to the API fails this test until it is", () => {
+    const app = expressApp(inert as AppDeps) as unknown as { router: { stack: Layer[] } };
+    const passed = middlewareBefore(app.router.stack, "/api/v3/secrets/raw/POSTGRES_DB_PASSWORD");
+    expect(passed).toEqual(API_PIPELINE.map((s) => s.name));
+    expect(middlewareBefore(app.router.stack, "/api/v2/secret-rotations/postgres-credentials")).toEqual(API_PIPELINE.map((s) => s.name)); // the same pipeline as any API route
+    for (const step of API_PIPELINE) expect(step.fastRead).toMatch(/^(applies|nothing to do): /);
   });
 });

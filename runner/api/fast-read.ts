@@ -7,15 +7,17 @@
  * It answers only when everything is certain from memory: a live cached principal, a valid query, a folder
  * the principal may read, and the folder's rows in the live secret cache (the same cache and freshness rules
  * as the Express route). Anything else (no or unknown token, bad query, NUL, 403, 404, cache miss, HEAD)
- * is left untouched for the Express app, the one place errors, rate limits and store reads are defined.
- * The response (status, headers, body) and the audit row are the Express route's; a test compares them.
+ * is left untouched for the Express app, the one place errors and store reads are defined. It calls the same
+ * functions as the API's middleware and route (api/pipeline.ts names each step and what it does about it):
+ * the headers, the limiter's test for a known-valid token, the token lookup, the NUL check, the query's
+ * folder, the scope check and the audit row. The response (status, headers, body) and the audit row are the
+ * Express route's; a test compares them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
 import { parse as parseQuery } from "node:querystring";
 import type { AccessService } from "../auth/access";
 import { auditRow, AuditWriter, type PreparedAuditRow } from "../auth/audit";
-import { type Folder, permits, type Principal } from "../auth/principal";
+import { authorize, type Folder, type Principal } from "../auth/principal";
 import { folderKey } from "../services/secret-cache";
 import type { SecretService } from "../services/secrets";
 import type { SecretRecord } from "../store/rows";
@@ -69,26 +71,11 @@ function authorizationOf(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-/**
- * The last read answered on a keep-alive connection: the exact Authorization header and URL it came with, the
- * token's hash and the audit row for the connection's address. An app polling on one connection is then matched
- * by two string comparisons, without the header's parsing, the token's SHA-256 or a map lookup; the header is
- * only ever compared with the same connection's next request. Held while the connection lives (WeakMap).
- */
-interface LastRead {
-  authorization: string;
-  url: string;
-  hex: string;
-  memo: Memo;
-  audit: PreparedAuditRow;
-}
-
 /** Returns a handler that answers the request and returns true, or returns false having touched nothing. */
 export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
   /** By token hash, then URL. */
   const memo = new Map<string, Map<string, Memo>>();
   let memos = 0;
-  const lastOn = new WeakMap<Socket, LastRead>();
   const remember = (hex: string, url: string, m: Memo) => {
     if (memos >= MEMO_MAX) {
       memo.clear();
@@ -116,31 +103,23 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     d.audit.addPrepared(audit);
     d.onRead?.("memory");
   };
-  /** Answers from the memo (remembering it as the connection's last read) when it is still valid. */
-  const fromMemo = (req: IncomingMessage, res: ServerResponse, authorization: string, url: string, hex: string, m: Memo) => {
+  /** Answers from the memo when it is still valid. */
+  const fromMemo = (req: IncomingMessage, res: ServerResponse, hex: string, m: Memo) => {
     if (!valid(hex, m)) return false;
-    const audit = auditFor(m, req.socket.remoteAddress ?? null);
-    lastOn.set(req.socket, { authorization, url, hex, memo: m, audit });
-    answer(res, m, audit);
+    answer(res, m, auditFor(m, req.socket.remoteAddress ?? null));
     return true;
   };
   return (req, res) => {
     const url = req.url;
     if (req.method !== "GET" || !url?.startsWith(PREFIX)) return false;
-    const authorization = authorizationOf(req);
-    if (authorization === undefined) return false;
-    const last = lastOn.get(req.socket);
-    if (last && last.authorization === authorization && last.url === url && valid(last.hex, last.memo)) {
-      answer(res, last.memo, last.audit);
-      return true;
-    }
-    const hex = authorizationHex(authorization);
+    const hex = authorizationHex(authorizationOf(req));
     if (!hex) return false;
     const known = memo.get(hex)?.get(url);
-    if (known && fromMemo(req, res, authorization, url, hex, known)) return true;
+    if (known && fromMemo(req, res, hex, known)) return true;
     const q = url.indexOf("?");
     const rawName = url.slice(PREFIX.length, q < 0 ? undefined : q);
     if (!rawName || rawName.includes("/")) return false;
+    // A cached principal: the API's authentication (its first lookup) and the limiter's knownValid test alike.
     const principal = d.access.cached(Buffer.from(hex, "hex"), hex);
     if (!principal) return false;
     let key: string;
@@ -150,10 +129,10 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
       const query = parseQuery(q < 0 ? "" : url.slice(q + 1));
       if (hasNul(key) || hasNul(query)) return false;
       folder = folderOf(query);
+      authorize(principal, "read", folder);
     } catch {
-      return false;
+      return false; // the API answers it: 400, 422 or 403
     }
-    if (!permits(principal, "read", folder)) return false;
     const fk = folderKey(folder);
     const record = d.secrets.cachedRecord(fk, key);
     if (!record) return false;
@@ -161,6 +140,6 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     const head = [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(body.length)];
     const m: Memo = { principal, folder: fk, key, record, head, body, audits: new Map(), folderParts: folder };
     remember(hex, url, m);
-    return fromMemo(req, res, authorization, url, hex, m);
+    return fromMemo(req, res, hex, m);
   };
 }

@@ -165,7 +165,7 @@ export function auditRow(a: { principal?: Principal; action: string; note: Audit
 }
 
 export function auditMiddleware(writer: AuditWriter): RequestHandler {
-  return (req, res, next) => {
+  return function auditTrail(req, res, next) {
     res.on("finish", () => {
       const note = (res.locals.audit ?? {}) as AuditNote;
       const refused = res.statusCode === 401 || res.statusCode === 403;
