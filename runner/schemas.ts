@@ -262,7 +262,6 @@ export const rawSecretsQuerySchema = z.object({
 
 export type CreateConnectionInput = z.infer<typeof createConnectionSchema>;
 export type UpdateConnectionInput = z.infer<typeof updateConnectionSchema>;
-export type AllowedScopeInput = z.input<typeof allowedScopeSchema>;
 export type CreateRotationInput = z.infer<typeof createRotationSchema>;
 export type UpdateRotationInput = z.infer<typeof updateRotationSchema>;
 

@@ -81,12 +81,6 @@ export class ConnectionService {
     return c;
   }
 
-  async getByName(name: string): Promise<ConnectionRecord> {
-    const c = await store.findConnectionByName(this.d.pool, name);
-    if (!c) throw new AppError("NotFound", `App connection ${JSON.stringify(name.slice(0, 80))} was not found`);
-    return c;
-  }
-
   list(): Promise<ConnectionRecord[]> {
     return store.listConnections(this.d.pool);
   }
@@ -98,6 +92,7 @@ export class ConnectionService {
     return c;
   }
 
+  /** By name, the same way: 404 unless `p` may see it. */
   async getByNameFor(p: Principal, name: string): Promise<ConnectionRecord> {
     const c = await store.findConnectionByName(this.d.pool, name);
     if (!c || !maySee(p, c)) throw new AppError("NotFound", `App connection ${JSON.stringify(name.slice(0, 80))} was not found`);
