@@ -19,6 +19,8 @@ export type {
   ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult,
   PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 };
+/** One entry of a connection's allowedScopes as the runner answers it (null environment or path = any). */
+export type AllowedScopeEntry = ApiConnection["allowedScopes"][number];
 /** POST …/app-connections/postgres/:id/pair-check */
 export type PairCheckBody = z.input<typeof pairCheckSchema>;
 export type CreateConnectionBody = z.input<typeof createConnectionSchema>;

@@ -42,6 +42,21 @@ export const connectionSchema = z
       })
       .meta({ description: "Where and as whom the runner connects; never the password" }),
     managedBy,
+    allowedScopes: z
+      .array(
+        z
+          .object({
+            projectId: z.string(),
+            environment: z.string().nullable().meta({ description: "null = every environment" }),
+            secretPath: z.string().nullable().meta({ description: "A folder and its subfolders; null = every path" }),
+          })
+          .meta({ id: "AllowedScopeEntry" }),
+      )
+      .meta({
+        description:
+          "pgrotate extension: the scopes whose tokens may use this connection for rotations in their folders; empty = unscoped tokens only. " +
+          "A scoped token sees only the connections granted somewhere in its scope.",
+      }),
     createdAt: timestamp,
     updatedAt: timestamp,
   })

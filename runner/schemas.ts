@@ -84,6 +84,41 @@ export const passwordRequirementsSchema = z
     { message: "the required character counts add up to more than length", path: ["required"] },
   );
 
+const projectIdSchema = z.string().min(1, "projectId must not be empty").max(64, "projectId must be at most 64 characters").regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'");
+
+/** At most this many entries in a connection's allowedScopes. */
+export const MAX_ALLOWED_SCOPES = 100;
+
+/** One scope allowed to use a connection: a project, and optionally an environment and a folder with its subfolders. */
+export const allowedScopeSchema = z
+  .object({
+    projectId: projectIdSchema,
+    environment: slug("environment", 64).nullish().meta({ description: "null or absent = every environment" }),
+    secretPath: secretPathSchema.nullish().meta({ description: 'A folder and its subfolders; null or absent = every path', example: "/team-a" }),
+  })
+  .strict()
+  .meta({ id: "AllowedScope", description: "Tokens scoped inside it may use the connection for rotations in its folders" });
+
+/** The same scope written twice (after "/app/" is read as "/app") is refused rather than silently merged. */
+const scopeKey = (s: z.infer<typeof allowedScopeSchema>) => JSON.stringify([s.projectId, s.environment ?? null, s.secretPath ?? null]);
+
+export const allowedScopesSchema = z
+  .array(allowedScopeSchema)
+  .max(MAX_ALLOWED_SCOPES, `allowedScopes must have at most ${MAX_ALLOWED_SCOPES} entries`)
+  .superRefine((list, ctx) => {
+    const seen = new Map<string, number>();
+    list.forEach((s, i) => {
+      const first = seen.get(scopeKey(s));
+      if (first === undefined) seen.set(scopeKey(s), i);
+      else ctx.addIssue({ code: "custom", path: [i], message: `allowedScopes[${i}] repeats allowedScopes[${first}]` });
+    });
+  })
+  .meta({
+    description:
+      "pgrotate extension: the scopes whose tokens may use this connection for rotations in their folders (a path covers its " +
+      "subfolders). Empty (the default): only unscoped tokens may use it. Only an unscoped manage token may change it.",
+  });
+
 const credentialsShape = {
   host: z.string().min(1).max(255).meta({ description: "Host name or address, as the runner sees it" }),
   port: z.number().int().min(1).max(65535),
@@ -104,6 +139,7 @@ export const createConnectionSchema = z
     credentials: z.object(credentialsShape).strict(),
     projectId: z.string().optional(),
     isPlatformManagedCredentials: z.literal(false).optional(),
+    allowedScopes: allowedScopesSchema.optional(),
   })
   .strict()
   .meta({ id: "CreateAppConnectionRequest", description: "Unknown fields are rejected (422)" });
@@ -118,11 +154,10 @@ export const updateConnectionSchema = z
       .partial()
       .strict()
       .optional(),
+    allowedScopes: allowedScopesSchema.optional().meta({ description: "Replaces the whole list; left out, the list is kept" }),
   })
   .strict()
   .meta({ id: "UpdateAppConnectionRequest", description: "A field left out keeps its value" });
-
-const projectIdSchema = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'");
 
 const rotationFields = {
   name: slug("name", 64),

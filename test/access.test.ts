@@ -61,7 +61,10 @@ describe("Access: scoped tokens, machine identities, audit log, limits", () => {
     expect((await as("GET", `${ROTATIONS}/${otherRotationId}`)).status).toBe(403);
     expect((await as("POST", `${ROTATIONS}/${rotationId}/rotate-secrets`)).status).toBe(403);
     expect((await as("GET", `${ROTATIONS}/${rotationId}/generated-credentials`)).status).toBe(403);
-    expect((await as("GET", "/api/v1/app-connections/postgres")).status).toBe(403);
+    // Connections: only those granted to its scope (none here), and no change of any.
+    const connections = await as("GET", "/api/v1/app-connections/postgres");
+    expect([connections.status, connections.body.appConnections]).toEqual([200, []]);
+    expect((await as("PATCH", `/api/v1/app-connections/postgres/${rotationId}`, { description: "x" })).status).toBe(403);
     expect((await as("POST", "/api/v1/auth/tokens", { name: "x", permission: "manage" })).status).toBe(403);
     expect((await as("GET", "/api/v1/audit-logs")).status).toBe(403);
   });
@@ -74,7 +77,7 @@ describe("Access: scoped tokens, machine identities, audit log, limits", () => {
     expect((await as("GET", `${ROTATIONS}/${rotationId}/generated-credentials`)).status).toBe(200);
   });
 
-  test("Every API route answers 401 without a token and 403 to a token out of scope", async () => {
+  test("Every API route answers 401 without a token and 403 to a token out of scope (a connection not granted to it: listed as none, 404 by id)", async () => {
     const { secret } = await token({ name: "nowhere", projectId: "nowhere", permission: "read" });
     const routes: Array<[string, string]> = [
       ["GET", "/api/v1/app-connections/postgres"], ["POST", "/api/v1/app-connections/postgres"],
@@ -89,9 +92,15 @@ describe("Access: scoped tokens, machine identities, audit log, limits", () => {
       ["GET", "/api/v1/auth/tokens"], ["POST", "/api/v1/auth/tokens"], ["DELETE", `/api/v1/auth/tokens/${rotationId}`],
       ["GET", "/api/v1/auth/identities"], ["POST", "/api/v1/auth/identities"], ["GET", "/api/v1/audit-logs"],
     ];
+    // Connections it may not use do not exist for a scoped token: listed as none, 404 by id.
+    const hidden: Record<string, number> = { "GET /api/v1/app-connections/postgres": 200, [`GET /api/v1/app-connections/postgres/${rotationId}`]: 404 };
     for (const [m, p] of routes) {
       const anon = await t.api(m, p, undefined, { token: null });
       expect([m, p, anon.status]).toEqual([m, p, 401]);
+      if (hidden[`${m} ${p}`]) {
+        expect([m, p, (await t.api(m, p, undefined, { token: secret })).status]).toEqual([m, p, hidden[`${m} ${p}`]]);
+        continue;
+      }
       const scoped = await t.api(m, p, m === "POST" && p === ROTATIONS ? infisicalCreateBody(rotationId, target.users, { projectId: "shop" }) : undefined, { token: secret });
       expect([m, p, scoped.status]).toEqual([m, p, 403]);
     }

@@ -80,8 +80,8 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
 
     const list = await cli(["connections", "list"]);
     expectOk(list);
-    expect(list.stdout.split("\n")[0]).toMatch(/^NAME\s+TARGET\s+ROLE\s+TLS\s+CREATED\s+ID$/);
-    expect(list.stdout).toMatch(new RegExp(`cli-db\\s+${target.cluster.host}:${target.cluster.port}/${target.database}\\s+${target.admin.username}\\s+off`));
+    expect(list.stdout.split("\n")[0]).toMatch(/^NAME\s+TARGET\s+ROLE\s+TLS\s+ALLOWED\s+CREATED\s+ID$/);
+    expect(list.stdout).toMatch(new RegExp(`cli-db\\s+${target.cluster.host}:${target.cluster.port}/${target.database}\\s+${target.admin.username}\\s+off\\s+unscoped tokens only`));
     expect(json(await cli(["connections", "list", "--json"])).map((c: { name: string }) => c.name).sort()).toEqual(["cli-bare", "cli-db", "cli-db-2"]);
     const get = await cli(["connections", "get", "cli-db"]);
     expectOk(get);
@@ -102,6 +102,22 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
     expect(json(right)).toMatchObject({ name: "cli-db", description: "the app database", version: 3 });
     const arg = await cli(["connections", "update", "cli-db", "--password", "argument-password-value"]);
     expect([arg.code, arg.stderr.includes("argument-password-value")]).toEqual([2, false]);
+  });
+
+  test("connections update --allow grants the connection to scoped tokens (replacing the list), get shows them, --no-allow withdraws them; a bad scope is a usage error", async () => {
+    const granted = await cli(["connections", "update", "cli-db", "--allow", "shop/prod/team-a", "--allow", "billing/*/db", "--allow", "other", "--json"]);
+    expectOk(granted);
+    expect(json(granted).allowedScopes).toEqual([
+      { projectId: "shop", environment: "prod", secretPath: "/team-a" },
+      { projectId: "billing", environment: null, secretPath: "/db" },
+      { projectId: "other", environment: null, secretPath: null },
+    ]);
+    expect((await cli(["connections", "get", "cli-db"])).stdout).toMatch(/^Allowed scopes\s+shop\/prod\/team-a, billing\/\*\/db, other$/m);
+    const bad = await cli(["connections", "update", "cli-db", "--allow", "shop/Prod"]);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/allowedScopes\.0\.environment|environment must be a slug/)]);
+    const withdrawn = await cli(["connections", "update", "cli-db", "--no-allow"]);
+    expectOk(withdrawn);
+    expect(withdrawn.stdout).toMatch(/^Allowed scopes\s+unscoped tokens only$/m);
   });
 
   test("connections create refuses a password given as an argument and an empty stdin (exit 2); a wrong password is the runner's refusal (exit 1)", async () => {

@@ -145,7 +145,7 @@ describe("Web console in a real browser: permissions, CSRF, XSS, CSP, session ex
     const status = await page.evaluate(async (url) => (await fetch(url, { method: "POST", credentials: "same-origin" })).status, `${ROTATIONS}/${shop.id}/rotate-secrets`);
     expect(status).toBe(403);
     await page.getByRole("link", { name: "App Connections" }).click();
-    await page.getByText("only an unscoped token can see them").waitFor();
+    await page.getByText("You see the connections granted to your scope").waitFor();
     await expect(page.getByRole("button", { name: "Add Connection" }).count()).resolves.toBe(0);
   });
 

@@ -402,7 +402,7 @@ describe("Web console in a real browser: the wizard and the rotation's life", ()
     expect(r).toMatchObject({ rotationInterval: 14, rotateAt: { hours: 3, minutes: 30 }, timeZone: "Europe/Berlin", description: "The orders service's database users" });
   });
 
-  test("App Connections, Secrets and Runner status pages", async () => {
+  test("App Connections (Allowed Scopes edited row by row, checked with the runner's schema), Secrets and Runner status pages", async () => {
     await page.getByRole("link", { name: "App Connections" }).click();
     await page.getByRole("heading", { name: "App Connections" }).waitFor();
     const row = page.getByRole("row").filter({ hasText: "orders-db" });
@@ -415,9 +415,19 @@ describe("Web console in a real browser: the wizard and the rotation's life", ()
     const edit = page.getByRole("dialog", { name: "Edit Connection" });
     await edit.getByLabel("Description").fill("Orders, primary");
     await edit.getByLabel("Password").waitFor(); // left empty: the stored password is kept
+    // Allowed Scopes: which scoped tokens may use the connection, a labelled row each.
+    await edit.getByRole("button", { name: "Add Scope" }).click();
+    const scope = edit.getByRole("group", { name: "Allowed Scope 1" });
+    await scope.getByLabel("Project").fill("shop");
+    await scope.getByLabel("Path").fill("team-a");
+    await edit.getByRole("button", { name: "Connect to Database" }).click();
+    await scope.getByText(/^Path must look like/).waitFor();
+    await scope.getByLabel("Path").fill("/team-a");
     await edit.getByRole("button", { name: "Connect to Database" }).click();
     await edit.waitFor({ state: "detached" });
     await row.getByText("Orders, primary").waitFor();
+    await row.getByText("shop · any environment · /team-a").waitFor();
+    expect((await api("GET", `${CONNECTIONS}/${created.connection}`)).body.appConnection.allowedScopes).toEqual([{ projectId: "shop", environment: null, secretPath: "/team-a" }]);
     await page.getByRole("button", { name: "Add Connection" }).click();
     await b.screenshot(page, "add-connection", "desktop");
     await b.screenshot(page, "add-connection", "mobile");
@@ -445,6 +455,33 @@ describe("Web console in a real browser: the wizard and the rotation's life", ()
     await b.screenshot(page, "status", "desktop");
     await b.screenshot(page, "status", "mobile");
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  test("A scoped manage session's connection picker offers only the connections granted to the folder chosen in Configuration", async () => {
+    // orders-db is granted to shop /team-a (previous test); weak-db to nobody.
+    const token = (await api("POST", "/api/v1/auth/tokens", { name: "shop-manager", projectId: "shop", permission: "manage" })).body.secret as string;
+    const scoped = await b.open("desktop");
+    try {
+      const p = scoped.page;
+      p.setDefaultTimeout(10_000);
+      await signInWithToken(p, t.runner.url, token);
+      await p.getByRole("button", { name: "Add Secret Rotation" }).click();
+      const w = p.getByRole("dialog", { name: "Add Secret Rotation" });
+      await w.getByRole("button", { name: /PostgreSQL Credentials/ }).click();
+      const picker = w.getByLabel("PostgreSQL Connection");
+      const offered = async () => (await picker.locator("option:not([disabled])").allTextContents()).map((o) => o.split(" (")[0]);
+      await w.getByText("No connection is granted to this folder").waitFor(); // path "/": not under /team-a
+      expect(await offered()).toEqual([]);
+      await w.getByLabel("Secret Path").fill("/team-a/orders");
+      await picker.locator("option", { hasText: "orders-db" }).waitFor({ state: "attached" });
+      expect(await offered()).toEqual(["orders-db"]); // no "+ Add Connection": only an unscoped token adds one
+      await picker.selectOption({ label: await picker.locator("option", { hasText: "orders-db" }).innerText() });
+      await w.getByLabel("Secret Path").fill("/team-b");
+      await w.getByText(/orders-db is not granted to project shop, environment dev, path \/team-b/).waitFor();
+      expect(unexpected(scoped.problems)).toEqual([]);
+    } finally {
+      await scoped.context.close();
+    }
   });
 
   test("Delete: type the name; Revoke Credentials and Delete Secrets are off until switched on; revoked users are locked out", async () => {

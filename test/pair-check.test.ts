@@ -229,7 +229,7 @@ describe.each(testClusters().map((c) => [c.major, c] as const))("Setup SQL and t
     }
   });
 
-  test("Bad requests are clear 4xx: a missing role is 422 naming it, a bad body 422, an unknown connection 404, a scoped token 403; a rotation's check needs manage on its folder", async () => {
+  test("Bad requests are clear 4xx: a missing role is 422 naming it, a bad body 422, an unknown connection 404, a scoped token 404 until the connection is granted to it; a rotation's check needs manage on its folder and the grant", async () => {
     const missing = await t.api("POST", `${CONNECTIONS}/${connectionId}/pair-check`, { username1: db.users[0], username2: "no_such_role_xyz" });
     expect(missing.status).toBe(422);
     expect(missing.body.error).toBe("PrecheckFailed");
@@ -242,8 +242,12 @@ describe.each(testClusters().map((c) => [c.major, c] as const))("Setup SQL and t
     const unknown = await t.api("POST", `${CONNECTIONS}/00000000-0000-4000-8000-000000000000/pair-check`, { username1: "a", username2: "b" });
     expect(unknown.status).toBe(404);
     const scoped = (await t.api("POST", "/api/v1/auth/tokens", { name: "pc-scoped", projectId: "my-project", permission: "manage" })).body.secret;
-    const forbidden = await t.api("POST", `${CONNECTIONS}/${connectionId}/pair-check`, { username1: db.users[0], username2: db.users[1] }, { token: scoped });
-    expect(forbidden.status).toBe(403);
+    const pair = { username1: db.users[0], username2: db.users[1] };
+    // Not granted to the token's scope: the connection does not exist for it, and its rotation's check is refused.
+    expect((await t.api("POST", `${CONNECTIONS}/${connectionId}/pair-check`, pair, { token: scoped })).status).toBe(404);
+    expect((await t.api("GET", `${ROTATIONS}/${rotationId}/pair-check`, undefined, { token: scoped })).status).toBe(403);
+    expect((await t.api("PATCH", `${CONNECTIONS}/${connectionId}`, { allowedScopes: [{ projectId: "my-project" }] })).status).toBe(200);
+    expect((await t.api("POST", `${CONNECTIONS}/${connectionId}/pair-check`, pair, { token: scoped })).status).toBe(200);
     const other = (await t.api("POST", "/api/v1/auth/tokens", { name: "pc-other", projectId: "elsewhere", permission: "read" })).body.secret;
     expect((await t.api("GET", `${ROTATIONS}/${rotationId}/pair-check`, undefined, { token: other })).status).toBe(403);
     expect((await t.api("GET", `${ROTATIONS}/${rotationId}/pair-check`, undefined, { token: scoped })).status).toBe(200);

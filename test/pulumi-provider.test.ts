@@ -217,6 +217,25 @@ describe("The Pulumi dynamic providers in Pulumi's plugin host, against a real r
     expect((await host.diff(CONN_URN, conn.id, conn.properties, connArgs)).changes).toBe("none");
   });
 
+  test("A connection's allowedScopes round-trip: granted from the program, stored on the runner, in the outputs; the next diff is clean, and leaving them out withdraws them", async () => {
+    const connUrl = `/api/v1/app-connections/postgres/${conn.id}`;
+    const granted = { ...connArgs, allowedScopes: [{ projectId: "pulumi-test", secretPath: "/team-a/" }, { projectId: "other", environment: "prod" }] };
+    const stored = [{ projectId: "pulumi-test", environment: null, secretPath: "/team-a" }, { projectId: "other", environment: "prod", secretPath: null }];
+    expect((await host.check(CONN_URN, {}, granted)).failures).toEqual([]);
+    expect((await host.diff(CONN_URN, conn.id, conn.properties, granted))).toEqual({ changes: "some", replaces: [], deleteBeforeReplace: false });
+    conn = { id: conn.id, properties: (await host.update(CONN_URN, conn.id, conn.properties, granted)).properties };
+    expect(conn.properties.allowedScopes).toEqual(stored);
+    expect((await t.api("GET", connUrl)).body.appConnection.allowedScopes).toEqual(stored);
+    expect((await host.diff(CONN_URN, conn.id, conn.properties, granted)).changes).toBe("none");
+    expect((await host.read(CONN_URN, conn.id, conn.properties)).properties.allowedScopes).toEqual(stored);
+    const bad = await host.check(CONN_URN, {}, { ...connArgs, allowedScopes: [{ projectId: "x", environment: "Not A Slug" }] });
+    expect(bad.failures.map((f) => f.property)).toEqual(["allowedScopes.0.environment"]);
+
+    conn = { id: conn.id, properties: (await host.update(CONN_URN, conn.id, conn.properties, connArgs)).properties };
+    expect((await t.api("GET", connUrl)).body.appConnection.allowedScopes).toEqual([]);
+    expect((await host.diff(CONN_URN, conn.id, conn.properties, connArgs)).changes).toBe("none");
+  });
+
   test("Read (pulumi refresh) after a manual rotation through the API shows username2 active, with secrets that log in; a connection reads back too", async () => {
     const res = await t.api("POST", `${ROTATIONS}/${rotId}/rotate-secrets`);
     expect(res.status).toBe(200);

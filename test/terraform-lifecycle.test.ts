@@ -155,6 +155,38 @@ describe("Terraform quickstart with the real terraform binary (filesystem mirror
     expect((await ws.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"])).code).toBe(0);
   });
 
+  test("When allowed_scopes is set, the runner stores the grants, a plan after apply is clean, and removing them withdraws them in place", async () => {
+    const main = path.join(ws.dir, "main.tf");
+    const original = fs.readFileSync(main, "utf8");
+    const anchor = "  password = var.rotation_admin_password\n}";
+    const connectionId = String(stateResource(ws.state(), "pgrotate_postgres_connection", "db")!.attributes.id);
+    const stored = async () => (await t.api("GET", `${CONNECTIONS}/${connectionId}`)).body.appConnection.allowedScopes;
+    const scopes = '  allowed_scopes = [\n    { project_id = "my-project", secret_path = "/team-a" },\n    { project_id = "other", environment = "prod" },\n  ]';
+    fs.writeFileSync(main, original.replace(anchor, `  password = var.rotation_admin_password\n${scopes}\n}`));
+    try {
+      const plan = await ws.ok(["plan", "-input=false", "-no-color"]);
+      expect(plan.stdout).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy/);
+      await ws.ok(["apply", "-auto-approve", "-input=false", "-no-color"]);
+      expect(await stored()).toEqual([
+        { projectId: "my-project", environment: null, secretPath: "/team-a" },
+        { projectId: "other", environment: "prod", secretPath: null },
+      ]);
+      expect(stateResource(ws.state(), "pgrotate_postgres_connection", "db")!.attributes.allowed_scopes).toEqual([
+        { project_id: "my-project", environment: null, secret_path: "/team-a" },
+        { project_id: "other", environment: "prod", secret_path: null },
+      ]);
+      expect((await ws.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"])).code).toBe(0);
+    } finally {
+      fs.writeFileSync(main, original);
+    }
+    const withdraw = await ws.ok(["plan", "-input=false", "-no-color"]);
+    expect(withdraw.stdout).toContain("will be updated in-place");
+    await ws.ok(["apply", "-auto-approve", "-input=false", "-no-color"]);
+    expect(await stored()).toEqual([]);
+    expect(String(stateResource(ws.state(), "pgrotate_postgres_connection", "db")!.attributes.id)).toBe(connectionId);
+    expect((await ws.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"])).code).toBe(0);
+  });
+
   test("When rotation_interval changes, then the rotation is updated in place (same id, new interval)", async () => {
     ws.env.TF_VAR_rotation_interval = "7";
     const plan = await ws.ok(["plan", "-input=false", "-no-color"]);

@@ -3,7 +3,7 @@ import { encode, ExtData } from "@msgpack/msgpack";
 import { toApiBody, zodDiagnostics } from "../provider/terraform/diagnostics";
 import { planResource } from "../provider/terraform/plan";
 import { connectionResource, rotationResource } from "../provider/terraform/resources";
-import { rotationSchema } from "../provider/terraform/schema";
+import { connectionSchema, rotationSchema } from "../provider/terraform/schema";
 import { UNKNOWN, conform, decodeMsgpack, encodeMsgpack, isUnknown, type ObjectValue } from "../provider/terraform/values";
 import { createRotationSchema } from "../runner/schemas";
 
@@ -107,6 +107,18 @@ describe("validation with the runner's schemas", () => {
   test("Connection credentials are checked under their flat attribute names", () => {
     const c = conform(connectionResource.schema.attributes, { name: "db", host: "h", port: 0, database: "d", username: "u", password: UNKNOWN });
     expect(connectionResource.validate(c).map((d) => d.attribute)).toEqual([["port"]]);
+  });
+
+  test("allowed_scopes: a list of objects in msgpack, planned [] when left out, validated per element (its index in the path), sent as the API's allowedScopes", () => {
+    const scopes = [{ project_id: "shop", environment: null, secret_path: "/team-a" }];
+    const c = conform(connectionSchema.attributes, { name: "db", host: "h", port: 5432, database: "d", username: "u", password: "p", allowed_scopes: scopes });
+    expect(decodeMsgpack(encodeMsgpack(c))).toEqual(c);
+    expect(connectionResource.validate(c)).toEqual([]);
+    expect((planResource(connectionSchema, null, { ...c, allowed_scopes: null }).planned as ObjectValue).allowed_scopes).toEqual([]);
+    expect((planResource(connectionSchema, null, c).planned as ObjectValue).allowed_scopes).toEqual(scopes);
+    expect(toApiBody({ allowed_scopes: scopes })).toEqual({ allowedScopes: [{ projectId: "shop", secretPath: "/team-a" }] });
+    const bad = conform(connectionSchema.attributes, { ...c, allowed_scopes: [...scopes, { project_id: "x", environment: "Prod", secret_path: null }, { project_id: "y", environment: null, secret_path: "/app/" }] });
+    expect(connectionResource.validate(bad).map((d) => d.attribute)).toEqual([["allowed_scopes", "1", "environment"], ["allowed_scopes", "2", "secret_path"]]);
   });
 
   test("toApiBody leaves out nulls and collects unknown paths", () => {

@@ -41,6 +41,8 @@ export interface PostgresConnectionConfig extends TerraformMetaArguments {
   sslEnabled?: boolean;
   sslRejectUnauthorized?: boolean;
   sslCertificate?: string;
+  /** The scopes whose tokens may use the connection (left out: unscoped tokens only). */
+  allowedScopes?: Array<{ projectId: string; environment?: string; secretPath?: string }>;
 }
 
 export class PostgresConnection extends TerraformResource {
@@ -55,6 +57,7 @@ export class PostgresConnection extends TerraformResource {
     return {
       name: c.name, description: c.description, host: c.host, port: c.port, database: c.database, username: c.username, password: c.password,
       ssl_enabled: c.sslEnabled, ssl_reject_unauthorized: c.sslRejectUnauthorized, ssl_certificate: c.sslCertificate,
+      allowed_scopes: c.allowedScopes?.map((s) => ({ project_id: s.projectId, environment: s.environment, secret_path: s.secretPath })),
     };
   }
 }

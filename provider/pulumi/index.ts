@@ -5,6 +5,8 @@ export {
   PostgresCredentialsRotation,
   type PostgresCredentialsRotationArgs,
   type PasswordRequirements,
+  type AllowedScope,
+  type AllowedScopeArgs,
   type TimeOfDay,
 } from "./resources";
 export { pulumiRuntime, type PulumiRuntime, type ProviderSettings, type ResourceKind } from "./runtime";

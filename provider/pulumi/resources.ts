@@ -30,6 +30,27 @@ export interface PostgresConnectionArgs {
   sslRejectUnauthorized?: pulumi.Input<boolean>;
   /** PEM CA certificate for sslEnabled. */
   sslCertificate?: pulumi.Input<string>;
+  /**
+   * The scopes whose tokens may use this connection for rotations in their folders (a path covers its subfolders);
+   * left out or empty: only unscoped tokens may. Changing it needs an unscoped manage token. pgrotate extension.
+   */
+  allowedScopes?: pulumi.Input<pulumi.Input<AllowedScopeArgs>[]>;
+}
+
+/** One entry of a connection's allowedScopes: a project, and optionally an environment and a folder (with its subfolders). */
+export interface AllowedScopeArgs {
+  projectId: pulumi.Input<string>;
+  /** Left out: every environment of the project. */
+  environment?: pulumi.Input<string>;
+  /** Left out: every path. */
+  secretPath?: pulumi.Input<string>;
+}
+
+/** An allowedScopes entry as the runner answers it (null = any). */
+export interface AllowedScope {
+  projectId: string;
+  environment: string | null;
+  secretPath: string | null;
 }
 
 export class PostgresConnection extends pulumi.dynamic.Resource {
@@ -42,12 +63,15 @@ export class PostgresConnection extends pulumi.dynamic.Resource {
   declare readonly username: pulumi.Output<string>;
   /** Secret. */
   declare readonly password: pulumi.Output<string>;
+  /** The scopes whose tokens may use the connection, as the runner stores them. */
+  declare readonly allowedScopes: pulumi.Output<AllowedScope[]>;
 
   constructor(name: string, args: PostgresConnectionArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       connectionProvider,
       name,
-      { ...args, password: pulumi.secret(args.password), connectionId: undefined },
+      // allowedScopes named even when left out, so it is an output either way (the runner's stored list).
+      { ...args, password: pulumi.secret(args.password), allowedScopes: args.allowedScopes, connectionId: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] }),
       MODULE,
       "PostgresConnection",

@@ -25,7 +25,7 @@ type Props = Record<string, unknown>;
 /** The value the engine sends for an input that is not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-const CONNECTION_KEYS = ["name", "description", "host", "port", "database", "username", "password", "sslEnabled", "sslRejectUnauthorized", "sslCertificate"] as const;
+const CONNECTION_KEYS = ["name", "description", "host", "port", "database", "username", "password", "sslEnabled", "sslRejectUnauthorized", "sslCertificate", "allowedScopes"] as const;
 const CREDENTIAL_KEYS = new Set(["host", "port", "database", "username", "password", "sslEnabled", "sslRejectUnauthorized", "sslCertificate"]);
 
 const ROTATION_BODY_KEYS = [
@@ -152,7 +152,7 @@ function localFailures(news: Props): dynamic.CheckFailure[] {
 }
 
 function connectionBody(p: Props): Props {
-  return defined({ name: p.name, description: p.description, method: "username-and-password", credentials: pick(p, [...CREDENTIAL_KEYS]) });
+  return defined({ name: p.name, description: p.description, method: "username-and-password", credentials: pick(p, [...CREDENTIAL_KEYS]), allowedScopes: p.allowedScopes });
 }
 
 function rotationBody(p: Props): Props {
@@ -207,6 +207,16 @@ function canonicalRotation(p: Props): Record<string, unknown> {
   };
 }
 
+/** allowedScopes as the runner stores them: every field, null for "any", paths without a trailing "/". Left out = []. */
+function canonicalScopes(v: unknown): unknown {
+  if (!Array.isArray(v)) return v ?? [];
+  return v.map((x: unknown) => {
+    if (!x || typeof x !== "object") return x;
+    const s = x as Props;
+    return { projectId: s.projectId, environment: s.environment ?? null, secretPath: s.secretPath === undefined || s.secretPath === null ? null : canonicalPath(s.secretPath) };
+  });
+}
+
 function canonicalConnection(p: Props): Record<string, unknown> {
   return {
     name: p.name,
@@ -219,6 +229,7 @@ function canonicalConnection(p: Props): Record<string, unknown> {
     sslEnabled: p.sslEnabled ?? false,
     sslRejectUnauthorized: p.sslRejectUnauthorized ?? true,
     sslCertificate: p.sslCertificate ?? null,
+    allowedScopes: canonicalScopes(p.allowedScopes),
   };
 }
 
@@ -257,6 +268,7 @@ function connectionOutputs(c: ApiConnection, password: unknown): Props {
     sslEnabled: c.credentials.sslEnabled,
     sslRejectUnauthorized: c.credentials.sslRejectUnauthorized,
     sslCertificate: c.credentials.sslCertificate ?? null,
+    allowedScopes: c.allowedScopes,
   });
 }
 

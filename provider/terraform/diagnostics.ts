@@ -5,13 +5,13 @@
  */
 import type { z } from "zod";
 import { RunnerApiError } from "../client";
-import { type ObjectValue, isObject, isUnknown } from "./values";
+import { type ObjectValue, type Value, isList, isObject, isUnknown } from "./values";
 
 export interface Diagnostic {
   severity: "ERROR" | "WARNING";
   summary: string;
   detail: string;
-  /** Terraform attribute path, e.g. ["parameters", "username1"]. */
+  /** Terraform attribute path, e.g. ["parameters", "username1"]; a list element by its index, e.g. ["allowed_scopes", "0", "project_id"]. */
   attribute?: string[];
 }
 
@@ -31,9 +31,19 @@ export function toApiBody(v: ObjectValue, skip: string[] = [], unknownPaths: str
     const key = camel(k);
     if (isUnknown(x)) unknownPaths.push([...prefix, key]);
     else if (isObject(x)) out[key] = toApiBody(x, [], unknownPaths, [...prefix, key]);
+    else if (isList(x)) out[key] = x.map((el, i) => listElement(el, unknownPaths, [...prefix, key, String(i)]));
     else out[key] = x;
   }
   return out;
+}
+
+/** An element of a list attribute in the API body (an unknown element is left as null and its path collected). */
+function listElement(el: Value, unknownPaths: string[][], path: string[]): unknown {
+  if (isUnknown(el)) {
+    unknownPaths.push(path);
+    return null;
+  }
+  return isObject(el) ? toApiBody(el, [], unknownPaths, path) : el;
 }
 
 const startsWith = (path: readonly PropertyKey[], prefix: string[]) => prefix.every((p, i) => String(path[i]) === p);

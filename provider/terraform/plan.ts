@@ -4,7 +4,7 @@
  * nothing changed and become unknown ("known after apply") when something did. A change of an attribute
  * marked `replace` is reported in requires_replace.
  */
-import { type Attr, type ObjectValue, type ResourceSchema, type Value, UNKNOWN, conform, isObject, sameValue } from "./values";
+import { type Attr, type ObjectValue, type ResourceSchema, type Value, UNKNOWN, conform, isList, isObject, sameValue } from "./values";
 
 export interface Plan {
   planned: Value;
@@ -23,6 +23,7 @@ function planConfigured(attrs: Attr[], proposed: ObjectValue, dynamicDefaults: D
     const v = proposed[a.name];
     if (a.computed && a.optional && (v === null || v === undefined) && a.default !== undefined) out[a.name] = a.default;
     else if (isObject(v) && a.nested) out[a.name] = planConfigured(a.nested, v, {});
+    else if (isList(v) && a.nested) out[a.name] = v.map((el) => (isObject(el) ? planConfigured(a.nested!, el, {}) : el));
     else out[a.name] = v ?? null;
   }
   for (const [name, fn] of Object.entries(dynamicDefaults)) {

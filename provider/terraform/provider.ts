@@ -46,7 +46,8 @@ function protoDiag(d: Diagnostic): Response {
     severity: d.severity,
     summary: d.summary,
     detail: d.detail,
-    attribute: d.attribute ? { steps: d.attribute.map((name) => ({ attribute_name: name })) } : null,
+    // A digit-only step is a list index (no attribute of this provider is named by digits).
+    attribute: d.attribute ? { steps: d.attribute.map((step) => (/^\d+$/.test(step) ? { element_key_int: Number(step) } : { attribute_name: step })) } : null,
   };
 }
 const diags = (ds: Diagnostic[]) => ds.map(protoDiag);

@@ -57,6 +57,7 @@ function connectionState(c: ApiConnection, password: Value): ObjectValue {
     ssl_enabled: c.credentials.sslEnabled,
     ssl_reject_unauthorized: c.credentials.sslRejectUnauthorized,
     ssl_certificate: c.credentials.sslCertificate ?? null,
+    allowed_scopes: c.allowedScopes.map((x) => ({ project_id: x.projectId, environment: x.environment, secret_path: x.secretPath })),
     created_at: c.createdAt,
     updated_at: c.updatedAt,
   });
@@ -69,13 +70,25 @@ function afterApply(planned: ObjectValue, actual: ObjectValue): ObjectValue {
 
 const connectionAttr = (p: string[]) => snakeAll(p[0] === "credentials" ? p.slice(1) : p);
 
+/** The runner stores "/app/" as "/app": a configured value with the trailing "/" would never match the state. */
+function trailingSlash(attribute: string[], p: Value | undefined): Diagnostic[] {
+  if (typeof p !== "string" || p.length < 2 || !p.endsWith("/")) return [];
+  return [error(`Invalid ${attribute.join(".")}`, `Write ${attribute[attribute.length - 1]} without the trailing "/" (${JSON.stringify(p.replace(/\/+$/, ""))}).`, attribute)];
+}
+
 export const connectionResource: ManagedResource = {
   schema: connectionSchema,
   attributeOf: connectionAttr,
   validate(config) {
     const unknownPaths: string[][] = [];
     const body = connectionBody(config, unknownPaths);
-    return zodDiagnostics(createConnectionSchema, body, unknownPaths, connectionAttr);
+    const ds = zodDiagnostics(createConnectionSchema, body, unknownPaths, connectionAttr);
+    const scopes = Array.isArray(config.allowed_scopes) ? config.allowed_scopes : [];
+    scopes.forEach((s, i) => {
+      const at = ["allowed_scopes", String(i), "secret_path"];
+      if (!ds.some((d) => d.attribute?.join(".") === at.join("."))) ds.push(...trailingSlash(at, obj(s)?.secret_path));
+    });
+    return ds;
   },
   async create(client, planned) {
     const c = await client.createConnection(connectionBody(planned) as never);
@@ -202,11 +215,7 @@ export const rotationResource: ManagedResource = {
     const unknownPaths: string[][] = [];
     const body = rotationBody(config, unknownPaths);
     const ds = zodDiagnostics(createRotationSchema, body, unknownPaths, snakeAll);
-    // The runner stores "/app/" as "/app": the configured value would never match the state.
-    const p = config.secret_path;
-    if (typeof p === "string" && p.length > 1 && p.endsWith("/") && !ds.some((d) => d.attribute?.[0] === "secret_path")) {
-      ds.push(error("Invalid secret_path", `Write secret_path without the trailing "/" (${JSON.stringify(p.replace(/\/+$/, ""))}).`, ["secret_path"]));
-    }
+    if (!ds.some((d) => d.attribute?.[0] === "secret_path")) ds.push(...trailingSlash(["secret_path"], config.secret_path));
     return ds;
   },
   async create(client, planned) {

@@ -39,6 +39,21 @@ export const connectionSchema: ResourceSchema = {
     { name: "ssl_enabled", description: "TLS to the database, verified (default false).", type: "bool", optional: true, computed: true, default: false },
     { name: "ssl_reject_unauthorized", description: "Reject a server certificate that does not verify (default true).", type: "bool", optional: true, computed: true, default: true },
     { name: "ssl_certificate", description: "PEM CA certificate for TLS to the database.", type: "string", optional: true },
+    {
+      name: "allowed_scopes",
+      description:
+        "The scopes whose tokens may use this connection for rotations in their folders (a path covers its subfolders). " +
+        "Left out or empty: only unscoped tokens may use it. Needs an unscoped manage token to change.",
+      list: true,
+      optional: true,
+      computed: true,
+      default: [],
+      nested: [
+        { name: "project_id", description: "Project.", type: "string", required: true },
+        { name: "environment", description: "Environment slug; left out: every environment of the project.", type: "string", optional: true },
+        { name: "secret_path", description: "Folder (with its subfolders); left out: every path.", type: "string", optional: true },
+      ],
+    },
     computedStr("created_at", "Creation time (RFC 3339).", { stable: true }),
     computedStr("updated_at", "Last update time (RFC 3339)."),
   ],
@@ -143,7 +158,7 @@ function protoAttr(a: Attr): Record<string, unknown> {
   return {
     name: a.name,
     type: a.type ? Buffer.from(JSON.stringify(typeJson(a.type))) : Buffer.alloc(0),
-    nested_type: a.nested ? { attributes: a.nested.map(protoAttr), nesting: "SINGLE" } : null,
+    nested_type: a.nested ? { attributes: a.nested.map(protoAttr), nesting: a.list ? "LIST" : "SINGLE" } : null,
     description: a.description,
     required: !!a.required,
     optional: !!a.optional,

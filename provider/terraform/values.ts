@@ -1,7 +1,8 @@
 /**
  * Terraform values as they cross the protocol: DynamicValue msgpack (cty's encoding), plus the small schema
  * model pgrotate's resources are declared with. Unknown values (msgpack extension 0, or 12 for a refined,
- * partly known value) decode to the UNKNOWN marker; every object sent back carries every schema attribute.
+ * partly known value) decode to the UNKNOWN marker; every object sent back carries every schema attribute. Lists
+ * (of nested objects) are plain arrays.
  */
 import { decode, encode, ExtensionCodec } from "@msgpack/msgpack";
 
@@ -15,11 +16,12 @@ class UnknownValue {
 export const UNKNOWN = new UnknownValue();
 export type Unknown = UnknownValue;
 
-export type Value = null | string | number | boolean | Unknown | { [k: string]: Value };
+export type Value = null | string | number | boolean | Unknown | Value[] | { [k: string]: Value };
 export type ObjectValue = { [k: string]: Value };
 
 export const isUnknown = (v: unknown): v is Unknown => v === UNKNOWN;
-export const isObject = (v: unknown): v is ObjectValue => typeof v === "object" && v !== null && !(v instanceof UnknownValue);
+export const isObject = (v: unknown): v is ObjectValue => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof UnknownValue);
+export const isList = (v: unknown): v is Value[] => Array.isArray(v);
 
 /** cty's msgpack extension codes. */
 const EXT_UNKNOWN = 0;
@@ -48,12 +50,13 @@ function fromWire(v: unknown): Value {
   if (v === UNKNOWN || typeof v === "string" || typeof v === "boolean") return v as Value;
   if (typeof v === "number") return v;
   if (typeof v === "bigint") return Number(v);
-  if (typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array)) {
+  if (Array.isArray(v)) return v.map(fromWire);
+  if (typeof v === "object" && !(v instanceof Uint8Array)) {
     const out: ObjectValue = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = fromWire(x);
     return out;
   }
-  throw new Error("pgrotate: unsupported value in a Terraform DynamicValue (lists and sets are not part of this provider's schemas)");
+  throw new Error("pgrotate: unsupported value in a Terraform DynamicValue (bytes are not part of this provider's schemas)");
 }
 
 // ---- schema model
@@ -66,8 +69,10 @@ export interface Attr {
   description: string;
   /** A primitive or map type; absent when `nested` is set. */
   type?: AttrType;
-  /** A single nested object (protocol 6 nested attributes, nesting SINGLE). */
+  /** A nested object (protocol 6 nested attributes, nesting SINGLE), or a list of them with `list`. */
   nested?: Attr[];
+  /** With `nested`: a list of such objects (nesting LIST), in the order configured. */
+  list?: boolean;
   required?: boolean;
   optional?: boolean;
   computed?: boolean;
@@ -94,6 +99,7 @@ export function conform(attrs: Attr[], v: Value): ObjectValue {
     const x = src[a.name];
     if (x === undefined || x === null) out[a.name] = null;
     else if (isUnknown(x)) out[a.name] = UNKNOWN;
+    else if (a.nested && a.list) out[a.name] = isList(x) ? x.map((el) => (isUnknown(el) ? UNKNOWN : conform(a.nested!, el))) : [];
     else if (a.nested) out[a.name] = conform(a.nested, x);
     else out[a.name] = x;
   }
@@ -104,6 +110,7 @@ export function conform(attrs: Attr[], v: Value): ObjectValue {
 export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
   if (a === undefined) a = null;
   if (b === undefined) b = null;
+  if (isList(a) && isList(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
   if (isObject(a) && isObject(b)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const k of keys) if (!sameValue(a[k], b[k])) return false;
@@ -118,6 +125,10 @@ export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
  */
 export function fillUnknowns(planned: Value, actual: Value): Value {
   if (isUnknown(planned)) return actual;
+  if (isList(planned)) {
+    const act = isList(actual) ? actual : [];
+    return planned.map((v, i) => fillUnknowns(v, act[i] ?? null));
+  }
   if (isObject(planned)) {
     const out: ObjectValue = {};
     const act = isObject(actual) ? actual : {};

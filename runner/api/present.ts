@@ -31,6 +31,8 @@ export function presentConnection(c: ConnectionRecord): ApiConnection {
     isPlatformManagedCredentials: false,
     /** pgrotate extension: "pulumi" or "terraform" when an IaC provider created or last updated it, else null. */
     managedBy: c.managedBy,
+    /** pgrotate extension: the scopes whose tokens may use it (empty: unscoped tokens only). */
+    allowedScopes: c.allowedScopes.map((s) => ({ projectId: s.projectId, environment: s.environment, secretPath: s.secretPath })),
     credentials: {
       host: c.host,
       port: c.port,

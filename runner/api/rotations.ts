@@ -57,8 +57,11 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, pai
   r.post("/", route(async (req, res) => {
     const input = parse(createRotationSchema, req.body, "secret rotation");
     const folder = { projectId: input.projectId, environment: input.environment, secretPath: input.secretPath };
-    audit(res, { action: "rotation.create", resourceType: "secret-rotation", folder });
-    authorize(principalOf(res), "manage", folder);
+    audit(res, { action: "rotation.create", resourceType: "secret-rotation", folder, details: { connectionId: input.connectionId } });
+    const p = principalOf(res);
+    authorize(p, "manage", folder);
+    // Using the connection is a permission of its own: refused here, nothing has reached the target.
+    await svc.authorizeConnectionUse(p, input.connectionId, folder);
     const created = await engine.create(input, managedByOf(req));
     svc.remember(created);
     audit(res, { resourceId: created.id });
@@ -79,7 +82,9 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, pai
     res.json({ secretRotation: presentRotation(await load(req, res, "read")) });
   }));
   r.patch("/:id", route(async (req, res) => {
-    const rotationId = await authorized(req, res, "manage", "rotation.update");
+    const rotation = await load(req, res, "manage", "rotation.update");
+    await svc.authorizeConnectionUse(principalOf(res), rotation.connectionId, rotation);
+    const rotationId = rotation.id;
     rejectImmutable(req.body);
     const updated = await svc.update(rotationId, parse(updateRotationSchema, req.body, "secret rotation update"), managedByOf(req));
     res.json({ secretRotation: presentRotation(updated) });
@@ -108,7 +113,9 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, pai
   }));
   // manage: the answer shows the target's roles, settings and grants, and SQL to run as a superuser.
   r.get("/:id/pair-check", route(async (req, res) => {
-    res.json(await pairChecks.forRotation(await load(req, res, "manage")));
+    const rotation = await load(req, res, "manage", "rotation.pair-check");
+    await svc.authorizeConnectionUse(principalOf(res), rotation.connectionId, rotation);
+    res.json(await pairChecks.forRotation(rotation));
   }));
   r.get("/:id/history", route(async (req, res) => {
     const rotationId = await authorized(req, res, "read");

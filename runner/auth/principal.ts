@@ -46,6 +46,15 @@ export function covers(scope: Scope, f: Folder): boolean {
     pathCovers(scope.secretPath, f.secretPath);
 }
 
+const either = (a: string | null, b: string | null) => a === null || b === null || a === b;
+
+/** True when some folder is covered by both scopes (one path covers the other, or either is any). */
+export function overlaps(a: Scope, b: Scope): boolean {
+  return either(a.projectId, b.projectId) &&
+    either(a.environment, b.environment) &&
+    (a.secretPath === null || b.secretPath === null || pathCovers(a.secretPath, b.secretPath) || pathCovers(b.secretPath, a.secretPath));
+}
+
 const allows = (p: Principal, need: Permission) => need === "read" || p.permission === "manage";
 
 const inScope = (p: Principal, folder?: Folder) => (folder ? covers(p.scope, folder) : isUnscoped(p.scope));
@@ -53,9 +62,14 @@ const inScope = (p: Principal, folder?: Folder) => (folder ? covers(p.scope, fol
 /** Whether the principal holds `need` over the folder (or over everything when no folder). */
 export const permits = (p: Principal, need: Permission, folder?: Folder): boolean => allows(p, need) && inScope(p, folder);
 
+/** Throws 403 unless the principal's permission is at least `need` (whatever its scope). */
+export function authorizePermission(p: Principal, need: Permission): void {
+  if (!allows(p, need)) throw new AppError("Forbidden", `This ${p.kind} may only read; ${need} is required`);
+}
+
 /** Throws 403 unless the principal holds `need` over the folder (or over everything when no folder). */
 export function authorize(p: Principal, need: Permission, folder?: Folder): void {
-  if (!allows(p, need)) throw new AppError("Forbidden", `This ${p.kind} may only read; ${need} is required`);
+  authorizePermission(p, need);
   if (!inScope(p, folder)) {
     const where = folder ? `project ${folder.projectId}, environment ${folder.environment}, path ${folder.secretPath}` : "resources outside any project";
     throw new AppError("Forbidden", `This ${p.kind} is not allowed to access ${where}`);

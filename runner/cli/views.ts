@@ -2,6 +2,7 @@
 import type { ApiConnection, ApiRotation } from "../../provider/client";
 import { rotationStatusWord } from "../../provider/status-words";
 import type { Output } from "./output";
+import { allowedScopesLabel } from "./scope";
 
 /** What stands for a password or secret value not asked for with --show. */
 export const HIDDEN = "******** (--show)";
@@ -59,6 +60,7 @@ export function connectionBlock(out: Output, c: ApiConnection): void {
     ["Target", `${c.credentials.host}:${c.credentials.port}/${c.credentials.database}`],
     ["Role", c.credentials.username],
     ["TLS", tls(c)],
+    ["Allowed scopes", allowedScopesLabel(c.allowedScopes)],
     ["Created", out.when(c.createdAt)],
     ["Updated", out.when(c.updatedAt)],
   ];

@@ -7,10 +7,12 @@ import type { PostgresStrategy } from "../postgres/strategy";
 import * as store from "../store/connections";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
-import type { ConnectionRecord, ManagedBy } from "../store/rows";
+import type { AllowedScope, ConnectionRecord, ManagedBy } from "../store/rows";
 import type { CreateConnectionInput, UpdateConnectionInput } from "../schemas";
 import { assertUsersFree } from "../rotation/ownership";
 import { listRotationsUsing, lockServerUsers } from "../store/rotations";
+import { authorizeSight, authorizeUse, maySee } from "../auth/connection-use";
+import { type Folder, isUnscoped, type Principal } from "../auth/principal";
 
 export interface ConnectionDeps {
   pool: Pool;
@@ -18,6 +20,22 @@ export interface ConnectionDeps {
   strategy: PostgresStrategy;
   scrubber: Scrubber;
   logger: Logger;
+}
+
+/** The stored form of allowedScopes: every field present, null for "any". */
+const scopesOf = (list: NonNullable<CreateConnectionInput["allowedScopes"]>): AllowedScope[] =>
+  list.map((s) => ({ projectId: s.projectId, environment: s.environment ?? null, secretPath: s.secretPath ?? null }));
+
+/**
+ * 403 unless `p` may use the connection for a rotation in folder `f` (404 when it does not exist). An unscoped
+ * principal may use every connection: nothing is read for it (whoever uses the connection reports a missing one).
+ * Routes call it before anything reaches the target.
+ */
+export async function authorizeConnectionUse(q: Pool, p: Principal, connectionId: string, f: Folder): Promise<void> {
+  if (isUnscoped(p.scope)) return;
+  const c = await store.findConnection(q, connectionId);
+  if (!c) throw notFound("App connection", connectionId);
+  authorizeUse(p, c, f);
 }
 
 const duplicate = (name: string) => new AppError("Conflict", `An app connection named ${JSON.stringify(name)} already exists`);
@@ -48,6 +66,7 @@ export class ConnectionService {
         serverId,
         passwordSealed: this.d.sealer.seal(cr.password, aad.connectionPassword(id)),
         managedBy: meta.managedBy ?? null,
+        allowedScopes: scopesOf(input.allowedScopes ?? []),
       });
       this.d.logger.info({ connectionId: id, name: input.name }, "app connection created");
       return created;
@@ -62,14 +81,32 @@ export class ConnectionService {
     return c;
   }
 
-  async getByName(name: string): Promise<ConnectionRecord> {
-    const c = await store.findConnectionByName(this.d.pool, name);
-    if (!c) throw new AppError("NotFound", `App connection ${JSON.stringify(name.slice(0, 80))} was not found`);
+  list(): Promise<ConnectionRecord[]> {
+    return store.listConnections(this.d.pool);
+  }
+
+  /** The connection if `p` may see it (some folder of its scope is granted); 404 otherwise, as if it did not exist. */
+  async getFor(p: Principal, id: string): Promise<ConnectionRecord> {
+    const c = await this.get(id);
+    authorizeSight(p, c);
     return c;
   }
 
-  list(): Promise<ConnectionRecord[]> {
-    return store.listConnections(this.d.pool);
+  /** By name, the same way: 404 unless `p` may see it. */
+  async getByNameFor(p: Principal, name: string): Promise<ConnectionRecord> {
+    const c = await store.findConnectionByName(this.d.pool, name);
+    if (!c || !maySee(p, c)) throw new AppError("NotFound", `App connection ${JSON.stringify(name.slice(0, 80))} was not found`);
+    return c;
+  }
+
+  /** The connections `p` may see: every one for an unscoped principal, else those granted somewhere in its scope. */
+  async listFor(p: Principal): Promise<ConnectionRecord[]> {
+    return (await this.list()).filter((c) => maySee(p, c));
+  }
+
+  /** 403 unless `p` may use the connection for a rotation in folder `f` (see authorizeConnectionUse). */
+  authorizeUse(p: Principal, id: string, f: Folder): Promise<void> {
+    return authorizeConnectionUse(this.d.pool, p, id, f);
   }
 
   /**
@@ -97,7 +134,8 @@ export class ConnectionService {
     const serverId = Object.keys(p).length ? await this.d.strategy.identify(next) : current.serverId;
     try {
       return await withTransaction(this.d.pool, async (c) => {
-        if (!(await store.lockConnection(c, id))) throw notFound("App connection", id);
+        const locked = await store.lockConnection(c, id);
+        if (!locked) throw notFound("App connection", id);
         const using = await listRotationsUsing(c, id);
         const clash = using.find((r) => r.username1 === next.username || r.username2 === next.username);
         if (clash) {
@@ -121,6 +159,8 @@ export class ConnectionService {
           serverId,
           passwordSealed: this.d.sealer.seal(password, aad.connectionPassword(id)),
           managedBy: meta.managedBy ?? current.managedBy,
+          // The list given replaces the stored one; absent keeps it (as it is under the lock: a grant is never lost).
+          allowedScopes: patch.allowedScopes === undefined ? locked.allowedScopes : scopesOf(patch.allowedScopes),
         });
       });
     } catch (err) {

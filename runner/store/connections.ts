@@ -6,16 +6,16 @@ type Q = Pool | PoolClient;
 export type NewConnection = Pick<
   ConnectionRecord,
   "id" | "name" | "description" | "host" | "port" | "database" | "username" | "passwordSealed" | "sslEnabled" | "sslRejectUnauthorized" | "sslCertificate" | "serverId"
-  | "managedBy"
+  | "managedBy" | "allowedScopes"
 >;
 
 export async function insertConnection(q: Q, c: NewConnection): Promise<ConnectionRecord> {
   const { rows } = await q.query<ConnectionRow>(
     `INSERT INTO connections (id, name, description, method, host, port, database, username, password_sealed,
-       ssl_enabled, ssl_reject_unauthorized, ssl_certificate, server_id, managed_by)
-     VALUES ($1, $2, $3, 'username-and-password', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+       ssl_enabled, ssl_reject_unauthorized, ssl_certificate, server_id, managed_by, allowed_scopes)
+     VALUES ($1, $2, $3, 'username-and-password', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
     [c.id, c.name, c.description, c.host, c.port, c.database, c.username, c.passwordSealed, c.sslEnabled,
-      c.sslRejectUnauthorized, c.sslCertificate, c.serverId, c.managedBy],
+      c.sslRejectUnauthorized, c.sslCertificate, c.serverId, c.managedBy, JSON.stringify(c.allowedScopes)],
   );
   return toConnection(rows[0]);
 }
@@ -24,10 +24,10 @@ export async function updateConnection(q: Q, c: NewConnection): Promise<Connecti
   const { rows } = await q.query<ConnectionRow>(
     `UPDATE connections SET name = $2, description = $3, host = $4, port = $5, database = $6, username = $7,
        password_sealed = $8, ssl_enabled = $9, ssl_reject_unauthorized = $10, ssl_certificate = $11, server_id = $12,
-       managed_by = $13, version = version + 1, updated_at = now()
+       managed_by = $13, allowed_scopes = $14, version = version + 1, updated_at = now()
      WHERE id = $1 RETURNING *`,
     [c.id, c.name, c.description, c.host, c.port, c.database, c.username, c.passwordSealed, c.sslEnabled,
-      c.sslRejectUnauthorized, c.sslCertificate, c.serverId, c.managedBy],
+      c.sslRejectUnauthorized, c.sslCertificate, c.serverId, c.managedBy, JSON.stringify(c.allowedScopes)],
   );
   return toConnection(rows[0]);
 }

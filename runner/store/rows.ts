@@ -1,5 +1,12 @@
 import type { PasswordRequirements } from "../crypto/passwords";
 
+/** A scope allowed to use a connection: a folder and its subfolders (null environment or path = any). */
+export interface AllowedScope {
+  projectId: string;
+  environment: string | null;
+  secretPath: string | null;
+}
+
 /** A stored connection. The password stays sealed until the engine needs it. */
 export interface ConnectionRecord {
   id: string;
@@ -16,6 +23,8 @@ export interface ConnectionRecord {
   sslCertificate: string | null;
   /** The server's identity (postgres/target.ts serverIdentity); null until known for connections stored before it. */
   serverId: string | null;
+  /** The scopes whose tokens may use it (besides unscoped ones); empty = unscoped tokens only. */
+  allowedScopes: AllowedScope[];
   version: number;
   managedBy: ManagedBy | null;
   createdAt: Date;
@@ -104,6 +113,7 @@ export interface ConnectionRow {
   ssl_reject_unauthorized: boolean;
   ssl_certificate: string | null;
   server_id: string | null;
+  allowed_scopes: AllowedScope[];
   version: number;
   managed_by: ManagedBy | null;
   created_at: Date;
@@ -183,7 +193,7 @@ export interface SecretRow {
 type AllOf<Row, List extends readonly (keyof Row)[]> = Exclude<keyof Row, List[number]> extends never ? List : never;
 
 const CONNECTION_COLUMNS_LIST = ["id", "name", "description", "method", "host", "port", "database", "username", "password_sealed", "ssl_enabled",
-  "ssl_reject_unauthorized", "ssl_certificate", "server_id", "version", "managed_by", "created_at", "updated_at"] as const;
+  "ssl_reject_unauthorized", "ssl_certificate", "server_id", "allowed_scopes", "version", "managed_by", "created_at", "updated_at"] as const;
 const ROTATION_COLUMNS_LIST = ["id", "name", "description", "project_id", "environment", "secret_path", "connection_id", "is_auto_rotation_enabled",
   "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
   "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
@@ -217,6 +227,7 @@ export const toConnection = (r: ConnectionRow): ConnectionRecord => ({
   sslRejectUnauthorized: r.ssl_reject_unauthorized,
   sslCertificate: r.ssl_certificate,
   serverId: r.server_id,
+  allowedScopes: r.allowed_scopes,
   version: r.version,
   managedBy: r.managed_by,
   createdAt: r.created_at,

@@ -7,6 +7,8 @@ import { Field } from "../common/Field";
 import { fieldErrors, validationIssues } from "../common/issues";
 import { ManagedByWarning } from "../common/ManagedByNotice";
 import { Switch } from "../common/Switch";
+import { AllowedScopesField } from "./AllowedScopesField";
+import { rowsOf, type ScopeRow, scopesOf } from "./scopes";
 
 interface Values {
   name: string;
@@ -19,6 +21,7 @@ interface Values {
   sslEnabled: boolean;
   sslCertificate: string;
   sslRejectUnauthorized: boolean;
+  allowedScopes: ScopeRow[];
 }
 
 function valuesOf(c?: ApiConnection): Values {
@@ -33,6 +36,7 @@ function valuesOf(c?: ApiConnection): Values {
     sslEnabled: c?.credentials.sslEnabled ?? false,
     sslCertificate: c?.credentials.sslCertificate ?? "",
     sslRejectUnauthorized: c?.credentials.sslRejectUnauthorized ?? true,
+    allowedScopes: rowsOf(c?.allowedScopes ?? []),
   };
 }
 
@@ -51,6 +55,7 @@ function createBody(v: Values): CreateConnectionBody {
     description: v.description.trim() || undefined,
     method: "username-and-password",
     credentials: { ...credentials(v), password: v.password, ...(v.sslEnabled && v.sslCertificate.trim() ? { sslCertificate: v.sslCertificate } : {}) },
+    ...(v.allowedScopes.length ? { allowedScopes: scopesOf(v.allowedScopes) } : {}),
   };
 }
 
@@ -69,10 +74,14 @@ function updateBody(v: Values, c: ApiConnection): UpdateConnectionBody {
   if (cert !== (was.sslCertificate ?? null)) changed.sslCertificate = cert;
   if (v.password) changed.password = v.password;
   const description = v.description.trim() || null;
+  // The list replaces the stored one: sent whole, and only when it changed.
+  const scopes = scopesOf(v.allowedScopes);
+  const scopesChanged = JSON.stringify(scopes) !== JSON.stringify(scopesOf(rowsOf(c.allowedScopes)));
   return {
     ...(v.name.trim() !== c.name ? { name: v.name.trim() } : {}),
     ...(description !== (c.description ?? null) ? { description } : {}),
     ...(Object.keys(changed).length ? { credentials: changed } : {}),
+    ...(scopesChanged ? { allowedScopes: scopes } : {}),
   };
 }
 
@@ -87,21 +96,25 @@ const LABELS: Record<string, string> = {
   "credentials.sslCertificate": "SSL Certificate",
 };
 
+/** The labels of an Allowed Scope's fields (allowedScopes.<i>.<field>). */
+const SCOPE_LABELS: Record<string, string> = { projectId: "Project", environment: "Environment", secretPath: "Path" };
+
 /** Field errors with the API's names replaced by the labels on the screen. */
 function labelled(issues: Array<{ path: ReadonlyArray<PropertyKey> | string; message: string }>): Record<string, string> {
   const errors = fieldErrors(issues);
   return Object.fromEntries(
     Object.entries(errors).map(([path, message]) => {
       const last = path.split(".").pop() ?? path;
-      const label = LABELS[path];
-      return [path, label && message.startsWith(last) ? label + message.slice(last.length) : message];
+      const label = LABELS[path] ?? (path.startsWith("allowedScopes.") ? SCOPE_LABELS[last] : undefined);
+      const text = message.replace(/allowedScopes\[(\d+)\]/g, (_, n: string) => `Allowed Scope ${Number(n) + 1}`);
+      return [path, label && text.startsWith(last) ? label + text.slice(last.length) : text];
     }),
   );
 }
 
 /**
  * Add Connection / edit: Name, Description, Host, Port, Database Name, Username, Password, Enable SSL, SSL
- * Certificate, Reject Unauthorized, then Connect to Database. The runner logs in (SELECT 1) before it stores
+ * Certificate, Reject Unauthorized, Allowed Scopes (not inline), then Connect to Database. The runner logs in (SELECT 1) before it stores
  * anything; its refusal (wrong password, unreachable host, TLS) is shown in its words. Inline (inside the
  * wizard's form) it is a group whose Enter key connects rather than submitting the wizard.
  */
@@ -177,6 +190,8 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
           <Switch label="Reject Unauthorized" checked={v.sslRejectUnauthorized} onChange={(sslRejectUnauthorized) => set({ sslRejectUnauthorized })} />
         </>
       )}
+      {/* Inline (in the wizard) the connection is for the unscoped admin creating a rotation: granting it is done here, on App Connections. */}
+      {!props.inline && <AllowedScopesField rows={v.allowedScopes} onChange={(allowedScopes) => set({ allowedScopes })} errors={errors} />}
       {failure && (
         <div role="alert" className="alert alert-error">
           {failure}

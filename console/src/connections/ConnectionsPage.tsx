@@ -10,6 +10,7 @@ import { useCan } from "../session/useSession";
 import { ConnectionForm } from "./ConnectionForm";
 import { DeleteConnectionDialog } from "./DeleteConnectionDialog";
 import { connectionsKey } from "./queries";
+import { scopeText } from "./scopes";
 import { TableHead } from "../common/TableHead";
 
 type Open = { kind: "add" } | { kind: "edit" | "delete"; connection: ApiConnection } | undefined;
@@ -18,7 +19,7 @@ type Open = { kind: "add" } | { kind: "edit" | "delete"; connection: ApiConnecti
 export function ConnectionsPage() {
   const can = useCan();
   const client = useQueryClient();
-  const list = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections(), refetchInterval: refreshInterval, enabled: can.connections });
+  const list = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections(), refetchInterval: refreshInterval });
   const [open, setOpen] = useState<Open>();
   const close = () => setOpen(undefined);
   const saved = (c: ApiConnection, verb: string) => {
@@ -36,12 +37,14 @@ export function ConnectionsPage() {
           </button>
         )}
       </div>
-      {!can.connections && <p className="alert alert-info">App connections belong to no project: only an unscoped token can see them.</p>}
+      {!can.unscoped && (
+        <p className="alert alert-info">You see the connections granted to your scope (their Allowed Scopes). App connections belong to no project: only an unscoped token can add, change or grant them.</p>
+      )}
       <ErrorAlert error={list.error} what="Cannot list connections" />
       {list.data && list.data.length === 0 && <p className="empty">No connections yet.</p>}
       {list.data && list.data.length > 0 && (
         <table className="table">
-          <TableHead columns={["Name", "Host", "Database Name", "Username", "SSL"]} actions={can.manageConnections} />
+          <TableHead columns={["Name", "Host", "Database Name", "Username", "SSL", "Allowed Scopes"]} actions={can.manageConnections} />
           <tbody>
             {list.data.map((c) => (
               <tr key={c.id}>
@@ -62,6 +65,17 @@ export function ConnectionsPage() {
                   <code>{c.credentials.username}</code>
                 </td>
                 <td data-label="SSL">{c.credentials.sslEnabled ? (c.credentials.sslRejectUnauthorized ? "Verified TLS" : "TLS (unverified)") : "Off"}</td>
+                <td data-label="Allowed Scopes">
+                  {c.allowedScopes.length === 0 ? (
+                    <span className="muted">Unscoped tokens only</span>
+                  ) : (
+                    <ul className="scope-list">
+                      {c.allowedScopes.map((s) => (
+                        <li key={scopeText(s)}>{scopeText(s)}</li>
+                      ))}
+                    </ul>
+                  )}
+                </td>
                 {can.manageConnections && (
                   <td data-label="Actions">
                     <div className="actions">

@@ -11,11 +11,12 @@ export function useSession(): ApiConsoleSession {
 
 /**
  * What the signed-in principal may do, so the console shows only the controls that would work (the runner
- * still refuses anything else with 403). App connections belong to no project: they need an unscoped principal.
+ * still refuses anything else with 403). App connections belong to no project: adding, changing and granting
+ * them needs an unscoped manage principal (a scoped one sees those granted to its scope, and uses them).
  */
-export function useCan(): { manage: boolean; connections: boolean; manageConnections: boolean } {
+export function useCan(): { manage: boolean; unscoped: boolean; manageConnections: boolean } {
   const s = useSession();
   const unscoped = s.scope.projectId === null && s.scope.environment === null && s.scope.secretPath === null;
   const manage = s.permission === "manage";
-  return { manage, connections: unscoped, manageConnections: manage && unscoped };
+  return { manage, unscoped, manageConnections: manage && unscoped };
 }

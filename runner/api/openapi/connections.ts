@@ -9,7 +9,12 @@ const BASE = "/api/v1/app-connections/postgres";
 const one = z.object({ appConnection: connectionSchema });
 const byId = z.object({ id: z.uuid().meta({ description: "The connection's id" }) });
 const tag = TAGS.connections;
-const UNSCOPED = "Needs an unscoped token (connections belong to no project): `read` to list and get, `manage` to change.";
+/** Connections belong to no project: changing one is for unscoped manage tokens. */
+const UNSCOPED = "Needs an unscoped `manage` token (connections belong to no project; so does who may use them).";
+/** Reading one is open to a scoped token the connection is granted to (allowedScopes overlapping its scope). */
+const SIGHT =
+  "An unscoped token sees every connection; a scoped token only those whose `allowedScopes` overlap its scope " +
+  "(a connection it may not use answers 404 to it, as if it did not exist).";
 
 export const connectionPaths: ZodOpenApiPathsObject = {
   [BASE]: pathItem({
@@ -30,6 +35,15 @@ export const connectionPaths: ZodOpenApiPathsObject = {
               credentials: { host: "db.internal", port: 5432, database: "app", username: "rotation_admin", password: "…", sslEnabled: true },
             },
           },
+          granted: {
+            summary: "A connection team A's tokens may use for rotations under /team-a (pgrotate extension)",
+            value: {
+              name: "team-a-db",
+              method: "username-and-password",
+              credentials: { host: "db.internal", port: 5432, database: "team_a", username: "rotation_admin", password: "…", sslEnabled: true },
+              allowedScopes: [{ projectId: "shop", environment: "prod", secretPath: "/team-a" }],
+            },
+          },
         },
       },
       ok: { description: "The stored connection", schema: one },
@@ -38,17 +52,17 @@ export const connectionPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "listAppConnections",
       summary: "List PostgreSQL connections",
-      description: UNSCOPED,
+      description: `${SIGHT} So a scoped token's list holds exactly the connections it may create rotations with (in the folders their allowedScopes cover).`,
       tag,
       auth: "token",
-      ok: { description: "Every connection", schema: z.object({ appConnections: z.array(connectionSchema) }) },
+      ok: { description: "The connections the token may see", schema: z.object({ appConnections: z.array(connectionSchema) }) },
     },
   }),
   [`${BASE}/connection-name/{name}`]: pathItem({
     get: {
       operationId: "getAppConnectionByName",
       summary: "Get a connection by its name",
-      description: UNSCOPED,
+      description: SIGHT,
       tag,
       auth: "token",
       path: z.object({ name: z.string().meta({ description: "The connection's name (unique per runner)" }) }),
@@ -57,15 +71,24 @@ export const connectionPaths: ZodOpenApiPathsObject = {
     },
   }),
   [`${BASE}/{id}`]: pathItem({
-    get: { operationId: "getAppConnection", summary: "Get a connection", description: UNSCOPED, tag, auth: "token", path: byId, ok: { description: "The connection", schema: one }, errors: [404] },
+    get: { operationId: "getAppConnection", summary: "Get a connection", description: SIGHT, tag, auth: "token", path: byId, ok: { description: "The connection", schema: one }, errors: [404] },
     patch: {
       operationId: "updateAppConnection",
       summary: "Change a connection",
-      description: `A field left out keeps its value; \`sslCertificate: null\` clears the CA. A change of the credentials is validated with a login before it is stored. ${UNSCOPED}`,
+      description:
+        "A field left out keeps its value; `sslCertificate: null` clears the CA. A change of the credentials is validated with a login " +
+        "before it is stored. `allowedScopes` replaces the whole list (`[]` withdraws every grant: rotations already made keep " +
+        `rotating, but a scoped token may no longer create or change one through the connection). ${UNSCOPED}`,
       tag,
       auth: "token",
       path: byId,
-      body: { schema: updateConnectionSchema },
+      body: {
+        schema: updateConnectionSchema,
+        examples: {
+          grant: { summary: "Let tokens scoped to shop /team-a (any environment) use it", value: { allowedScopes: [{ projectId: "shop", secretPath: "/team-a" }] } },
+          withdraw: { summary: "Only unscoped tokens may use it", value: { allowedScopes: [] } },
+        },
+      },
       ok: { description: "The changed connection", schema: one },
       errors: [404, 409, 422, 502],
     },
@@ -89,7 +112,8 @@ export const connectionPaths: ZodOpenApiPathsObject = {
         "attributes, memberships and their options, per-role settings, database / schema / table / column / sequence / " +
         "function privileges, default privileges, row-level-security policies naming one of them, and objects either " +
         "owns. Each difference comes with the SQL that removes it; running them all in order (as a superuser) makes the " +
-        "pair interchangeable. A role that does not exist is 422 `PrecheckFailed` naming it. Needs an unscoped `manage` token.",
+        "pair interchangeable. A role that does not exist is 422 `PrecheckFailed` naming it. Needs `manage`; a scoped token " +
+        "only on a connection granted in its scope (404 otherwise).",
       tag,
       auth: "token",
       path: byId,
@@ -102,7 +126,7 @@ export const connectionPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "getAppConnectionServerVersion",
       summary: "The target's PostgreSQL version",
-      description: `What \`pgrotate setup-sql\` prints for depends on it (ADMIN OPTION from 16). ${UNSCOPED}`,
+      description: `What \`pgrotate setup-sql\` prints for depends on it (ADMIN OPTION from 16). ${SIGHT}`,
       tag,
       auth: "token",
       path: byId,

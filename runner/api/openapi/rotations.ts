@@ -11,6 +11,10 @@ const byId = z.object({ id: z.uuid().meta({ description: "The rotation's id" }) 
 const tag = TAGS.rotations;
 const MANAGE = "Needs `manage` over the rotation's folder.";
 const READ = "Needs `read` over the rotation's folder.";
+/** The connection rule (auth/connection-use.ts), for the operations that use the rotation's connection. */
+const USE =
+  "A scoped token also needs the connection granted to the folder (one of its `allowedScopes` covers it): otherwise 403, " +
+  "before anything reaches the target.";
 
 /** Infisical's documented create request for a PostgreSQL Credentials rotation, unchanged. */
 export const INFISICAL_CREATE_EXAMPLE = {
@@ -35,7 +39,7 @@ export const rotationPaths: ZodOpenApiPathsObject = {
       description:
         "Prechecks the target (both users exist and log in; the connection role may change their passwords: on a " +
         "missing right, 422 `PrecheckFailed` with the SQL to grant it and nothing is stored), then sets fresh " +
-        "passwords on both users, verifies both logins and stores them; user 1 is active. " + MANAGE,
+        "passwords on both users, verifies both logins and stores them; user 1 is active. " + MANAGE + " " + USE,
       tag,
       auth: "token",
       body: {
@@ -81,7 +85,7 @@ export const rotationPaths: ZodOpenApiPathsObject = {
       description:
         "May change the name, description, schedule, auto-rotation, password requirements and secret names; the " +
         "schedule is recomputed. The connection, usernames, project, environment and path cannot change in place " +
-        "(422: delete and recreate). " + MANAGE,
+        "(422: delete and recreate). " + MANAGE + " " + USE,
       tag,
       auth: "token",
       path: byId,
@@ -119,7 +123,7 @@ export const rotationPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "getSecretRotationPairCheck",
       summary: "The pair check of a rotation's two users",
-      description: `Runs the check again on the rotation's connection (see pairCheck), e.g. after running the fixes. ${MANAGE}`,
+      description: `Runs the check again on the rotation's connection (see pairCheck), e.g. after running the fixes. ${MANAGE} ${USE}`,
       tag,
       auth: "token",
       path: byId,

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { InvalidArgumentError, Option, type CommandUnknownOpts } from "@commander-js/extra-typings";
-import { updateConnectionSchema } from "../../schemas";
+import { createConnectionSchema, updateConnectionSchema } from "../../schemas";
 import { checked, defined } from "../body";
 import { contextOf } from "../context";
 import { UsageError } from "../errors";
@@ -8,6 +8,7 @@ import { withProgress } from "../progress";
 import { readSecret } from "../prompt";
 import { findConnection } from "../resolve";
 import { getCommand, listCommand, removeCommand } from "../subcommands";
+import { allowedScopesLabel, parseAllowedScope } from "../scope";
 import { connectionBlock, tls } from "../views";
 
 function parsePort(v: string): number {
@@ -21,15 +22,17 @@ const noPasswordArgument = new Option("--password <password>").hideHelp().argPar
   throw new UsageError("A password is never taken as an argument (ps and shell history keep arguments): pipe it on stdin or type it at the prompt");
 });
 
-/** `pgrotate connections list|get|create|delete`: the PostgreSQL connections rotations change passwords through. */
+const ALLOW_HELP = "let tokens scoped inside PROJECT[/ENVIRONMENT[/PATH]] use it (ENVIRONMENT * = any; repeat for more)";
+
+/** `pgrotate connections list|get|create|update|delete`: the PostgreSQL connections rotations change passwords through. */
 export function registerConnections(program: CommandUnknownOpts): void {
   const connections = program.command("connections").description("PostgreSQL connections (the role that changes the users' passwords)");
 
   listCommand(connections, {
     description: "every connection",
     load: (ctx) => ctx.client().listConnections(),
-    headers: ["NAME", "TARGET", "ROLE", "TLS", "CREATED", "ID"],
-    row: (out, c) => [c.name, `${c.credentials.host}:${c.credentials.port}/${c.credentials.database}`, c.credentials.username, tls(c), out.ago(c.createdAt), c.id],
+    headers: ["NAME", "TARGET", "ROLE", "TLS", "ALLOWED", "CREATED", "ID"],
+    row: (out, c) => [c.name, `${c.credentials.host}:${c.credentials.port}/${c.credentials.database}`, c.credentials.username, tls(c), allowedScopesLabel(c.allowedScopes), out.ago(c.createdAt), c.id],
     empty: "No connections.",
   });
 
@@ -47,11 +50,14 @@ export function registerConnections(program: CommandUnknownOpts): void {
     .option("--ssl", "TLS that verifies the server (no fallback to plaintext)")
     .option("--ssl-ca <file>", "PEM CA file to verify the server with (implies --ssl; default: the system CAs)")
     .option("--no-ssl-verify", "with --ssl: do not verify the server's certificate")
+    .option("--allow <scope>", ALLOW_HELP, parseAllowedScope)
     .addOption(noPasswordArgument)
     .action(async (opts, cmd) => {
       const ctx = contextOf(cmd);
       const client = ctx.client();
       const sslCertificate = opts.sslCa ? readCa(opts.sslCa) : undefined;
+      // Checked before the password prompt: a bad --allow is a usage error, whatever the password.
+      const allowedScopes = opts.allow && checked(createConnectionSchema.shape.allowedScopes, opts.allow, "--allow");
       const password = await readSecret(`Password of ${opts.username}`);
       const created = await withProgress(
         `Checking the login of ${opts.username} on ${opts.host}:${opts.port}`,
@@ -69,6 +75,7 @@ export function registerConnections(program: CommandUnknownOpts): void {
             sslRejectUnauthorized: opts.sslVerify,
             ...(sslCertificate ? { sslCertificate } : {}),
           },
+          ...(allowedScopes ? { allowedScopes } : {}),
         }),
       );
       ctx.out.result(created, (c) => {
@@ -93,6 +100,8 @@ export function registerConnections(program: CommandUnknownOpts): void {
     .option("--no-ssl-ca", "forget the CA: verify with the system CAs")
     .option("--ssl-verify", "verify the server's certificate")
     .option("--no-ssl-verify", "do not verify the server's certificate")
+    .option("--allow <scope>", `${ALLOW_HELP}; replaces the connection's allowed scopes`, parseAllowedScope)
+    .option("--no-allow", "withdraw every allowed scope: only unscoped tokens may use it")
     .addOption(noPasswordArgument)
     .action(async (ref, opts, cmd) => {
       const ctx = contextOf(cmd);
@@ -109,7 +118,12 @@ export function registerConnections(program: CommandUnknownOpts): void {
       });
       const body = checked(
         updateConnectionSchema,
-        defined({ name: opts.name, description: opts.description, credentials: Object.keys(credentials).length ? credentials : undefined }),
+        defined({
+          name: opts.name,
+          description: opts.description,
+          credentials: Object.keys(credentials).length ? credentials : undefined,
+          allowedScopes: opts.allow === false ? [] : opts.allow,
+        }),
         "connection update",
       );
       const updated = await withProgress(`Updating ${c.name}`, ctx.client().updateConnection(c.id, body));

@@ -1,5 +1,8 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
+import type { ApiConnection } from "../../../../provider/client";
+import { grantedFor } from "../../../../runner/auth/connection-use";
+import { secretPathSchema } from "../../../../runner/schemas";
 import { api } from "../../api";
 import { ErrorAlert } from "../../common/ErrorAlert";
 import { Field } from "../../common/Field";
@@ -17,23 +20,42 @@ function timeZones(current: string): string[] {
   return [...new Set(["UTC", current, ...all])];
 }
 
+/** The folder the rotation's secrets go to, as the runner will read it ("/app/" is "/app"). */
+function folderOf(v: StepProps["values"]) {
+  const path = secretPathSchema.safeParse(v.secretPath.trim() || "/");
+  return { projectId: v.projectId, environment: v.environment.trim(), secretPath: path.success ? path.data : v.secretPath };
+}
+
 export function ConfigurationStep({ values, set, errors, mode }: StepProps) {
   const can = useCan();
   const client = useQueryClient();
-  const connections = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections(), enabled: can.connections });
+  const connections = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections() });
   const zones = useMemo(() => timeZones(values.timeZone), [values.timeZone]);
   const locked = mode === "edit";
-  const known = connections.data?.some((c) => c.id === values.connectionId) ?? false;
+  const folder = folderOf(values);
+  // A scoped session lists the connections granted somewhere in its scope; offer those granted to this folder.
+  const usable = (c: ApiConnection) => can.unscoped || grantedFor(c, folder);
+  const offered = connections.data?.filter(usable);
+  const chosen = connections.data?.find((c) => c.id === values.connectionId);
+  const known = offered?.some((c) => c.id === values.connectionId) ?? false;
+  const notGranted = !locked && chosen && !usable(chosen);
+  const hint = locked
+    ? "A rotation's connection cannot change; delete it and create a new one."
+    : notGranted
+      ? `${chosen.name} is not granted to project ${folder.projectId}, environment ${folder.environment}, path ${folder.secretPath}: choose another, or ask an admin to add this folder to its Allowed Scopes.`
+      : offered && offered.length === 0 && !can.manageConnections
+        ? "No connection is granted to this folder. An admin can grant one under App Connections (Allowed Scopes)."
+        : undefined;
   return (
     <>
-      <Field label="PostgreSQL Connection" error={errors.connectionId} hint={locked ? "A rotation's connection cannot change; delete it and create a new one." : undefined}>
+      <Field label="PostgreSQL Connection" error={errors.connectionId} hint={hint}>
         <select value={values.connectionId} disabled={locked} onChange={(e) => set({ connectionId: e.target.value })}>
           <option value="" disabled hidden>
             Select a connection
           </option>
           {can.manageConnections && !locked && <option value={NEW_CONNECTION}>+ Add Connection</option>}
-          {values.connectionId && values.connectionId !== NEW_CONNECTION && !known && <option value={values.connectionId}>{values.connectionId}</option>}
-          {connections.data?.map((c) => (
+          {values.connectionId && values.connectionId !== NEW_CONNECTION && !known && <option value={values.connectionId}>{chosen?.name ?? values.connectionId}</option>}
+          {offered?.map((c) => (
             <option key={c.id} value={c.id}>
               {c.name} ({c.credentials.host}/{c.credentials.database})
             </option>

@@ -3,7 +3,6 @@ import { setupSql } from "../../../../runner/postgres/setup-sql";
 import { api } from "../../api";
 import { CopyButton } from "../../common/CopyButton";
 import { connectionsKey } from "../../connections/queries";
-import { useCan } from "../../session/useSession";
 
 /**
  * "Prepare the database": the SQL that makes the two users interchangeable (a group role that owns the
@@ -11,13 +10,13 @@ import { useCan } from "../../session/useSession";
  * role and server version and the usernames typed above — the same as `pgrotate setup-sql`. No password.
  */
 export function SetupSqlHelp(props: { connectionId: string; username1: string; username2: string }) {
-  const can = useCan();
-  const connections = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections(), enabled: can.connections });
+  const connections = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections() });
   const connection = connections.data?.find((c) => c.id === props.connectionId);
   const version = useQuery({
     queryKey: ["server-version", props.connectionId],
     queryFn: () => api.connectionServerVersion(props.connectionId),
-    enabled: !!connection && can.manageConnections,
+    // Any connection the list shows may be asked (a scoped token sees only those granted to it).
+    enabled: !!connection,
     staleTime: 5 * 60_000,
   });
   let sql: string | undefined;

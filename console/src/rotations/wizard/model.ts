@@ -264,7 +264,7 @@ export function submitFailure(err: unknown, v: WizardValues): SubmitFailure {
     }
     return { step: 3, errors: { name: text } };
   }
-  if (err instanceof RunnerApiError && err.code === "NotFound" && /App connection/.test(text)) {
+  if (err instanceof RunnerApiError && (err.code === "NotFound" || err.code === "Forbidden") && /App connection/.test(text)) {
     return { step: 0, errors: { connectionId: text } };
   }
   return { step: REVIEW, errors: {}, stepMessage: { text } };
