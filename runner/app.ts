@@ -122,7 +122,7 @@ export function expressApp(d: AppDeps): Express {
   app.use("/api/v1/auth", access.auth);
   app.use("/api/v1/audit-logs", access.audit);
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections, d.pairChecks));
-  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.engine, d.pairChecks));
+  app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.connections, d.engine, d.pairChecks));
   app.use("/api/v3/secrets/raw", secretRoutes(d.secrets, d.metrics.onSecretRead));
   app.use("/api/v1/events", eventRoutes(d.feed, { access: d.access, sessions: d.sessions }, d.feedLimits));
   app.use(consoleRoutes(d.consoleDir));

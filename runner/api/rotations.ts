@@ -8,6 +8,7 @@ import {
   rotateQuerySchema,
   updateRotationSchema,
 } from "../schemas";
+import type { ConnectionService } from "../services/connections";
 import type { PairCheckService } from "../services/pair-check";
 import type { RotationService } from "../services/rotations";
 import { audit } from "../auth/audit";
@@ -35,7 +36,7 @@ function rejectImmutable(body: unknown): void {
 }
 
 /** /api/v2/secret-rotations/postgres-credentials */
-export function rotationRoutes(svc: RotationService, engine: RotationEngine, pairChecks: PairCheckService): Router {
+export function rotationRoutes(svc: RotationService, connections: ConnectionService, engine: RotationEngine, pairChecks: PairCheckService): Router {
   const r = Router();
   const id = (req: Request) => idParam(req, "id", "Secret rotation");
   /** Checks the caller holds `need` over the rotation's folder (known without a store read once seen). */
@@ -61,8 +62,8 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, pai
     const p = principalOf(res);
     authorize(p, "manage", folder);
     // Using the connection is a permission of its own: refused here, nothing has reached the target.
-    await svc.authorizeConnectionUse(p, input.connectionId, folder);
-    const created = await engine.create(input, managedByOf(req));
+    const connection = await connections.usableFor(p, input.connectionId, folder);
+    const created = await engine.create(input, connection, managedByOf(req));
     svc.remember(created);
     audit(res, { resourceId: created.id });
     // A difference between the two users is a warning in the answer, never a refusal (Infisical's request must work).
@@ -83,7 +84,7 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, pai
   }));
   r.patch("/:id", route(async (req, res) => {
     const rotation = await load(req, res, "manage", "rotation.update");
-    await svc.authorizeConnectionUse(principalOf(res), rotation.connectionId, rotation);
+    await connections.usableFor(principalOf(res), rotation.connectionId, rotation);
     const rotationId = rotation.id;
     rejectImmutable(req.body);
     const updated = await svc.update(rotationId, parse(updateRotationSchema, req.body, "secret rotation update"), managedByOf(req));
@@ -114,7 +115,7 @@ export function rotationRoutes(svc: RotationService, engine: RotationEngine, pai
   // manage: the answer shows the target's roles, settings and grants, and SQL to run as a superuser.
   r.get("/:id/pair-check", route(async (req, res) => {
     const rotation = await load(req, res, "manage", "rotation.pair-check");
-    await svc.authorizeConnectionUse(principalOf(res), rotation.connectionId, rotation);
+    await connections.usableFor(principalOf(res), rotation.connectionId, rotation);
     res.json(await pairChecks.forRotation(rotation));
   }));
   r.get("/:id/history", route(async (req, res) => {

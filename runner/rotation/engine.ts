@@ -130,11 +130,14 @@ export class RotationEngine {
 
   // ---------------------------------------------------------------- create
 
-  /** `managedBy`: the IaC tool that sent the request (X-Pgrotate-Managed-By), recorded on the rotation. */
-  async create(input: CreateRotationInput, meta: { managedBy?: ManagedBy } = {}): Promise<RotationRecord> {
+  /**
+   * `connection`: the record of input.connectionId that the caller checked the principal may use (the route),
+   * so the check and the use read the same row. `managedBy`: the IaC tool that sent the request
+   * (X-Pgrotate-Managed-By), recorded on the rotation.
+   */
+  async create(input: CreateRotationInput, connection: ConnectionRecord, meta: { managedBy?: ManagedBy } = {}): Promise<RotationRecord> {
+    if (connection.id !== input.connectionId) throw new Error("create: the connection checked is not the one asked for");
     const { pool } = this.d;
-    const connection = await findConnection(pool, input.connectionId);
-    if (!connection) throw notFound("App connection", input.connectionId);
     const folder = { projectId: input.projectId, environment: input.environment, secretPath: input.secretPath };
     await this.assertNameFree(pool, { ...folder, name: input.name });
     await this.assertKeysFree(pool, folder, [input.secretsMapping.username, input.secretsMapping.password]);

@@ -12,7 +12,7 @@ import type { CreateConnectionInput, UpdateConnectionInput } from "../schemas";
 import { assertUsersFree } from "../rotation/ownership";
 import { listRotationsUsing, lockServerUsers } from "../store/rotations";
 import { authorizeSight, authorizeUse, maySee } from "../auth/connection-use";
-import { type Folder, isUnscoped, type Principal } from "../auth/principal";
+import type { Folder, Principal } from "../auth/principal";
 
 export interface ConnectionDeps {
   pool: Pool;
@@ -25,18 +25,6 @@ export interface ConnectionDeps {
 /** The stored form of allowedScopes: every field present, null for "any". */
 const scopesOf = (list: NonNullable<CreateConnectionInput["allowedScopes"]>): AllowedScope[] =>
   list.map((s) => ({ projectId: s.projectId, environment: s.environment ?? null, secretPath: s.secretPath ?? null }));
-
-/**
- * 403 unless `p` may use the connection for a rotation in folder `f` (404 when it does not exist). An unscoped
- * principal may use every connection: nothing is read for it (whoever uses the connection reports a missing one).
- * Routes call it before anything reaches the target.
- */
-export async function authorizeConnectionUse(q: Pool, p: Principal, connectionId: string, f: Folder): Promise<void> {
-  if (isUnscoped(p.scope)) return;
-  const c = await store.findConnection(q, connectionId);
-  if (!c) throw notFound("App connection", connectionId);
-  authorizeUse(p, c, f);
-}
 
 const duplicate = (name: string) => new AppError("Conflict", `An app connection named ${JSON.stringify(name)} already exists`);
 
@@ -104,9 +92,15 @@ export class ConnectionService {
     return (await this.list()).filter((c) => maySee(p, c));
   }
 
-  /** 403 unless `p` may use the connection for a rotation in folder `f` (see authorizeConnectionUse). */
-  authorizeUse(p: Principal, id: string, f: Folder): Promise<void> {
-    return authorizeConnectionUse(this.d.pool, p, id, f);
+  /**
+   * The connection, when `p` may use it for a rotation in folder `f` (404 when it does not exist, 403 when it is not
+   * granted there: auth/connection-use.ts). Routes call it before anything reaches the target and hand the record
+   * they checked to the work, so the check and the use read the same row.
+   */
+  async usableFor(p: Principal, id: string, f: Folder): Promise<ConnectionRecord> {
+    const c = await this.get(id);
+    authorizeUse(p, c, f);
+    return c;
   }
 
   /**

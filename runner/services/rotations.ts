@@ -8,8 +8,6 @@ import * as rotations from "../store/rotations";
 import type { ManagedBy, RotationRecord } from "../store/rows";
 import * as secrets from "../store/secrets";
 import type { UpdateRotationInput } from "../schemas";
-import type { Principal } from "../auth/principal";
-import { authorizeConnectionUse } from "./connections";
 
 type Folder = Pick<RotationRecord, "projectId" | "environment" | "secretPath">;
 
@@ -42,14 +40,6 @@ export class RotationService {
 
   forget(id: string): void {
     this.folders.delete(id);
-  }
-
-  /**
-   * 403 unless `p` may use the connection for a rotation in folder `f` (the connections' one rule; nothing is read
-   * for an unscoped principal). Called before anything reaches the target.
-   */
-  authorizeConnectionUse(p: Principal, connectionId: string, f: Folder): Promise<void> {
-    return authorizeConnectionUse(this.d.pool, p, connectionId, f);
   }
 
   async getByName(f: { projectId: string; environment: string; secretPath: string; name: string }): Promise<RotationRecord> {
