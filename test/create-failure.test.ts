@@ -6,8 +6,8 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { Client } from "pg";
 import { serverReachableDir, startDedicatedCluster, type DedicatedCluster } from "./helpers/dedicated-cluster";
+import { canLogin as canLoginTo, withClient } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
@@ -20,28 +20,8 @@ describe.each([17, 15] as const)("A create that fails after it set a password, P
   const admin = { user: "rot_admin", password: "admin-password-1234" };
   const users: [string, string] = ["app_user_1", "app_user_2"];
 
-  const sql = async (text: string) => {
-    const c = new Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: "postgres" });
-    await c.connect();
-    try {
-      await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
-  const canLogin = async (user: string, password: string) => {
-    const c = new Client({ host: pg.host, port: pg.port, user, password, database: "postgres" });
-    c.on("error", () => undefined);
-    try {
-      await c.connect();
-      await c.query("SELECT 1");
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await c.end().catch(() => undefined);
-    }
-  };
+  const sql = (text: string) => withClient(pg.url("postgres"), (c) => c.query(text));
+  const canLogin = (user: string, password: string) => canLoginTo(pg, "postgres", user, password);
   /** pg_hba as the test wants it, read again by the server. */
   const setHba = async (text: string) => {
     await fs.writeFile(hba, text);

@@ -45,7 +45,9 @@ async function startAll(): Promise<void> {
         dataDir: path.join(dir, `pg${major}`),
         superuserPassword: randomBytes(18).toString("base64url"),
         // Statements are logged only where a test asks for it: ALTER DATABASE ... SET log_statement = 'all'.
-        settings: { log_statement: "none", logging_collector: "off", log_destination: "stderr", log_line_prefix: "%m [%p] %d %u " },
+        // max_connections: two suites at once (e.g. three runner processes beside two runners and a slow target) hold
+        // more than the default 100 connections to one cluster; a refused connection would be a retry, not the suite's subject.
+        settings: { log_statement: "none", logging_collector: "off", log_destination: "stderr", log_line_prefix: "%m [%p] %d %u ", max_connections: "300" },
       }),
     ),
   );

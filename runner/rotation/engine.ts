@@ -349,29 +349,25 @@ export class RotationEngine {
   // ---------------------------------------------------------------- rotate
 
   /**
-   * Rotates now. The lease is taken here, or handed over by the scheduler's claim (`leased`); the row, its
-   * leftover intents, its connection and its mapped secrets are then read under it, and everything after is
-   * decided on what was read. Every store write checks the lease; it is renewed while the target works.
+   * Rotates now. The store's part before the target is one transaction (begin); then ALTER ROLE, the login that
+   * proves the new password, and the commit. Every store write checks the lease; it is renewed while the target works.
    */
   async rotate(
     id: string,
     opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean; leased?: { token: string; acquiredAt: number } },
   ): Promise<RotationRecord> {
     const started = this.d.clock();
-    const lease = opts.leased ? this.lease(id, opts.leased.token, opts.leased.acquiredAt) : (await this.takeLease(id, opts.reclaimOwnLease === true)).lease;
+    const lease = this.lease(id, opts.leased?.token ?? randomUUID(), opts.leased?.acquiredAt ?? performance.now());
     return this.holding(lease, async () => {
-      const work = await leased.leasedWork(this.d.pool, lease);
-      if (!work) throw this.lost(lease);
-      const run: Run = { r: work.rotation, seen: work.seen, trigger: opts.trigger, started, lease };
-      const decision = decide({ trigger: opts.trigger, force: opts.force === true, now: started, rotation: run.r, leftovers: work.intents });
-      if (decision.do === "nothing") return run.r;
-      if (decision.do === "wait-grace") return this.waitForGrace(run, decision);
+      const { run, work, decision, next } = await this.begin(lease, opts, started);
+      if (decision.do === "nothing" || decision.do === "wait-grace") return run.r;
       const target = this.openTarget(work.connection);
       if (decision.do === "finish-create") {
         // A create that a crash (or a failed earlier attempt) interrupted: finish it with its own two passwords.
         return this.finishCreate(lease, target, work.intents).catch((err) => this.fail(run, err, "finishing the interrupted create"));
       }
-      const { intent, password, prepared } = await this.intentFor(run, decision, work);
+      if (!next) throw new Error(`rotation ${id}: no intent for ${decision.do}`);
+      const { intent, password, prepared } = next;
       await fault(this.d.faults, "afterIntent", id, intent.targetIndex);
 
       const username = intent.targetIndex === 0 ? run.r.username1 : run.r.username2;
@@ -395,38 +391,66 @@ export class RotationEngine {
   }
 
   /**
-   * The intent a decision works on, with its password: a fresh one stored now (its verifier computed off the event
-   * loop meanwhile), the leftover, or — when the leftover's attempts are used up — a fresh one in its place.
+   * The store's part before the target is touched, in one transaction (one durable commit): the lease — taken
+   * here, or the scheduler's claim, checked — with the row locked; the row, its leftover intents, its connection
+   * and its mapped secrets read under it; the decision (decide.ts); and what the decision writes before any
+   * target work: a new intent (its verifier computed off the event loop meanwhile), or, for a scheduled run, a
+   * grace wait or the claim given back. A manual call the grace guard refuses, or that finds the rotation busy,
+   * writes nothing at all.
    */
-  private async intentFor(run: Run, decision: Decision, work: RotationWork): Promise<{ intent: IntentRecord; password: string; prepared?: PreparedPassword }> {
-    if (decision.do === "roll-forward" && !decision.renew) {
-      const leftover = work.intents[0];
-      return { intent: leftover, password: this.openIntent(leftover) };
+  private async begin(
+    lease: Lease,
+    opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean; leased?: unknown },
+    started: Date,
+  ): Promise<{ run: Run; work: RotationWork; decision: Decision; next?: { intent: IntentRecord; password: string; prepared?: PreparedPassword } }> {
+    const id = lease.rotationId;
+    let givenBack = false;
+    const begun = await withTransaction(this.d.pool, async (c) => {
+      if (!opts.leased && !(await leased.takeLease(c, { id, owner: this.d.runnerId, token: lease.token, leaseMs: this.leaseMs, reclaimOwn: opts.reclaimOwnLease === true }))) {
+        lease.released = true; // never held
+        throw await this.busy(id);
+      }
+      const work = await leased.leasedWork(c, lease, { lock: true });
+      if (!work) throw this.lost(lease);
+      const run: Run = { r: work.rotation, seen: work.seen, trigger: opts.trigger, started, lease };
+      const decision = decide({ trigger: opts.trigger, force: opts.force === true, now: started, rotation: run.r, leftovers: work.intents });
+      if (decision.do === "wait-grace") {
+        if (opts.trigger !== "scheduled") {
+          if (!opts.leased) lease.released = true; // rolled back with the rest: never held
+          throw this.graceRefusal(run.r, decision);
+        }
+        // A scheduled run moves its time to the moment it is allowed, and gives its claim back.
+        await rotations.updateRotation(c, id, { nextRotationAt: decision.allowedAt });
+        run.r = { ...run.r, nextRotationAt: decision.allowedAt };
+      }
+      if (decision.do === "wait-grace" || decision.do === "nothing") {
+        await leased.releaseLease(c, lease);
+        givenBack = true;
+        return { run, work, decision };
+      }
+      if (decision.do === "finish-create" || (decision.do === "roll-forward" && !decision.renew)) {
+        const leftover = decision.do === "roll-forward" ? { intent: work.intents[0], password: this.openIntent(work.intents[0]) } : undefined;
+        return { run, work, decision, next: leftover };
+      }
+      const targetIndex = decision.do === "start-fresh" ? decision.targetIndex : work.intents[0].targetIndex;
+      const { password, intent } = this.newIntent(run.r, targetIndex, run.trigger);
+      const prepared = this.d.strategy.prepare(password);
+      if (!(await leased.storeIntent(c, lease, intent, { replace: decision.do === "roll-forward" }))) {
+        throw new Error(`rotation ${id}: an intent appeared under this runner's lease`);
+      }
+      return { run, work, decision, next: { intent: { ...intent, attempts: 0, createdAt: this.d.clock() }, password, prepared } };
+    });
+    if (givenBack) {
+      lease.released = true;
+      if (begun.decision.do === "wait-grace") this.d.logger.info({ rotationId: id, allowedAt: begun.decision.allowedAt }, "scheduled rotation waits for the grace period");
     }
-    if (decision.do !== "roll-forward" && decision.do !== "start-fresh") throw new Error(`rotation ${run.r.id}: no intent for ${decision.do}`);
-    const targetIndex = decision.do === "start-fresh" ? decision.targetIndex : work.intents[0].targetIndex;
-    const { password, intent } = this.newIntent(run.r, targetIndex, run.trigger);
-    const prepared = this.d.strategy.prepare(password);
-    if (!(await leased.storeIntent(this.d.pool, run.lease, intent, { replace: decision.do === "roll-forward" }))) {
-      if (!(await leased.leasedRow(this.d.pool, run.lease))) throw this.lost(run.lease);
-      throw new Error(`rotation ${run.r.id}: an intent appeared under this runner's lease`);
-    }
-    return { intent: { ...intent, attempts: 0, createdAt: this.d.clock() }, password, prepared };
+    return begun;
   }
 
-  /**
-   * The grace guard (a consumer may still hold the password this rotation would change): a manual call is refused
-   * with 409 naming when it is allowed; a scheduled run moves its time to that moment and gives the lease back.
-   */
-  private async waitForGrace(run: Run, d: Extract<Decision, { do: "wait-grace" }>): Promise<RotationRecord> {
-    const { r, trigger } = run;
-    if (trigger === "scheduled") {
-      const waiting = await this.writeLeased(run, () => ({ set: { nextRotationAt: d.allowedAt }, release: true }));
-      this.d.logger.info({ rotationId: r.id, allowedAt: d.allowedAt }, "scheduled rotation waits for the grace period");
-      return waiting;
-    }
+  /** The grace guard's refusal of a manual rotation: 409, naming when it is allowed. */
+  private graceRefusal(r: RotationRecord, d: Extract<Decision, { do: "wait-grace" }>): AppError {
     const inactive = d.inactiveIndex === 0 ? r.username1 : r.username2;
-    throw new AppError(
+    return new AppError(
       "GracePeriod",
       `Rotating now would change the password of ${JSON.stringify(inactive)}, which stopped being active at ` +
         `${r.inactiveSince?.toISOString()}; consumers may still hold it. Allowed from ${d.allowedAt.toISOString()}, or retry with ?force=true`,
@@ -612,9 +636,14 @@ export class RotationEngine {
     const acquiredAt = performance.now();
     const row = await leased.takeLease(this.d.pool, { id, owner: this.d.runnerId, token, leaseMs: this.leaseMs, reclaimOwn });
     if (row) return { lease: this.lease(id, token, acquiredAt), row };
+    throw await this.busy(id);
+  }
+
+  /** Why a lease could not be taken: the rotation is gone (404), or another runner holds it (409). */
+  private async busy(id: string): Promise<AppError> {
     const existing = await rotations.findRotation(this.d.pool, id);
-    if (!existing) throw notFound("Secret rotation", id);
-    throw new AppError("Conflict", `Secret rotation ${existing.name} is busy with another operation; retry in a few seconds`);
+    if (!existing) return notFound("Secret rotation", id);
+    return new AppError("Conflict", `Secret rotation ${existing.name} is busy with another operation; retry in a few seconds`);
   }
 
   private lease(id: string, token: string, acquiredAt: number): Lease {
@@ -632,6 +661,7 @@ export class RotationEngine {
       return await fn();
     } catch (err) {
       crashed = err instanceof SimulatedCrash;
+      if (isLeaseLost(err)) this.d.logger.warn({ rotationId: lease.rotationId }, "lost a rotation's lease mid-work: stopped without touching the target again; the runner holding it now finishes it");
       throw err;
     } finally {
       if (crashed) await lease.stop();

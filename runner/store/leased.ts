@@ -160,9 +160,9 @@ const WORK = `SELECT ${rotationColumns("r")}, c.name AS connection_name, r.updat
         FROM rotations own JOIN secrets sec ON sec.rotation_id = own.id WHERE own.id = $1) s
   WHERE ${HELD}`;
 
-/** The working set while the lease is held; undefined when it is not (lost). */
-export async function leasedWork(q: Q, lease: LeaseRef): Promise<RotationWork | undefined> {
-  const { rows } = await q.query<WorkRow>(prepared(WORK, [lease.rotationId, lease.token]));
+/** The working set while the lease is held (`lock`: the row locked until the caller's transaction ends); undefined when it is not (lost). */
+export async function leasedWork(q: Q, lease: LeaseRef, opts: { lock?: boolean } = {}): Promise<RotationWork | undefined> {
+  const { rows } = await q.query<WorkRow>(prepared(opts.lock ? `${WORK} FOR UPDATE OF r` : WORK, [lease.rotationId, lease.token]));
   const w = rows[0];
   if (!w) return undefined;
   const intents = (w.i_target_index ?? []).map((targetIndex, k) =>

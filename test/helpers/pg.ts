@@ -75,7 +75,7 @@ export async function createDatabase(c: TestCluster, prefix: string): Promise<{ 
 }
 
 /** True when `user`/`password` can log in to `database` and run SELECT 1; false on an authentication failure. */
-export async function canLogin(c: TestCluster, database: string, user: string, password: string): Promise<boolean> {
+export async function canLogin(c: Pick<TestCluster, "host" | "port">, database: string, user: string, password: string): Promise<boolean> {
   const client = new Client({ host: c.host, port: c.port, database, user, password, ssl: false, connectionTimeoutMillis: 10_000 });
   client.on("error", () => undefined);
   try {
