@@ -584,7 +584,10 @@ export class RotationEngine {
         await this.rotate(id, { trigger: "recovery", reclaimOwnLease: opts.atStart });
         finished++;
       } catch (err) {
-        this.d.logger.warn({ rotationId: id, err }, "could not roll an interrupted rotation forward; will retry");
+        // Busy: another runner (its claim, or its own recovery) took it first and finishes it.
+        const busy = err instanceof AppError && (err.code === "Conflict" || err.code === "LeaseLost");
+        if (busy) this.d.logger.debug({ rotationId: id }, "an interrupted rotation is being rolled forward by another runner");
+        else this.d.logger.warn({ rotationId: id, err }, "could not roll an interrupted rotation forward; will retry");
       }
     }
     return finished;

@@ -33,6 +33,21 @@ export function StatusPage() {
           <dd>{count(r.overdue)}</dd>
           <dt>Pending intents</dt>
           <dd>{count(r.intents)}</dd>
+          <dt>Change notifications</dt>
+          <dd>
+            {r.notifications === "down" ? (
+              <>
+                <span className="badge badge-failed">
+                  <span aria-hidden="true">✕</span> Down
+                </span>{" "}
+                since <DateTime value={r.notificationsDownSince ?? null} fallback="a moment ago" />: the runner reads the store instead of its caches
+              </>
+            ) : r.notifications === "live" ? (
+              "Live"
+            ) : (
+              "—"
+            )}
+          </dd>
         </dl>
       )}
       <h2>Your session</h2>
