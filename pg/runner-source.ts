@@ -4,7 +4,8 @@
  * together), with a token or a machine identity (universal-auth login, renewed before the access token
  * expires and again after a 401). And the runner's change feed, which says when to read again.
  */
-import { type Folder, RunnerApiError, RunnerClient } from "../provider/client";
+import { type ClientOptions, type Folder, RunnerApiError, RunnerClient } from "../provider/client";
+import { fetchTrusting } from "../provider/trust";
 
 export interface Credentials {
   username: string;
@@ -27,6 +28,11 @@ export interface RunnerSourceOptions {
   passwordKey: string;
   /** Per request to the runner (default 10 s). */
   timeoutMs?: number;
+  /**
+   * The CA (PEM, one or more certificates) that signed the runner's HTTPS certificate, when it is a private one:
+   * trusted beside the system's CAs, for the runner only. E.g. `fs.readFileSync(process.env.PGROTATE_CA_FILE)`.
+   */
+  ca?: string | Buffer;
 }
 
 /** Renew an identity's access token when this share of its lifetime has passed. */
@@ -36,22 +42,21 @@ export class RunnerSource {
   readonly folder: Folder;
   private session?: Promise<{ client: RunnerClient; renewAt: number }>;
   private readonly fixed?: RunnerClient;
+  /** What every client of this source shares: the URL, the timeout and the fetch (trusting `ca`). */
+  private readonly base: Pick<ClientOptions, "url" | "timeoutMs" | "fetch">;
 
   constructor(private readonly o: RunnerSourceOptions) {
     if (!o.token === !o.identity) throw new TypeError("pgrotate/pg: give the runner options either token or identity: { clientId, clientSecret }");
     if (!o.usernameKey || !o.passwordKey) throw new TypeError("pgrotate/pg: usernameKey and passwordKey (the rotation's secretsMapping names) are required");
     this.folder = { projectId: o.projectId ?? "default", environment: o.environment ?? "dev", secretPath: o.secretPath ?? "/" };
+    this.base = { url: o.runnerUrl, timeoutMs: o.timeoutMs ?? 10_000, fetch: o.ca ? fetchTrusting(o.ca) : undefined };
     // Validates the URL at once (RunnerApiError naming it).
-    this.fixed = o.token ? new RunnerClient({ url: o.runnerUrl, token: o.token, timeoutMs: this.timeoutMs }) : undefined;
-    if (!this.fixed) new RunnerClient({ url: o.runnerUrl, requireToken: false });
+    this.fixed = o.token ? new RunnerClient({ ...this.base, token: o.token }) : undefined;
+    if (!this.fixed) new RunnerClient({ ...this.base, requireToken: false });
   }
 
   get keys(): [string, string] {
     return [this.o.usernameKey, this.o.passwordKey];
-  }
-
-  private get timeoutMs(): number {
-    return this.o.timeoutMs ?? 10_000;
   }
 
   /** A client with a valid token: the fixed one, or the identity's (logging in when there is none or it is due). */
@@ -73,9 +78,9 @@ export class RunnerSource {
   private async login(): Promise<{ client: RunnerClient; renewAt: number }> {
     const { clientId, clientSecret } = this.o.identity!;
     const started = Date.now();
-    const r = await new RunnerClient({ url: this.o.runnerUrl, requireToken: false, timeoutMs: this.timeoutMs }).login(clientId, clientSecret);
+    const r = await new RunnerClient({ ...this.base, requireToken: false }).login(clientId, clientSecret);
     return {
-      client: new RunnerClient({ url: this.o.runnerUrl, token: r.accessToken, timeoutMs: this.timeoutMs }),
+      client: new RunnerClient({ ...this.base, token: r.accessToken }),
       renewAt: started + r.expiresIn * 1000 * RENEW_AT,
     };
   }

@@ -62,6 +62,8 @@ export interface ClientOptions {
   managedBy?: ManagedBy;
   /** Extra headers computed per request (never a secret: the console marks its background refreshes). */
   headers?: () => Record<string, string>;
+  /** The fetch to use (default the global one); in Node, provider/trust.ts makes one that trusts a private CA. */
+  fetch?: typeof fetch;
 }
 
 export class RunnerApiError extends Error {
@@ -91,6 +93,7 @@ export class RunnerClient {
   private readonly token?: string;
   private readonly timeoutMs: number;
   private readonly extraHeaders: () => Record<string, string>;
+  private readonly fetch: typeof fetch;
 
   constructor(opts: ClientOptions) {
     let base: URL;
@@ -111,6 +114,7 @@ export class RunnerClient {
     const managed: Record<string, string> = opts.managedBy ? { "x-pgrotate-managed-by": opts.managedBy } : {};
     const more = opts.headers;
     this.extraHeaders = more ? () => ({ ...managed, ...more() }) : () => managed;
+    this.fetch = opts.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /** Runner URL as shown in messages. */
@@ -129,7 +133,9 @@ export class RunnerClient {
   private unreachable(err: unknown, shown: string, timeoutMs: number): RunnerApiError {
     const cause = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
     const why = cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? "network error");
-    return new RunnerApiError(`Could not reach the pgrotate runner at ${this.url} (${shown}): ${why}`);
+    // A certificate no trusted CA signed: say how to trust the runner's (private) CA.
+    const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(why) ? " — its certificate is not trusted; give its CA with PGROTATE_CA_FILE (--ca-file)" : "";
+    return new RunnerApiError(`Could not reach the pgrotate runner at ${this.url} (${shown}): ${why}${hint}`);
   }
 
   /** An error answer, with the runner's message (its bodies never hold a secret). */
@@ -153,7 +159,7 @@ export class RunnerClient {
     const shown = `${method} ${displayUrl(url)}`;
     let res: Response;
     try {
-      res = await fetch(url, {
+      res = await this.fetch(url, {
         method,
         headers: this.headers(body === undefined ? {} : { "content-type": "application/json" }),
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -343,7 +349,7 @@ export class RunnerClient {
     try {
       let res: Response;
       try {
-        res = await fetch(url, {
+        res = await this.fetch(url, {
           headers: this.headers({ accept: "text/event-stream", ...(opts.lastEventId ? { "last-event-id": opts.lastEventId } : {}) }),
           credentials: this.token ? "omit" : "same-origin",
           signal: abort.signal,

@@ -26,6 +26,8 @@ const envSchema = z.object({
   PGROTATE_WEBHOOK_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   PGROTATE_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   PGROTATE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  PGROTATE_TLS_CERT_FILE: z.string().min(1).optional(),
+  PGROTATE_TLS_KEY_FILE: z.string().min(1).optional(),
   PGROTATE_CACHE_MAX_AGE_SECONDS: z.coerce.number().int("must be a whole number of seconds").min(1).max(30).default(30),
   PGROTATE_FEED_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(1_000_000).optional(),
   PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: z.coerce.number().int().min(1).max(1_000_000).optional(),
@@ -54,6 +56,8 @@ export interface Config {
    * may send state-changing requests with the session cookie, and https makes the cookie Secure.
    */
   publicUrl?: string;
+  /** Serve HTTPS with this certificate (chain) and key, both PEM files, read again when they change. */
+  tls?: { certFile: string; keyFile: string };
   /**
    * The longest a cached token lookup or folder of secrets is served without reading the store again, even when
    * no change notification arrived (the bound on staleness if the store listener dies unnoticed).
@@ -79,6 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         "generate one with: openssl rand -base64 32",
     );
   }
+  if ((e.PGROTATE_TLS_CERT_FILE === undefined) !== (e.PGROTATE_TLS_KEY_FILE === undefined)) {
+    throw new AppError("BadRequest", "Invalid configuration: PGROTATE_TLS_CERT_FILE and PGROTATE_TLS_KEY_FILE go together (HTTPS needs both the certificate and its key)");
+  }
   if (e.PGROTATE_WEBHOOK_URL && !e.PGROTATE_WEBHOOK_SECRET) {
     throw new AppError("BadRequest", "Invalid configuration: PGROTATE_WEBHOOK_SECRET is required with PGROTATE_WEBHOOK_URL (events are signed)");
   }
@@ -97,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.PGROTATE_LOG_LEVEL,
     publicUrl: e.PGROTATE_PUBLIC_URL,
     cacheMaxAgeSeconds: e.PGROTATE_CACHE_MAX_AGE_SECONDS,
+    tls: e.PGROTATE_TLS_CERT_FILE && e.PGROTATE_TLS_KEY_FILE ? { certFile: path.resolve(e.PGROTATE_TLS_CERT_FILE), keyFile: path.resolve(e.PGROTATE_TLS_KEY_FILE) } : undefined,
     feed: {
       maxStreamsPerToken: e.PGROTATE_FEED_MAX_STREAMS_PER_TOKEN,
       maxStreamsPerIdentity: e.PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY,

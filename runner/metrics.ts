@@ -12,7 +12,14 @@ export interface Metrics {
   onSecretRead(this: void, path: "memory" | "api"): void;
 }
 
-export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfterMs: number; notifications: () => { live: boolean } }): Metrics {
+export function createMetrics(deps: {
+  pool: Pool;
+  clock: () => Date;
+  overdueAfterMs: number;
+  notifications: () => { live: boolean };
+  /** The end of validity of the certificate the runner serves HTTPS with (given only when it serves HTTPS). */
+  tlsExpiresAt?: () => Date | undefined;
+}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "pgrotate_process_" });
   const rotations = new Counter({
@@ -51,6 +58,18 @@ export function createMetrics(deps: { pool: Pool; clock: () => Date; overdueAfte
       this.set(deps.notifications().live ? 1 : 0);
     },
   });
+  const tlsExpiresAt = deps.tlsExpiresAt;
+  if (tlsExpiresAt) {
+    new Gauge({
+      name: "pgrotate_tls_certificate_expiry_timestamp_seconds",
+      help: "When the certificate the runner serves HTTPS with stops being valid (unix seconds); only on a runner serving HTTPS",
+      registers: [registry],
+      collect() {
+        const at = tlsExpiresAt();
+        if (at) this.set(at.getTime() / 1000);
+      },
+    });
+  }
   const tickLag = new Gauge({ name: "pgrotate_scheduler_tick_lag_seconds", help: "How late the last scheduler tick started", registers: [registry] });
   const tickDuration = new Gauge({ name: "pgrotate_scheduler_tick_duration_seconds", help: "Duration of the last scheduler tick", registers: [registry] });
   // The same counts /readyz reports, one query per scrape shared by the three gauges.

@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream } from "pino";
 import type { Pool } from "pg";
@@ -26,6 +27,7 @@ import { RotationService } from "./services/rotations";
 import { SecretService } from "./services/secrets";
 import { openStore, prepareStore } from "./store/open";
 import { systemClock } from "./clock";
+import { keepTlsFresh, readTlsPair, TLS_MIN_VERSION, type TlsPair } from "./tls";
 
 export interface RunnerOptions {
   /** Where log lines go (default stdout). */
@@ -44,6 +46,8 @@ export interface RunnerOptions {
   feed?: FeedOptions & FeedLimits;
   /** How often the store listener is probed (default STORE_PROBE_MS); tests lengthen it to see the cache's age bound alone. */
   listenerProbeMs?: number;
+  /** How often the TLS files are looked at for a change (default TLS_RELOAD_MS). */
+  tlsReloadMs?: number;
 }
 
 export interface Runner {
@@ -72,6 +76,8 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   const runnerId = readOrCreateSecret(files.runnerId, generators.runnerId).value;
   const logger = createLogger({ level: config.logLevel, scrubber, destination: opts.logDestination, base: { runnerId } });
 
+  // HTTPS files that do not load stop the start here, before any store is opened.
+  const tlsPair = config.tls ? await readTlsPair(config.tls) : undefined;
   const key = config.encryptionKey ?? Buffer.from(readOrCreateSecret(files.encryptionKey, generators.key).value, "base64");
   const token = config.adminToken ? { value: config.adminToken, created: false } : readOrCreateSecret(files.adminToken, generators.token);
   scrubber.remember(token.value);
@@ -86,6 +92,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     logger,
   });
   let server: Server | undefined;
+  let tlsFresh: ReturnType<typeof keepTlsFresh> | undefined;
   let webhook: WebhookSender | undefined;
   let events: StoreEvents | undefined;
   let auditWriter: AuditWriter | undefined;
@@ -107,7 +114,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const overdueAfterMs = Math.max(60_000, 3 * config.tickSeconds * 1000);
     const listener = events;
     const notifications = () => ({ live: listener.live, downSince: listener.downSince });
-    const metrics = createMetrics({ pool: store.pool, clock, overdueAfterMs, notifications });
+    const metrics = createMetrics({ pool: store.pool, clock, overdueAfterMs, notifications, tlsExpiresAt: tlsPair && (() => tlsFresh?.current().expiresAt ?? tlsPair.expiresAt) });
     webhook = config.webhook ? createWebhookSender({ ...config.webhook, logger }) : undefined;
     const hook = webhook;
     const engine = new RotationEngine({
@@ -163,9 +170,10 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       notifications,
       schedulerRunning: () => scheduler.running() || opts.startScheduler === false,
     });
-    server = await listen(app, config.host, config.port);
+    server = await listen(app, config.host, config.port, tlsPair);
+    if (config.tls && tlsPair) tlsFresh = keepTlsFresh(server as HttpsServer, config.tls, tlsPair, { logger, intervalMs: opts.tlsReloadMs });
     const port = (server.address() as AddressInfo).port;
-    const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+    const url = `${tlsPair ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     if (opts.startScheduler !== false) scheduler.start();
     feed.start();
     // The one line that says where the runner listens is shown at any level but silent.
@@ -174,6 +182,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
 
     let stopping: Promise<void> | undefined;
     const srv = server;
+    const tlsWatch = tlsFresh;
     const audit = auditWriter;
     const targets = strategy;
     const hub = feed;
@@ -194,6 +203,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
         (stopping ??= (async () => {
           // Open change-feed streams end first: a server does not close while responses are still open.
           hub.stop();
+          tlsWatch?.stop();
           await new Promise<void>((resolve) => {
             srv.close(() => resolve());
             srv.closeAllConnections();
@@ -212,6 +222,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     // Whatever was opened before the failure is closed again: the server, background senders, the store
     // listener, pooled target connections (recovery at start may have used them) and the store.
     feed?.stop();
+    tlsFresh?.stop();
     server?.close();
     await webhook?.stop();
     await auditWriter?.stop().catch((e: unknown) => logger.warn({ err: e }, "could not write the last audit rows while failing to start"));
@@ -222,9 +233,11 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   }
 }
 
-function listen(app: RequestListener, host: string, port: number): Promise<Server> {
+/** HTTP, or HTTPS (TLS 1.2 or later) when the runner has a certificate. */
+function listen(app: RequestListener, host: string, port: number, tls?: TlsPair): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(app).listen(port, host);
+    const created = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: TLS_MIN_VERSION }, app) : createServer(app);
+    const server = created.listen(port, host);
     server.once("listening", () => resolve(server));
     server.once("error", reject);
   });

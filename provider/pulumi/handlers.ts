@@ -57,6 +57,7 @@ export function makeProvider(kind: ResourceKind): dynamic.ResourceProvider {
       try {
         settings.runnerUrl = req.config.get("pgrotate:runnerUrl");
         settings.token = req.config.get("pgrotate:token");
+        settings.caFile = req.config.get("pgrotate:caFile");
       } catch {
         // No stack config was sent: the environment (PGROTATE_URL / PGROTATE_TOKEN) applies.
       }

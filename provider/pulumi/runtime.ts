@@ -11,6 +11,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { ZodType } from "zod";
 import { createConnectionSchema, createRotationSchema, secretPathSchema } from "../../runner/schemas";
 import { type ApiConnection, type ApiRotation, RunnerApiError, RunnerClient } from "../client";
+import { fetchForCaFile } from "../trust";
 
 export type ResourceKind = "connection" | "rotation";
 
@@ -18,6 +19,8 @@ export type ResourceKind = "connection" | "rotation";
 export interface ProviderSettings {
   runnerUrl?: string;
   token?: string;
+  /** PEM file of the CA that signed the runner's HTTPS certificate (pgrotate:caFile, or env PGROTATE_CA_FILE). */
+  caFile?: string;
 }
 
 type Props = Record<string, unknown>;
@@ -46,7 +49,8 @@ export function clientFor(settings: ProviderSettings): RunnerClient {
   const token = settings.token || process.env.PGROTATE_TOKEN;
   if (!url) throw new Error("No pgrotate runner URL: run `pulumi config set pgrotate:runnerUrl http://HOST:PORT` or set PGROTATE_URL");
   if (!token) throw new Error("No pgrotate runner token: run `pulumi config set --secret pgrotate:token …` or set PGROTATE_TOKEN");
-  return new RunnerClient({ url, token, managedBy: "pulumi" });
+  const caFile = settings.caFile || process.env.PGROTATE_CA_FILE;
+  return new RunnerClient({ url, token, managedBy: "pulumi", fetch: fetchForCaFile(caFile, settings.caFile ? "pgrotate:caFile" : "PGROTATE_CA_FILE") });
 }
 
 /** The runner's message plus what it says to do (precheck SQL, failing fields). Never holds a secret. */

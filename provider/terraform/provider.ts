@@ -3,6 +3,7 @@
  * with diagnostics instead of throwing. Holds the runner client made by ConfigureProvider.
  */
 import { RunnerApiError, RunnerClient } from "../client";
+import { fetchForCaFile } from "../trust";
 import { type Diagnostic, error, hasErrors, runnerDiagnostics } from "./diagnostics";
 import type { Logger } from "./log";
 import { planResource } from "./plan";
@@ -95,13 +96,15 @@ export function createProviderService(opts: ProviderOptions) {
     if (isUnknown(config.runner_url) || isUnknown(config.token)) return ds;
     const url = str(config.runner_url) ?? env.PGROTATE_URL;
     const token = str(config.token) ?? env.PGROTATE_TOKEN;
+    const caFile = str(config.ca_file) ?? env.PGROTATE_CA_FILE;
     if (!url) ds.push(error("No pgrotate runner URL", "Set runner_url in the provider block or the environment variable PGROTATE_URL.", config.runner_url === null ? undefined : ["runner_url"]));
     if (!token) ds.push(error("No pgrotate runner token", "Set token in the provider block or the environment variable PGROTATE_TOKEN."));
     if (hasErrors(ds)) return ds;
     try {
-      client = new RunnerClient({ url: url!, token: token!, managedBy: "terraform" });
+      client = new RunnerClient({ url: url!, token: token!, managedBy: "terraform", fetch: fetchForCaFile(caFile, str(config.ca_file) ? "ca_file" : "PGROTATE_CA_FILE") });
     } catch (e) {
-      return [error("Invalid pgrotate provider configuration", (e as Error).message, config.runner_url ? ["runner_url"] : undefined)];
+      const at = /CA file/.test((e as Error).message) ? (str(config.ca_file) ? ["ca_file"] : undefined) : config.runner_url ? ["runner_url"] : undefined;
+      return [error("Invalid pgrotate provider configuration", (e as Error).message, at)];
     }
     return ds;
   }

@@ -21,6 +21,12 @@ export const providerSchema: ResourceSchema = {
   attributes: [
     { name: "runner_url", description: "Base URL of the pgrotate runner, e.g. http://127.0.0.1:8080. Default: env PGROTATE_URL.", type: "string", optional: true },
     { name: "token", description: "Bearer token of the runner (admin or manage token). Default: env PGROTATE_TOKEN.", type: "string", optional: true, sensitive: true },
+    {
+      name: "ca_file",
+      description: "PEM file of the CA that signed the runner's HTTPS certificate, trusted beside the system's CAs. Default: env PGROTATE_CA_FILE.",
+      type: "string",
+      optional: true,
+    },
   ],
 };
 

@@ -7,13 +7,15 @@ import fs from "node:fs";
 import path from "node:path";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { z } from "zod";
-import { RunnerClient } from "../../provider/client";
+import { RunnerApiError, RunnerClient } from "../../provider/client";
+import { fetchForCaFile } from "../../provider/trust";
 import { UsageError } from "./errors";
 import { Output } from "./output";
 
 const globalsSchema = z.object({
   url: z.string(),
   token: z.string().optional(),
+  caFile: z.string().optional(),
   project: z.string(),
   environment: z.string(),
   path: z.string(),
@@ -44,6 +46,7 @@ export class CliContext {
   readonly yes: boolean;
   private readonly g: Globals;
   private readonly base: URL;
+  private trusting?: { fetch: typeof fetch | undefined };
 
   constructor(private readonly cmd: CommandUnknownOpts) {
     this.g = globalsSchema.parse(cmd.optsWithGlobals());
@@ -68,12 +71,22 @@ export class CliContext {
           (this.isLocal() ? ` (or run where the runner's ${this.adminTokenFile()} is readable)` : ""),
       );
     }
-    return new RunnerClient({ url: this.base.href, token, timeoutMs: opts.timeoutMs });
+    return new RunnerClient({ url: this.base.href, token, timeoutMs: opts.timeoutMs, fetch: this.fetch() });
   }
 
   /** A client for the routes that need no token (/readyz, /healthz). */
   publicClient(): RunnerClient {
-    return new RunnerClient({ url: this.base.href, requireToken: false });
+    return new RunnerClient({ url: this.base.href, requireToken: false, fetch: this.fetch() });
+  }
+
+  /** The fetch trusting --ca-file / PGROTATE_CA_FILE when given (read once; an unreadable file is a usage error). */
+  private fetch(): typeof fetch | undefined {
+    try {
+      this.trusting ??= { fetch: fetchForCaFile(this.g.caFile, "--ca-file / PGROTATE_CA_FILE") };
+    } catch (err) {
+      throw err instanceof RunnerApiError ? new UsageError(err.message) : err;
+    }
+    return this.trusting.fetch;
   }
 
   /** The folder a rotation's name is looked up in: --project, --environment, --path (default default, dev, /). */

@@ -14,6 +14,7 @@ export function buildProgram(): Command {
         "PGROTATE_TOKEN",
       ),
     )
+    .addOption(new Option("--ca-file <file>", "PEM file of the CA that signed the runner's HTTPS certificate (trusted beside the system's CAs)").env("PGROTATE_CA_FILE"))
     .option("--project <id>", "project of the rotation named on the command line (filters lists and scopes tokens when given)", "default")
     .option("--environment <slug>", "environment (see --project)", "dev")
     .option("--path <path>", "secret path (see --project)", "/")

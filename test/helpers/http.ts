@@ -22,6 +22,8 @@ export interface CallOptions {
   contentType?: string;
   /** More request headers (e.g. X-Pgrotate-Managed-By). */
   headers?: Record<string, string>;
+  /** The fetch to use (a runner serving HTTPS with a private CA: provider/trust.ts fetchTrusting). */
+  fetch?: typeof fetch;
 }
 
 /** Calls `baseUrl + path`; a body that is not JSON reads as undefined (the text is still there). */
@@ -31,7 +33,7 @@ export async function apiCall<T = any>(baseUrl: string, method: string, path: st
   const payload = body !== undefined ? JSON.stringify(body) : o.rawBody;
   if (payload !== undefined) headers["content-type"] = o.contentType ?? "application/json";
   const t0 = Date.now();
-  const res = await fetch(baseUrl + path, { method, headers, body: payload });
+  const res = await (o.fetch ?? fetch)(baseUrl + path, { method, headers, body: payload });
   const text = await res.text();
   let parsed: T | undefined;
   try {

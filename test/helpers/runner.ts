@@ -46,6 +46,11 @@ export interface TestRunnerOptions {
   cacheMaxAgeSeconds?: number;
   /** How often the store listener is probed (RunnerOptions.listenerProbeMs). */
   listenerProbeMs?: number;
+  /** Serve HTTPS (PGROTATE_TLS_CERT_FILE / _KEY_FILE), the files looked at every `tlsReloadMs`. */
+  tls?: { certFile: string; keyFile: string };
+  tlsReloadMs?: number;
+  /** The fetch t.api() uses (HTTPS with a private CA). */
+  fetch?: typeof fetch;
   webhook?: { url: string; secret: string };
   authFailuresPerMinute?: number;
   /** PGROTATE_PUBLIC_URL: where users open the console behind a TLS-terminating proxy. */
@@ -90,11 +95,12 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     publicUrl: opts.publicUrl,
     feed: opts.feedConfig,
     cacheMaxAgeSeconds: opts.cacheMaxAgeSeconds ?? 30,
+    tls: opts.tls,
   };
   const destination = { write: (line: string) => void logs.push(line) };
   const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>
     startRunner(config, {
-      logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler, feed: opts.feed, listenerProbeMs: opts.listenerProbeMs,
+      logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler, feed: opts.feed, listenerProbeMs: opts.listenerProbeMs, tlsReloadMs: opts.tlsReloadMs,
     });
 
   const t: TestRunner = {
@@ -105,7 +111,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     config,
     encryptionKey,
     api(method, urlPath, body, o = {}) {
-      return apiCall(t.runner.url, method, urlPath, body, { ...o, token: o.token === undefined ? t.runner.adminToken : o.token });
+      return apiCall(t.runner.url, method, urlPath, body, { fetch: opts.fetch, ...o, token: o.token === undefined ? t.runner.adminToken : o.token });
     },
     async restart(o = { clock: opts.clock, random: opts.random, startScheduler: opts.startScheduler }) {
       await t.runner.stop();
