@@ -303,6 +303,20 @@ export class RunnerClient {
     return { workspaceId: f.projectId, environment: f.environment, secretPath: f.secretPath };
   }
 
+  /** The store's backup (GET /api/v1/admin/backup, the admin token): its JSON lines, as they arrive. */
+  async backup(): Promise<ReadableStream<Uint8Array>> {
+    const url = this.urlOf("/api/v1/admin/backup");
+    const shown = `GET ${displayUrl(url)}`;
+    let res: Response;
+    try {
+      res = await this.fetch(url, { headers: this.headers(), credentials: this.token ? "omit" : "same-origin", signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      throw this.unreachable(err, shown, this.timeoutMs);
+    }
+    if (!res.ok || !res.body) throw this.answered(res, await res.text(), shown);
+    return res.body;
+  }
+
   // ---- the app side: pair check, server version, change feed
 
   /** Are two users interchangeable on the connection's database? (POST …/app-connections/postgres/:id/pair-check) */

@@ -8,6 +8,7 @@ import { fastSecretRead } from "./api/fast-read";
 import { API_HEADERS } from "./api/headers";
 import { healthRoutes } from "./api/health";
 import { accessRoutes, loginRoutes } from "./api/access";
+import { adminRoutes } from "./api/admin";
 import { referenceRoutes } from "./api/reference";
 import { authenticate, bearerHash, errorHandler, knownValid, notFoundHandler, rejectNul } from "./api/http";
 import type { AccessService } from "./auth/access";
@@ -121,6 +122,7 @@ export function expressApp(d: AppDeps): Express {
   const access = accessRoutes(d.access, d.audit);
   app.use("/api/v1/auth", access.auth);
   app.use("/api/v1/audit-logs", access.audit);
+  app.use("/api/v1/admin", adminRoutes(d.pool));
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections, d.pairChecks));
   app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.connections, d.engine, d.pairChecks));
   app.use("/api/v3/secrets/raw", secretRoutes(d.secrets, d.metrics.onSecretRead));

@@ -25,7 +25,7 @@ import { ConnectionService } from "./services/connections";
 import { PairCheckService } from "./services/pair-check";
 import { RotationService } from "./services/rotations";
 import { SecretService } from "./services/secrets";
-import { openStore, prepareStore } from "./store/open";
+import { openConfiguredStore, prepareStore } from "./store/open";
 import { systemClock } from "./clock";
 import { keepTlsFresh, readTlsPair, TLS_MIN_VERSION, type TlsPair } from "./tls";
 
@@ -84,13 +84,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   if (token.created) logger.info({ file: files.adminToken }, "generated an admin token (read it from this file)");
   const sealer = new Sealer(key);
 
-  const storePassword = readOrCreateSecret(files.storePassword, generators.storePassword).value;
-  scrubber.remember(storePassword);
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    cluster: { dataDir: files.storeCluster, password: storePassword, logFile: files.storeLog },
-    logger,
-  });
+  const store = await openConfiguredStore(config, logger, scrubber);
   let server: Server | undefined;
   let tlsFresh: ReturnType<typeof keepTlsFresh> | undefined;
   let webhook: WebhookSender | undefined;

@@ -234,6 +234,7 @@ describe("API reference: GET /openapi.json and /docs", () => {
       await ok("DELETE", "/api/v1/console/session");
       await new Promise((r) => setTimeout(r, 250)); // audit rows are written after the response
       expect((await ok("GET", "/api/v1/audit-logs?limit=50")).auditLogs.length).toBeGreaterThan(5);
+      await ok("GET", "/api/v1/admin/backup"); // JSON lines: validated by its content type only
 
       // Errors of each code, each validated against the operation's documented error body by t.api.
       const status = async (expected: number, method: string, url: string, body?: unknown, opts: Parameters<TestRunner["api"]>[3] = {}) => {

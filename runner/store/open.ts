@@ -4,6 +4,8 @@ import { AppError } from "../errors";
 import { aad, type Sealer } from "../crypto/seal";
 import { startCluster, type RunningCluster } from "../embedded/cluster";
 import type { Logger } from "../logger";
+import type { Scrubber } from "../logger";
+import { dataFiles, ensureDataDir, generators, readOrCreateSecret } from "../datadir";
 import { createPool } from "./db";
 import { migrate } from "./migrate";
 
@@ -57,6 +59,19 @@ export async function openStore(opts: {
       await cluster.stop();
     },
   };
+}
+
+/**
+ * The store a runner configured by `config` uses: PGROTATE_DATABASE_URL, or the embedded cluster in its data
+ * directory (started here; `close()` stops it). The runner and `pgrotate restore` open it the same way.
+ */
+export function openConfiguredStore(config: { databaseUrl?: string; dataDir: string }, logger: Logger, scrubber: Scrubber): Promise<OpenStore> {
+  const files = dataFiles(config.dataDir);
+  if (config.databaseUrl) return openStore({ databaseUrl: config.databaseUrl, cluster: { dataDir: files.storeCluster, password: "", logFile: files.storeLog }, logger });
+  ensureDataDir(config.dataDir);
+  const storePassword = readOrCreateSecret(files.storePassword, generators.storePassword).value;
+  scrubber.remember(storePassword);
+  return openStore({ databaseUrl: config.databaseUrl, cluster: { dataDir: files.storeCluster, password: storePassword, logFile: files.storeLog }, logger });
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

@@ -9,6 +9,20 @@ const tag = TAGS.access;
 const byId = (what: string) => z.object({ id: z.uuid().meta({ description: `The ${what}'s id` }) });
 
 export const accessPaths: ZodOpenApiPathsObject = {
+  "/api/v1/admin/backup": pathItem({
+    get: {
+      operationId: "backupStore",
+      summary: "Back up the store",
+      description:
+        "The store's rows (connections, rotations, their credentials and intents, secrets, history, identities, tokens, audit log) as " +
+        "JSON lines from one consistent snapshot, while the runner keeps rotating: a header line, one line per row, and an end line " +
+        "with the row count (a file without it is incomplete). Sealed values stay sealed; the encryption key is not in it. " +
+        "`pgrotate backup --out FILE` writes it, `pgrotate restore FILE` puts it back.",
+      tag,
+      auth: "admin",
+      ok: { description: "The backup, as JSON lines", schema: z.string(), contentType: "application/x-ndjson" },
+    },
+  }),
   "/api/v1/auth/universal-auth/login": pathItem({
     post: {
       operationId: "universalAuthLogin",

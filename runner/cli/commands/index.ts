@@ -4,6 +4,7 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { registerAudit } from "./audit";
+import { registerBackup } from "./backup";
 import { registerCheck } from "./check";
 import { registerConnections } from "./connections";
 import { registerCredentials } from "./credentials";
@@ -29,4 +30,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerAudit,
   registerSetupSql,
   registerCheck,
+  registerBackup,
 ];
