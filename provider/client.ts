@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import type { ErrorBody } from "../runner/errors";
 import type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, DriftReportBody, GeneratedCredentials, LoginResult,
   PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 } from "../runner/responses";
 import type {
@@ -16,7 +16,7 @@ import type {
 } from "../runner/schemas";
 
 export type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, GeneratedCredentials, LoginResult,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, DriftReportBody, GeneratedCredentials, LoginResult,
   PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 };
 /** One entry of a connection's allowedScopes as the runner answers it (null environment or path = any). */
@@ -237,6 +237,11 @@ export class RunnerClient {
   }
   async rotate(id: string, opts: { force?: boolean } = {}): Promise<ApiRotation> {
     return (await this.request<{ secretRotation: ApiRotation }>("POST", `${this.rot(id)}/rotate-secrets`, undefined, { force: opts.force || undefined })).secretRotation;
+  }
+
+  /** Drift check (POST …/:id/check): do both stored passwords log in? Repaired as the rotation's driftRepair says. */
+  async checkDrift(id: string): Promise<{ secretRotation: ApiRotation; drift: DriftReportBody }> {
+    return this.request<{ secretRotation: ApiRotation; drift: DriftReportBody }>("POST", `${this.rot(id)}/check`);
   }
 
   async history(id: string): Promise<ApiHistoryEntry[]> {

@@ -81,7 +81,7 @@ export function createMetrics(deps: {
     }
     return scrape.counts;
   };
-  const fromCounts = (name: string, help: string, pick: "overdue" | "failing" | "intents") =>
+  const fromCounts = (name: string, help: string, pick: "overdue" | "failing" | "intents" | "drifted") =>
     new Gauge({
       name,
       help,
@@ -92,11 +92,18 @@ export function createMetrics(deps: {
     });
   fromCounts("pgrotate_rotations_overdue", "Enabled rotations past their due time by more than the overdue threshold", "overdue");
   fromCounts("pgrotate_rotations_failing", "Rotations whose last attempts all failed (rotationStatus failed)", "failing");
+  fromCounts("pgrotate_rotations_drifted", "Rotations whose stored password no longer logs in and was not repaired (status drifted)", "drifted");
+  const drift = new Counter({
+    name: "pgrotate_drift_detected_total",
+    help: "Drift checks that found a stored password that no longer logs in (repaired or not)",
+    registers: [registry],
+  });
   fromCounts("pgrotate_rotation_intents_pending", "Intents written but not yet committed (in flight, failed and waiting for a retry, or left by a crash)", "intents");
   return {
     registry,
     onSecretRead: (path) => void reads[path]++,
     onRotation(e) {
+      if (e.type === "rotation.drifted") return drift.inc();
       const result = e.type === "rotation.succeeded" ? "success" : "failed";
       rotations.inc({ result, trigger: e.trigger });
       duration.observe({ result }, e.durationMs / 1000);

@@ -82,7 +82,9 @@ export const rotationSchema = z
     rotateAt: timeOfDay,
     timeZone: z.string().meta({ description: "IANA time zone of rotateAt", example: "UTC" }),
     activeIndex: z.union([z.literal(0), z.literal(1)]).meta({ description: "Which user's credentials are active: 0 = username1, 1 = username2" }),
-    rotationStatus: z.enum(["success", "failed", "pending"]),
+    rotationStatus: z.enum(["success", "failed", "pending", "drifted"]).meta({
+      description: "drifted (pgrotate extension): a stored password no longer logs in and was not repaired (see driftRepair; lastRotationMessage says which user)",
+    }),
     lastRotationAttemptedAt: timestamp.nullable(),
     lastRotatedAt: timestamp.nullable(),
     lastRotationJobId: uuid.nullable(),
@@ -96,17 +98,35 @@ export const rotationSchema = z
     }),
     secretsMapping: z.object({ username: z.string(), password: z.string() }).meta({ description: "Names of the secrets applications read" }),
     managedBy,
+    driftRepair: z.enum(["reapply", "rotate", "off"]).meta({
+      description: "pgrotate extension: when a stored password no longer logs in — reapply it on the user, run a fresh rotation, or only report (status drifted)",
+    }),
+    driftCheckedAt: timestamp.nullable().meta({ description: "pgrotate extension: when both stored passwords last logged in (checked daily, at start after a restore, and on POST …/check)" }),
     createdAt: timestamp,
     updatedAt: timestamp,
   })
   .meta({ id: "SecretRotation", description: "A PostgreSQL Credentials rotation (dual-user)" });
+
+export const driftReportSchema = z
+  .object({
+    rotationId: uuid,
+    result: z.enum(["ok", "repaired", "rotated", "drifted", "unreachable", "skipped"]).meta({
+      description: "ok: both stored passwords log in; repaired: reapplied and proven; rotated: a fresh rotation ran; drifted: reported, not repaired; unreachable: the target did not answer; skipped: a rotation of it is unfinished",
+    }),
+    users: z.array(
+      z.object({ username: z.string(), state: z.enum(["ok", "rejected", "dropped", "unknown"]), repaired: z.boolean() }),
+    ),
+    message: z.string().nullable(),
+    checkedAt: timestamp,
+  })
+  .meta({ id: "DriftReport", description: "What a drift check found and did; never a password" });
 
 export const historyEntrySchema = z
   .object({
     id: z.string().meta({ description: "Increasing number, as text" }),
     jobId: uuid.nullable(),
     attempt: z.number().int(),
-    trigger: z.string().meta({ description: "create, manual, scheduled or recovery", example: "scheduled" }),
+    trigger: z.string().meta({ description: "create, manual, scheduled, recovery or drift-check", example: "scheduled" }),
     result: z.enum(["success", "failed"]),
     targetIndex: z.number().int().min(0).max(1).nullable().meta({ description: "The user whose password the attempt changed" }),
     runnerId: z.string(),
@@ -233,6 +253,7 @@ const counts = {
   failing: z.number().int().meta({ description: "Rotations whose last attempt failed" }),
   overdue: z.number().int().meta({ description: "Enabled rotations past due by more than max(60 s, 3 ticks)" }),
   intents: z.number().int().meta({ description: "Rotations with a password change in flight" }),
+  drifted: z.number().int().meta({ description: "Rotations whose stored password no longer logs in and was not repaired (status drifted)" }),
 };
 
 /** Whether the store's change notifications arrive (down: caches bypassed, the scheduler on its tick). */
@@ -381,6 +402,7 @@ export const errorCodeDescription = (code: ErrorCode): string => ERROR_DESCRIPTI
 export type ApiConnection = z.infer<typeof connectionSchema>;
 export type ApiRotation = z.infer<typeof rotationSchema>;
 export type ApiHistoryEntry = z.infer<typeof historyEntrySchema>;
+export type DriftReportBody = z.infer<typeof driftReportSchema>;
 export type ApiToken = z.infer<typeof tokenSchema>;
 export type ApiIdentity = z.infer<typeof identitySchema>;
 export type ApiAuditLog = z.infer<typeof auditLogSchema>;

@@ -192,6 +192,10 @@ const rotationFields = {
   secretsMapping: z
     .object({ username: secretKey("secretsMapping.username"), password: secretKey("secretsMapping.password") })
     .strict(),
+  driftRepair: z
+    .enum(["reapply", "rotate", "off"], { error: 'driftRepair must be "reapply", "rotate" or "off"' })
+    .default("reapply")
+    .meta({ description: "pgrotate extension: when a stored password no longer logs in (drift), set it on the user again (reapply, default), run a fresh rotation (rotate), or only report it (off)" }),
 };
 
 function checkRotation(
@@ -236,6 +240,7 @@ export const updateRotationSchema = z
     timeZone: rotationFields.timeZone,
     parameters: z.object({ passwordRequirements: passwordRequirementsSchema.nullable().optional() }).strict().optional(),
     secretsMapping: rotationFields.secretsMapping.optional(),
+    driftRepair: rotationFields.driftRepair.unwrap().optional(),
   })
   .strict()
   .superRefine(checkRotation)

@@ -289,8 +289,8 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
   test("status shows readiness and counts, and needs no token", async () => {
     const r = await cli(["status"], { env: { PGROTATE_TOKEN: undefined } });
     expectOk(r);
-    expect(r.stdout).toMatch(new RegExp(`^Runner\\s+${t.runner.url}\\nStatus\\s+ready\\nRotations\\s+2\\nFailing\\s+0\\nOverdue\\s+0\\nIn flight\\s+0\\nNotifications\\s+live\\n$`));
-    expect(json(await cli(["status", "--json"], { env: { PGROTATE_TOKEN: undefined } }))).toEqual({ status: "ready", store: "ok", rotations: 2, failing: 0, overdue: 0, intents: 0, notifications: "live" });
+    expect(r.stdout).toMatch(new RegExp(`^Runner\\s+${t.runner.url}\\nStatus\\s+ready\\nRotations\\s+2\\nFailing\\s+0\\nDrifted\\s+0\\nOverdue\\s+0\\nIn flight\\s+0\\nNotifications\\s+live\\n$`));
+    expect(json(await cli(["status", "--json"], { env: { PGROTATE_TOKEN: undefined } }))).toEqual({ status: "ready", store: "ok", rotations: 2, failing: 0, drifted: 0, overdue: 0, intents: 0, notifications: "live" });
   });
 
   test("tokens create prints the secret once with the scope given on the command line; list never shows it; revoke stops it at once", async () => {

@@ -209,6 +209,7 @@ describe("API reference: GET /openapi.json and /docs", () => {
       await ok("GET", `${ROTATIONS}/${rot.id}`);
       await ok("PATCH", `${ROTATIONS}/${rot.id}`, { rotationInterval: 7, rotateAt: { hours: 2, minutes: 30 }, timeZone: "Europe/Berlin" });
       await ok("POST", `${ROTATIONS}/${rot.id}/rotate-secrets`);
+      expect((await ok("POST", `${ROTATIONS}/${rot.id}/check`)).drift.result).toBe("ok");
       await ok("GET", `${ROTATIONS}/${rot.id}/generated-credentials`);
       await ok("GET", `${ROTATIONS}/${rot.id}/history`);
       await ok("GET", `${ROTATIONS}/${rot.id}/pair-check`);

@@ -81,6 +81,8 @@ export function presentRotation(r: RotationRecord): ApiRotation {
     secretsMapping: { username: r.secretKeyUsername, password: r.secretKeyPassword },
     /** pgrotate extension: "pulumi" or "terraform" when an IaC provider created or last updated it, else null. */
     managedBy: r.managedBy,
+    driftRepair: r.driftRepair,
+    driftCheckedAt: iso(r.driftCheckedAt),
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };

@@ -122,6 +122,12 @@ export function rotationRoutes(svc: RotationService, connections: ConnectionServ
     const rotationId = await authorized(req, res, "read");
     res.json({ history: (await svc.history(rotationId)).map(presentHistory) });
   }));
+  // Drift: do both stored passwords still log in? Repairs what does not, as the rotation's driftRepair says.
+  r.post("/:id/check", route(async (req, res) => {
+    const rotationId = await authorized(req, res, "manage", "rotation.check");
+    const drift = await engine.checkDrift(rotationId, { trigger: "manual" });
+    res.json({ secretRotation: presentRotation(await svc.get(rotationId)), drift });
+  }));
   r.post("/:id/rotate-secrets", route(async (req, res) => {
     const q = parse(rotateQuerySchema, req.query, "query");
     const rotationId = await authorized(req, res, "manage", "rotation.rotate");

@@ -10,7 +10,8 @@ export const GRACE_MS = 10 * 60 * 1000;
 /** After this many failed attempts an intent's password is replaced by a fresh one. */
 export const MAX_INTENT_ATTEMPTS = 5;
 
-export type Trigger = "create" | "manual" | "scheduled" | "recovery";
+/** "drift": a drift check found a stored password that no longer logs in (runs like a manual rotation, forced). */
+export type Trigger = "create" | "manual" | "scheduled" | "recovery" | "drift";
 
 export type Decision =
   /** Two create intents are left (a create was interrupted): set and prove both, then store them. */

@@ -23,7 +23,7 @@ import { AppError, coerceError, folderLabel, notFound } from "../errors";
 import { newId } from "../ids";
 import type { Logger, Scrubber } from "../logger";
 import type { PostgresStrategy, PreparedPassword } from "../postgres/strategy";
-import { openTarget, type TargetConnection } from "../postgres/target";
+import { openTarget, type TargetConnection, tryLogin } from "../postgres/target";
 import { isConnectionLoss, sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import { findConnection, setServerId } from "../store/connections";
@@ -73,6 +73,24 @@ interface Run {
   lease: Lease;
 }
 
+/** One user as a drift check found it (its password only in memory, never in a report). */
+interface DriftUser {
+  username: string;
+  state: "ok" | "rejected" | "dropped" | "unknown";
+  repaired: boolean;
+  password: string;
+}
+
+/** What a drift check found and did (no password in it). */
+export interface DriftReport {
+  rotationId: string;
+  /** ok: both log in; repaired: reapplied; rotated: a fresh rotation; drifted: reported, not repaired; unreachable; skipped. */
+  result: "ok" | "repaired" | "rotated" | "drifted" | "unreachable" | "skipped";
+  users: Array<{ username: string; state: DriftUser["state"]; repaired: boolean }>;
+  message: string | null;
+  checkedAt: string;
+}
+
 const isLeaseLost = (err: unknown): boolean => err instanceof AppError && err.code === "LeaseLost";
 
 /** Which users' passwords a create may have changed (by index): set for sure, or sent over a connection that broke. */
@@ -88,7 +106,7 @@ function refusedByServer(err: unknown): boolean {
 }
 
 export interface RotationEvent {
-  type: "rotation.succeeded" | "rotation.failed";
+  type: "rotation.succeeded" | "rotation.failed" | "rotation.drifted";
   rotationId: string;
   name: string;
   projectId: string;
@@ -185,6 +203,7 @@ export class RotationEngine {
         leaseMs: this.leaseMs,
         createdAt: this.d.clock(),
         managedBy: meta.managedBy ?? null,
+        driftRepair: input.driftRepair,
       });
       for (const intent of intents) await rotations.insertIntent(c, intent);
     }).catch((err) => {
@@ -487,8 +506,9 @@ export class RotationEngine {
           lastRotationJobId: intent.jobId,
           lastRotationMessage: null,
           isLastRotationManual: run.trigger === "manual",
-          nextRotationAt: this.nextAt(r, now, run.trigger === "manual" || late),
+          nextRotationAt: this.nextAt(r, now, run.trigger === "manual" || run.trigger === "drift" || late),
           retryAttempt: 0,
+          driftCheckedAt: now,
         },
         release: true,
         history: this.history(run, r, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }),
@@ -617,6 +637,117 @@ export class RotationEngine {
     this.d.secretsChanged?.(r);
     this.d.logger.info({ rotationId: id, name: r.name, ...opts }, "rotation deleted");
     return r;
+  }
+
+  // ---------------------------------------------------------------- drift
+
+  /**
+   * Logs in with both stored passwords. One that no longer works (a store restored from an older backup, an ALTER
+   * ROLE by hand) means the rotation drifted: it is repaired as its driftRepair says — the stored password set on
+   * the user again and proven (the store is the source of truth: consumers that read again get a pair that works),
+   * a fresh rotation, or only reported (status drifted, webhook rotation.drifted). A dropped role is reported, never
+   * recreated. Runs under the lease, like a rotation; a rotation left unfinished is recovery's first.
+   */
+  async checkDrift(id: string, opts: { trigger: "manual" | "scheduled"; leased?: { token: string; acquiredAt: number } }): Promise<DriftReport> {
+    const started = this.d.clock();
+    const lease = opts.leased ? this.lease(id, opts.leased.token, opts.leased.acquiredAt) : (await this.takeLease(id, false)).lease;
+    const report = await this.holding(lease, async (): Promise<DriftReport> => {
+      const work = await leased.leasedWork(this.d.pool, lease);
+      if (!work) throw this.lost(lease);
+      const run: Run = { r: work.rotation, seen: work.seen, trigger: "drift", started, lease };
+      const done = (result: DriftReport["result"], users: DriftReport["users"], message: string | null): DriftReport => ({ rotationId: id, result, users, message, checkedAt: started.toISOString() });
+      if (work.intents.length || run.r.rotationStatus === "pending") return done("skipped", [], "A rotation of it is unfinished: recovery finishes it first");
+      const target = this.openTarget(work.connection);
+      const users: DriftUser[] = [];
+      for (const c of await this.credentials(id)) {
+        lease.assertHeld();
+        users.push({ username: c.username, state: await this.loginState(target, c.username, c.password), repaired: false, password: c.password });
+      }
+      const shown = () => users.map(({ password: _p, ...u }) => u);
+      const unknown = users.find((u) => u.state === "unknown");
+      if (unknown) {
+        await this.writeLeased(run, () => ({ set: { driftCheckedAt: started }, release: false }));
+        return done("unreachable", shown(), `The target could not be reached to check ${JSON.stringify(unknown.username)}; checked again tomorrow`);
+      }
+      const drifted = users.filter((u) => u.state !== "ok");
+      if (!drifted.length) {
+        const cleared = run.r.rotationStatus === "drifted";
+        await this.writeLeased(run, (r) => ({
+          set: { driftCheckedAt: started, ...(cleared ? { rotationStatus: "success" as const, lastRotationMessage: null } : {}) },
+          release: false,
+          history: cleared ? this.history(run, r, "success", this.d.clock(), { jobId: null, targetIndex: null, message: "no drift any more: both stored passwords log in" }) : undefined,
+        }));
+        return done("ok", shown(), null);
+      }
+      const what = drifted.map((u) => (u.state === "dropped" ? `the role ${JSON.stringify(u.username)} does not exist any more` : `the stored password of ${JSON.stringify(u.username)} no longer logs in`)).join("; ");
+      this.d.onEvent?.(rotationEvent("rotation.drifted", run.r, run, this.d.clock(), { attempt: 0, message: `Drift: ${what}` }));
+      this.d.logger.warn({ rotationId: id, name: run.r.name, repair: run.r.driftRepair }, `drift found: ${what}`);
+      const dropped = drifted.some((u) => u.state === "dropped");
+      if (run.r.driftRepair === "reapply" && !dropped) {
+        try {
+          for (const u of drifted) {
+            lease.assertHeld();
+            await this.d.strategy.setPassword(target, u.username, u.password);
+            await this.d.strategy.verifyLogin(target, u.username, u.password);
+            u.repaired = true;
+          }
+          const message = `repaired drift: ${what}; the stored password was set on the user again and logs in`;
+          await this.writeLeased(run, (r) => ({
+            set: { driftCheckedAt: started, ...(r.rotationStatus === "drifted" ? { rotationStatus: "success" as const, lastRotationMessage: null } : {}) },
+            release: false,
+            history: this.history(run, r, "success", this.d.clock(), { jobId: null, targetIndex: null, message }),
+          }));
+          this.d.logger.info({ rotationId: id }, message);
+          return done("repaired", shown(), message);
+        } catch (err) {
+          if (isLeaseLost(err) || err instanceof SimulatedCrash) throw err;
+          return this.markDrifted(run, started, `${what}; reapplying it failed: ${this.failure(err, "repairing drift").message}`, done, shown());
+        }
+      }
+      const why = dropped ? `${what} (pgrotate does not recreate roles)` : run.r.driftRepair === "off" ? `${what} (driftRepair is off: not repaired)` : what;
+      return this.markDrifted(run, started, why, done, shown());
+    });
+    if (report.result === "drifted" && report.users.every((u) => u.state !== "dropped")) {
+      const r = await this.mustFind(id);
+      if (r.driftRepair === "rotate") {
+        // A fresh rotation: the inactive user gets a new password (forced: a drifted password is no one's to keep).
+        await this.rotate(id, { trigger: "drift", force: true });
+        return { ...report, result: "rotated", message: `${report.message ?? ""}; rotated afresh` };
+      }
+    }
+    return report;
+  }
+
+  /** Records the drift (status drifted, the reason, a history entry) and says so. */
+  private async markDrifted(
+    run: Run,
+    at: Date,
+    message: string,
+    done: (result: DriftReport["result"], users: DriftReport["users"], message: string | null) => DriftReport,
+    users: DriftReport["users"],
+  ): Promise<DriftReport> {
+    const capped = this.d.scrubber.scrub(`Drift: ${message}`).slice(0, MAX_MESSAGE_CHARS);
+    await this.writeLeased(run, (r) => ({
+      set: { rotationStatus: "drifted", lastRotationMessage: capped, driftCheckedAt: at },
+      release: false,
+      history: this.history(run, r, "failed", this.d.clock(), { jobId: null, targetIndex: null, message: capped }),
+    }));
+    return done("drifted", users, capped);
+  }
+
+  /** Does the stored password log in: ok, rejected, the role is gone (dropped), or the target did not answer (unknown)? */
+  private async loginState(target: TargetConnection, username: string, password: string): Promise<DriftUser["state"]> {
+    try {
+      if ((await tryLogin(target, username, password)) === "ok") return "ok";
+    } catch {
+      return "unknown";
+    }
+    try {
+      const exists = await this.d.strategy.inspect(target, "checking a role exists", async (c) => (await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [username])).rowCount === 1);
+      return exists ? "rejected" : "dropped";
+    } catch {
+      return "rejected";
+    }
   }
 
   // ---------------------------------------------------------------- reads

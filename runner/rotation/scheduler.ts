@@ -17,7 +17,7 @@ import type { Logger } from "../logger";
 import type { StoreEvents } from "../store/events";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { claimDue, nextDueAt } from "../store/leased";
+import { claimDriftChecks, claimDue, nextDueAt } from "../store/leased";
 import type { RotationEngine } from "./engine";
 
 export interface SchedulerDeps {
@@ -163,10 +163,24 @@ export class Scheduler {
 
   private async drain(): Promise<TickResult> {
     const recovered = await this.d.engine.recover({ atStart: false });
+    // Due rotations first; then, with the workers that are idle, the drift checks that are due.
+    const claimed = await this.work((lease) => claimDue(this.d.pool, lease).then((rows) => rows.map((r) => r.id)), (id, leased) => this.runOne(id, leased));
+    await this.work((lease) => claimDriftChecks(this.d.pool, lease), (id, leased) => this.checkOne(id, leased));
+    this.idle = claimed === 0;
+    return { recovered, claimed };
+  }
+
+  /**
+   * Claims as many as workers are idle (never more: a claim does not wait in this runner's hands while its lease
+   * runs out) and runs each, until nothing more is claimed or the scheduler stops; returns how many it claimed.
+   */
+  private async work(
+    claim: (a: { now: Date; owner: string; token: string; leaseMs: number; limit: number }) => Promise<string[]>,
+    run: (id: string, leased: { token: string; acquiredAt: number }) => Promise<void>,
+  ): Promise<number> {
     let claimed = 0;
     const running = new Set<Promise<void>>();
     let exhausted = false;
-    // Claims commit the leases, which the engine then holds (no second lease): as many as workers are idle.
     while (!this.halted) {
       const idle = this.d.concurrency - running.size;
       if (idle > 0 && !exhausted) {
@@ -174,21 +188,28 @@ export class Scheduler {
         this.lastClaimAt = now.getTime();
         const token = randomUUID();
         const acquiredAt = performance.now();
-        const batch = await claimDue(this.d.pool, { now, owner: this.d.runnerId, token, leaseMs: this.d.engine.leaseMs, limit: idle });
-        exhausted = batch.length < idle;
-        for (const r of batch) {
+        const ids = await claim({ now, owner: this.d.runnerId, token, leaseMs: this.d.engine.leaseMs, limit: idle });
+        exhausted = ids.length < idle;
+        for (const id of ids) {
           claimed++;
-          const job: Promise<void> = this.runOne(r.id, { token, acquiredAt }).finally(() => running.delete(job));
+          const job: Promise<void> = run(id, { token, acquiredAt }).finally(() => running.delete(job));
           running.add(job);
         }
-        if (batch.length) continue;
+        if (ids.length) continue;
       }
       if (!running.size) break;
       await Promise.race(running);
     }
     await Promise.all(running);
-    this.idle = claimed === 0;
-    return { recovered, claimed };
+    return claimed;
+  }
+
+  private async checkOne(id: string, leased: { token: string; acquiredAt: number }): Promise<void> {
+    try {
+      await this.d.engine.checkDrift(id, { trigger: "scheduled", leased });
+    } catch (err) {
+      if (!(err instanceof AppError)) this.d.logger.warn({ rotationId: id, err }, "drift check could not run");
+    }
   }
 
   private async runOne(id: string, leased: { token: string; acquiredAt: number }): Promise<void> {

@@ -76,6 +76,7 @@ export class RotationService {
           set.name = patch.name;
         }
         if (patch.description !== undefined) set.description = patch.description;
+        if (patch.driftRepair !== undefined) set.driftRepair = patch.driftRepair;
         if (meta.managedBy) set.managedBy = meta.managedBy;
         if (patch.parameters?.passwordRequirements !== undefined) set.passwordRequirements = patch.parameters.passwordRequirements;
         if (patch.secretsMapping) Object.assign(set, await this.renameSecrets(c, r, patch.secretsMapping));

@@ -91,8 +91,9 @@ export async function storeHasContent(q: Pool | PoolClient): Promise<boolean> {
 /**
  * Puts a backup's rows into a migrated store, in one transaction with the tables' triggers off (nothing is notified
  * or recorded twice). `force` empties the store first; without it a store with content is refused. Afterwards the
- * sequences are past the restored ids, the change feed's horizon is now, and the store has a new generation (so
- * every runner checks its rotations against their targets at its next start). Returns the rows restored.
+ * sequences are past the restored ids, the change feed's horizon is now, the store has a new generation, and every
+ * rotation is due for a drift check (the first runner to start logs in with each stored password and repairs what
+ * no longer works). Returns the rows restored.
  */
 export async function restoreStore(pool: Pool, lines: AsyncIterable<BackupLine>, opts: { force: boolean }): Promise<number> {
   return withTransaction(pool, async (c) => {
@@ -129,6 +130,8 @@ export async function restoreStore(pool: Pool, lines: AsyncIterable<BackupLine>,
       await c.query(`SELECT setval(pg_get_serial_sequence($1, $2), GREATEST((SELECT max(${quote(col)}) FROM ${quote(table)}), 1))`, [table, col]);
     }
     await c.query("UPDATE secret_event_horizon SET pruned_through = now()");
+    // The targets may hold newer passwords than this backup: every rotation is checked at the next pass (drift).
+    await c.query("UPDATE rotations SET drift_checked_at = NULL");
     await c.query("INSERT INTO meta (key, value) VALUES ('store-generation', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [Buffer.from(newId())]);
     return restored;
   });

@@ -283,3 +283,25 @@ export async function deleteLeased(q: Q, lease: LeaseRef): Promise<boolean> {
   const { rowCount } = await q.query(`DELETE FROM rotations r WHERE ${HELD}`, [lease.rotationId, lease.token]);
   return rowCount === 1;
 }
+
+/**
+ * Claims up to `limit` rotations whose drift check is due — never checked since a restore (null), or not for a day
+ * (`now` on the runner's clock, as due rotations are) — that nobody holds and no rotation left unfinished, with a
+ * lease each, as claimDue does. Returns their ids.
+ */
+export async function claimDriftChecks(q: Q, a: { now: Date; owner: string; token: string; leaseMs: number; limit: number }): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(prepared(
+    `WITH due AS (
+       SELECT r.id FROM rotations r
+       WHERE r.rotation_status <> 'pending' AND (r.drift_checked_at IS NULL OR r.drift_checked_at < $1::timestamptz - interval '1 day')
+         AND (r.lease_until IS NULL OR r.lease_until < now())
+         AND NOT EXISTS (SELECT 1 FROM rotation_intents i WHERE i.rotation_id = r.id)
+       ORDER BY r.drift_checked_at NULLS FIRST
+       LIMIT $5
+       FOR UPDATE OF r SKIP LOCKED)
+     UPDATE rotations r SET lease_owner = $2, lease_token = $3, lease_until = ${until(4)} FROM due WHERE r.id = due.id
+     RETURNING r.id`,
+    [a.now, a.owner, a.token, a.leaseMs, a.limit],
+  ));
+  return rows.map((r) => r.id);
+}

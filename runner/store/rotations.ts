@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { prepared } from "./db";
 import type { PasswordRequirements } from "../crypto/passwords";
-import { type ManagedBy, type RotationRecord, type RotationStatus, type RotationWithConnectionRow, rotationColumns, toRotation } from "./rows";
+import { type DriftRepair, type ManagedBy, type RotationRecord, type RotationStatus, type RotationWithConnectionRow, rotationColumns, toRotation } from "./rows";
 
 type Q = Pool | PoolClient;
 
@@ -20,7 +20,7 @@ export type NewRotation = Pick<
   RotationRecord,
   | "id" | "name" | "description" | "projectId" | "environment" | "secretPath" | "connectionId" | "isAutoRotationEnabled"
   | "rotationInterval" | "rotateAt" | "timeZone" | "usesUtc" | "username1" | "username2" | "secretKeyUsername" | "secretKeyPassword" | "createdAt"
-  | "managedBy"
+  | "managedBy" | "driftRepair"
 > & { passwordRequirements: unknown; leaseOwner: string; leaseToken: string; leaseMs: number };
 
 export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
@@ -28,12 +28,12 @@ export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
     `INSERT INTO rotations (id, name, description, project_id, environment, secret_path, connection_id,
        is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc,
        username1, username2, password_requirements, secret_key_username, secret_key_password, rotation_status,
-       lease_owner, lease_token, lease_until, created_at, updated_at, managed_by)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,now() + $21::float8 * interval '1 millisecond',$22,$22,$23)`,
+       lease_owner, lease_token, lease_until, created_at, updated_at, managed_by, drift_repair, drift_checked_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,now() + $21::float8 * interval '1 millisecond',$22,$22,$23,$24,$22)`,
     [r.id, r.name, r.description, r.projectId, r.environment, r.secretPath, r.connectionId, r.isAutoRotationEnabled,
       r.rotationInterval, r.rotateAt.hours, r.rotateAt.minutes, r.timeZone, r.usesUtc, r.username1, r.username2,
       r.passwordRequirements === undefined ? null : JSON.stringify(r.passwordRequirements), r.secretKeyUsername,
-      r.secretKeyPassword, r.leaseOwner, r.leaseToken, r.leaseMs, r.createdAt, r.managedBy],
+      r.secretKeyPassword, r.leaseOwner, r.leaseToken, r.leaseMs, r.createdAt, r.managedBy, r.driftRepair],
   );
 }
 
@@ -133,6 +133,8 @@ export interface RotationPatch {
   nextRotationAt?: Date | null;
   retryAttempt?: number;
   managedBy?: ManagedBy;
+  driftRepair?: DriftRepair;
+  driftCheckedAt?: Date | null;
 }
 
 const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: string } = {
@@ -158,6 +160,8 @@ const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: s
   nextRotationAt: "next_rotation_at",
   retryAttempt: "retry_attempt",
   managedBy: "managed_by",
+  driftRepair: "drift_repair",
+  driftCheckedAt: "drift_checked_at",
 };
 
 /**
@@ -222,6 +226,7 @@ export async function deleteIntentsOfJob(q: Q, rotationId: string, jobId: string
 export interface RotationCounts {
   rotations: number;
   failing: number;
+  drifted: number;
   overdue: number;
   intents: number;
 }
@@ -230,6 +235,7 @@ export async function rotationCounts(q: Q, now: Date, overdueAfterMs: number): P
   const { rows } = await q.query<RotationCounts>(
     `SELECT count(*)::int AS rotations,
             count(*) FILTER (WHERE rotation_status = 'failed')::int AS failing,
+            count(*) FILTER (WHERE rotation_status = 'drifted')::int AS drifted,
             count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at < $1::timestamptz - make_interval(secs => $2))::int AS overdue,
             (SELECT count(*)::int FROM rotation_intents) AS intents
      FROM rotations`,

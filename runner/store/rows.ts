@@ -31,7 +31,10 @@ export interface ConnectionRecord {
   updatedAt: Date;
 }
 
-export type RotationStatus = "success" | "failed" | "pending";
+export type RotationStatus = "success" | "failed" | "pending" | "drifted";
+
+/** What a drift check does when a stored password no longer logs in (migration 015). */
+export type DriftRepair = "reapply" | "rotate" | "off";
 
 /** The IaC tool that created or last updated a connection or rotation (X-Pgrotate-Managed-By). */
 export type ManagedBy = "pulumi" | "terraform";
@@ -70,6 +73,9 @@ export interface RotationRecord {
   leaseUntil: Date | null;
   retryAttempt: number;
   managedBy: ManagedBy | null;
+  driftRepair: DriftRepair;
+  /** When both stored passwords last logged in; null: check at the next pass. */
+  driftCheckedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -153,6 +159,8 @@ export interface RotationRow {
   lease_until: Date | null;
   retry_attempt: number;
   managed_by: ManagedBy | null;
+  drift_repair: DriftRepair;
+  drift_checked_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -198,7 +206,7 @@ const ROTATION_COLUMNS_LIST = ["id", "name", "description", "project_id", "envir
   "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
   "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
   "last_rotated_at", "last_rotation_job_id", "last_rotation_message", "is_last_rotation_manual", "next_rotation_at", "lease_owner",
-  "lease_token", "lease_until", "retry_attempt", "managed_by", "created_at", "updated_at"] as const;
+  "lease_token", "lease_until", "retry_attempt", "managed_by", "drift_repair", "drift_checked_at", "created_at", "updated_at"] as const;
 const CONNECTION_COLUMNS: AllOf<ConnectionRow, typeof CONNECTION_COLUMNS_LIST> = CONNECTION_COLUMNS_LIST;
 const ROTATION_COLUMNS: AllOf<RotationRow, typeof ROTATION_COLUMNS_LIST> = ROTATION_COLUMNS_LIST;
 
@@ -267,6 +275,8 @@ export const toRotation = (r: RotationWithConnectionRow): RotationRecord => ({
   leaseUntil: r.lease_until,
   retryAttempt: r.retry_attempt,
   managedBy: r.managed_by,
+  driftRepair: r.drift_repair,
+  driftCheckedAt: r.drift_checked_at,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

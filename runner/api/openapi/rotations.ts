@@ -1,7 +1,7 @@
 /** /api/v2/secret-rotations/postgres-credentials in the API reference. */
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
-import { generatedCredentialsSchema, historyEntrySchema, pairCheckNotRunSchema, pairCheckReportSchema, rotationSchema } from "../../responses";
+import { driftReportSchema, generatedCredentialsSchema, historyEntrySchema, pairCheckNotRunSchema, pairCheckReportSchema, rotationSchema } from "../../responses";
 import { byNameQuerySchema, createRotationSchema, deleteRotationQuerySchema, rotateQuerySchema, updateRotationSchema } from "../../schemas";
 import { pathItem, TAGS } from "./operation";
 
@@ -141,6 +141,22 @@ export const rotationPaths: ZodOpenApiPathsObject = {
       path: byId,
       ok: { description: "The attempts", schema: z.object({ history: z.array(historyEntrySchema) }) },
       errors: [404],
+    },
+  }),
+  [`${BASE}/{id}/check`]: pathItem({
+    post: {
+      operationId: "checkSecretRotationDrift",
+      summary: "Check for drift (and repair it)",
+      description:
+        "Logs in with both stored passwords. One that no longer works (a store restored from an older backup, an ALTER ROLE by hand) is " +
+        "repaired as the rotation's `driftRepair` says — set on the user again and proven (reapply), a fresh rotation (rotate) — or only " +
+        "reported (off; a dropped role always): then `rotationStatus` is `drifted`, the history has the entry and the webhook sends " +
+        "`rotation.drifted`. Runners also check every rotation daily and, after a restore, at once. pgrotate extension. " + MANAGE,
+      tag,
+      auth: "token",
+      path: byId,
+      ok: { description: "The rotation after the check, and what was found and done", schema: z.object({ secretRotation: rotationSchema, drift: driftReportSchema }) },
+      errors: [404, 409],
     },
   }),
   [`${BASE}/{id}/rotate-secrets`]: pathItem({

@@ -11,6 +11,8 @@ const NOT_INTERCHANGEABLE = 1;
  * `pgrotate check <rotation>` (or `--connection <c> --users u1,u2` for a pair without a rotation): the pair
  * check — are the two users interchangeable (attributes, memberships, settings, privileges, policies, owned
  * objects)? Prints each difference and the SQL that removes it; exits 1 when they are not.
+ * `pgrotate check --drift [rotation]`: do the stored passwords still log in (one rotation, or every one the token
+ * sees)? Repairs drift as each rotation's driftRepair says; exits 1 when one stays drifted.
  */
 export function registerCheck(program: CommandUnknownOpts): void {
   program
@@ -20,8 +22,28 @@ export function registerCheck(program: CommandUnknownOpts): void {
     .option("--connection <name|id>", "check a pair on this app connection instead of a rotation's")
     .option("--users <u1,u2>", "with --connection: the two users")
     .option("--owner <role>", "with --connection: the group role their objects should belong to")
+    .option("--drift", "instead: do the stored passwords still log in? repairs drift (the rotation's driftRepair); every rotation when none is named")
     .action(async (ref, opts, cmd) => {
       const ctx = contextOf(cmd);
+      if (opts.drift) {
+        if (opts.connection || opts.users) throw new UsageError("--drift checks rotations: give a rotation or none (every rotation)");
+        const client = ctx.client();
+        const ids = ref !== undefined ? [(await findRotation(ctx, ref)).id] : (await client.listRotations()).map((r) => r.id);
+        const reports = [];
+        for (const id of ids) {
+          const { secretRotation, drift } = await client.checkDrift(id);
+          reports.push({ rotation: secretRotation.name, ...drift });
+        }
+        ctx.out.result(reports, (rs) =>
+          ctx.out.table(
+            ["ROTATION", "RESULT", "USERS", "MESSAGE"],
+            rs.map((r) => [r.rotation, r.result === "drifted" ? ctx.out.style(r.result, "danger") : r.result, r.users.map((u) => `${u.username}: ${u.state}${u.repaired ? " (repaired)" : ""}`).join(", "), r.message ?? ""]),
+            "No rotations.",
+          ),
+        );
+        if (reports.some((r) => r.result === "drifted" || r.result === "unreachable")) process.exitCode = NOT_INTERCHANGEABLE;
+        return;
+      }
       let report: PairCheckReport;
       if (ref !== undefined) {
         if (opts.connection || opts.users) throw new UsageError("give a rotation, or --connection with --users, not both");

@@ -21,6 +21,7 @@ export function registerStatus(program: CommandUnknownOpts): void {
           pairs.push(
             ["Rotations", String(r.rotations)],
             ["Failing", r.failing ? out.style(String(r.failing), "danger") : "0"],
+            ["Drifted", r.drifted ? out.style(String(r.drifted), "danger") : "0"],
             ["Overdue", r.overdue ? out.style(String(r.overdue), "warning") : "0"],
             ["In flight", String(r.intents ?? 0)],
           );
