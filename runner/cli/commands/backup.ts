@@ -70,7 +70,7 @@ export function registerBackup(program: CommandUnknownOpts): void {
       const [{ loadConfig }, { restoreBackup }] = await Promise.all([import("../../config"), import("../../store/restore")]);
       const restored = await restoreBackup(loadConfig(), () => linesOf(file), { force: opts.force === true });
       ctx.out.result({ file: path.resolve(file), rows: restored.rows }, (r) =>
-        ctx.out.line(`Restored ${r.rows} rows from ${r.file}. Start the runner(s) again.`),
+        ctx.out.line(`Restored ${r.rows} rows from ${r.file}. Start the runner(s) again: the first to start logs in with every stored password and repairs drift (the targets may hold newer passwords than the backup).`),
       );
     });
 }
