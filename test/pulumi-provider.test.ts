@@ -192,13 +192,16 @@ describe("The Pulumi dynamic providers in Pulumi's plugin host, against a real r
     expect((await host.diff(CONN_URN, conn.id, conn.properties, { ...connArgs, password: "changed" })).changes).toBe("some");
   });
 
-  test("Update of the interval and description reaches the runner (and a connection's description too)", async () => {
-    rotArgs = { ...rotArgs, rotationInterval: 7, description: "second" };
+  test("Update of the interval, description and driftRepair reaches the runner (and a connection's description too)", async () => {
+    expect(plain(rotState)).toMatchObject({ driftRepair: "reapply" });
+    rotArgs = { ...rotArgs, rotationInterval: 7, description: "second", driftRepair: "off" };
+    expect((await host.diff(ROT_URN, rotId, rotState, rotArgs)).changes).toBe("some");
     const updated = await host.update(ROT_URN, rotId, rotState, rotArgs);
     rotState = updated.properties;
-    expect(plain(rotState)).toMatchObject({ rotationInterval: 7, description: "second", activeIndex: 0 });
+    expect(plain(rotState)).toMatchObject({ rotationInterval: 7, description: "second", driftRepair: "off", activeIndex: 0 });
     const res = await t.api("GET", `${ROTATIONS}/${rotId}`);
-    expect(res.body.secretRotation).toMatchObject({ rotationInterval: 7, description: "second" });
+    expect(res.body.secretRotation).toMatchObject({ rotationInterval: 7, description: "second", driftRepair: "off" });
+    expect((await host.diff(ROT_URN, rotId, rotState, rotArgs)).changes).toBe("none");
 
     connArgs = { ...connArgs, description: "the app database" };
     conn = { id: conn.id, properties: (await host.update(CONN_URN, conn.id, conn.properties, connArgs)).properties };

@@ -47,7 +47,7 @@ describe("planning", () => {
   test("On create, optional+computed attributes left out get their defaults and computed ones are unknown", () => {
     const { planned, requiresReplace } = planResource(rotationSchema, null, config(), defaults);
     const p = planned as ObjectValue;
-    expect(p).toMatchObject({ project_id: "default", environment: "dev", secret_path: "/", is_auto_rotation_enabled: true, revoke_on_delete: false, delete_secrets_on_delete: true, rotate_at_utc: { hours: 0, minutes: 0 } });
+    expect(p).toMatchObject({ project_id: "default", environment: "dev", secret_path: "/", is_auto_rotation_enabled: true, drift_repair: "reapply", revoke_on_delete: false, delete_secrets_on_delete: true, rotate_at_utc: { hours: 0, minutes: 0 } });
     expect(isUnknown(p.id)).toBe(true);
     expect(isUnknown(p.secrets)).toBe(true);
     expect(requiresReplace).toEqual([]);
@@ -97,6 +97,11 @@ describe("validation with the runner's schemas", () => {
     const ds = rotationResource.validate(config({ connection_id: UNKNOWN, name: "Bad_Slug", rotation_interval: 0, secrets_mapping: { username: "a:b", password: UNKNOWN } }));
     expect(ds.map((d) => d.attribute)).toEqual([["name"], ["rotation_interval"], ["secrets_mapping", "username"]]);
     expect(ds[1].detail).toBe("rotation_interval must be at least 1 day");
+  });
+
+  test("A drift_repair value the runner does not know is refused on its attribute", () => {
+    expect(rotationResource.validate(config({ drift_repair: "sometimes" })).map((d) => [d.attribute, d.detail])).toEqual([[["drift_repair"], 'drift_repair must be "reapply", "rotate" or "off"']]);
+    expect(rotationResource.validate(config({ drift_repair: "off" }))).toEqual([]);
   });
 
   test("A secret_path with a trailing slash is refused (the runner would store it without)", () => {

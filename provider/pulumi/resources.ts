@@ -121,6 +121,12 @@ export interface PostgresCredentialsRotationArgs {
   }>;
   /** Names of the secrets holding the active username and password. */
   secretsMapping: pulumi.Input<{ username: pulumi.Input<string>; password: pulumi.Input<string> }>;
+  /**
+   * What the runner does when a stored password no longer logs in (a role's password changed by hand, a store
+   * restored from an older backup): "reapply" sets the stored password again (default), "rotate" rotates,
+   * "off" only reports it (rotationStatus "drifted").
+   */
+  driftRepair?: pulumi.Input<"reapply" | "rotate" | "off">;
   /** On delete, set unknown passwords on both users so no generated password works any more. Default false. */
   revokeOnDelete?: pulumi.Input<boolean>;
   /** Any value; a change rotates the credentials now (on update). */
@@ -138,7 +144,7 @@ export class PostgresCredentialsRotation extends pulumi.dynamic.Resource {
   /** ISO time; null when auto-rotation is off. */
   declare readonly nextRotationAt: pulumi.Output<string | null>;
   declare readonly lastRotatedAt: pulumi.Output<string | null>;
-  declare readonly rotationStatus: pulumi.Output<"success" | "failed" | "pending">;
+  declare readonly rotationStatus: pulumi.Output<"success" | "failed" | "pending" | "drifted">;
   /** Secret: `{ [secretsMapping.username]: activeUsername, [secretsMapping.password]: activePassword }`. */
   declare readonly secrets: pulumi.Output<Record<string, string>>;
 

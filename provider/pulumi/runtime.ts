@@ -33,7 +33,7 @@ const CREDENTIAL_KEYS = new Set(["host", "port", "database", "username", "passwo
 
 const ROTATION_BODY_KEYS = [
   "name", "description", "connectionId", "projectId", "environment", "secretPath", "isAutoRotationEnabled",
-  "rotationInterval", "rotateAtUtc", "rotateAt", "timeZone", "parameters", "secretsMapping",
+  "rotationInterval", "rotateAtUtc", "rotateAt", "timeZone", "parameters", "secretsMapping", "driftRepair",
 ] as const;
 /** Arguments of the resource that are not part of the runner's body. */
 const ROTATION_LOCAL_KEYS = ["revokeOnDelete", "rotationTrigger", "forceRotation"] as const;
@@ -205,6 +205,7 @@ function canonicalRotation(p: Props): Record<string, unknown> {
     username2: params.username2,
     passwordRequirements: params.passwordRequirements ?? null,
     secretsMapping: p.secretsMapping,
+    driftRepair: p.driftRepair ?? "reapply",
     revokeOnDelete: p.revokeOnDelete ?? false,
     forceRotation: p.forceRotation ?? false,
     rotationTrigger: p.rotationTrigger ?? null,
@@ -294,6 +295,7 @@ async function rotationOutputs(client: RunnerClient, r: ApiRotation, local: Prop
     ...schedule,
     parameters: r.parameters,
     secretsMapping: r.secretsMapping,
+    driftRepair: r.driftRepair,
     ...pick(local, ROTATION_LOCAL_KEYS),
     rotationId: r.id,
     activeIndex: creds.activeIndex,
@@ -351,6 +353,7 @@ function rotationPatch(olds: Props, news: Props): Props | undefined {
       case "isAutoRotationEnabled":
       case "rotationInterval":
       case "secretsMapping":
+      case "driftRepair":
         patch[k] = b[k];
         break;
       case "description":
