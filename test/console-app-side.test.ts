@@ -1,14 +1,17 @@
 /**
  * The console's part of the app side, in a real Chromium: the Parameters step shows the setup SQL for the chosen
  * connection and users; a create whose users differ says so; the rotation page's Pair Check lists each difference
- * with its SQL, and after that SQL runs it says the pair is interchangeable.
+ * with its SQL, and after that SQL runs it says the pair is interchangeable; its Drift Check repairs a password
+ * changed by hand.
  */
 import type { Page } from "playwright-core";
 import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
+import { canLogin } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, type Target } from "./helpers/target";
 
 const CONNECTIONS = "/api/v1/app-connections/postgres";
+const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const unexpected = (p: PageProblems) => p.errors.filter((e) => !/Failed to load resource: the server responded with a status of (401|403|404|409|422|502)/.test(e));
 
 describe("Web console: setup SQL and the pair check", () => {
@@ -75,7 +78,27 @@ describe("Web console: setup SQL and the pair check", () => {
     expect(fix).toContain(`GRANT SELECT ON TABLE public.orders TO "${target.users[1]}";`);
     await b.screenshot(page, "pair-check", "desktop");
     await target.sql(fix);
-    await page.getByRole("button", { name: "Check Again" }).click();
-    await page.getByText("Interchangeable", { exact: true }).waitFor();
+    const pair = page.getByRole("region", { name: "Pair Check" });
+    await pair.getByRole("button", { name: "Check Again" }).click();
+    await pair.getByText("Interchangeable", { exact: true }).waitFor();
+  });
+
+  test("When the active user's password was changed by hand, then the rotation page's Drift Check sets the stored one again and says so, and the stored password logs in", async () => {
+    const rotations = (await t.api("GET", `${ROTATIONS}?projectId=default`)).body.secretRotations as { id: string; name: string }[];
+    const rotation = rotations.find((r) => r.name === "app-side")!;
+    const creds = (await t.api("GET", `${ROTATIONS}/${rotation.id}/generated-credentials`)).body;
+    const active = creds.generatedCredentials[creds.activeIndex];
+    await target.sql(`ALTER ROLE "${active.username}" PASSWORD 'changed-by-hand-${Date.now()}'`);
+    expect(await canLogin(target.cluster, target.database, active.username, active.password)).toBe(false);
+
+    const drift = page.getByRole("region", { name: "Drift Check" });
+    await drift.getByText("set the stored password again").waitFor();
+    await drift.getByRole("button", { name: "Check for Drift" }).click();
+    await drift.getByText("Drift repaired.").waitFor();
+    await drift.getByText(`the stored password of "${active.username}" no longer logs in`, { exact: false }).waitFor();
+    const row = drift.getByRole("row").filter({ hasText: active.username });
+    await row.getByRole("cell", { name: "yes" }).waitFor();
+    expect(await canLogin(target.cluster, target.database, active.username, active.password)).toBe(true);
+    await b.screenshot(page, "drift-check", "desktop");
   });
 });

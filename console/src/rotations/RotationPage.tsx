@@ -7,6 +7,7 @@ import { formatTimeOfDay } from "../common/time";
 import { navigate } from "../router";
 import { useCan } from "../session/useSession";
 import { HistoryTable } from "./HistoryTable";
+import { DRIFT_REPAIR_LABELS, DriftCheckSection } from "./DriftCheckSection";
 import { PairCheckSection } from "./PairCheckSection";
 import { activeUsername, useRotation } from "./queries";
 import { RotationActions } from "./RotationActions";
@@ -76,6 +77,8 @@ export function RotationPage(props: { id: string }) {
           <dd>
             {r.rotationInterval} {r.rotationInterval === 1 ? "day" : "days"}
           </dd>
+          <dt>Drift Repair</dt>
+          <dd>{DRIFT_REPAIR_LABELS[r.driftRepair]}</dd>
           <dt>Rotate At</dt>
           <dd>
             {formatTimeOfDay(r.rotateAt)} ({r.timeZone})
@@ -97,6 +100,7 @@ export function RotationPage(props: { id: string }) {
         </dl>
       </section>
       {can.manage && <PairCheckSection rotationId={r.id} />}
+      {can.manage && <DriftCheckSection rotation={r} />}
       <HistoryTable rotationId={r.id} />
     </>
   );
