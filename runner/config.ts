@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { FeedLimits } from "./api/events";
 import { AppError, zodIssues } from "./errors";
+import { readSecretFile } from "./secret-file";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -34,6 +35,70 @@ const envSchema = z.object({
   PGROTATE_FEED_MAX_STREAMS: z.coerce.number().int().min(1).max(1_000_000).optional(),
 });
 
+type VariableName = keyof typeof envSchema.shape;
+
+interface VariableDoc {
+  meaning: string;
+  /** The default when the schema has none to show (what happens when the variable is unset). */
+  unset?: string;
+  /** The setting is a secret: `<NAME>_FILE` may name a file holding it instead. */
+  fromFile?: true;
+}
+
+/**
+ * What each variable of the schema means: `pgrotate serve --help` prints this table, and a test holds the README's
+ * configuration table to it. A variable added to the schema does not compile without its line here.
+ */
+const VARIABLE_DOCS: Record<VariableName, VariableDoc> = {
+  PGROTATE_HOST: { meaning: "bind address; 0.0.0.0 in a container" },
+  PGROTATE_PORT: { meaning: "port to listen on; 0 = any free port" },
+  PGROTATE_DATA_DIR: { meaning: "embedded store, generated key, token and runner id" },
+  PGROTATE_DATABASE_URL: { meaning: "external PostgreSQL store (postgres:// URL)", unset: "embedded PostgreSQL in the data dir", fromFile: true },
+  PGROTATE_ENCRYPTION_KEY: {
+    meaning: "base64 of 32 bytes sealing every stored secret; required with an external store; make one with openssl rand -base64 32",
+    unset: "generated into <data dir>/encryption.key",
+    fromFile: true,
+  },
+  PGROTATE_ADMIN_TOKEN: { meaning: "bearer token with every right (at least 24 characters)", unset: "generated into <data dir>/admin.token", fromFile: true },
+  PGROTATE_TICK_SECONDS: { meaning: "scheduler tick, whole seconds" },
+  PGROTATE_CONCURRENCY: { meaning: "rotations this runner runs at once" },
+  PGROTATE_AUTH_FAILURES_PER_MINUTE: { meaning: "failed authentications per client address per minute before 429" },
+  PGROTATE_LEASE_SECONDS: { meaning: "how long a claimed rotation belongs to a runner before others may take it over" },
+  PGROTATE_WEBHOOK_URL: { meaning: "POST rotation events here (http or https)" },
+  PGROTATE_WEBHOOK_SECRET: { meaning: "HMAC-SHA256 signing secret of the webhook, at least 16 characters; required with the URL", fromFile: true },
+  PGROTATE_LOG_LEVEL: { meaning: `log level: ${LOG_LEVELS.join(", ")}` },
+  PGROTATE_TLS_CERT_FILE: {
+    meaning: "PEM certificate chain: the runner serves HTTPS (TLS 1.2+) and reads the pair again every 5 s; with PGROTATE_TLS_KEY_FILE",
+    unset: "plain HTTP (TLS at a proxy)",
+  },
+  PGROTATE_TLS_KEY_FILE: { meaning: "PEM private key of PGROTATE_TLS_CERT_FILE", unset: "plain HTTP (TLS at a proxy)" },
+  PGROTATE_PUBLIC_URL: { meaning: "where users open the web console behind a TLS-terminating proxy" },
+  PGROTATE_CACHE_MAX_AGE_SECONDS: { meaning: "longest a cached token lookup or folder of secrets is served without reading the store (1-30)" },
+  PGROTATE_FEED_MAX_STREAMS_PER_TOKEN: { meaning: "open change-feed streams one token may hold on this runner", unset: "10" },
+  PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: { meaning: "open change-feed streams one machine identity may hold on this runner", unset: "100" },
+  PGROTATE_FEED_MAX_STREAMS: { meaning: "open change-feed streams on this runner, of everyone together", unset: "1000" },
+};
+
+export interface ConfigVariable {
+  name: string;
+  meaning: string;
+  default: string;
+}
+
+/** Every environment variable the runner reads, in the schema's order, each secret one followed by its `_FILE` form. */
+export function configVariables(): ConfigVariable[] {
+  return (Object.keys(envSchema.shape) as VariableName[]).flatMap((name) => {
+    const doc = VARIABLE_DOCS[name];
+    const field = envSchema.shape[name];
+    const fallback = field instanceof z.ZodDefault ? String(field.def.defaultValue) : (doc.unset ?? "unset");
+    const variable = { name, meaning: doc.meaning, default: fallback };
+    if (!doc.fromFile) return [variable];
+    return [variable, { name: `${name}_FILE`, meaning: `a file holding ${name} (one trailing newline ignored); not with ${name}`, default: "unset" }];
+  });
+}
+
+const FROM_FILE = (Object.keys(VARIABLE_DOCS) as VariableName[]).filter((name) => VARIABLE_DOCS[name].fromFile);
+
 /** The one configuration object of the runner, validated once at start. */
 export interface Config {
   host: string;
@@ -65,21 +130,25 @@ export interface Config {
   cacheMaxAgeSeconds: number;
   /** Change-feed stream caps on this runner (unset: the defaults of api/events.ts). */
   feed?: Pick<FeedLimits, "maxStreamsPerToken" | "maxStreamsPerIdentity" | "maxStreams">;
+  /** What loading found worth a warning (a secret file others may read): the runtime logs them once its logger exists. */
+  warnings?: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const blankless = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const blankless: Record<string, string | undefined> = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ""));
+  const { problems, warnings, fromFile } = readFileSettings(blankless);
   const parsed = envSchema.safeParse(blankless);
-  if (!parsed.success) {
-    // Never echo values: a bad key or token must not end up in a log.
-    const fields = zodIssues(parsed.error).map((i) => `${i.path} ${i.message}`);
+  // Never echo values: a bad key or token must not end up in a log.
+  const named = (name: string) => (fromFile.has(name) ? `${name} (read from ${name}_FILE)` : name);
+  if (problems.length || !parsed.success) {
+    const fields = [...problems, ...(parsed.success ? [] : zodIssues(parsed.error).map((i) => `${named(i.path)} ${i.message}`))];
     throw new AppError("BadRequest", `Invalid configuration: ${fields.join("; ")}`, { details: fields });
   }
   const e = parsed.data;
   if (e.PGROTATE_DATABASE_URL && !e.PGROTATE_ENCRYPTION_KEY) {
     throw new AppError(
       "BadRequest",
-      "Invalid configuration: PGROTATE_ENCRYPTION_KEY is required with an external store (PGROTATE_DATABASE_URL); " +
+      "Invalid configuration: PGROTATE_ENCRYPTION_KEY (or PGROTATE_ENCRYPTION_KEY_FILE) is required with an external store (PGROTATE_DATABASE_URL); " +
         "generate one with: openssl rand -base64 32",
     );
   }
@@ -87,7 +156,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new AppError("BadRequest", "Invalid configuration: PGROTATE_TLS_CERT_FILE and PGROTATE_TLS_KEY_FILE go together (HTTPS needs both the certificate and its key)");
   }
   if (e.PGROTATE_WEBHOOK_URL && !e.PGROTATE_WEBHOOK_SECRET) {
-    throw new AppError("BadRequest", "Invalid configuration: PGROTATE_WEBHOOK_SECRET is required with PGROTATE_WEBHOOK_URL (events are signed)");
+    throw new AppError(
+      "BadRequest",
+      "Invalid configuration: PGROTATE_WEBHOOK_SECRET (or PGROTATE_WEBHOOK_SECRET_FILE) is required with PGROTATE_WEBHOOK_URL (events are signed)",
+    );
   }
   return {
     host: e.PGROTATE_HOST,
@@ -110,5 +182,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxStreamsPerIdentity: e.PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY,
       maxStreams: e.PGROTATE_FEED_MAX_STREAMS,
     },
+    warnings,
   };
+}
+
+/**
+ * Puts the content of each `<NAME>_FILE` in `env` as `<NAME>`, where the schema validates it like the plain
+ * variable. Both forms set, or a file that cannot be read, is a problem naming the variables and the path.
+ */
+function readFileSettings(env: Record<string, string | undefined>): { problems: string[]; warnings: string[]; fromFile: Set<string> } {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const fromFile = new Set<string>();
+  for (const name of FROM_FILE) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined) continue;
+    if (env[name] !== undefined) {
+      problems.push(`${name} and ${name}_FILE are both set; set only one`);
+      continue;
+    }
+    const read = readSecretFile(`${name}_FILE`, file);
+    if (!read.ok) {
+      problems.push(read.problem);
+      continue;
+    }
+    env[name] = read.value;
+    fromFile.add(name);
+    if (read.warning) warnings.push(read.warning);
+  }
+  return { problems, warnings, fromFile };
+}
+
+/** The secret values of a configuration, for the scrubber: none of them may ever show in a log line or an error. */
+export function configSecrets(config: Config): string[] {
+  const secrets = [config.adminToken, config.encryptionKey?.toString("base64"), config.webhook?.secret];
+  if (config.databaseUrl) {
+    secrets.push(config.databaseUrl);
+    try {
+      secrets.push(decodeURIComponent(new URL(config.databaseUrl).password));
+    } catch {
+      // Not a URL the WHATWG parser reads: pg will refuse it too, and the whole string is remembered above.
+    }
+  }
+  return secrets.filter((s): s is string => Boolean(s));
 }

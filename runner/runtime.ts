@@ -11,7 +11,7 @@ import { SecretCache } from "./services/secret-cache";
 import { type FeedOptions, SecretEventHub } from "./services/secret-events";
 import type { FeedLimits } from "./api/events";
 import { StoreEvents } from "./store/events";
-import type { Config } from "./config";
+import { configSecrets, type Config } from "./config";
 import { Sealer } from "./crypto/seal";
 import { dataFiles, ensureDataDir, generators, readOrCreateSecret } from "./datadir";
 import { createLogger, type Logger, Scrubber } from "./logger";
@@ -70,11 +70,13 @@ export interface Runner {
 /** Starts the whole runner: data dir, store (embedded or external), migrations, recovery, HTTP. */
 export async function startRunner(config: Config, opts: RunnerOptions = {}): Promise<Runner> {
   const scrubber = new Scrubber();
+  for (const secret of configSecrets(config)) scrubber.remember(secret);
   const clock = opts.clock ?? systemClock;
   ensureDataDir(config.dataDir);
   const files = dataFiles(config.dataDir);
   const runnerId = readOrCreateSecret(files.runnerId, generators.runnerId).value;
   const logger = createLogger({ level: config.logLevel, scrubber, destination: opts.logDestination, base: { runnerId } });
+  for (const warning of config.warnings ?? []) logger.warn(warning);
 
   // HTTPS files that do not load stop the start here, before any store is opened.
   const tlsPair = config.tls ? await readTlsPair(config.tls) : undefined;

@@ -16,6 +16,10 @@ const assets = [
 for (const a of assets) {
   const dest = path.join(root, a.to);
   fs.mkdirSync(dest, { recursive: true });
+  // A copy whose source is gone (a renamed migration) would still run: the output holds exactly the sources' files.
+  for (const f of fs.readdirSync(dest)) {
+    if (a.pattern.test(f) && !fs.existsSync(path.join(root, a.from, f))) fs.rmSync(path.join(dest, f));
+  }
   for (const f of fs.readdirSync(path.join(root, a.from))) {
     if (a.pattern.test(f)) fs.copyFileSync(path.join(root, a.from, f), path.join(dest, f));
   }

@@ -9,7 +9,6 @@
  */
 import type { Pool, PoolClient } from "pg";
 import { AppError } from "../errors";
-import { newId } from "../ids";
 import { withTransaction } from "./db";
 import { loadMigrations } from "./migrate";
 
@@ -91,7 +90,8 @@ export async function storeHasContent(q: Pool | PoolClient): Promise<boolean> {
 /**
  * Puts a backup's rows into a migrated store, in one transaction with the tables' triggers off (nothing is notified
  * or recorded twice). `force` empties the store first; without it a store with content is refused. Afterwards the
- * sequences are past the restored ids, the change feed's horizon is now, the store has a new generation, and every
+ * sequences are past the restored ids, the change feed's horizon is now (a cursor from before is answered "reset":
+ * re-read), and every
  * rotation is due for a drift check (the first runner to start logs in with each stored password and repairs what
  * no longer works). Returns the rows restored.
  */
@@ -132,7 +132,6 @@ export async function restoreStore(pool: Pool, lines: AsyncIterable<BackupLine>,
     await c.query("UPDATE secret_event_horizon SET pruned_through = now()");
     // The targets may hold newer passwords than this backup: every rotation is checked at the next pass (drift).
     await c.query("UPDATE rotations SET drift_checked_at = NULL");
-    await c.query("INSERT INTO meta (key, value) VALUES ('store-generation', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [Buffer.from(newId())]);
     return restored;
   });
 }

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Pool } from "pg";
+import { AppError } from "../errors";
 import { withTransaction } from "./db";
 
 /** The numbered .sql files beside this module: in the sources, and in dist/ where the build copies them. */
@@ -35,8 +36,11 @@ export async function migrate(pool: Pool): Promise<string[]> {
     await c.query(
       "CREATE TABLE IF NOT EXISTS pgrotate_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
     );
-    const done = new Set((await c.query<{ id: number }>("SELECT id FROM pgrotate_migrations")).rows.map((r) => r.id));
-    for (const m of loadMigrations()) {
+    const rows = (await c.query<{ id: number; name: string }>("SELECT id, name FROM pgrotate_migrations ORDER BY id")).rows;
+    const known = loadMigrations();
+    refuseNewerStore(rows, known);
+    const done = new Set(rows.map((r) => r.id));
+    for (const m of known) {
       if (done.has(m.id)) continue;
       await c.query(m.sql);
       await c.query("INSERT INTO pgrotate_migrations (id, name) VALUES ($1, $2)", [m.id, m.name]);
@@ -44,4 +48,22 @@ export async function migrate(pool: Pool): Promise<string[]> {
     }
   });
   return applied;
+}
+
+const pad = (id: number) => String(id).padStart(3, "0");
+
+/**
+ * A store a newer runner migrated may hold what this runner cannot read correctly (a newer release may drop or
+ * change, one release after it stopped using it, what this one relies on): this runner does not start on it.
+ */
+function refuseNewerStore(applied: Array<{ id: number; name: string }>, known: Migration[]): void {
+  const highest = known.reduce((max, m) => Math.max(max, m.id), 0);
+  const newer = applied.filter((r) => r.id > highest);
+  if (!newer.length) return;
+  const latest = newer[newer.length - 1];
+  throw new AppError(
+    "Conflict",
+    `This runner knows store migrations up to ${pad(highest)}; the store has ${pad(latest.id)} (${newer.map((r) => r.name).join(", ")}), ` +
+      "written by a newer pgrotate. Upgrade this runner or point it at another store.",
+  );
 }

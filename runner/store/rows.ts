@@ -33,7 +33,7 @@ export interface ConnectionRecord {
 
 export type RotationStatus = "success" | "failed" | "pending" | "drifted";
 
-/** What a drift check does when a stored password no longer logs in (migration 015). */
+/** What a drift check does when a stored password no longer logs in (migration 014). */
 export type DriftRepair = "reapply" | "rotate" | "off";
 
 /** The IaC tool that created or last updated a connection or rotation (X-Pgrotate-Managed-By). */

@@ -1,4 +1,5 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { configVariables } from "../../config";
 import type { Runner } from "../../runtime";
 import { errorLines } from "../errors";
 import { writeLines } from "../output";
@@ -8,6 +9,7 @@ export function registerServe(program: CommandUnknownOpts): void {
   program
     .command("serve")
     .description("start the runner: API, scheduler, and the embedded store unless PGROTATE_DATABASE_URL is set (configured by PGROTATE_* variables)")
+    .addHelpText("after", environmentHelp)
     .action(async () => {
       let runner: Runner;
       try {
@@ -33,4 +35,16 @@ export function registerServe(program: CommandUnknownOpts): void {
       process.on("SIGINT", () => stop("SIGINT"));
       process.on("SIGTERM", () => stop("SIGTERM"));
     });
+}
+
+/** Every variable the runner reads, from the configuration's own table: what it means and its default. */
+function environmentHelp(): string {
+  const variables = configVariables();
+  const width = Math.max(...variables.map((v) => v.name.length)) + 2;
+  return [
+    "",
+    "Environment (a secret setting may instead come from the file <NAME>_FILE names, as container secrets and",
+    "systemd credentials are given; a bad value stops the runner with a message naming the variable, never its value):",
+    ...variables.map((v) => `  ${v.name.padEnd(width)}${v.meaning} (default: ${v.default})`),
+  ].join("\n");
 }
