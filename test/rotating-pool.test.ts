@@ -18,10 +18,10 @@ const KEYS = { usernameKey: "POSTGRES_DB_USERNAME", passwordKey: "POSTGRES_DB_PA
 const APP = "pgrotate-pool-test";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(ok: () => boolean | Promise<boolean>, ms = 5000, what = "condition"): Promise<void> {
+async function until(ok: () => boolean | Promise<boolean>, ms = 5000, what = "condition", seen?: () => unknown): Promise<void> {
   const end = Date.now() + ms;
   while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
+    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms${seen ? `; seen: ${JSON.stringify(seen())}` : ""}`);
     await sleep(10);
   }
 }
@@ -261,7 +261,8 @@ describe("pgrotate/pg: a pool that follows rotations", () => {
       expect((await fresh.query("SELECT 1")).rowCount).toBe(1);
       // The change feed is back too: the next rotation is followed ahead of time.
       // The feed retries with backoff (at most 10 s apart, with jitter) while the runner is away.
-      await until(() => events.filter((e) => e.type === "feed" && e.state === "connected").length >= 2, 30_000, "feed reconnected");
+      const feedStates = () => events.filter((e) => e.type === "feed");
+      await until(() => events.filter((e) => e.type === "feed" && e.state === "connected").length >= 2, 30_000, "feed reconnected", feedStates);
       const before = events.filter((e) => e.type === "switched").length;
       await rotate(true);
       await until(() => events.filter((e) => e.type === "switched").length > before, 5000, "switch after restart");
