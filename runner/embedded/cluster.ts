@@ -280,7 +280,12 @@ async function initIfNeeded(dataDir: string, major: number, password: string, ru
     const proc = spawnLogged(initdb, ["-D", staging, "--username=postgres", `--pwfile=${pwFile}`, "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-instructions"], runAs, emit);
     const how = await proc.exited;
     await Promise.race([proc.closed, grace(1_000)]);
-    if (proc.child.exitCode !== 0) throw new ClusterError(`initdb failed for ${dataDir}: ${how}\n${proc.tail.join("\n")}`);
+    if (proc.child.exitCode !== 0) {
+      // PostgreSQL looks its user up by uid: an arbitrary container uid (docker run --user, OpenShift) has no entry.
+      const unnamed = proc.tail.some((l) => /could not look up effective user ID/.test(l));
+      const hint = unnamed ? "\nThe embedded store's PostgreSQL needs this process's uid to have a user (an /etc/passwd entry): run as a named user (the image's 10001), or use an external store (PGROTATE_DATABASE_URL)." : "";
+      throw new ClusterError(`initdb failed for ${dataDir}: ${how}\n${proc.tail.join("\n")}${hint}`);
+    }
     if ((await fs.readdir(dataDir)).length === 0) {
       await fs.rmdir(dataDir);
       await fs.rename(staging, dataDir);
