@@ -78,11 +78,12 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
 
   // HTTPS files that do not load stop the start here, before any store is opened.
   const tlsPair = config.tls ? await readTlsPair(config.tls) : undefined;
-  const key = config.encryptionKey ?? Buffer.from(readOrCreateSecret(files.encryptionKey, generators.key).value, "base64");
+  const keys = config.encryptionKeys ?? [Buffer.from(readOrCreateSecret(files.encryptionKey, generators.key).value, "base64")];
+  for (const key of keys) scrubber.remember(key.toString("base64"));
   const token = config.adminToken ? { value: config.adminToken, created: false } : readOrCreateSecret(files.adminToken, generators.token);
   scrubber.remember(token.value);
   if (token.created) logger.info({ file: files.adminToken }, "generated an admin token (read it from this file)");
-  const sealer = new Sealer(key);
+  const sealer = new Sealer(keys);
 
   const storePassword = readOrCreateSecret(files.storePassword, generators.storePassword).value;
   scrubber.remember(storePassword);

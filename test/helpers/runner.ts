@@ -19,6 +19,7 @@ export interface TestRunner {
   dataDir: string;
   /** The configuration the runner was started with (start another one on the same store with changes). */
   config: Config;
+  /** The key the runner was started with (config.encryptionKeys may change before a restart: a new keyring). */
   encryptionKey: Buffer;
   api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   /** Stops this runner and starts a new one on the same store, data dir and key (and port, with keepPortOnRestart). */
@@ -84,7 +85,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     port: 0,
     dataDir,
     databaseUrl: opts.storeVia ? via(storeDb.url, opts.storeVia) : storeDb.url,
-    encryptionKey,
+    encryptionKeys: [encryptionKey],
     adminToken: opts.storeOf?.runner.adminToken ?? "test-admin-token-" + crypto.randomBytes(12).toString("hex"),
     tickSeconds: opts.tickSeconds ?? 1,
     concurrency: opts.concurrency ?? 8,
