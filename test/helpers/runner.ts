@@ -23,7 +23,7 @@ export interface TestRunner {
   encryptionKey: Buffer;
   api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   /** Stops this runner and starts a new one on the same store, data dir and key (and port, with keepPortOnRestart). */
-  restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
+  restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler" | "afterRekeyBatch">): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +62,8 @@ export interface TestRunnerOptions {
   feedConfig?: Config["feed"];
   /** restart() listens on the port the runner had (clients holding its URL reconnect to it). */
   keepPortOnRestart?: boolean;
+  /** Called after each committed batch of a rekey (RunnerOptions.afterRekeyBatch). */
+  afterRekeyBatch?: RunnerOptions["afterRekeyBatch"];
 }
 
 /** The same connection string, to another host and port. */
@@ -99,9 +101,10 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     tls: opts.tls,
   };
   const destination = { write: (line: string) => void logs.push(line) };
-  const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>
+  const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler" | "afterRekeyBatch">) =>
     startRunner(config, {
       logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler, feed: opts.feed, listenerProbeMs: opts.listenerProbeMs, tlsReloadMs: opts.tlsReloadMs,
+      afterRekeyBatch: o.afterRekeyBatch,
     });
 
   const t: TestRunner = {

@@ -8,6 +8,7 @@ import { registerCheck } from "./check";
 import { registerConnections } from "./connections";
 import { registerCredentials } from "./credentials";
 import { registerIdentities } from "./identities";
+import { registerRekey } from "./rekey";
 import { registerRotations } from "./rotations";
 import { registerSecrets } from "./secrets";
 import { registerServe } from "./serve";
@@ -29,4 +30,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerAudit,
   registerSetupSql,
   registerCheck,
+  registerRekey,
 ];
