@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import type { ErrorBody } from "../runner/errors";
 import type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, DriftReportBody, GeneratedCredentials, LoginResult,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, DriftReportBody, GeneratedCredentials, LoginResult,
   PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 } from "../runner/responses";
 import type {
@@ -16,7 +16,7 @@ import type {
 } from "../runner/schemas";
 
 export type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, DriftReportBody, GeneratedCredentials, LoginResult,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, DriftReportBody, GeneratedCredentials, LoginResult,
   PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 };
 /** One entry of a connection's allowedScopes as the runner answers it (null environment or path = any). */
@@ -282,6 +282,14 @@ export class RunnerClient {
   }
   async auditLogs(q: AuditQuery = {}): Promise<ApiAuditLog[]> {
     return (await this.request<{ auditLogs: ApiAuditLog[] }>("GET", "/api/v1/audit-logs", undefined, { ...q })).auditLogs;
+  }
+  /** The keyring's key ids, the values each seals, and this runner's last rekey. */
+  async keys(): Promise<ApiKeys> {
+    return this.request<ApiKeys>("GET", "/api/v1/admin/keys");
+  }
+  /** Starts a rekey on this runner (or leaves the one running there); follow it with keys(). */
+  async rekey(body: { batchSize?: number } = {}): Promise<ApiKeys> {
+    return this.request<ApiKeys>("POST", "/api/v1/admin/keys/rekey", body);
   }
 
   // ---- web console session (cookie; the browser never holds the token)

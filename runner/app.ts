@@ -7,6 +7,7 @@ import { eventRoutes, type FeedLimits } from "./api/events";
 import { fastSecretRead } from "./api/fast-read";
 import { API_HEADERS } from "./api/headers";
 import { healthRoutes } from "./api/health";
+import { keyRoutes } from "./api/keys";
 import { accessRoutes, loginRoutes } from "./api/access";
 import { adminRoutes } from "./api/admin";
 import { referenceRoutes } from "./api/reference";
@@ -23,6 +24,7 @@ import type { Logger, Scrubber } from "./logger";
 import type { Metrics } from "./metrics";
 import type { RotationEngine } from "./rotation/engine";
 import type { ConnectionService } from "./services/connections";
+import type { KeysService } from "./services/keys";
 import type { PairCheckService } from "./services/pair-check";
 import type { RotationService } from "./services/rotations";
 import type { SecretEventHub } from "./services/secret-events";
@@ -49,6 +51,8 @@ export interface AppDeps {
   pairChecks: PairCheckService;
   rotations: RotationService;
   secrets: SecretService;
+  /** The keyring's counts and the rekey (admin). */
+  keys: KeysService;
   /** The change feed (GET /api/v1/events/secrets). */
   feed: SecretEventHub;
   feedLimits?: FeedLimits;
@@ -122,6 +126,7 @@ export function expressApp(d: AppDeps): Express {
   const access = accessRoutes(d.access, d.audit);
   app.use("/api/v1/auth", access.auth);
   app.use("/api/v1/audit-logs", access.audit);
+  app.use("/api/v1/admin/keys", keyRoutes(d.keys));
   app.use("/api/v1/admin", adminRoutes(d.pool));
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections, d.pairChecks));
   app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.connections, d.engine, d.pairChecks));

@@ -2,6 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { FeedLimits } from "./api/events";
 import { AppError, zodIssues } from "./errors";
+import { encryptionKeysSchema } from "./crypto/keys-setting";
 import { readSecretFile } from "./secret-file";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -18,6 +19,7 @@ const envSchema = z.object({
     .string()
     .refine((s) => Buffer.from(s, "base64").length === 32, "must be base64 of exactly 32 bytes")
     .optional(),
+  PGROTATE_ENCRYPTION_KEYS: encryptionKeysSchema.optional(),
   PGROTATE_ADMIN_TOKEN: z.string().min(24, "must be at least 24 characters").optional(),
   PGROTATE_TICK_SECONDS: z.coerce.number().int("must be a whole number of seconds").min(1).max(3600).default(1),
   PGROTATE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
@@ -57,6 +59,11 @@ const VARIABLE_DOCS: Record<VariableName, VariableDoc> = {
   PGROTATE_ENCRYPTION_KEY: {
     meaning: "base64 of 32 bytes sealing every stored secret; required with an external store; make one with openssl rand -base64 32",
     unset: "generated into <data dir>/encryption.key",
+    fromFile: true,
+  },
+  PGROTATE_ENCRYPTION_KEYS: {
+    meaning: "the keyring instead of PGROTATE_ENCRYPTION_KEY: base64 keys of 32 bytes, comma- or newline-separated, newest first; the newest seals, every one opens (key rotation: pgrotate rekey)",
+    unset: "PGROTATE_ENCRYPTION_KEY alone",
     fromFile: true,
   },
   PGROTATE_ADMIN_TOKEN: { meaning: "bearer token with every right (at least 24 characters)", unset: "generated into <data dir>/admin.token", fromFile: true },
@@ -105,7 +112,11 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl?: string;
-  encryptionKey?: Buffer;
+  /**
+   * The keyring, newest (the key that seals) first: PGROTATE_ENCRYPTION_KEYS, or PGROTATE_ENCRYPTION_KEY as a keyring
+   * of one; unset: the data dir's generated key.
+   */
+  encryptionKeys?: Buffer[];
   adminToken?: string;
   tickSeconds: number;
   /** Rotations run at once by this runner's scheduler. */
@@ -145,10 +156,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new AppError("BadRequest", `Invalid configuration: ${fields.join("; ")}`, { details: fields });
   }
   const e = parsed.data;
-  if (e.PGROTATE_DATABASE_URL && !e.PGROTATE_ENCRYPTION_KEY) {
+  if (e.PGROTATE_ENCRYPTION_KEY && e.PGROTATE_ENCRYPTION_KEYS) {
     throw new AppError(
       "BadRequest",
-      "Invalid configuration: PGROTATE_ENCRYPTION_KEY (or PGROTATE_ENCRYPTION_KEY_FILE) is required with an external store (PGROTATE_DATABASE_URL); " +
+      "Invalid configuration: PGROTATE_ENCRYPTION_KEY and PGROTATE_ENCRYPTION_KEYS are both set; keep one: PGROTATE_ENCRYPTION_KEYS " +
+        "(the keyring, newest first, with the key of PGROTATE_ENCRYPTION_KEY among them) or PGROTATE_ENCRYPTION_KEY (one key)",
+    );
+  }
+  if (e.PGROTATE_DATABASE_URL && !e.PGROTATE_ENCRYPTION_KEY && !e.PGROTATE_ENCRYPTION_KEYS) {
+    throw new AppError(
+      "BadRequest",
+      "Invalid configuration: PGROTATE_ENCRYPTION_KEY (or PGROTATE_ENCRYPTION_KEYS, or their _FILE forms) is required with an external store (PGROTATE_DATABASE_URL); " +
         "generate one with: openssl rand -base64 32",
     );
   }
@@ -166,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PGROTATE_PORT,
     dataDir: path.resolve(e.PGROTATE_DATA_DIR),
     databaseUrl: e.PGROTATE_DATABASE_URL,
-    encryptionKey: e.PGROTATE_ENCRYPTION_KEY ? Buffer.from(e.PGROTATE_ENCRYPTION_KEY, "base64") : undefined,
+    encryptionKeys: e.PGROTATE_ENCRYPTION_KEYS ?? (e.PGROTATE_ENCRYPTION_KEY ? [Buffer.from(e.PGROTATE_ENCRYPTION_KEY, "base64")] : undefined),
     adminToken: e.PGROTATE_ADMIN_TOKEN,
     tickSeconds: e.PGROTATE_TICK_SECONDS,
     concurrency: e.PGROTATE_CONCURRENCY,
@@ -215,7 +233,7 @@ function readFileSettings(env: Record<string, string | undefined>): { problems: 
 
 /** The secret values of a configuration, for the scrubber: none of them may ever show in a log line or an error. */
 export function configSecrets(config: Config): string[] {
-  const secrets = [config.adminToken, config.encryptionKey?.toString("base64"), config.webhook?.secret];
+  const secrets = [config.adminToken, ...(config.encryptionKeys ?? []).map((k) => k.toString("base64")), config.webhook?.secret];
   if (config.databaseUrl) {
     secrets.push(config.databaseUrl);
     try {

@@ -98,6 +98,7 @@ const REDACT_PATHS = [
   "accessToken",
   "*.accessToken",
   "encryptionKey",
+  "encryptionKeys",
 ];
 
 export function createLogger(opts: {

@@ -313,6 +313,40 @@ export const secretChangedSchema = z
   })
   .meta({ id: "SecretChanged", description: "The data of a `secret.changed` event of the change feed" });
 
+// ---- encryption keys (admin): values per key id, and the rekey
+
+export const rekeyProgressSchema = z
+  .object({
+    status: z.enum(["running", "finished", "failed", "stopped"]).meta({ description: "finished: every value is on the newest key; stopped: the runner stopped first (run it again)" }),
+    keyId: z.string().meta({ description: "The key values are re-sealed with (the newest)", example: "3f9a1c2b" }),
+    batchSize: z.number().int().meta({ description: "Values per transaction" }),
+    startedAt: timestamp,
+    finishedAt: timestamp.nullable(),
+    resealed: z.number().int().meta({ description: "Values re-sealed with the newest key so far" }),
+    unopenable: z.number().int().meta({ description: "Values that open with no key (left as they are; message names them)" }),
+    remaining: z.number().int().nullable().meta({ description: "Values still on another key when it ended; null while running" }),
+    message: z.string().nullable(),
+  })
+  .meta({ id: "RekeyProgress", description: "The last rekey this runner ran (it keeps running in the background)" });
+
+export const keysSchema = z
+  .object({
+    newestKeyId: z.string().meta({ description: "The key that seals: the first of PGROTATE_ENCRYPTION_KEYS", example: "3f9a1c2b" }),
+    keys: z
+      .array(
+        z.object({
+          keyId: z.string().meta({ description: "8 hex characters derived from the key (never the key), or v1 for values sealed before key ids", example: "3f9a1c2b" }),
+          status: z.enum(["newest", "older", "missing", "v1"]).meta({ description: "newest: seals; older: in the keyring, only opens; missing: not in this runner's keyring; v1: sealed before key ids" }),
+          sealedValues: z.number().int(),
+          byColumn: z.record(z.string(), z.number().int()).meta({ description: "Sealed values per store column", example: { "credentials.password_sealed": 2, "secrets.value_sealed": 2 } }),
+        }),
+      )
+      .meta({ description: "The keyring's keys (newest first), then any other key id a stored value names" }),
+    notOnNewest: z.number().int().meta({ description: "Values a rekey would re-seal" }),
+    rekey: rekeyProgressSchema.nullable().meta({ description: "This runner's last rekey; null when it ran none since it started" }),
+  })
+  .meta({ id: "EncryptionKeys", description: "The keyring (ids only) and how many stored values each key seals" });
+
 // ---- errors: { statusCode, error, message, details? } with each code's details
 
 const fieldIssues = z.array(z.object({ path: z.string(), message: z.string() })).meta({ id: "FieldIssues", description: "One entry per failing field" });
@@ -415,3 +449,5 @@ export type PairCheckReport = z.infer<typeof pairCheckReportSchema>;
 export type PairCheckOutcome = PairCheckReport | z.infer<typeof pairCheckNotRunSchema>;
 export type ServerVersion = z.infer<typeof serverVersionSchema>;
 export type SecretChangedEvent = z.infer<typeof secretChangedSchema>;
+export type ApiKeys = z.infer<typeof keysSchema>;
+export type ApiRekeyProgress = z.infer<typeof rekeyProgressSchema>;

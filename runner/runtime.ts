@@ -22,6 +22,8 @@ import { Scheduler } from "./rotation/scheduler";
 import { RotationEngine } from "./rotation/engine";
 import type { FaultHooks } from "./rotation/faults";
 import { ConnectionService } from "./services/connections";
+import { KeysService } from "./services/keys";
+import type { AfterBatchHook } from "./services/rekey";
 import { PairCheckService } from "./services/pair-check";
 import { RotationService } from "./services/rotations";
 import { SecretService } from "./services/secrets";
@@ -48,6 +50,8 @@ export interface RunnerOptions {
   listenerProbeMs?: number;
   /** How often the TLS files are looked at for a change (default TLS_RELOAD_MS). */
   tlsReloadMs?: number;
+  /** Test-only: called after each committed batch of a rekey. */
+  afterRekeyBatch?: AfterBatchHook;
 }
 
 export interface Runner {
@@ -62,6 +66,8 @@ export interface Runner {
   feed: SecretEventHub;
   metrics: Metrics;
   sealer: Sealer;
+  /** The keyring's counts and the rekey. */
+  keys: KeysService;
   logger: Logger;
   scrubber: Scrubber;
   stop(): Promise<void>;
@@ -80,11 +86,12 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
 
   // HTTPS files that do not load stop the start here, before any store is opened.
   const tlsPair = config.tls ? await readTlsPair(config.tls) : undefined;
-  const key = config.encryptionKey ?? Buffer.from(readOrCreateSecret(files.encryptionKey, generators.key).value, "base64");
+  const keys = config.encryptionKeys ?? [Buffer.from(readOrCreateSecret(files.encryptionKey, generators.key).value, "base64")];
+  for (const key of keys) scrubber.remember(key.toString("base64"));
   const token = config.adminToken ? { value: config.adminToken, created: false } : readOrCreateSecret(files.adminToken, generators.token);
   scrubber.remember(token.value);
   if (token.created) logger.info({ file: files.adminToken }, "generated an admin token (read it from this file)");
-  const sealer = new Sealer(key);
+  const sealer = new Sealer(keys);
 
   const store = await openConfiguredStore(config, logger, scrubber);
   let server: Server | undefined;
@@ -97,6 +104,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   try {
     const applied = await prepareStore(store.pool, sealer);
     if (applied.length) logger.info({ applied }, "store migrated");
+    const keyService = new KeysService({ pool: store.pool, sealer, logger, clock, afterRekeyBatch: opts.afterRekeyBatch });
 
     events = new StoreEvents({ connectionString: store.url, logger, probeMs: opts.listenerProbeMs });
     await events.start();
@@ -110,7 +118,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const overdueAfterMs = Math.max(60_000, 3 * config.tickSeconds * 1000);
     const listener = events;
     const notifications = () => ({ live: listener.live, downSince: listener.downSince });
-    const metrics = createMetrics({ pool: store.pool, clock, overdueAfterMs, notifications, tlsExpiresAt: tlsPair && (() => tlsFresh?.current().expiresAt ?? tlsPair.expiresAt) });
+    const metrics = createMetrics({ pool: store.pool, sealer, clock, overdueAfterMs, notifications, tlsExpiresAt: tlsPair && (() => tlsFresh?.current().expiresAt ?? tlsPair.expiresAt) });
     webhook = config.webhook ? createWebhookSender({ ...config.webhook, logger }) : undefined;
     const hook = webhook;
     const engine = new RotationEngine({
@@ -159,6 +167,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       pairChecks: new PairCheckService(base),
       rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
       secrets: new SecretService({ pool: store.pool, sealer, cache: secretCache }),
+      keys: keyService,
       feed,
       feedLimits: { ...config.feed, ...opts.feed },
       metrics,
@@ -193,6 +202,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       feed: hub,
       metrics,
       sealer,
+      keys: keyService,
       logger,
       scrubber,
       stop: () =>
@@ -205,6 +215,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
             srv.closeAllConnections();
           });
           await scheduler.stop();
+          await keyService.stop();
           await hook?.stop();
           await audit.stop();
           await listener.stop();

@@ -348,6 +348,14 @@ export const auditQuerySchema = z.object({
   action: z.string().max(200).optional(),
 });
 
+/** POST /api/v1/admin/keys/rekey */
+export const rekeySchema = z
+  .object({
+    batchSize: z.number().int().min(1).max(10_000).default(500).meta({ description: "Values re-sealed per transaction" }),
+  })
+  .strict()
+  .meta({ id: "RekeyRequest" });
+
 export type CreateTokenInput = z.infer<typeof createTokenSchema>;
 export type ConsoleSignInInput = z.infer<typeof consoleSignInSchema>;
 export type CreateIdentityInput = z.infer<typeof createIdentitySchema>;

@@ -2,13 +2,15 @@
  * `pgrotate backup` and `pgrotate restore` on the embedded store, as an operator runs them: a backup while the
  * runner runs, the data directory wiped (the key and token kept apart, as the docs say), a restore, and the runner
  * started again serves the same credentials, accepts the same tokens and keeps rotating. A restore refuses a store
- * with content (without --force), another encryption key, and a damaged or truncated file — before writing anything.
+ * with content (without --force), another encryption key, a keyring that lacks a key the backup's values need, and a
+ * damaged or truncated file — before writing anything.
  */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
 import { Client } from "pg";
+import { keyIdOf } from "../runner/crypto/seal";
 import { canLogin, cluster, createDatabase } from "./helpers/pg";
 import { runCli } from "./helpers/cli";
 import { startRunnerProcess, stopRunnerProcess, type RunnerProcess } from "./helpers/process";
@@ -131,4 +133,44 @@ describe("Backup and restore of the embedded store", () => {
       await store.drop();
     }
   }, 120_000);
+
+  test("When the backed-up store was on keyring B,A (its key check still A's), then a restore with A alone is refused naming key B and writes nothing, and with B,A it restores", async () => {
+    const [from, into] = [await createDatabase(cluster(), "restore_keyring_from"), await createDatabase(cluster(), "restore_keyring_into")];
+    const [a, b] = [crypto.randomBytes(32), crypto.randomBytes(32)];
+    const token = crypto.randomBytes(24).toString("hex");
+    const keyringBackup = path.join(work, "keyring.ndjson");
+    const base = { PGROTATE_DATA_DIR: path.join(work, "keyring-runner"), PGROTATE_PORT: "0", PGROTATE_LOG_LEVEL: "warn", PGROTATE_ADMIN_TOKEN: token };
+    const call = async (url: string, method: string, p: string, body?: unknown) =>
+      (await fetch(url + p, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined })).json();
+    try {
+      // The connection sealed with A; then the keyring B,A, and the rotation's values sealed with B.
+      let runner = await startRunnerProcess({ ...base, PGROTATE_DATABASE_URL: from.url, PGROTATE_ENCRYPTION_KEY: a.toString("base64") });
+      const conn = (await call(runner.url, "POST", "/api/v1/app-connections/postgres", target.connectionBody("keyring-db"))).appConnection.id;
+      expect(await stopRunnerProcess(runner)).toBe(0);
+      runner = await startRunnerProcess({ ...base, PGROTATE_DATABASE_URL: from.url, PGROTATE_ENCRYPTION_KEYS: `${b.toString("base64")},${a.toString("base64")}` });
+      const rot = await call(runner.url, "POST", ROTATIONS, infisicalCreateBody(conn, target.users, { name: "keyring-rotation", secretPath: "/keyring" }));
+      expect(rot.secretRotation.name).toBe("keyring-rotation");
+      const made = await runCli(["backup", "--out", keyringBackup], { env: { PGROTATE_URL: runner.url, PGROTATE_TOKEN: token }, timeoutMs: 60_000 });
+      expect(made.code).toBe(0);
+      expect(await stopRunnerProcess(runner)).toBe(0);
+
+      const restore = (keys: Record<string, string>) =>
+        runCli(["restore", keyringBackup], { env: { PGROTATE_DATABASE_URL: into.url, PGROTATE_DATA_DIR: path.join(work, "keyring-restore"), PGROTATE_LOG_LEVEL: "warn", ...keys }, timeoutMs: 60_000 });
+      const oldOnly = await restore({ PGROTATE_ENCRYPTION_KEY: a.toString("base64") });
+      expect(oldOnly.code).toBe(1);
+      expect(oldOnly.stderr).toContain(`PGROTATE_ENCRYPTION_KEYS lacks key ${keyIdOf(b)}`);
+      expect(oldOnly.stderr).not.toContain(b.toString("base64"));
+      const c = new Client({ connectionString: into.url });
+      await c.connect();
+      try {
+        expect((await c.query("SELECT count(*)::int AS n FROM rotations")).rows[0].n).toBe(0);
+      } finally {
+        await c.end();
+      }
+      expect((await restore({ PGROTATE_ENCRYPTION_KEYS: `${b.toString("base64")},${a.toString("base64")}` })).code).toBe(0);
+    } finally {
+      await from.drop();
+      await into.drop();
+    }
+  }, 180_000);
 });

@@ -422,7 +422,7 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
       ["rotations", "update", "x", "--interval", "2"], ["rotations", "create", "--name", "x", "--connection", "c"], ["credentials", "x"],
       ["connections", "list"], ["connections", "get", "x"], ["connections", "delete", "x", "--yes"], ["secrets", "list"], ["secrets", "get", "X"],
       ["tokens", "list"], ["tokens", "create", "--name", "x", "--permission", "read"], ["tokens", "revoke", "x", "--yes"],
-      ["identities", "list"], ["identities", "create", "--name", "x", "--permission", "read"], ["identities", "revoke", "x", "--yes"], ["audit"],
+      ["identities", "list"], ["identities", "create", "--name", "x", "--permission", "read"], ["identities", "revoke", "x", "--yes"], ["audit"], ["rekey"],
     ];
     // Every command once, every other one in --json form (the same answer: nothing on stdout, one line on stderr).
     for (const [i, c] of [...commands, connectionArgs(target, "x")].entries()) {
@@ -444,6 +444,7 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
       [["--url", "ftp://runner", "rotations", "list"], /--url must start with http:\/\/ or https:\/\//],
       [["--url", "not a url", "status"], /--url "not a url" is not a URL/],
       [["rotations"], /Usage: pgrotate rotations/],
+      [["rekey", "--batch-size", "0"], /--batch-size must be a whole number from 1 to 10000/],
     ];
     for (const [args, message] of cases) {
       const r = await cli(args);

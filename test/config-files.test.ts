@@ -47,7 +47,7 @@ describe("Secret settings from files", () => {
       PGROTATE_WEBHOOK_URL: "https://hooks.example.com/pgrotate",
       PGROTATE_WEBHOOK_SECRET_FILE: secretFile(`${secret}\n`),
     });
-    expect(config.encryptionKey?.toString("base64")).toBe(k);
+    expect(config.encryptionKeys?.map((key) => key.toString("base64"))).toEqual([k]);
     expect(config.adminToken).toBe(t);
     expect(config.databaseUrl).toBe(url);
     expect(config.webhook).toEqual({ url: "https://hooks.example.com/pgrotate", secret });
@@ -90,7 +90,7 @@ describe("Secret settings from files", () => {
     expect(urlMessage).not.toContain("hunter2");
     // The cross-field rules name both ways of giving the setting.
     expect(failure(() => loadConfig({ PGROTATE_DATABASE_URL_FILE: secretFile(cluster().url("x")) }))).toMatch(
-      /PGROTATE_ENCRYPTION_KEY \(or PGROTATE_ENCRYPTION_KEY_FILE\) is required with an external store/,
+      /PGROTATE_ENCRYPTION_KEY \(or PGROTATE_ENCRYPTION_KEYS, or their _FILE forms\) is required with an external store/,
     );
   });
 
@@ -178,7 +178,7 @@ describe("A runner started with its key, token and store URL from files", () => 
       (r) => r.stop().then(() => "started"),
       (err: Error) => err.message,
     );
-    expect(refused).toMatch(/The encryption key does not match/);
+    expect(refused).toMatch(/PGROTATE_ENCRYPTION_KEYS lacks key [0-9a-f]{8}, which still seals/);
 
     for (const text of [...logs, refused]) {
       for (const secret of [values.key, values.token, values.webhookSecret, otherKey, storePassword]) expect(text).not.toContain(secret);

@@ -1,8 +1,8 @@
 /**
  * No leaks (issue 7, item 5): a full lifecycle (create, rotations, a failure, delete with revoke) against a
  * target that logs every statement and connection, the runner at debug level and a webhook receiver. Every
- * generated password, the connection password and the admin token are then searched for everywhere they could
- * have escaped to: 0 hits.
+ * generated password, the connection password, the admin token and the encryption keys (the store's key is rotated
+ * and re-sealed with a rekey midway) are then searched for everywhere they could have escaped to: 0 hits.
  */
 import fs from "node:fs";
 import crypto from "node:crypto";
@@ -27,6 +27,8 @@ describe("No secret leaks through logs, webhooks, metrics, history, audit rows o
   let t: TestRunner;
   let logOffset = 0;
   const webhookSecret = "whsec-" + crypto.randomBytes(16).toString("hex");
+  /** The key the store is rotated to in the middle of the lifecycle (keyring new, old; a rekey). */
+  const newKey = crypto.randomBytes(32);
   /** Every secret of the lifecycle, by kind (the kind is what a failure names; values are never printed). */
   const secrets = new Map<string, string>();
   /** Texts to search, by place. */
@@ -62,6 +64,10 @@ describe("No secret leaks through logs, webhooks, metrics, history, audit rows o
     remember("connection password", target.admin.password);
     remember("admin token", t.runner.adminToken);
     remember("webhook secret", webhookSecret);
+    remember("encryption key (base64)", t.encryptionKey.toString("base64"));
+    remember("encryption key (hex)", t.encryptionKey.toString("hex"));
+    remember("new encryption key (base64)", newKey.toString("base64"));
+    remember("new encryption key (hex)", newKey.toString("hex"));
   }, 60_000);
 
   afterAll(async () => {
@@ -133,6 +139,15 @@ describe("No secret leaks through logs, webhooks, metrics, history, audit rows o
     addPlace("history API", (await api("GET", `${ROTATIONS}/${id}/history`)).text);
     addPlace("store dump before delete", (await dumpStore(t.storeUrl)).text);
 
+    // The key is rotated: the keyring becomes new, old; a rekey re-seals everything; its answers and logs are searched too.
+    t.config.encryptionKeys = [newKey, t.encryptionKey];
+    await t.restart();
+    let keys = await api("POST", "/api/v1/admin/keys/rekey", { batchSize: 2 });
+    for (const end = Date.now() + 10_000; keys.body.rekey?.status === "running" && Date.now() < end; await sleep(50)) keys = await api("GET", "/api/v1/admin/keys");
+    expect(keys.body).toMatchObject({ notOnNewest: 0, rekey: { status: "finished" } });
+    addPlace("/metrics after the rekey", await (await fetch(`${t.runner.url}/metrics`)).text());
+    addPlace("store dump after the rekey", (await dumpStore(t.storeUrl)).text);
+
     const del = await api("DELETE", `${ROTATIONS}/${id}?revokeGeneratedCredentials=true&deleteSecrets=true`);
     expect(del.status).toBe(200);
     for (const c of after.generatedCredentials) expect(await canLogin(pg, target.database, c.username, c.password)).toBe(false);
@@ -177,7 +192,7 @@ describe("No secret leaks through logs, webhooks, metrics, history, audit rows o
     expect(search([["raw secrets answer", raw.text]]).length).toBe(1);
     const leaks = search(places);
     recordFigure(SUITE, "generated passwords searched", passwordCount);
-    recordFigure(SUITE, "secrets searched (passwords, connection passwords, admin token, webhook secret)", secrets.size);
+    recordFigure(SUITE, "secrets searched (passwords, connection passwords, admin token, webhook secret, encryption keys)", secrets.size);
     recordFigure(SUITE, "places searched", places.size);
     recordFigure(SUITE, "leaks found", leaks.length, "0");
     expect(passwordCount).toBeGreaterThanOrEqual(2 + 3 + 1);

@@ -229,6 +229,8 @@ describe("API reference: GET /openapi.json and /docs", () => {
       await ok("GET", "/api/v1/auth/tokens");
       const ident = await ok("POST", "/api/v1/auth/identities", { name: "orders-app", projectId: "my-project", environment: "dev", permission: "read" });
       await ok("GET", "/api/v1/auth/identities");
+      await ok("POST", "/api/v1/admin/keys/rekey", {});
+      await ok("GET", "/api/v1/admin/keys");
       await ok("POST", "/api/v1/auth/universal-auth/login", { clientId: ident.clientId, clientSecret: ident.clientSecret }, null);
       await ok("POST", "/api/v1/console/session", { token: t.runner.adminToken }, null);
       await ok("GET", "/api/v1/console/session");

@@ -51,7 +51,7 @@ describe("Store migrations stay additive", () => {
   test(`When a migration after ${String(CUT_OFF).padStart(3, "0")} takes away or changes what an older runner uses, then an allow comment names the earlier release that made it safe`, () => {
     const unallowed = MIGRATIONS.filter((m) => m.id > CUT_OFF)
       .flatMap((m) => breakingChanges(m, RELEASE))
-      .filter((f) => !f.allowedSince);
+      .filter((f) => !f.allowedSince && !f.compatible);
     expect(unallowed.map(show)).toEqual([]);
   });
 
@@ -83,7 +83,7 @@ describe("Store migrations stay additive", () => {
     expect(rulesOf(sql)).toEqual(rules);
   });
 
-  test("When an allow comment names the rule and a release before the migration's, then the finding is allowed; otherwise it still counts and says why", () => {
+  test("When an allow comment names the rule and a release before the migration's, or declares a CREATE OR REPLACE compatible with a reason, then the finding is allowed; otherwise it still counts and says why", () => {
     const drop = "ALTER TABLE rotations DROP COLUMN old_column;";
     const check = (comment: string) => {
       const [f] = breakingChanges({ name: "900_example.sql", sql: `${comment}\n${drop}` }, "0.3.0");
@@ -94,6 +94,15 @@ describe("Store migrations stay additive", () => {
     expect(check("-- pgrotate:allow DROP since next: soon")).toEqual({ rule: expect.any(String), allowedSince: undefined, badAllow: 'its allow comment names "next", not a release' });
     expect(check("-- pgrotate:allow DROP since 0.2.0:")).toEqual({ rule: expect.any(String), allowedSince: undefined, badAllow: expect.stringContaining("gives no reason") });
     expect(check("-- pgrotate:allow RENAME since 0.2.0: another rule")).toEqual({ rule: expect.any(String), allowedSince: undefined, badAllow: undefined });
+    expect(check("-- pgrotate:allow DROP compatible: nobody minds")).toEqual({ rule: "DROP", allowedSince: undefined, badAllow: 'only CREATE OR REPLACE may be declared compatible; DROP needs "since <release>"' });
+    const replaced = (comment: string) => breakingChanges({ name: "901_example.sql", sql: `${comment}\nCREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;` }, "0.3.0")[0];
+    const verdict = (comment: string) => {
+      const f = replaced(comment);
+      return { rule: f.rule, compatible: f.compatible, allowedSince: f.allowedSince, badAllow: f.badAllow };
+    };
+    expect(verdict("-- pgrotate:allow CREATE OR REPLACE compatible: older runners never take the new branch")).toEqual({ rule: "CREATE OR REPLACE", compatible: true, allowedSince: undefined, badAllow: undefined });
+    expect(verdict("-- pgrotate:allow CREATE OR REPLACE compatible:")).toEqual({ rule: "CREATE OR REPLACE", compatible: undefined, allowedSince: undefined, badAllow: 'its allow comment gives no reason after "compatible:"' });
+    expect(verdict("-- nothing")).toEqual({ rule: "CREATE OR REPLACE", compatible: undefined, allowedSince: undefined, badAllow: undefined });
     // The comment covers its own statement only.
     const two = breakingChanges({ name: "900_example.sql", sql: `-- pgrotate:allow DROP since 0.2.0: old_column unused since 0.2.0\n${drop}\nALTER TABLE rotations DROP COLUMN other;` }, "0.3.0");
     expect(two.map((f) => f.allowedSince)).toEqual(["0.2.0", undefined]);

@@ -95,7 +95,11 @@ export async function storeHasContent(q: Pool | PoolClient): Promise<boolean> {
  * rotation is due for a drift check (the first runner to start logs in with each stored password and repairs what
  * no longer works). Returns the rows restored.
  */
-export async function restoreStore(pool: Pool, lines: AsyncIterable<BackupLine>, opts: { force: boolean }): Promise<number> {
+export async function restoreStore(
+  pool: Pool,
+  lines: AsyncIterable<BackupLine>,
+  opts: { force: boolean; verify?: (c: PoolClient) => Promise<void> },
+): Promise<number> {
   return withTransaction(pool, async (c) => {
     if (await storeHasContent(c)) {
       if (!opts.force) throw new AppError("Conflict", "The store is not empty (it has connections, rotations, secrets, tokens or identities): restore refuses to overwrite it without --force");
@@ -132,6 +136,7 @@ export async function restoreStore(pool: Pool, lines: AsyncIterable<BackupLine>,
     await c.query("UPDATE secret_event_horizon SET pruned_through = now()");
     // The targets may hold newer passwords than this backup: every rotation is checked at the next pass (drift).
     await c.query("UPDATE rotations SET drift_checked_at = NULL");
+    await opts.verify?.(c);
     return restored;
   });
 }

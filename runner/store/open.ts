@@ -7,6 +7,7 @@ import type { Logger } from "../logger";
 import type { Scrubber } from "../logger";
 import { dataFiles, ensureDataDir, generators, readOrCreateSecret } from "../datadir";
 import { createPool } from "./db";
+import { assertKeyringCovers, assertV1ValuesOpen } from "./keyring-check";
 import { migrate } from "./migrate";
 
 export interface OpenStore {
@@ -85,7 +86,11 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   }
 }
 
-/** Migrates, then proves the encryption key is the one the store was written with. */
+/**
+ * Migrates, then proves the keyring is the one the store was written with: no stored value names a key id the
+ * keyring lacks, the key check opens (a wrong key for a store of before key ids), and so do the values sealed
+ * before key ids.
+ */
 export async function prepareStore(pool: Pool, sealer: Sealer): Promise<string[]> {
   const applied = await migrate(pool);
   const { rows } = await pool.query<{ value: Buffer }>("SELECT value FROM meta WHERE key = 'key-check'");
@@ -93,15 +98,18 @@ export async function prepareStore(pool: Pool, sealer: Sealer): Promise<string[]
     await pool.query("INSERT INTO meta (key, value) VALUES ('key-check', $1) ON CONFLICT (key) DO NOTHING", [
       sealer.seal("pgrotate", aad.keyCheck()),
     ]);
-  } else {
+  }
+  const counts = await assertKeyringCovers(pool, sealer);
+  if (rows.length) {
     try {
       sealer.open(rows[0].value, aad.keyCheck());
     } catch {
       throw new AppError(
         "BadRequest",
-        "The encryption key does not match the one this store was written with (PGROTATE_ENCRYPTION_KEY or <data dir>/encryption.key)",
+        "The encryption key does not match the one this store was written with (PGROTATE_ENCRYPTION_KEYS, PGROTATE_ENCRYPTION_KEY or <data dir>/encryption.key)",
       );
     }
   }
+  await assertV1ValuesOpen(pool, sealer, counts);
   return applied;
 }

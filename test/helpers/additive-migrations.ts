@@ -6,6 +6,11 @@
  *
  *   -- pgrotate:allow DROP since 0.2.0: no runner reads rotations.old_column since 0.2.0
  *   ALTER TABLE rotations DROP COLUMN old_column;
+ *
+ * A function's new body may instead be declared compatible — it does for every older runner exactly what the old
+ * body did (e.g. a new branch only a newer runner's session setting takes) — with the reason:
+ *
+ *   -- pgrotate:allow CREATE OR REPLACE compatible: the new condition holds only where pgrotate.reseal is on
  */
 import semver from "semver";
 
@@ -30,6 +35,8 @@ export interface Finding {
   statement: string;
   /** The allow comment's release when one allows it. */
   allowedSince?: string;
+  /** Allowed as a compatible replacement (CREATE OR REPLACE only). */
+  compatible?: true;
   /** Why an allow comment for this finding does not count. */
   badAllow?: string;
 }
@@ -116,7 +123,7 @@ function broken(code: string, created: Set<string>): Rule[] {
   return rules;
 }
 
-const ALLOW = /pgrotate:allow\s+([A-Z][A-Z ]*?)\s+since\s+(\S+?)\s*:\s*(\S.*)?$/gm;
+const ALLOW = /pgrotate:allow\s+([A-Z][A-Z ]*?)\s+(?:since\s+(\S+?)|(compatible))\s*:\s*(\S.*)?$/gm;
 
 /**
  * Every breaking statement of one migration, each with the allow comment that covers it (`allowedSince`) or the
@@ -129,11 +136,15 @@ export function breakingChanges(migration: { name: string; sql: string }, releas
   for (const s of statements(migration.sql)) {
     const table = new RegExp(String.raw`^CREATE (?:UNLOGGED |TEMP |TEMPORARY )?TABLE (?:IF NOT EXISTS )?${NAME}`).exec(s.code);
     if (table) created.add(unquote(table[1]));
-    const allows = [...s.comments.matchAll(ALLOW)].map((m) => ({ rule: m[1], since: m[2], why: m[3] }));
+    const allows = [...s.comments.matchAll(ALLOW)].map((m) => ({ rule: m[1], since: m[2], compatible: Boolean(m[3]), why: m[4] }));
     for (const rule of broken(s.code, created)) {
       const finding: Finding = { migration: migration.name, rule, statement: s.code };
       const allow = allows.find((a) => a.rule === rule);
-      if (allow && !allow.why) finding.badAllow = `its allow comment gives no reason after "since ${allow.since}:"`;
+      if (allow?.compatible) {
+        if (rule !== "CREATE OR REPLACE") finding.badAllow = `only CREATE OR REPLACE may be declared compatible; ${rule} needs "since <release>"`;
+        else if (!allow.why) finding.badAllow = 'its allow comment gives no reason after "compatible:"';
+        else finding.compatible = true;
+      } else if (allow && !allow.why) finding.badAllow = `its allow comment gives no reason after "since ${allow.since}:"`;
       else if (allow && !semver.valid(allow.since)) finding.badAllow = `its allow comment names "${allow.since}", not a release`;
       else if (allow && !semver.lt(allow.since, release)) finding.badAllow = `its allow comment names ${allow.since}, not a release before ${release}`;
       else if (allow) finding.allowedSince = allow.since;

@@ -19,10 +19,11 @@ export interface TestRunner {
   dataDir: string;
   /** The configuration the runner was started with (start another one on the same store with changes). */
   config: Config;
+  /** The key the runner was started with (config.encryptionKeys may change before a restart: a new keyring). */
   encryptionKey: Buffer;
   api<T = any>(method: string, urlPath: string, body?: unknown, opts?: { token?: string | null; rawBody?: string; contentType?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   /** Stops this runner and starts a new one on the same store, data dir and key (and port, with keepPortOnRestart). */
-  restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">): Promise<void>;
+  restart(opts?: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler" | "afterRekeyBatch">): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +62,8 @@ export interface TestRunnerOptions {
   feedConfig?: Config["feed"];
   /** restart() listens on the port the runner had (clients holding its URL reconnect to it). */
   keepPortOnRestart?: boolean;
+  /** Called after each committed batch of a rekey (RunnerOptions.afterRekeyBatch). */
+  afterRekeyBatch?: RunnerOptions["afterRekeyBatch"];
 }
 
 /** The same connection string, to another host and port. */
@@ -84,7 +87,7 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     port: 0,
     dataDir,
     databaseUrl: opts.storeVia ? via(storeDb.url, opts.storeVia) : storeDb.url,
-    encryptionKey,
+    encryptionKeys: [encryptionKey],
     adminToken: opts.storeOf?.runner.adminToken ?? "test-admin-token-" + crypto.randomBytes(12).toString("hex"),
     tickSeconds: opts.tickSeconds ?? 1,
     concurrency: opts.concurrency ?? 8,
@@ -98,9 +101,10 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     tls: opts.tls,
   };
   const destination = { write: (line: string) => void logs.push(line) };
-  const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler">) =>
+  const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler" | "afterRekeyBatch">) =>
     startRunner(config, {
       logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler, feed: opts.feed, listenerProbeMs: opts.listenerProbeMs, tlsReloadMs: opts.tlsReloadMs,
+      afterRekeyBatch: o.afterRekeyBatch,
     });
 
   const t: TestRunner = {

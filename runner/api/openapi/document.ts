@@ -8,6 +8,7 @@ import { packageVersion } from "../../version";
 import { accessPaths } from "./access";
 import { connectionPaths } from "./connections";
 import { consolePaths } from "./console";
+import { keyPaths } from "./keys";
 import { TAGS } from "./operation";
 import { operationPaths } from "./operations";
 import { rotationPaths } from "./rotations";
@@ -35,6 +36,7 @@ function build(): oas31.OpenAPIObject {
         { name: TAGS.secrets, description: "What applications read: the active username and password (Infisical's raw secrets)" },
         { name: TAGS.access, description: "Scoped tokens and machine identities (admin), and universal-auth login" },
         { name: TAGS.audit, description: "Who did what, when (admin)" },
+        { name: TAGS.keys, description: "The encryption keyring's key ids, the values each seals, and the rekey (admin)" },
         { name: TAGS.operations, description: "Health, readiness and metrics (no token)" },
         { name: TAGS.reference, description: "This reference" },
         { name: TAGS.console, description: "The web console's sign-in session (pgrotate extension)" },
@@ -55,7 +57,7 @@ function build(): oas31.OpenAPIObject {
           },
         },
       },
-      paths: { ...rotationPaths, ...connectionPaths, ...secretPaths, ...accessPaths, ...consolePaths, ...operationPaths },
+      paths: { ...rotationPaths, ...connectionPaths, ...secretPaths, ...accessPaths, ...keyPaths, ...consolePaths, ...operationPaths },
     },
     {
       // zod's .int() bounds every integer to the safe range; that says nothing to a reader.

@@ -13,6 +13,7 @@ export const TAGS = {
   secrets: "Secrets",
   access: "Access",
   audit: "Audit Logs",
+  keys: "Encryption Keys",
   operations: "Operations",
   reference: "Reference",
   console: "Web Console",

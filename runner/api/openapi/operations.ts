@@ -33,7 +33,7 @@ export const operationPaths: ZodOpenApiPathsObject = {
       description:
         "`pgrotate_rotations_total{result,trigger}`, `pgrotate_rotation_duration_seconds`, `pgrotate_rotations_overdue`, " +
         "`pgrotate_rotations_failing`, `pgrotate_rotation_intents_pending`, `pgrotate_scheduler_tick_lag_seconds`, " +
-        "`pgrotate_scheduler_tick_duration_seconds`, `pgrotate_secret_reads_total{path}` and process metrics.",
+        "`pgrotate_scheduler_tick_duration_seconds`, `pgrotate_secret_reads_total{path}`, `pgrotate_sealed_values{key_id,newest}` and process metrics.",
       tag,
       auth: "public",
       ok: { description: "Prometheus text exposition", schema: z.string(), contentType: "text/plain" },

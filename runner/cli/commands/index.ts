@@ -9,6 +9,7 @@ import { registerCheck } from "./check";
 import { registerConnections } from "./connections";
 import { registerCredentials } from "./credentials";
 import { registerIdentities } from "./identities";
+import { registerRekey } from "./rekey";
 import { registerRotations } from "./rotations";
 import { registerSecrets } from "./secrets";
 import { registerServe } from "./serve";
@@ -31,4 +32,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerSetupSql,
   registerCheck,
   registerBackup,
+  registerRekey,
 ];
