@@ -32,6 +32,8 @@ export const dataFiles = (dir: string) => ({
   encryptionKey: path.join(dir, "encryption.key"),
   adminToken: path.join(dir, "admin.token"),
   runnerId: path.join(dir, "runner.id"),
+  /** How far each store's rotation history had counted when this runner last saw it (store/restored.ts). */
+  storeMarks: path.join(dir, "store-marks.json"),
   storePassword: path.join(dir, "store.password"),
   storeCluster: path.join(dir, "pg"),
   storeLog: path.join(dir, "postgres.log"),

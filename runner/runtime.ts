@@ -27,9 +27,13 @@ import type { AfterBatchHook } from "./services/rekey";
 import { PairCheckService } from "./services/pair-check";
 import { RotationService } from "./services/rotations";
 import { SecretService } from "./services/secrets";
+import { RestoreWatch } from "./store/restored";
 import { openConfiguredStore, prepareStore } from "./store/open";
 import { systemClock } from "./clock";
 import { keepTlsFresh, readTlsPair, TLS_MIN_VERSION, type TlsPair } from "./tls";
+
+/** How often a runner records how far the store's history has counted (to notice a rewound store at its next start). */
+const STORE_MARK_MS = 5 * 60_000;
 
 export interface RunnerOptions {
   /** Where log lines go (default stdout). */
@@ -104,6 +108,9 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   try {
     const applied = await prepareStore(store.pool, sealer);
     if (applied.length) logger.info({ applied }, "store migrated");
+    // A store restored behind the runners' backs (pg_restore elsewhere, a snapshot) is checked for drift at once.
+    const restoreWatch = new RestoreWatch({ pool: store.pool, marksFile: files.storeMarks, logger });
+    await restoreWatch.atStart();
     const keyService = new KeysService({ pool: store.pool, sealer, logger, clock, afterRekeyBatch: opts.afterRekeyBatch });
 
     events = new StoreEvents({ connectionString: store.url, logger, probeMs: opts.listenerProbeMs });
@@ -181,6 +188,8 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const url = `${tlsPair ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     if (opts.startScheduler !== false) scheduler.start();
     feed.start();
+    const marking = setInterval(() => void restoreWatch.record().catch((err: unknown) => logger.debug({ err }, "could not record the store's history mark")), STORE_MARK_MS);
+    marking.unref();
     // The one line that says where the runner listens is shown at any level but silent.
     const announce = config.logLevel === "silent" ? logger : logger.child({}, { level: "info" });
     announce.info({ store: store.kind, tickSeconds: config.tickSeconds, concurrency: config.concurrency }, `listening on ${url}`);
@@ -215,6 +224,8 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
             srv.closeAllConnections();
           });
           await scheduler.stop();
+          clearInterval(marking);
+          await restoreWatch.record().catch((err: unknown) => logger.debug({ err }, "could not record the store's history mark"));
           await keyService.stop();
           await hook?.stop();
           await audit.stop();
