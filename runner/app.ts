@@ -11,7 +11,7 @@ import { keyRoutes } from "./api/keys";
 import { accessRoutes, loginRoutes } from "./api/access";
 import { adminRoutes } from "./api/admin";
 import { referenceRoutes } from "./api/reference";
-import { authenticate, bearerHash, errorHandler, knownValid, notFoundHandler, rejectNul } from "./api/http";
+import { authenticate, bearerHash, errorHandler, knownValid, markArrival, notFoundHandler, rejectNul } from "./api/http";
 import type { AccessService } from "./auth/access";
 import type { ConsoleSessions } from "./auth/sessions";
 import { consoleSessionRoutes } from "./api/console-session";
@@ -78,7 +78,10 @@ export function createApp(d: AppDeps): RequestListener {
   const app = expressApp(d);
   const fast = fastSecretRead({ access: d.access, secrets: d.secrets, audit: d.audit, onRead: d.metrics.onSecretRead });
   return (req, res) => {
-    if (!fast(req, res)) app(req, res);
+    const arrived = performance.now();
+    if (fast(req, res, arrived)) return;
+    markArrival(req, arrived);
+    app(req, res);
   };
 }
 

@@ -4,17 +4,19 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { Sealer } from "./crypto/seal";
 import type { RotationEvent } from "./rotation/engine";
 import { countsByKey } from "./services/keys";
+import { rotationCounts } from "./store/rotations";
 import { type SealedCount, sealedCounts } from "./store/sealed";
 
 const SEALED_COUNTS_MAX_AGE_MS = 30_000;
-import { rotationCounts } from "./store/rotations";
 
 export interface Metrics {
   registry: Registry;
   onRotation(e: RotationEvent): void;
   onTick(info: { lagSeconds: number; claimed: number; durationMs: number }): void;
-  /** A secret read by name was answered: from memory before Express, or through the full API. */
-  onSecretRead(this: void, path: "memory" | "api"): void;
+  /** A scheduled rotation started its work this long after it was due (due → start). */
+  onScheduledStart(this: void, lateMs: number): void;
+  /** A secret read by name was answered: from memory before Express, or through the full API, this long after it arrived. */
+  onSecretRead(this: void, path: "memory" | "api", ms: number): void;
 }
 
 export function createMetrics(deps: {
@@ -42,9 +44,24 @@ export function createMetrics(deps: {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  const startDelay = new Histogram({
+    name: "pgrotate_rotation_start_delay_seconds",
+    help: "How long after its due time (or its retry's) a scheduled rotation started its work: the scheduler's lateness as a fleet due at once feels it",
+    buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    registers: [registry],
+  });
   // Counted in plain numbers and handed to the counter when it is scraped: the memory path counts every read,
   // and even a bound child's inc() cost measurable CPU per request there.
   const reads = { memory: 0, api: 0 };
+  // Timed on every read: a bound child's observe() costs about 0.2 µs, under 1 % of a memory-path read's CPU.
+  const readDuration = new Histogram({
+    name: "pgrotate_secret_read_duration_seconds",
+    help: "Time from a secret read's arrival to its answer, by how it was served (memory: before Express; api: the full API, possibly a store read)",
+    labelNames: ["path"] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const readTimers = { memory: readDuration.labels({ path: "memory" }), api: readDuration.labels({ path: "api" }) };
   new Counter({
     name: "pgrotate_secret_reads_total",
     help: "Secrets read by name, by how they were served: memory (cached token and folder, before the API stack) or api",
@@ -126,7 +143,11 @@ export function createMetrics(deps: {
   fromCounts("pgrotate_rotation_intents_pending", "Intents written but not yet committed (in flight, failed and waiting for a retry, or left by a crash)", "intents");
   return {
     registry,
-    onSecretRead: (path) => void reads[path]++,
+    onSecretRead(path, ms) {
+      reads[path]++;
+      readTimers[path].observe(ms / 1000);
+    },
+    onScheduledStart: (lateMs) => startDelay.observe(Math.max(0, lateMs) / 1000),
     onRotation(e) {
       if (e.type === "rotation.drifted") return drift.inc();
       const result = e.type === "rotation.succeeded" ? "success" : "failed";

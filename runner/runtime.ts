@@ -136,6 +136,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       random: opts.random,
       leaseMs: config.leaseSeconds * 1000,
       secretsChanged,
+      onScheduledStart: metrics.onScheduledStart,
       onEvent: (e) => {
         metrics.onRotation(e);
         hook?.send(e);

@@ -124,6 +124,8 @@ describe("The Grafana dashboard", () => {
       "pgrotate_rotation_intents_pending",
       "pgrotate_scheduler_tick_lag_seconds",
       "pgrotate_secret_reads_total",
+      "pgrotate_secret_read_duration_seconds_bucket",
+      "pgrotate_rotation_start_delay_seconds_bucket",
       "pgrotate_store_listener_up",
     ]) {
       expect({ metric, shown: shown.has(metric) }).toEqual({ metric, shown: true });

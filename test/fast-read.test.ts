@@ -7,11 +7,13 @@ import { createTarget, infisicalCreateBody, type Target } from "./helpers/target
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const READ = "/api/v3/secrets/raw/POSTGRES_DB_PASSWORD?workspaceId=fast&environment=prod&secretPath=/db";
 
-/** The secret reads counted by how they were served, from /metrics. */
-async function readsByPath(t: TestRunner): Promise<{ memory: number; api: number }> {
+/** The secret reads counted by how they were served, and those timed (the latency histogram's counts), from /metrics. */
+async function readsByPath(t: TestRunner): Promise<{ counted: { memory: number; api: number }; timed: { memory: number; api: number } }> {
   const text = await (await fetch(`${t.runner.url}/metrics`, { headers: { authorization: `Bearer ${t.runner.adminToken}` } })).text();
-  const count = (path: string) => Number(new RegExp(`^pgrotate_secret_reads_total\\{path="${path}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
-  return { memory: count("memory"), api: count("api") };
+  const sample = (series: string, path: string) => Number(new RegExp(`^${series}\\{path="${path}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+  const count = (path: string) => sample("pgrotate_secret_reads_total", path);
+  const timed = (path: string) => sample("pgrotate_secret_read_duration_seconds_count", path);
+  return { counted: { memory: count("memory"), api: count("api") }, timed: { memory: timed("memory"), api: timed("api") } };
 }
 
 async function get(t: TestRunner, url: string, token: string | null, method = "GET") {
@@ -20,12 +22,14 @@ async function get(t: TestRunner, url: string, token: string | null, method = "G
   return { status: res.status, headers, text: await res.text() };
 }
 
-/** Runs `fn` and returns how many reads it added on each path. */
+/** Runs `fn` and returns how many reads it added on each path; each one was also timed (read latency). */
 async function served(t: TestRunner, fn: () => Promise<unknown>) {
   const before = await readsByPath(t);
   await fn();
   const after = await readsByPath(t);
-  return { memory: after.memory - before.memory, api: after.api - before.api };
+  const counted = { memory: after.counted.memory - before.counted.memory, api: after.counted.api - before.counted.api };
+  expect({ timed: { memory: after.timed.memory - before.timed.memory, api: after.timed.api - before.timed.api } }).toEqual({ timed: counted });
+  return counted;
 }
 
 describe("Secret reads from memory: the hot GET by name answered before Express, identical to the API's answer", () => {

@@ -149,6 +149,24 @@ describe("Scheduler with an injectable clock", () => {
     }
   });
 
+  test("When a scheduled rotation starts 90 s after it was due, then the due → start histogram counts it between 60 and 120 s; a manual rotation is not counted", async () => {
+    const delays = async () => {
+      const text = (await t.api("GET", "/metrics", undefined, { token: null })).text;
+      const bucket = (le: string) => Number(new RegExp(`^pgrotate_rotation_start_delay_seconds_bucket\\{le="${le.replace("+", "\\+")}"\\} (\\d+)$`, "m").exec(text)?.[1]);
+      return { upTo60: bucket("60"), upTo120: bucket("120"), all: bucket("+Inf") };
+    };
+    clock.set(new Date("2030-05-01T12:00:00Z"));
+    const r = await create({ rotationInterval: 1 });
+    const before = await delays();
+    expect((await t.api("POST", `${ROTATIONS}/${r.id}/rotate-secrets?force=true`)).status).toBe(200);
+    expect(await delays()).toEqual(before);
+    clock.set(Date.parse((await get(r.id)).nextRotationAt) + 90_000);
+    expect((await t.runner.scheduler.tick()).claimed).toBe(1);
+    const after = await delays();
+    expect({ upTo60: after.upTo60 - before.upTo60, upTo120: after.upTo120 - before.upTo120, all: after.all - before.all }).toEqual({ upTo60: 0, upTo120: 1, all: 1 });
+    await remove(r.id);
+  });
+
   test("When a recovery or a stale scheduled claim finds the work already done by another runner, then nothing rotates twice", async () => {
     clock.set(new Date("2030-04-01T12:00:00Z"));
     const r = await create({ rotationInterval: 1 });

@@ -32,8 +32,8 @@ export interface FastReadDeps {
   access: AccessService;
   secrets: SecretService;
   audit: AuditWriter;
-  /** Counts reads by how they were served (metrics). */
-  onRead?: (path: "memory" | "api") => void;
+  /** Counts and times reads by how they were served (metrics). */
+  onRead?: (path: "memory" | "api", ms: number) => void;
 }
 
 /**
@@ -72,7 +72,7 @@ function authorizationOf(req: IncomingMessage): string | undefined {
 }
 
 /** Returns a handler that answers the request and returns true, or returns false having touched nothing. */
-export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: ServerResponse, startedAt: number) => boolean {
   /** By token hash, then URL. */
   const memo = new Map<string, Map<string, Memo>>();
   let memos = 0;
@@ -97,25 +97,25 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     }
     return audit;
   };
-  const answer = (res: ServerResponse, m: Memo, audit: PreparedAuditRow) => {
+  const answer = (res: ServerResponse, m: Memo, audit: PreparedAuditRow, startedAt: number) => {
     res.writeHead(200, m.head);
     res.end(m.body);
     d.audit.addPrepared(audit);
-    d.onRead?.("memory");
+    d.onRead?.("memory", performance.now() - startedAt);
   };
   /** Answers from the memo when it is still valid. */
-  const fromMemo = (req: IncomingMessage, res: ServerResponse, hex: string, m: Memo) => {
+  const fromMemo = (req: IncomingMessage, res: ServerResponse, hex: string, m: Memo, startedAt: number) => {
     if (!valid(hex, m)) return false;
-    answer(res, m, auditFor(m, req.socket.remoteAddress ?? null));
+    answer(res, m, auditFor(m, req.socket.remoteAddress ?? null), startedAt);
     return true;
   };
-  return (req, res) => {
+  return (req, res, startedAt) => {
     const url = req.url;
     if (req.method !== "GET" || !url?.startsWith(PREFIX)) return false;
     const hex = authorizationHex(authorizationOf(req));
     if (!hex) return false;
     const known = memo.get(hex)?.get(url);
-    if (known && fromMemo(req, res, hex, known)) return true;
+    if (known && fromMemo(req, res, hex, known, startedAt)) return true;
     const q = url.indexOf("?");
     const rawName = url.slice(PREFIX.length, q < 0 ? undefined : q);
     if (!rawName || rawName.includes("/")) return false;
@@ -140,6 +140,6 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     const head = [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(body.length)];
     const m: Memo = { principal, folder: fk, key, record, head, body, audits: new Map(), folderParts: folder };
     remember(hex, url, m);
-    return fromMemo(req, res, hex, m);
+    return fromMemo(req, res, hex, m, startedAt);
   };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { ZodType } from "zod";
 import { type AccessService, tokenHashHex } from "../auth/access";
@@ -9,6 +10,12 @@ import type { ManagedBy } from "../store/rows";
 import { CHARACTER_NOT_IN_REPERTOIRE, isConnectionLoss, sqlState, UNTRANSLATABLE_CHARACTER } from "../sqlstate";
 import type { Logger } from "../logger";
 import { clearSessionCookie, fromOwnOrigin, isStateChanging, type OriginPolicy, readSessionCookie, secureRequest } from "./session-cookie";
+
+/** When each request the Express app handles arrived (performance.now(); set by createApp), for read latency. */
+const arrivals = new WeakMap<IncomingMessage, number>();
+export const markArrival = (req: IncomingMessage, at: number): void => void arrivals.set(req, at);
+/** Milliseconds since the request arrived (since now, for a request createApp did not see). */
+export const sinceArrival = (req: IncomingMessage): number => performance.now() - (arrivals.get(req) ?? performance.now());
 
 /** Wraps an async handler so a rejection reaches the error middleware (Express 5 does, this keeps types). */
 export const route =

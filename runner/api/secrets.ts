@@ -3,7 +3,7 @@ import { rawSecretsQuerySchema } from "../schemas";
 import type { SecretService } from "../services/secrets";
 import { audit, type AuditNote } from "../auth/audit";
 import { authorize, type Folder } from "../auth/principal";
-import { parse, principalOf, route } from "./http";
+import { parse, principalOf, route, sinceArrival } from "./http";
 
 /** The folder a raw-secrets query names (400 on a bad query). */
 export function folderOf(query: Record<string, unknown>): Folder {
@@ -24,7 +24,7 @@ export const readOneNote = (folder: Folder, key: string): AuditNote => ({
 });
 
 /** /api/v3/secrets/raw — what apps read (Infisical's raw secrets shape). */
-export function secretRoutes(svc: SecretService, onRead?: (path: "api") => void): Router {
+export function secretRoutes(svc: SecretService, onRead?: (path: "api", ms: number) => void): Router {
   const r = Router();
   r.get("/", route(async (req, res) => {
     const folder = folderOf(req.query);
@@ -40,7 +40,7 @@ export function secretRoutes(svc: SecretService, onRead?: (path: "api") => void)
     audit(res, readOneNote(folder, key));
     authorize(principalOf(res), "read", folder);
     res.json({ secret: await svc.get(folder, key) });
-    onRead?.("api");
+    onRead?.("api", sinceArrival(req));
   }));
   return r;
 }

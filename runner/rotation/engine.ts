@@ -60,6 +60,8 @@ export interface EngineDeps {
   leaseMs?: number;
   /** Rotation succeeded / failed (webhooks, metrics). Never carries a secret. */
   onEvent?: (e: RotationEvent) => void;
+  /** A scheduled rotation starts its target work this long after it was due (metrics: due → start). */
+  onScheduledStart?: (lateMs: number) => void;
   /** A folder's mapped secrets changed in a commit of this runner (local cache invalidation). */
   secretsChanged?: (folder: { projectId: string; environment: string; secretPath: string }) => void;
 }
@@ -380,6 +382,7 @@ export class RotationEngine {
     return this.holding(lease, async () => {
       const { run, work, decision, next } = await this.begin(lease, opts, started);
       if (decision.do === "nothing" || decision.do === "wait-grace") return run.r;
+      if (opts.trigger === "scheduled" && work.rotation.nextRotationAt) this.d.onScheduledStart?.(started.getTime() - work.rotation.nextRotationAt.getTime());
       const target = this.openTarget(work.connection);
       if (decision.do === "finish-create") {
         // A create that a crash (or a failed earlier attempt) interrupted: finish it with its own two passwords.
