@@ -8,7 +8,8 @@ import { fastSecretRead } from "./api/fast-read";
 import { API_HEADERS } from "./api/headers";
 import { healthRoutes } from "./api/health";
 import { keyRoutes } from "./api/keys";
-import { accessRoutes, loginRoutes } from "./api/access";
+import { accessRoutes, loginRoutes, tokenRoutes } from "./api/access";
+import { projectRoutes } from "./api/projects";
 import { adminRoutes } from "./api/admin";
 import { referenceRoutes } from "./api/reference";
 import { authenticate, bearerHash, errorHandler, knownValid, markArrival, notFoundHandler, rejectNul } from "./api/http";
@@ -65,6 +66,8 @@ export interface AppDeps {
 }
 
 export const BODY_LIMIT = "64kb";
+/** Renew and revoke name the token in their body: their 401s are not failed logins (api/access.ts). */
+const TOKEN_PATHS = "/v1/auth/token/";
 
 /** Content-Length: 0 and no chunked body. */
 const declaresEmptyBody = (req: IncomingMessage): boolean => req.headers["content-length"] === "0" && req.headers["transfer-encoding"] === undefined;
@@ -101,6 +104,8 @@ export function expressApp(d: AppDeps): Express {
     d.metrics.registry.metrics().then((text) => res.type(d.metrics.registry.contentType).send(text), next);
   });
   app.use(referenceRoutes());
+  // Infisical's status probe (the operator's InfisicalConnection checks it before anything else).
+  app.get("/api/status", (_req, res) => void res.json({ message: "Ok" }));
   // Only failed authentications count: a client that keeps guessing tokens or client secrets gets 429.
   const limiter = rateLimit({
     windowMs: 60_000,
@@ -114,7 +119,7 @@ export function expressApp(d: AppDeps): Express {
   // A call with a token already known to be valid cannot be a guess: it passes by the limiter without entering
   // it (its skip option alone still costs the limiter's async bookkeeping, ~0.1 ms per call).
   app.use("/api", function authFailureLimit(req, res, next) {
-    if (knownValid(d.access, bearerHash(req))) next();
+    if (knownValid(d.access, bearerHash(req)) || req.path.startsWith(TOKEN_PATHS)) next();
     else void limiter(req, res, next);
   });
   // A request that declares an empty body (Content-Length: 0, e.g. POST rotate-secrets) is not read: req.body
@@ -123,6 +128,7 @@ export function expressApp(d: AppDeps): Express {
   app.use("/api", auditMiddleware(d.audit));
   app.use("/api", rejectNul);
   app.use("/api/v1/auth/universal-auth", loginRoutes(d.access));
+  app.use("/api/v1/auth/token", tokenRoutes(d.access));
   const auth = authenticate(d.access, { sessions: d.sessions, publicOrigin: d.publicOrigin });
   app.use("/api/v1/console/session", consoleSessionRoutes({ access: d.access, sessions: d.sessions, authenticate: auth, publicOrigin: d.publicOrigin }));
   app.use("/api", auth);
@@ -131,9 +137,12 @@ export function expressApp(d: AppDeps): Express {
   app.use("/api/v1/audit-logs", access.audit);
   app.use("/api/v1/admin/keys", keyRoutes(d.keys));
   app.use("/api/v1/admin", adminRoutes(d.pool));
+  app.use(projectRoutes(d.pool));
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections, d.pairChecks));
   app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.connections, d.engine, d.pairChecks));
-  app.use("/api/v3/secrets/raw", secretRoutes(d.secrets, d.metrics.onSecretRead));
+  const reads = secretRoutes(d.secrets, d.metrics.onSecretRead);
+  app.use("/api/v3/secrets/raw", reads);
+  app.use("/api/v4/secrets", reads);
   app.use("/api/v1/events", eventRoutes(d.feed, { access: d.access, sessions: d.sessions }, d.feedLimits));
   app.use(consoleRoutes(d.consoleDir));
   app.use(notFoundHandler);

@@ -84,7 +84,7 @@ export const passwordRequirementsSchema = z
     { message: "the required character counts add up to more than length", path: ["required"] },
   );
 
-const projectIdSchema = z.string().min(1, "projectId must not be empty").max(64, "projectId must be at most 64 characters").regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'");
+export const projectIdSchema = z.string().min(1, "projectId must not be empty").max(64, "projectId must be at most 64 characters").regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'");
 
 /** At most this many entries in a connection's allowedScopes. */
 export const MAX_ALLOWED_SCOPES = 100;
@@ -277,6 +277,7 @@ export const rawSecretsQuerySchema = z.object({
   version: z.string().optional(),
   viewSecretValue: z.string().optional(),
   workspaceSlug: z.string().optional(),
+  projectSlug: z.string().optional(),
 });
 
 export type CreateConnectionInput = z.infer<typeof createConnectionSchema>;
@@ -321,9 +322,17 @@ export const universalAuthLoginSchema = z
     clientSecret: z.string().min(1).max(200),
     /** Infisical's optional sub-organization; pgrotate has one tenant, so it is accepted and ignored. */
     subOrganizationName: z.string().max(256).optional(),
+    /** Sent by External Secrets Operator's Infisical provider; pgrotate has one organization: accepted and ignored. */
+    organizationSlug: z.string().max(256).optional(),
   })
   .strict()
   .meta({ id: "UniversalAuthLoginRequest" });
+
+/** POST /api/v1/auth/token/renew and /revoke: Infisical's body, the access token itself (no bearer needed). */
+export const accessTokenBodySchema = z
+  .object({ accessToken: z.string().min(1, "accessToken must not be empty").max(512) })
+  .strict()
+  .meta({ id: "AccessTokenRequest" });
 
 /** POST /api/v1/console/session: a token, or a machine identity's client id and secret. */
 export const consoleSignInSchema = z

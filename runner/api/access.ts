@@ -2,7 +2,7 @@ import { Router } from "express";
 import type { AccessService } from "../auth/access";
 import { audit, type AuditWriter } from "../auth/audit";
 import { requireAdmin } from "../auth/principal";
-import { auditQuerySchema, createIdentitySchema, createTokenSchema, universalAuthLoginSchema } from "../schemas";
+import { accessTokenBodySchema, auditQuerySchema, createIdentitySchema, createTokenSchema, universalAuthLoginSchema } from "../schemas";
 import { idParam, parse, principalOf, route } from "./http";
 import { presentAudit, presentIdentity, presentToken } from "./present";
 
@@ -13,6 +13,27 @@ export function loginRoutes(access: AccessService): Router {
     const body = parse(universalAuthLoginSchema, req.body, "login");
     audit(res, { action: "auth.universal-auth.login", resourceType: "machine-identity", details: { clientId: body.clientId.slice(0, 64) } });
     res.json(await access.login(body.clientId, body.clientSecret));
+  }));
+  return r;
+}
+
+/**
+ * /api/v1/auth/token: Infisical's renew and revoke of a login's access token, named in the body (no bearer). Mounted
+ * before authentication; their 401s do not count toward the failed-login limit (a client renewing an expired
+ * token must still be able to log in; a 256-bit token cannot be guessed).
+ */
+export function tokenRoutes(access: AccessService): Router {
+  const r = Router();
+  r.post("/renew", route(async (req, res) => {
+    const body = parse(accessTokenBodySchema, req.body, "renewal");
+    audit(res, { action: "auth.token.renew", resourceType: "machine-identity" });
+    res.json(await access.renew(body.accessToken));
+  }));
+  r.post("/revoke", route(async (req, res) => {
+    const body = parse(accessTokenBodySchema, req.body, "revocation");
+    audit(res, { action: "auth.token.revoke", resourceType: "machine-identity" });
+    await access.revokeAccessToken(body.accessToken);
+    res.json({ message: "Successfully revoked access token" });
   }));
   return r;
 }

@@ -21,6 +21,7 @@ import { authorize, type Folder, type Principal } from "../auth/principal";
 import { folderKey } from "../services/secret-cache";
 import type { SecretService } from "../services/secrets";
 import type { SecretRecord } from "../store/rows";
+import { etagOf, noneMatch } from "./etag";
 import { API_HEADERS, JSON_TYPE } from "./headers";
 import { authorizationHex, hasNul } from "./http";
 import { folderOf, readOneNote } from "./secrets";
@@ -51,22 +52,25 @@ interface Memo {
   head: string[];
   /** The JSON answer, encoded once (no UTF-8 encoding per response). */
   body: Buffer;
-  /** The audit row by client address (its only varying column). */
-  audits: Map<string | null, PreparedAuditRow>;
+  /** The answer's ETag, and the headers of a 304 (the client already has it). */
+  etag: string;
+  notModified: string[];
+  /** The audit row by status (200 or 304) and client address (its only varying columns). */
+  audits: Map<string, PreparedAuditRow>;
   /** The folder itself (for the audit note). */
   folderParts: Folder;
 }
 const MEMO_MAX = 10_000;
 
 /**
- * The first Authorization header, read from the raw header list: the memo path never needs the parsed
+ * The first header of that (lower-case) name, read from the raw header list: the memo path never needs the parsed
  * `req.headers` object, which node builds on first use. Duplicates are dropped as node drops them (first wins).
  */
-function authorizationOf(req: IncomingMessage): string | undefined {
+function headerOf(req: IncomingMessage, lower: string): string | undefined {
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
-    if (name.length === 13 && name.toLowerCase() === "authorization") return raw[i + 1];
+    if (name.length === lower.length && name.toLowerCase() === lower) return raw[i + 1];
   }
   return undefined;
 }
@@ -88,31 +92,35 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
   };
   /** The memo still answers: the same principal for the token, the same sealed row in the folder cache. */
   const valid = (hex: string, m: Memo) => d.access.stillCached(hex, m.principal) && d.secrets.cachedRecord(m.folder, m.key) === m.record;
-  const auditFor = (m: Memo, ip: string | null): PreparedAuditRow => {
-    let audit = m.audits.get(ip);
+  const auditFor = (m: Memo, status: 200 | 304, ip: string | null): PreparedAuditRow => {
+    const key = `${status} ${ip}`;
+    let audit = m.audits.get(key);
     if (!audit) {
       if (m.audits.size >= 16) m.audits.clear();
-      audit = AuditWriter.prepare(auditRow({ principal: m.principal, action: "secrets.read", note: readOneNote(m.folderParts, m.key), resourceId: null, status: 200, ip }));
-      m.audits.set(ip, audit);
+      audit = AuditWriter.prepare(auditRow({ principal: m.principal, action: "secrets.read", note: readOneNote(m.folderParts, m.key), resourceId: null, status, ip }));
+      m.audits.set(key, audit);
     }
     return audit;
   };
-  const answer = (res: ServerResponse, m: Memo, audit: PreparedAuditRow, startedAt: number) => {
-    res.writeHead(200, m.head);
-    res.end(m.body);
-    d.audit.addPrepared(audit);
-    d.onRead?.("memory", performance.now() - startedAt);
-  };
-  /** Answers from the memo when it is still valid. */
+  /** Answers from the memo when it is still valid: the answer, or 304 when the client's If-None-Match holds its tag. */
   const fromMemo = (req: IncomingMessage, res: ServerResponse, hex: string, m: Memo, startedAt: number) => {
     if (!valid(hex, m)) return false;
-    answer(res, m, auditFor(m, req.socket.remoteAddress ?? null), startedAt);
+    const unchanged = noneMatch(headerOf(req, "if-none-match"), m.etag);
+    if (unchanged) {
+      res.writeHead(304, m.notModified);
+      res.end();
+    } else {
+      res.writeHead(200, m.head);
+      res.end(m.body);
+    }
+    d.audit.addPrepared(auditFor(m, unchanged ? 304 : 200, req.socket.remoteAddress ?? null));
+    d.onRead?.("memory", performance.now() - startedAt);
     return true;
   };
   return (req, res, startedAt) => {
     const url = req.url;
     if (req.method !== "GET" || !url?.startsWith(PREFIX)) return false;
-    const hex = authorizationHex(authorizationOf(req));
+    const hex = authorizationHex(headerOf(req, "authorization"));
     if (!hex) return false;
     const known = memo.get(hex)?.get(url);
     if (known && fromMemo(req, res, hex, known, startedAt)) return true;
@@ -137,8 +145,10 @@ export function fastSecretRead(d: FastReadDeps): (req: IncomingMessage, res: Ser
     const record = d.secrets.cachedRecord(fk, key);
     if (!record) return false;
     const body = Buffer.from(JSON.stringify({ secret: d.secrets.open(record) }));
-    const head = [...HEAD, "Content-Type", JSON_TYPE, "Content-Length", String(body.length)];
-    const m: Memo = { principal, folder: fk, key, record, head, body, audits: new Map(), folderParts: folder };
+    const etag = etagOf(body);
+    // The Express route's header order: the security headers, ETag, then the content's.
+    const head = [...HEAD, "ETag", etag, "Content-Type", JSON_TYPE, "Content-Length", String(body.length)];
+    const m: Memo = { principal, folder: fk, key, record, head, body, etag, notModified: [...HEAD, "ETag", etag], audits: new Map(), folderParts: folder };
     remember(hex, url, m);
     return fromMemo(req, res, hex, m, startedAt);
   };

@@ -2,17 +2,35 @@ import { Router } from "express";
 import { rawSecretsQuerySchema } from "../schemas";
 import type { SecretService } from "../services/secrets";
 import { audit, type AuditNote } from "../auth/audit";
-import { authorize, type Folder } from "../auth/principal";
+import { authorize, overlaps, permits, type Folder } from "../auth/principal";
+import { AppError } from "../errors";
+import { sendWithEtag } from "./etag";
 import { parse, principalOf, route, sinceArrival } from "./http";
 
-/** The folder a raw-secrets query names (400 on a bad query). */
+/** The project names a raw-secrets query may use, in the order they are looked at (the first one given wins). */
+const PROJECT_PARAMS = ["workspaceId", "projectId", "workspaceSlug", "projectSlug"] as const;
+
+/**
+ * The folder a raw-secrets query names (400 on a bad query). Infisical's clients name the project by id
+ * (`workspaceId` in v3, `projectId` in v4) or by slug (`workspaceSlug`, `projectSlug`); a pgrotate project's id is
+ * its slug, so each names the same project, and two that differ are refused. Go's clients send every parameter,
+ * the unset ones empty (`workspaceId=&workspaceSlug=my-project`): an empty parameter counts as absent.
+ */
 export function folderOf(query: Record<string, unknown>): Folder {
-  const raw = { ...query };
-  // workspaceId is Infisical's name for the project; projectId is accepted too.
-  if (raw.workspaceId === undefined && typeof raw.projectId === "string") raw.workspaceId = raw.projectId;
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(query)) if (v !== "") raw[k] = v;
+  const named = PROJECT_PARAMS.filter((p) => typeof raw[p] === "string");
+  const differ = named.find((p) => raw[p] !== raw[named[0]]);
+  if (differ) {
+    throw new AppError("ValidationError", `query: ${named[0]} and ${differ} name different projects (a project's slug is its id)`);
+  }
+  if (named.length) raw.workspaceId = raw[named[0]];
   const q = parse(rawSecretsQuerySchema, raw, "query");
   return { projectId: q.workspaceId, environment: q.environment, secretPath: q.secretPath };
 }
+
+/** `recursive=true` (Infisical's clients send "true" or "false"). */
+export const isRecursive = (query: Record<string, unknown>): boolean => query.recursive === "true";
 
 /** The audit note of one secret read by name (the Express route and the fast path write the same row). */
 export const readOneNote = (folder: Folder, key: string): AuditNote => ({
@@ -23,24 +41,39 @@ export const readOneNote = (folder: Folder, key: string): AuditNote => ({
   details: { keys: [key.slice(0, 128)] },
 });
 
-/** /api/v3/secrets/raw — what apps read (Infisical's raw secrets shape). */
+/**
+ * What apps read: /api/v3/secrets/raw (Infisical's raw secrets) and /api/v4/secrets (its newer path, the same
+ * answers: the Infisical operator's InfisicalStaticSecret and the agent use it). Every answer has an ETag and a
+ * matching If-None-Match gets 304 (api/etag.ts).
+ */
 export function secretRoutes(svc: SecretService, onRead?: (path: "api", ms: number) => void): Router {
   const r = Router();
   r.get("/", route(async (req, res) => {
     const folder = folderOf(req.query);
+    const recursive = isRecursive(req.query);
     audit(res, { action: "secrets.read", resourceType: "secret", folder, secretRead: true });
-    authorize(principalOf(res), "read", folder);
-    const secrets = await svc.list(folder);
-    audit(res, { details: { keys: secrets.map((s) => s.secretKey) } });
-    res.json({ secrets, imports: [] });
+    const principal = principalOf(res);
+    let secrets;
+    if (recursive) {
+      // The folder and everything under it that the principal may read: a token scoped to /a/b reading /a
+      // recursively gets /a/b's subtree; one whose scope is nowhere under the folder is refused.
+      if (!overlaps(principal.scope, folder)) authorize(principal, "read", folder);
+      secrets = await svc.listTree(folder, (f) => permits(principal, "read", f));
+    } else {
+      authorize(principal, "read", folder);
+      secrets = await svc.list(folder);
+    }
+    audit(res, { details: { keys: secrets.map((s) => s.secretKey), ...(recursive ? { recursive: true } : {}) } });
+    sendWithEtag(req, res, { secrets, imports: [] });
   }));
   r.get("/:secretName", route(async (req, res) => {
     const folder = folderOf(req.query);
     const key = String(req.params.secretName);
     audit(res, readOneNote(folder, key));
     authorize(principalOf(res), "read", folder);
-    res.json({ secret: await svc.get(folder, key) });
+    const secret = await svc.get(folder, key);
     onRead?.("api", sinceArrival(req));
+    sendWithEtag(req, res, { secret });
   }));
   return r;
 }

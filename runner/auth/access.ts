@@ -180,6 +180,38 @@ export class AccessService {
     return revoked;
   }
 
+  /**
+   * Infisical's token renewal (`POST /api/v1/auth/token/renew {accessToken}`, no bearer: go-sdk, the operator and
+   * the agent renew before expiry): a live login token gets `accessTokenTTL` more, never beyond `accessTokenMaxTTL`
+   * after its login. A token that is unknown, revoked, expired or at its max TTL is 401, so the client logs in again.
+   */
+  async renew(accessToken: string) {
+    const t = await store.findLoginToken(this.d.pool, sha256(accessToken));
+    const now = this.d.clock();
+    if (!t || !this.principalOfToken(t)) throw new AppError("Unauthorized", "Invalid, revoked or expired access token: log in again");
+    const maxUntil = t.createdAt.getTime() + t.accessTokenMaxTTL * 1000;
+    if (now.getTime() >= maxUntil) {
+      throw new AppError("Unauthorized", `The access token reached its max TTL (${t.accessTokenMaxTTL} s after login): log in again`);
+    }
+    // Never shortened by a renewal; never beyond the max TTL.
+    const expiresAt = new Date(Math.max(Math.min(now.getTime() + t.accessTokenTTL * 1000, maxUntil), t.expiresAt?.getTime() ?? 0));
+    if (!(await store.extendToken(this.d.pool, t.id, expiresAt, now))) throw new AppError("Unauthorized", "Invalid, revoked or expired access token: log in again");
+    this.flush();
+    return { accessToken, expiresIn: Math.floor((expiresAt.getTime() - now.getTime()) / 1000), accessTokenMaxTTL: t.accessTokenMaxTTL, tokenType: "Bearer" as const };
+  }
+
+  /**
+   * Infisical's `POST /api/v1/auth/token/revoke {accessToken}` (ESO after each reconcile, the agent at shutdown):
+   * the login token ends at once, on every runner. Revoking one already revoked or expired is a success; a value
+   * that is no login token of this store is 401.
+   */
+  async revokeAccessToken(accessToken: string): Promise<void> {
+    const t = await store.findLoginToken(this.d.pool, sha256(accessToken));
+    if (!t) throw new AppError("Unauthorized", "Invalid access token");
+    await store.revokeLoginToken(this.d.pool, t.id, this.d.clock());
+    this.flush();
+  }
+
   /** Infisical's universal-auth login: client id + secret -> a short-lived access token with the identity's scope. */
   async login(clientId: string, clientSecret: string) {
     const invalid = new AppError("Unauthorized", "Invalid client id or client secret");

@@ -3,7 +3,7 @@ import { aad, type Sealer } from "../crypto/seal";
 import { AppError } from "../errors";
 import type { RawSecret } from "../responses";
 import type { SecretRecord } from "../store/rows";
-import { listSecrets, type Folder } from "../store/secrets";
+import { listSecrets, listSecretTree, type Folder } from "../store/secrets";
 import { folderKey, type FolderRows, type SecretCache } from "./secret-cache";
 
 /** Infisical's raw secret shape (runner/responses.ts). */
@@ -26,6 +26,15 @@ export class SecretService {
 
   async list(folder: Folder): Promise<RawSecret[]> {
     return (await this.rows(folder)).rows.map((s) => this.open(s));
+  }
+
+  /**
+   * A folder and everything under it (`recursive=true`), each row kept only when `visible` says its folder may
+   * be read: always from the store (the cache holds single folders), so it is exact.
+   */
+  async listTree(folder: Folder, visible: (f: Folder) => boolean): Promise<RawSecret[]> {
+    const rows = await listSecretTree(this.d.pool, folder);
+    return rows.filter((r) => visible({ projectId: r.projectId, environment: r.environment, secretPath: r.secretPath })).map((s) => this.open(s));
   }
 
   /** One secret by name: only its own value is opened (not every secret of the folder). */

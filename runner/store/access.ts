@@ -132,6 +132,27 @@ export async function revokeToken(q: Pool, id: string, at: Date): Promise<TokenR
   return rows[0] ? toToken(rows[0]) : undefined;
 }
 
+/** A machine identity's login token by its hash, with the identity's TTLs (renewal, revocation by the token). */
+export async function findLoginToken(q: Pool, hash: Buffer): Promise<(TokenLookup & { accessTokenTTL: number; accessTokenMaxTTL: number }) | undefined> {
+  const { rows } = await q.query<TokenLookupRow & { access_token_ttl: number; access_token_max_ttl: number }>(
+    `SELECT ${TOKEN_LOOKUP_COLUMNS}, i.access_token_ttl, i.access_token_max_ttl FROM ${TOKEN_LOOKUP_FROM} WHERE t.token_hash = $1 AND t.identity_id IS NOT NULL`,
+    [hash],
+  );
+  const r = rows[0];
+  return r && { ...toTokenLookup(r), accessTokenTTL: r.access_token_ttl, accessTokenMaxTTL: r.access_token_max_ttl };
+}
+
+/** Moves a live login token's expiry (renewal); false when it was revoked or expired meanwhile. */
+export async function extendToken(q: Pool, id: string, until: Date, now: Date): Promise<boolean> {
+  const { rowCount } = await q.query("UPDATE access_tokens SET expires_at = $2 WHERE id = $1 AND revoked_at IS NULL AND expires_at > $3", [id, until, now]);
+  return rowCount === 1;
+}
+
+/** Revokes one login token (idempotent: the first revocation time stays). */
+export async function revokeLoginToken(q: Pool, id: string, at: Date): Promise<void> {
+  await q.query("UPDATE access_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1", [id, at]);
+}
+
 /** Expired login tokens are useless: an identity's are pruned at each login so the table stays bounded. */
 export async function pruneExpiredTokens(q: Pool, identityId: string, now: Date): Promise<void> {
   await q.query("DELETE FROM access_tokens WHERE identity_id = $1 AND expires_at < $2", [identityId, now]);

@@ -313,3 +313,9 @@ export async function historyOf(q: Q, rotationId: string, limit = 100): Promise<
     nextAttemptAt: r.next_attempt_at,
   }));
 }
+
+/** The environments rotations file secrets under in a project, in order (a project by slug: api/projects.ts). */
+export async function projectEnvironments(q: Q, projectId: string): Promise<string[]> {
+  const { rows } = await q.query<{ environment: string }>("SELECT DISTINCT environment FROM rotations WHERE project_id = $1 ORDER BY environment", [projectId]);
+  return rows.map((r) => r.environment);
+}

@@ -49,6 +49,20 @@ export async function listSecrets(q: Q, folder: Folder, key?: string): Promise<S
   return rows.map(toSecret);
 }
 
+/**
+ * A folder and every folder under it (Infisical's `recursive=true`), in one statement: folders in path order,
+ * keys in order within each.
+ */
+export async function listSecretTree(q: Q, folder: Folder): Promise<SecretRecord[]> {
+  const under = folder.secretPath === "/" ? "/" : `${folder.secretPath}/`;
+  const { rows } = await q.query<SecretRow>(
+    `SELECT * FROM secrets WHERE project_id = $1 AND environment = $2
+       AND (secret_path = $3 OR left(secret_path, length($4)) = $4) ORDER BY secret_path, key`,
+    [folder.projectId, folder.environment, folder.secretPath, under],
+  );
+  return rows.map(toSecret);
+}
+
 export async function deleteSecretsOfRotation(q: Q, rotationId: string): Promise<void> {
   await q.query("DELETE FROM secrets WHERE rotation_id = $1", [rotationId]);
 }

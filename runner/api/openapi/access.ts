@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
 import { auditLogSchema, identitySchema, loginResultSchema, tokenSchema } from "../../responses";
-import { auditQuerySchema, createIdentitySchema, createTokenSchema, universalAuthLoginSchema } from "../../schemas";
+import { accessTokenBodySchema, auditQuerySchema, createIdentitySchema, createTokenSchema, universalAuthLoginSchema } from "../../schemas";
 import { pathItem, TAGS } from "./operation";
 
 const tag = TAGS.access;
@@ -32,6 +32,33 @@ export const accessPaths: ZodOpenApiPathsObject = {
       auth: "public",
       body: { schema: universalAuthLoginSchema },
       ok: { description: "An access token", schema: loginResultSchema },
+      errors: [401, 422],
+    },
+  }),
+  "/api/v1/auth/token/renew": pathItem({
+    post: {
+      operationId: "renewAccessToken",
+      summary: "Renew a machine identity's access token (Infisical's renew)",
+      description:
+        "The token named in the body (no bearer needed) gets the identity's `accessTokenTTL` more, never beyond " +
+        "`accessTokenMaxTTL` after its login. 401 when it is unknown, revoked, expired or at its max TTL: log in again. " +
+        "Failures do not count towards the failed-login rate limit.",
+      tag,
+      auth: "public",
+      body: { schema: accessTokenBodySchema },
+      ok: { description: "The same token and its new lifetime", schema: loginResultSchema },
+      errors: [401, 422],
+    },
+  }),
+  "/api/v1/auth/token/revoke": pathItem({
+    post: {
+      operationId: "revokeAccessToken",
+      summary: "Revoke a machine identity's access token (Infisical's revoke)",
+      description: "The login token named in the body stops working at once, on every runner. Revoking one already revoked or expired succeeds; a value that is no login token is 401.",
+      tag,
+      auth: "public",
+      body: { schema: accessTokenBodySchema },
+      ok: { description: "Revoked", schema: z.object({ message: z.string() }) },
       errors: [401, 422],
     },
   }),

@@ -10,6 +10,16 @@ export const DOCS_ASSETS = ["swagger-ui.css", "swagger-ui-bundle.js", "init.js"]
 const tag = TAGS.operations;
 
 export const operationPaths: ZodOpenApiPathsObject = {
+  "/api/status": pathItem({
+    get: {
+      operationId: "infisicalStatus",
+      summary: "Infisical's status probe",
+      description: "Always `{\"message\":\"Ok\"}` while the process serves (Infisical's operator checks it for an InfisicalConnection).",
+      tag,
+      auth: "public",
+      ok: { description: "Serving", schema: z.object({ message: z.literal("Ok") }) },
+    },
+  }),
   "/healthz": pathItem({
     get: { operationId: "health", summary: "The process serves", tag, auth: "public", ok: { description: "Serving", schema: healthSchema }, onlyErrors: [] },
   }),

@@ -1,41 +1,82 @@
-/** /api/v3/secrets/raw in the API reference: what applications read (Infisical's raw secrets). */
+/** /api/v3/secrets/raw and /api/v4/secrets in the API reference: what applications read (Infisical's raw secrets). */
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
 import { rawSecretSchema, secretChangedSchema } from "../../responses";
 import { rawSecretsQuerySchema } from "../../schemas";
-import { pathItem, TAGS } from "./operation";
+import { type OperationSpec, pathItem, TAGS } from "./operation";
 
 const tag = TAGS.secrets;
 const READ =
-  "`workspaceId` is the project id (`projectId` is accepted too). The other query parameters Infisical's clients " +
-  "send are accepted and ignored. Needs `read` over the folder.";
+  "The project is named by `workspaceId` (v3) or `projectId` (v4), or by its slug (`workspaceSlug`, `projectSlug`): a " +
+  "project's slug is its id, and two that differ are 422. An empty parameter counts as absent (Go clients send unset ones " +
+  "empty). The other query parameters Infisical's clients send are accepted and ignored. Needs `read` over the folder. " +
+  "The answer has an `ETag` (it changes exactly when a value or a key changes); a request whose `If-None-Match` holds it " +
+  "gets 304 with no body.";
+const NOT_MODIFIED = { "304": { description: "Not modified: the client's `If-None-Match` holds the answer's `ETag` (no body)" } };
+
+/** The two read operations under `base` (v3's raw path and v4's: the same answers). */
+function readPaths(base: string, version: "v3" | "v4", ids: { list: string; get: string }): ZodOpenApiPathsObject {
+  return {
+    [base]: pathItem({
+      get: {
+        operationId: ids.list,
+        summary: `The secrets of a folder, opened (${version})`,
+        description:
+          "The username and the password of a rotation always come from the same rotation state. `recursive=true` adds " +
+          "every folder under it that the token may read (each secret's `secretPath` says where it lives). " +
+          READ,
+        tag,
+        auth: "token",
+        query: rawSecretsQuerySchema,
+        ok: { description: "The folder's secrets", schema: z.object({ secrets: z.array(rawSecretSchema), imports: z.array(z.unknown()).max(0) }) },
+        responses: NOT_MODIFIED,
+        errors: [422],
+      },
+    }),
+    [`${base}/{secretName}`]: pathItem({
+      get: {
+        operationId: ids.get,
+        summary: `One secret by name, opened (${version})`,
+        description: READ,
+        tag,
+        auth: "token",
+        path: z.object({ secretName: z.string().meta({ description: "The secret's name", example: "POSTGRES_DB_PASSWORD" }) }),
+        query: rawSecretsQuerySchema,
+        ok: { description: "The secret", schema: z.object({ secret: rawSecretSchema }) },
+        responses: NOT_MODIFIED,
+        errors: [404, 422],
+      },
+    }),
+  };
+}
+
+const projectSchema = z
+  .object({
+    id: z.string().meta({ description: "The project's id, which is its slug" }),
+    _id: z.string(),
+    name: z.string(),
+    slug: z.string(),
+    orgId: z.string(),
+    environments: z.array(z.object({ id: z.string(), name: z.string(), slug: z.string() })).meta({ description: "The environments its rotations use (within the token's scope)" }),
+  })
+  .meta({ id: "Project" });
+const PROJECT = {
+  summary: "A project by its slug",
+  description:
+    "What Infisical's operator and agent resolve a `projectSlug` with (they read the top-level `id`). A project's slug " +
+    "is its id; it is found while a rotation files secrets in it (404 otherwise). Needs a scope that reaches the project.",
+  tag,
+  auth: "token",
+  path: z.object({ slug: z.string().meta({ description: "The project's slug (its id)", example: "my-project" }) }),
+  ok: { description: "The project", schema: projectSchema },
+  errors: [404, 422],
+} satisfies Omit<OperationSpec, "operationId">;
 
 export const secretPaths: ZodOpenApiPathsObject = {
-  "/api/v3/secrets/raw": pathItem({
-    get: {
-      operationId: "listSecretsRaw",
-      summary: "The secrets of a folder, opened",
-      description: `The username and the password of a rotation always come from the same rotation state. ${READ}`,
-      tag,
-      auth: "token",
-      query: rawSecretsQuerySchema,
-      ok: { description: "The folder's secrets", schema: z.object({ secrets: z.array(rawSecretSchema), imports: z.array(z.unknown()).max(0) }) },
-      errors: [422],
-    },
-  }),
-  "/api/v3/secrets/raw/{secretName}": pathItem({
-    get: {
-      operationId: "getSecretRaw",
-      summary: "One secret by name, opened",
-      description: READ,
-      tag,
-      auth: "token",
-      path: z.object({ secretName: z.string().meta({ description: "The secret's name", example: "POSTGRES_DB_PASSWORD" }) }),
-      query: rawSecretsQuerySchema,
-      ok: { description: "The secret", schema: z.object({ secret: rawSecretSchema }) },
-      errors: [404, 422],
-    },
-  }),
+  "/api/v2/workspace/{slug}": pathItem({ get: { operationId: "getWorkspaceBySlug", ...PROJECT } }),
+  "/api/v1/projects/slug/{slug}": pathItem({ get: { operationId: "getProjectBySlug", ...PROJECT } }),
+  ...readPaths("/api/v3/secrets/raw", "v3", { list: "listSecretsRaw", get: "getSecretRaw" }),
+  ...readPaths("/api/v4/secrets", "v4", { list: "listSecretsV4", get: "getSecretV4" }),
   "/api/v1/events/secrets": pathItem({
     get: {
       operationId: "secretEvents",

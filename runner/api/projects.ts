@@ -1,0 +1,40 @@
+/**
+ * Projects by slug, as Infisical's Kubernetes operator and agent resolve them before reading
+ * (`GET /api/v2/workspace/{slug}`, `GET /api/v1/projects/slug/{slug}`; both decode a top-level `id`). pgrotate has
+ * no project records: a project is the name rotations are filed under, and its slug is its id. A project is found
+ * while a rotation lives in it, so a misspelt slug is a 404 rather than an empty sync.
+ */
+import { Router } from "express";
+import type { Pool } from "pg";
+import { overlaps } from "../auth/principal";
+import { AppError } from "../errors";
+import { derivedId } from "../ids";
+import { projectIdSchema } from "../schemas";
+import { projectEnvironments } from "../store/rotations";
+import { parse, principalOf, route } from "./http";
+import { ORG_ID } from "./present";
+
+export function projectRoutes(pool: Pool): Router {
+  const r = Router();
+  const bySlug = route(async (req, res) => {
+    const slug = parse(projectIdSchema, req.params.slug, "project slug");
+    const principal = principalOf(res);
+    // Visible to a principal that may read some folder of the project (the same 403 as a read outside its scope).
+    if (!overlaps(principal.scope, { projectId: slug, environment: null, secretPath: null })) {
+      throw new AppError("Forbidden", `This ${principal.kind} is not allowed to access project ${slug}`);
+    }
+    const environments = (await projectEnvironments(pool, slug)).filter((env) => principal.scope.environment === null || principal.scope.environment === env);
+    if (!environments.length) throw new AppError("NotFound", `Project with slug ${JSON.stringify(slug)} not found (no rotation files secrets in it)`);
+    res.json({
+      id: slug,
+      _id: slug,
+      name: slug,
+      slug,
+      orgId: ORG_ID,
+      environments: environments.map((env) => ({ id: derivedId("environment", slug, env), name: env, slug: env })),
+    });
+  });
+  r.get("/api/v2/workspace/:slug", bySlug);
+  r.get("/api/v1/projects/slug/:slug", bySlug);
+  return r;
+}
