@@ -8,8 +8,14 @@ import { parse, principalOf, route, sinceArrival } from "./http";
 /** The folder a raw-secrets query names (400 on a bad query). */
 export function folderOf(query: Record<string, unknown>): Folder {
   const raw = { ...query };
-  // workspaceId is Infisical's name for the project; projectId is accepted too.
-  if (raw.workspaceId === undefined && typeof raw.projectId === "string") raw.workspaceId = raw.projectId;
+  // workspaceId is Infisical's name for the project; projectId is accepted too, and so is workspaceSlug: Infisical's Go
+  // SDK sends a project named by slug as `workspaceId=&workspaceSlug=shop` (External Secrets' Infisical provider names
+  // projects only so), and a pgrotate project id is a slug already. An empty value counts as not given.
+  const given = (v: unknown): v is string => typeof v === "string" && v !== "";
+  if (!given(raw.workspaceId)) {
+    if (given(raw.projectId)) raw.workspaceId = raw.projectId;
+    else if (given(raw.workspaceSlug)) raw.workspaceId = raw.workspaceSlug;
+  }
   const q = parse(rawSecretsQuerySchema, raw, "query");
   return { projectId: q.workspaceId, environment: q.environment, secretPath: q.secretPath };
 }
