@@ -14,12 +14,17 @@ const PROJECT_PARAMS = ["workspaceId", "projectId", "workspaceSlug", "projectSlu
  * The folder a raw-secrets query names (400 on a bad query). Infisical's clients name the project by id
  * (`workspaceId` in v3, `projectId` in v4) or by slug (`workspaceSlug`, `projectSlug`); a pgrotate project's id is
  * its slug, so each names the same project, and two that differ are refused. Go's clients send every parameter,
- * the unset ones empty (`workspaceId=&workspaceSlug=my-project`): an empty parameter counts as absent.
+ * the unset ones empty (`workspaceId=&workspaceSlug=my-project`): an empty parameter counts as absent, but a query
+ * whose only project names are empty is refused (it never reads the default project).
  */
 export function folderOf(query: Record<string, unknown>): Folder {
   const raw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(query)) if (v !== "") raw[k] = v;
   const named = PROJECT_PARAMS.filter((p) => typeof raw[p] === "string");
+  if (!named.length && PROJECT_PARAMS.some((p) => query[p] === "")) {
+    // Only empty names: a client that meant a project and lost it, never a read of the default project.
+    throw new AppError("ValidationError", "Invalid query: projectId must not be empty (name the project by workspaceId, projectId, workspaceSlug or projectSlug)");
+  }
   const differ = named.find((p) => raw[p] !== raw[named[0]]);
   if (differ) {
     throw new AppError("ValidationError", `query: ${named[0]} and ${differ} name different projects (a project's slug is its id)`);
