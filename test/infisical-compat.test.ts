@@ -32,7 +32,7 @@ describe("Infisical's routes under pgrotate's rules", () => {
     ];
     // One pair of users may serve one rotation only: the folders' rotations share the target's users one at a time.
     for (const [i, f] of folders.entries()) {
-      const users = i === 0 ? target.users : await target.createUserPair(`compat_${f.name.replace("-", "_")}`);
+      const users: [string, string] = i === 0 ? target.users : [await target.addRole("u1"), await target.addRole("u2")];
       const res = await t.api("POST", ROTATIONS, infisicalCreateBody(conn, users, { name: f.name, projectId: "shop", environment: "prod", secretPath: f.secretPath, secretsMapping: f.mapping }));
       expect([f.name, res.status, res.body.message]).toEqual([f.name, 200, undefined]);
     }

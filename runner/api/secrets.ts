@@ -23,11 +23,13 @@ export function folderOf(query: Record<string, unknown>): Folder {
   const named = PROJECT_PARAMS.filter((p) => typeof raw[p] === "string");
   if (!named.length && PROJECT_PARAMS.some((p) => query[p] === "")) {
     // Only empty names: a client that meant a project and lost it, never a read of the default project.
-    throw new AppError("ValidationError", "Invalid query: projectId must not be empty (name the project by workspaceId, projectId, workspaceSlug or projectSlug)");
+    const message = "projectId must not be empty (name the project by workspaceId, projectId, workspaceSlug or projectSlug)";
+    throw new AppError("ValidationError", `Invalid query: ${message}`, { details: [{ path: "workspaceId", message }] });
   }
   const differ = named.find((p) => raw[p] !== raw[named[0]]);
   if (differ) {
-    throw new AppError("ValidationError", `query: ${named[0]} and ${differ} name different projects (a project's slug is its id)`);
+    const message = `${named[0]} and ${differ} name different projects (a project's slug is its id)`;
+    throw new AppError("ValidationError", `Invalid query: ${message}`, { details: [{ path: differ, message }] });
   }
   if (named.length) raw.workspaceId = raw[named[0]];
   const q = parse(rawSecretsQuerySchema, raw, "query");
