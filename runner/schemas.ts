@@ -84,7 +84,7 @@ export const passwordRequirementsSchema = z
     { message: "the required character counts add up to more than length", path: ["required"] },
   );
 
-const projectIdSchema = z.string().min(1, "projectId must not be empty").max(64, "projectId must be at most 64 characters").regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'");
+export const projectIdSchema = z.string().min(1, "projectId must not be empty").max(64, "projectId must be at most 64 characters").regex(/^[A-Za-z0-9_-]+$/, "projectId may hold letters, digits, '-' and '_'");
 
 /** At most this many entries in a connection's allowedScopes. */
 export const MAX_ALLOWED_SCOPES = 100;
