@@ -4,6 +4,7 @@ import type { Pool } from "pg";
 import type { IncomingMessage, RequestListener } from "node:http";
 import { connectionRoutes } from "./api/connections";
 import { eventRoutes, type FeedLimits } from "./api/events";
+import { projectEventRoutes } from "./api/project-events";
 import { fastSecretRead } from "./api/fast-read";
 import { API_HEADERS } from "./api/headers";
 import { healthRoutes } from "./api/health";
@@ -144,6 +145,7 @@ export function expressApp(d: AppDeps): Express {
   app.use("/api/v3/secrets/raw", reads);
   app.use("/api/v4/secrets", reads);
   app.use("/api/v1/events", eventRoutes(d.feed, { access: d.access, sessions: d.sessions }, d.feedLimits));
+  app.use("/api/v1/events", projectEventRoutes(d.feed, { access: d.access, sessions: d.sessions }, d.feedLimits));
   app.use(consoleRoutes(d.consoleDir));
   app.use(notFoundHandler);
   app.use(errorHandler(d.logger, (s) => d.scrubber.scrub(s)));

@@ -222,6 +222,18 @@ describe("API reference: GET /openapi.json and /docs", () => {
       expect(checkAgainstReference("GET", feedUrl, feed.status, undefined, feed.headers.get("content-type"))).toEqual([]);
       stop.abort();
       await feed.body?.cancel().catch(() => undefined);
+      // Infisical's project-events subscription, the same way.
+      const subscribeUrl = "/api/v1/events/subscribe/project-events";
+      const stopSub = new AbortController();
+      const sub = await fetch(t.runner.url + subscribeUrl, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t.runner.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ projectId: "my-project", register: [{ event: "secret:update", conditions: { environmentSlug: "dev", secretPath: "/**" } }] }),
+        signal: stopSub.signal,
+      });
+      expect(checkAgainstReference("POST", subscribeUrl, sub.status, undefined, sub.headers.get("content-type"))).toEqual([]);
+      stopSub.abort();
+      await sub.body?.cancel().catch(() => undefined);
       await ok("GET", "/api/v3/secrets/raw?workspaceId=my-project&environment=dev&secretPath=/");
       await ok("GET", "/api/v3/secrets/raw/POSTGRES_DB_PASSWORD?workspaceId=my-project&environment=dev&secretPath=/");
       await ok("GET", "/api/v4/secrets?projectId=my-project&environment=dev&secretPath=/&recursive=true");

@@ -14,8 +14,7 @@ import type { AccessService } from "../auth/access";
 import type { ConsoleSessions } from "../auth/sessions";
 import { authorize, type Principal } from "../auth/principal";
 import { AppError } from "../errors";
-import type { Folder } from "../store/secrets";
-import type { FeedMessage, FeedStream, SecretEventHub } from "../services/secret-events";
+import type { FeedMessage, FeedStream, Follows, SecretEventHub } from "../services/secret-events";
 import { API_HEADERS } from "./headers";
 import { bearerHash, principalOf, route } from "./http";
 import { folderOf } from "./secrets";
@@ -42,19 +41,28 @@ export const DEFAULT_MAX_STREAMS = 1000;
 export const DEFAULT_MAX_BUFFERED_BYTES = 1 << 20;
 
 /** A field value on one line: SSE ends a field at CR or LF. */
-const oneLine = (s: string) => s.replace(/[\r\n]/g, "");
+export const oneLine = (s: string): string => s.replace(/[\r\n]/g, "");
 
-function frame(m: FeedMessage): string {
-  return `${m.id === undefined ? "" : `id: ${oneLine(m.id)}\n`}event: ${m.event}\ndata: ${JSON.stringify(m.data)}\n\n`;
+/** How a stream writes the hub's messages and heartbeats as SSE text. */
+export interface Framing {
+  message(m: FeedMessage): string;
+  heartbeat(cursor: string | undefined): string;
 }
+
+/** The change feed's own frames: the hub's messages as they are, heartbeats as `: ping` comments. */
+const changeFeedFraming: Framing = {
+  message: (m) => `${m.id === undefined ? "" : `id: ${oneLine(m.id)}\n`}event: ${m.event}\ndata: ${JSON.stringify(m.data)}\n\n`,
+  heartbeat: (cursor) => `${cursor === undefined ? "" : `id: ${oneLine(cursor)}\n`}: ping\n\n`,
+};
 
 class SseStream implements FeedStream {
   closed = false;
 
   constructor(
-    readonly folder: Folder,
+    readonly follows: Follows,
     readonly owner: string,
     readonly holder: string,
+    private readonly framing: Framing,
     private readonly res: Response,
     private readonly maxBuffered: number,
     private readonly stillValid: () => Promise<boolean>,
@@ -78,11 +86,11 @@ class SseStream implements FeedStream {
   }
 
   send(m: FeedMessage): void {
-    this.write(frame(m));
+    this.write(this.framing.message(m));
   }
 
   heartbeat(cursor: string | undefined): void {
-    this.write(`${cursor === undefined ? "" : `id: ${oneLine(cursor)}\n`}: ping\n\n`);
+    this.write(this.framing.heartbeat(cursor));
     this.stillValid().then(
       (ok) => ok || this.close(),
       () => undefined, // the store is down: keep the stream, check again at the next beat
@@ -113,26 +121,43 @@ class SseStream implements FeedStream {
   }
 }
 
-/** Mounted at /api/v1/events (behind authentication: a bearer token, or the console's session cookie). */
-export function eventRoutes(hub: SecretEventHub, auth: { access: AccessService; sessions?: ConsoleSessions }, limits: FeedLimits = {}): Router {
-  const r = Router();
+export interface FeedAuth {
+  access: AccessService;
+  sessions?: ConsoleSessions;
+}
+
+/**
+ * Opens one stream of the hub for an authorized request: the caps (this stream counts in them whatever route
+ * opened it), the token re-check at every heartbeat, resuming from `lastEventId`. The route has authorized
+ * `follows` for the principal before; the stream ends with the response.
+ */
+export function streamOpener(hub: SecretEventHub, auth: FeedAuth, limits: FeedLimits = {}) {
   const checkCaps = streamCaps(hub, limits);
-  r.get("/secrets", route(async (req: Request, res: Response) => {
-    const folder = folderOf(req.query);
+  return async (req: Request, res: Response, follows: Follows, framing: Framing, lastEventId: string | undefined): Promise<void> => {
     const principal = principalOf(res);
-    authorize(principal, "read", folder);
     const hash = bearerHash(req);
     const owner = hash ? hash.toString("hex") : principal.actor;
     const holder = principal.actor;
     checkCaps(owner, holder, principal.kind); // nothing awaited between this check and attach(): no race past a cap
-    const header = req.headers["last-event-id"];
-    const lastEventId = typeof header === "string" ? header : typeof req.query.lastEventId === "string" ? req.query.lastEventId : undefined;
     // Re-checked at every heartbeat: a revoked token, an expired identity token or an ended console session ends the stream.
     const sid = hash ? undefined : readSessionCookie(req);
     const stillValid = async () =>
       hash ? !!(await auth.access.resolve(hash)) : sid && auth.sessions ? !!(await auth.sessions.resolve(sid, { touch: false })) : true;
-    const stream: SseStream = new SseStream(folder, owner, holder, res, limits.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, stillValid, () => hub.detach(stream));
+    const stream: SseStream = new SseStream(follows, owner, holder, framing, res, limits.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, stillValid, () => hub.detach(stream));
     await hub.attach(stream, lastEventId);
+  };
+}
+
+/** Mounted at /api/v1/events (behind authentication: a bearer token, or the console's session cookie). */
+export function eventRoutes(hub: SecretEventHub, auth: FeedAuth, limits: FeedLimits = {}): Router {
+  const r = Router();
+  const open = streamOpener(hub, auth, limits);
+  r.get("/secrets", route(async (req: Request, res: Response) => {
+    const folder = folderOf(req.query);
+    authorize(principalOf(res), "read", folder);
+    const header = req.headers["last-event-id"];
+    const lastEventId = typeof header === "string" ? header : typeof req.query.lastEventId === "string" ? req.query.lastEventId : undefined;
+    await open(req, res, { folder }, changeFeedFraming, lastEventId);
   }));
   return r;
 }

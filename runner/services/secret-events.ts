@@ -29,9 +29,15 @@ export interface FeedMessage {
   data: Record<string, unknown>;
 }
 
-/** What the route hands the hub: a place to write messages to, for one folder. */
+/**
+ * What a stream follows: one folder (the change feed), or the folders of one project that `accepts` takes
+ * (project events: a folder and everything under it, or a glob — filtered by what the principal may read).
+ */
+export type Follows = { folder: Folder } | { projectId: string; accepts: (f: Folder) => boolean };
+
+/** What the route hands the hub: a place to write messages to, for what it follows. */
 export interface FeedStream {
-  folder: Folder;
+  readonly follows: Follows;
   /** Who holds it (a token), for the per-token limit. */
   readonly owner: string;
   /** The principal behind that token (`identity:<id>` for every access token of a machine identity), for the per-identity limit. */
@@ -67,6 +73,8 @@ const MAX_BATCH = 50_000;
 
 interface Attached {
   stream: FeedStream;
+  /** The filter of a stream that follows more than one folder. */
+  accepts?: (f: Folder) => boolean;
   /** Event ids a resume already sent that the hub's next read may include again. */
   replayed?: Set<string>;
 }
@@ -87,6 +95,8 @@ export function eventMessage(e: SecretEventRecord): SecretChangedEvent {
 export class SecretEventHub {
   private cursor?: EventCursor;
   private readonly byFolder = new Map<string, Set<Attached>>();
+  /** Streams that follow more than one folder, by project: each event of the project is offered to their filter. */
+  private readonly byProject = new Map<string, Set<Attached>>();
   private readonly attached = new Map<FeedStream, Attached>();
   /** Streams waiting in the lane to be attached (counted for limits). */
   private readonly pending = new Set<FeedStream>();
@@ -141,7 +151,7 @@ export class SecretEventHub {
       let ready: FeedMessage = { event: "ready", id: formatCursor(this.cursor), data: { type: "ready", replayed: 0 } };
       let replay: SecretEventRecord[] = [];
       if (lastEventId !== undefined) {
-        const outcome = from ? await this.replay(from, stream.folder) : { reset: "the Last-Event-ID is not a cursor of this feed" };
+        const outcome = from ? await this.replay(from, stream.follows) : { reset: "the Last-Event-ID is not a cursor of this feed" };
         if ("reset" in outcome) {
           ready = { event: "reset", id: formatCursor(this.cursor), data: { type: "reset", reason: outcome.reset } };
         } else {
@@ -155,9 +165,10 @@ export class SecretEventHub {
       for (const e of replay) stream.send({ event: "secret.changed", data: eventMessage(e) });
       stream.send(ready);
       this.attached.set(stream, entry);
-      const key = folderKey(stream.folder);
-      let set = this.byFolder.get(key);
-      if (!set) this.byFolder.set(key, (set = new Set()));
+      const [index, key] = this.indexOf(stream.follows);
+      if ("accepts" in stream.follows) entry.accepts = stream.follows.accepts;
+      let set = index.get(key);
+      if (!set) index.set(key, (set = new Set()));
       set.add(entry);
     });
     return op.finally(() => this.pending.delete(stream));
@@ -167,10 +178,14 @@ export class SecretEventHub {
     const entry = this.attached.get(stream);
     if (!entry) return;
     this.attached.delete(stream);
-    const key = folderKey(stream.folder);
-    const set = this.byFolder.get(key);
+    const [index, key] = this.indexOf(stream.follows);
+    const set = index.get(key);
     set?.delete(entry);
-    if (set && !set.size) this.byFolder.delete(key);
+    if (set && !set.size) index.delete(key);
+  }
+
+  private indexOf(f: Follows): [Map<string, Set<Attached>>, string] {
+    return "folder" in f ? [this.byFolder, folderKey(f.folder)] : [this.byProject, f.projectId];
   }
 
   /** Closes every stream at once (runner stop). */
@@ -184,12 +199,14 @@ export class SecretEventHub {
     }
   }
 
-  private async replay(from: EventCursor, folder: Folder): Promise<{ events: SecretEventRecord[]; cursor: EventCursor } | { reset: string }> {
+  private async replay(from: EventCursor, follows: Follows): Promise<{ events: SecretEventRecord[]; cursor: EventCursor } | { reset: string }> {
     try {
-      const batch = await eventsSince(this.d.pool, from, { folder, limit: MAX_REPLAY });
+      const scope = "folder" in follows ? { folder: follows.folder } : { projectId: follows.projectId };
+      const batch = await eventsSince(this.d.pool, from, { ...scope, limit: MAX_REPLAY });
       if (from.atMs < batch.prunedThroughMs + COMMIT_MARGIN_MS) return { reset: "the Last-Event-ID is older than the events this store keeps" };
       if (batch.truncated) return { reset: `more than ${MAX_REPLAY} changes since the Last-Event-ID` };
-      return { events: batch.events, cursor: batch.cursor };
+      const events = "accepts" in follows ? batch.events.filter((e) => follows.accepts(e)) : batch.events;
+      return { events, cursor: batch.cursor };
     } catch (err) {
       if (isDataException(sqlState(err))) return { reset: "the Last-Event-ID is not a cursor of this feed" };
       throw err;
@@ -222,7 +239,7 @@ export class SecretEventHub {
     }
     const perStream = new Map<Attached, SecretEventRecord[]>();
     for (const e of batch.events) {
-      for (const a of this.byFolder.get(folderKey(e)) ?? []) {
+      for (const a of this.followersOf(e)) {
         if (a.replayed?.has(e.id)) continue;
         let list = perStream.get(a);
         if (!list) perStream.set(a, (list = []));
@@ -233,6 +250,12 @@ export class SecretEventHub {
     for (const [a, list] of perStream) {
       list.forEach((e, i) => a.stream.send({ event: "secret.changed", id: i === list.length - 1 ? id : undefined, data: eventMessage(e) }));
     }
+  }
+
+  /** The streams an event goes to: those of its folder, and those of its project whose filter takes it. */
+  private *followersOf(e: SecretEventRecord): Iterable<Attached> {
+    yield* this.byFolder.get(folderKey(e)) ?? [];
+    for (const a of this.byProject.get(e.projectId) ?? []) if (a.accepts?.(e)) yield a;
   }
 
   private beat(): void {

@@ -62,10 +62,10 @@ export interface EventBatch {
 }
 
 /**
- * Events committed after `from` (all folders, or one), in id order, and the cursor after them — one statement,
- * so the events and the new snapshot agree. `from` must be a well-formed cursor (parseCursor).
+ * Events committed after `from` (all folders, one folder, or one project's), in id order, and the cursor after
+ * them — one statement, so the events and the new snapshot agree. `from` must be a well-formed cursor (parseCursor).
  */
-export async function eventsSince(q: Q, from: EventCursor, opts: { folder?: Folder; limit: number }): Promise<EventBatch> {
+export async function eventsSince(q: Q, from: EventCursor, opts: { folder?: Folder; projectId?: string; limit: number }): Promise<EventBatch> {
   const f = opts.folder;
   const { rows } = await q.query<Row>(prepared(
     `SELECT s.snap::text AS snap, (extract(epoch FROM s.t) * 1000)::float8 AS t_ms, (extract(epoch FROM h.pruned_through) * 1000)::float8 AS pruned_ms,
@@ -75,9 +75,9 @@ export async function eventsSince(q: Q, from: EventCursor, opts: { folder?: Fold
      LEFT JOIN LATERAL (
        SELECT * FROM secret_events e
        WHERE e.txid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(e.txid, $1::pg_snapshot)
-         AND ($2::text IS NULL OR (e.project_id = $2 AND e.environment = $3 AND e.secret_path = $4))
+         AND ($2::text IS NULL OR (e.project_id = $2 AND ($3::text IS NULL OR (e.environment = $3 AND e.secret_path = $4))))
        ORDER BY e.id LIMIT $5) e ON true`,
-    [from.snapshot, f?.projectId ?? null, f?.environment ?? null, f?.secretPath ?? null, opts.limit + 1],
+    [from.snapshot, f?.projectId ?? opts.projectId ?? null, f?.environment ?? null, f?.secretPath ?? null, opts.limit + 1],
   ));
   const head = rows[0];
   const events = rows

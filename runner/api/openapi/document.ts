@@ -7,6 +7,7 @@ import { createDocument, type oas31 } from "zod-openapi";
 import { packageVersion } from "../../version";
 import { accessPaths } from "./access";
 import { connectionPaths } from "./connections";
+import { eventPaths } from "./events";
 import { consolePaths } from "./console";
 import { keyPaths } from "./keys";
 import { TAGS } from "./operation";
@@ -57,7 +58,7 @@ function build(): oas31.OpenAPIObject {
           },
         },
       },
-      paths: { ...rotationPaths, ...connectionPaths, ...secretPaths, ...accessPaths, ...keyPaths, ...consolePaths, ...operationPaths },
+      paths: { ...rotationPaths, ...connectionPaths, ...secretPaths, ...eventPaths, ...accessPaths, ...keyPaths, ...consolePaths, ...operationPaths },
     },
     {
       // zod's .int() bounds every integer to the safe range; that says nothing to a reader.
