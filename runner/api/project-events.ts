@@ -17,7 +17,7 @@
  */
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
-import { authorize, permits } from "../auth/principal";
+import { authorize, overlaps, permits } from "../auth/principal";
 import { projectIdSchema, SLUG } from "../schemas";
 import type { FeedMessage, SecretEventHub } from "../services/secret-events";
 import { baseFolder, compilePattern, PATTERN_RULE, patternSegments, type Registration, registrationMatches } from "../services/path-patterns";
@@ -114,7 +114,12 @@ export function projectEventRoutes(hub: SecretEventHub, auth: FeedAuth, limits: 
       environment: x.conditions.environmentSlug,
       path: compilePattern(patternSegments(x.conditions.secretPath)!),
     }));
-    for (const x of registrations) authorize(principal, "read", baseFolder(body.projectId, x));
+    for (const x of registrations) {
+      // A pattern with a wildcard reaches every folder under its base: a principal whose scope lies under that base
+      // may subscribe and gets its own part's events only (accepts, below), as a recursive read gives it its part.
+      const base = baseFolder(body.projectId, x);
+      if (x.path.pattern === x.path.base || !overlaps(principal.scope, base)) authorize(principal, "read", base);
+    }
     // Every change is a secret:update (see above): only those registrations select changes.
     const updates = registrations.filter((x) => x.event === "secret:update");
     const accepts = (f: { projectId: string; environment: string; secretPath: string }) =>

@@ -124,14 +124,16 @@ export class AccessService {
   /** A new scoped token; its secret is returned once and stored only as a hash. */
   async createToken(input: CreateTokenInput): Promise<{ token: TokenRecord; secret: string }> {
     const value = secret("pgr_tok_");
+    const now = this.d.clock();
     const token = await store.insertToken(this.d.pool, {
       id: newId(),
+      createdAt: now,
       name: input.name,
       hash: sha256(value),
       identityId: null,
       scope: scopeOf(input),
       permission: input.permission,
-      expiresAt: input.expiresIn ? new Date(this.d.clock().getTime() + input.expiresIn * 1000) : null,
+      expiresAt: input.expiresIn ? new Date(now.getTime() + input.expiresIn * 1000) : null,
     });
     return { token, secret: value };
   }
@@ -222,6 +224,7 @@ export class AccessService {
     const now = this.d.clock();
     await store.insertToken(this.d.pool, {
       id: newId(),
+      createdAt: now,
       name: `login:${identity.name}`,
       hash: sha256(accessToken),
       identityId: identity.id,

@@ -106,13 +106,15 @@ export interface NewToken {
   scope: Scope;
   permission: Permission;
   expiresAt: Date | null;
+  /** When it was made, on the runner's clock like expiresAt (a login: its max TTL counts from here). */
+  createdAt: Date;
 }
 
 export async function insertToken(q: Pool, t: NewToken): Promise<TokenRecord> {
   const { rows } = await q.query<TokenRow>(
-    `INSERT INTO access_tokens (id, name, token_hash, identity_id, project_id, environment, secret_path, permission, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${TOKEN_COLUMNS}`,
-    [t.id, t.name, t.hash, t.identityId, t.scope.projectId, t.scope.environment, t.scope.secretPath, t.permission, t.expiresAt],
+    `INSERT INTO access_tokens (id, name, token_hash, identity_id, project_id, environment, secret_path, permission, expires_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${TOKEN_COLUMNS}`,
+    [t.id, t.name, t.hash, t.identityId, t.scope.projectId, t.scope.environment, t.scope.secretPath, t.permission, t.expiresAt, t.createdAt],
   );
   return toToken(rows[0]);
 }
