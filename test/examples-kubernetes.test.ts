@@ -211,7 +211,7 @@ describe("The Kubernetes examples", () => {
     expect(operatorInterval(spec.syncConfig.resyncInterval)).toBeLessThanOrEqual(600);
     // The deprecated top-level fields would be ignored next to syncConfig: keep one form.
     expect([spec.instantUpdates, spec.resyncInterval]).toEqual([undefined, undefined]);
-    // projectSlug makes the operator call Infisical's project lookup (/api/v2/workspace/:slug), which pgrotate lacks.
+    // By id: projectSlug would cost the operator a project lookup (/api/v2/workspace/:slug) at every resync.
     expect(spec.authentication.universalAuth.secretsScope).toEqual({ projectId: "shop", envSlug: "prod", secretsPath: "/" });
     expect(spec.managedKubeSecretReferences).toEqual([{ secretName: SHARED_SECRET.name, secretNamespace: SHARED_SECRET.namespace, creationPolicy: "Owner" }]);
   });
