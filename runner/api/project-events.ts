@@ -4,9 +4,10 @@
  * change feed: the same hub, caps, heartbeats, token re-check and Last-Event-ID resume as GET /api/v1/events/secrets
  * (api/events.ts), written in Infisical's frames.
  *
- * - Each registration's folder must be readable by the principal (for "/app/**": "/app"; for a glob: the folders
- *   before its first wildcard), else 403 and nothing opens. Each change is also checked against the principal's
- *   scope before it is sent, like the change feed's folder filter.
+ * - A registration without a wildcard needs read over its folder; one with a wildcard needs read over its base
+ *   (for "/app/**": "/app"; for a glob: the folders before its first wildcard) or a scope that lies under that base
+ *   (as a recursive read: an identity scoped to /app may register "/**"). Else 403 and nothing opens. Each change is
+ *   checked against the principal's scope before it is sent, so a wide pattern brings only the principal's part.
  * - A change of a matching folder's secrets is `event: secret:update` with Infisical's data (environment, folder
  *   and one entry per secret name; never a value). The feed does not tell a created or deleted secret from an
  *   updated one, so `secret:create` and `secret:delete` registrations are accepted and never sent; pgrotate has no
