@@ -13,10 +13,10 @@ import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
-import { parseAllDocuments } from "yaml";
 import { configVariables, loadConfig } from "../runner/config";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
-import { findTool, runTool, testWithTool } from "./helpers/tools";
+import { type K8sObject, render } from "./helpers/kustomize";
+import { testWithTool } from "./helpers/tools";
 
 const KUSTOMIZE = path.join(__dirname, "..", "deploy", "kubernetes");
 const withKubectl = testWithTool("kubectl", "kubectl kustomize renders offline; install kubectl from your distribution or dl.k8s.io");
@@ -32,7 +32,6 @@ const MODELS: Record<string, { new (data: any): { validate(): void } }> = {
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
 };
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string }; spec?: any } & Record<string, any>;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-kubernetes-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -61,17 +60,6 @@ function webhookOverlay(): string {
   return dir;
 }
 
-const rendered = new Map<string, K8sObject[]>();
-/** `kubectl kustomize DIR`, parsed (once per directory). */
-function render(dir: string): K8sObject[] {
-  const hit = rendered.get(dir);
-  if (hit) return hit;
-  const r = runTool(findTool("kubectl")!, ["kustomize", dir]);
-  if (r.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${r.stderr}`);
-  const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject);
-  rendered.set(dir, docs);
-  return docs;
-}
 const VARIANTS = { base: () => path.join(KUSTOMIZE, "base"), "overlays/embedded": () => path.join(KUSTOMIZE, "overlays", "embedded"), "base + components/webhook": webhookOverlay };
 const variant = (name: keyof typeof VARIANTS) => render(VARIANTS[name]());
 const one = (objects: K8sObject[], kind: string) => {

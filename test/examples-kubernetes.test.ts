@@ -11,8 +11,9 @@ import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
-import { parse, parseAllDocuments } from "yaml";
-import { findTool, runTool, testWithTool } from "./helpers/tools";
+import { parse } from "yaml";
+import { type K8sObject, render } from "./helpers/kustomize";
+import { testWithTool } from "./helpers/tools";
 
 const ROOT = path.join(__dirname, "..");
 const EXAMPLES = path.join(ROOT, "examples", "kubernetes");
@@ -26,7 +27,6 @@ type Directory = (typeof DIRECTORIES)[number];
 const SHARED_SECRET = { name: "shop-db-credentials", namespace: "shop" };
 const MAPPED = ["POSTGRES_DB_USERNAME", "POSTGRES_DB_PASSWORD"];
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> };
 
 /** The core kinds the examples hold, validated with kubernetes-models (a kind without a validator fails the test). */
 const MODELS: Record<string, { new (data: any): { validate(): void } }> = {
@@ -77,24 +77,13 @@ function validateCustom(o: K8sObject): string[] {
 
 // ---- rendering
 
-const rendered = new Map<string, K8sObject[]>();
-/** `kubectl kustomize DIR`, parsed (once per directory). */
-function render(dir: string): K8sObject[] {
-  const hit = rendered.get(dir);
-  if (hit) return hit;
-  const r = runTool(findTool("kubectl")!, ["kustomize", dir]);
-  if (r.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${r.stderr}`);
-  const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject);
-  rendered.set(dir, docs);
-  return docs;
-}
 const example = (name: Directory) => render(path.join(EXAMPLES, name));
 const one = (objects: K8sObject[], kind: string, name?: string) => {
   const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   expect(found.map((o) => `${o.kind}/${o.metadata.name}`)).toHaveLength(1);
   return found[0];
 };
-const secretData = (s: K8sObject) => Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+const secretData = (s: K8sObject) => Object.fromEntries(Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
 
 /** The runner's Service as deploy/kubernetes makes it, in the namespace docs/production.md's overlay gives it. */
 function runnerService(): { host: string; port: number } {
