@@ -48,8 +48,8 @@ interface VariableDoc {
 }
 
 /**
- * What each variable of the schema means: `pgrotate serve --help` prints this table, and a test holds the README's
- * configuration table to it. A variable added to the schema does not compile without its line here.
+ * What each variable of the schema means: `pgrotate serve --help` prints this table, and a test holds the table of
+ * docs/configuration.md to it. A variable added to the schema does not compile without its line here.
  */
 const VARIABLE_DOCS: Record<VariableName, VariableDoc> = {
   PGROTATE_HOST: { meaning: "bind address; 0.0.0.0 in a container" },

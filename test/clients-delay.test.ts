@@ -3,7 +3,7 @@
  * requests (test/helpers/go-client.ts; sources in the clients-*.test.ts files): the Infisical operator with
  * instantUpdates (the event, then its reconcile's read with If-None-Match), and the work one poll costs External
  * Secrets (login, list, revoke) and the Infisical agent (a v4 read whose ETag changed). The figures printed here
- * (milliseconds, never a secret) are the README's "Kubernetes applications" table; a poll's own wait (ESO's
+ * (milliseconds, never a secret) are the "Kubernetes applications" table of docs/applications.md; a poll's own wait (ESO's
  * refreshInterval, the agent's polling interval) adds to them.
  */
 import { byKey, goRequest, isPing, jsonPostHeaders, openSse, sdkHeaders, startWorld, type World } from "./helpers/go-client";

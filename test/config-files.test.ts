@@ -1,6 +1,6 @@
 /**
  * Secret settings from files (PGROTATE_*_FILE, the convention of container secrets and systemd credentials), and
- * the list of every variable in `pgrotate serve --help` and the README, from the configuration's one table.
+ * the list of every variable in `pgrotate serve --help` and docs/configuration.md, from the configuration's one table.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -211,9 +211,12 @@ describe("Every variable is documented", () => {
     expect(help.stdout).toMatch(/^ {2}PGROTATE_PORT +.*\(default: 8080\)$/m);
   });
 
-  test("When the README's configuration table is read, then it has a row for every variable the configuration reads, and no other", () => {
-    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 3));
+  test("When the configuration table of docs/configuration.md is read, then it has a row for every variable the configuration reads, and no other", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "configuration.md"), "utf8");
+    const start = doc.indexOf("\n## Variables\n");
+    expect(start).toBeGreaterThan(-1);
+    const end = doc.indexOf("\n## ", start + 3);
+    const section = doc.slice(start, end === -1 ? undefined : end);
     const rows = [...section.matchAll(/^\| `(PGROTATE_[A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect([...rows].sort()).toEqual([...names].sort());
   });

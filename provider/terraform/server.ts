@@ -128,7 +128,7 @@ export async function startPluginServer(opts: StartOptions): Promise<PluginServe
 /** Checks the environment go-plugin sets; a message for a human who ran the binary directly. */
 export function checkPluginEnvironment(env: NodeJS.ProcessEnv): string | undefined {
   if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
-    return "This binary is a plugin. These are not meant to be executed directly.\nPlease execute the program that consumes these plugins, which will load any plugins automatically (terraform, with dev_overrides or a filesystem mirror; see the pgrotate README).";
+    return "This binary is a plugin. These are not meant to be executed directly.\nPlease execute the program that consumes these plugins, which will load any plugins automatically (terraform, with dev_overrides or a filesystem mirror; see docs/terraform.md in pgrotate).";
   }
   const versions = (env.PLUGIN_PROTOCOL_VERSIONS ?? String(APP_PROTOCOL_VERSION)).split(",").map((v) => v.trim());
   if (!versions.includes(String(APP_PROTOCOL_VERSION))) {

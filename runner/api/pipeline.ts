@@ -1,7 +1,7 @@
 /**
  * The middleware every /api request passes through before its route, in the order app.ts mounts it, and what the
  * secret read from memory (fast-read.ts, answered before Express) does about each: it calls the same function,
- * or the step has nothing to do for the reads it answers (said here, and in the README). test/fast-read.test.ts
+ * or the step has nothing to do for the reads it answers (said here, and in docs/api.md). test/fast-read.test.ts
  * walks the Express app and fails when the API gains a step this list does not name, so no middleware added to
  * the API is silently skipped by the fast read.
  */
