@@ -56,9 +56,9 @@ describe("The packed package, installed into fresh copies of the examples", () =
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  test("The tarball holds the compiled code, its declarations, the SQL migrations, the protocol files, the built web console, both bins, the README and the LICENSE, and no tests or sources", () => {
+  test("The tarball holds the compiled code, its declarations, the SQL migrations, the protocol files, the built web console, both bins, the README with the docs it links to, the changelog, the security policy and the LICENSE, and no tests or sources", () => {
     for (const f of [
-      "package.json", "README.md", "LICENSE", "bin/terraform-provider-pgrotate",
+      "package.json", "README.md", "LICENSE", "CHANGELOG.md", "SECURITY.md", "docs/getting-started.md", "docs/troubleshooting.md", "bin/terraform-provider-pgrotate",
       "dist/runner/cli.js", "dist/runner/index.js", "dist/runner/index.d.ts", "dist/provider/index.js", "dist/provider/index.d.ts",
       "dist/provider/terraform/main.js", "dist/provider/terraform/tfplugin6.proto", "dist/provider/terraform/go-plugin.proto",
       "dist/runner/store/migrations/001_init.sql", "dist/console/index.html", "dist/pg/index.js", "dist/pg/index.d.ts",
