@@ -136,7 +136,7 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 /** Stops a server still running on `dataDir` according to its postmaster.pid (a killed earlier run). */
-async function stopStaleServer(dataDir: string, log: (line: string) => void): Promise<void> {
+export async function stopStaleServer(dataDir: string, log: (line: string) => void): Promise<void> {
   const pidFile = path.join(dataDir, "postmaster.pid");
   const pid = Number((await fs.readFile(pidFile, "utf8").catch(() => "")).split("\n")[0]);
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return;
