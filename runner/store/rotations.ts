@@ -119,17 +119,19 @@ export function listConditions(l: RotationListQuery): { sql: string; values: unk
 /**
  * One page of the rotations a list asks for, and how many match in all, read in one statement (one snapshot:
  * the total counts exactly the rows the pages are cut from). Ties in the order fall back to creation, then id,
- * so consecutive pages neither repeat nor skip a rotation.
+ * so consecutive pages neither repeat nor skip a rotation. The page is cut on the ids alone (the sort handles
+ * narrow rows; migration 016's indexes serve the default and the name order), then its rows are read whole.
  */
 export async function listRotations(q: Q, l: RotationListQuery): Promise<{ rotations: RotationRecord[]; totalCount: number }> {
   const where = listConditions(l);
-  const order = l.sort ? `${SORT_COLUMNS[l.sort.field]} ${l.sort.descending ? "DESC" : "ASC"} NULLS LAST, ` : "";
+  const order = `${l.sort ? `${SORT_COLUMNS[l.sort.field]} ${l.sort.descending ? "DESC" : "ASC"} NULLS LAST, ` : ""}r.created_at, r.id`;
   const n = where.values.length;
   const { rows } = await q.query<RotationWithConnectionRow & { total_count: number }>(
-    `WITH total AS (SELECT count(*)::int AS n FROM rotations r ${where.sql})
-     SELECT total.n AS total_count, page.* FROM total LEFT JOIN LATERAL (
-       ${SELECT} ${where.sql} ORDER BY ${order}r.created_at, r.id LIMIT $${n + 1} OFFSET $${n + 2}
-     ) page ON true`,
+    `WITH total AS (SELECT count(*)::int AS n FROM rotations r ${where.sql}),
+     page AS (SELECT r.id FROM rotations r ${where.sql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2})
+     SELECT total.n AS total_count, rows.* FROM total LEFT JOIN LATERAL (
+       ${SELECT} WHERE r.id IN (SELECT id FROM page) ORDER BY ${order}
+     ) rows ON true`,
     [...where.values, l.limit ?? null, l.offset ?? 0],
   );
   return { rotations: rows[0]?.id ? rows.map(toRotation) : [], totalCount: rows[0]?.total_count ?? 0 };
