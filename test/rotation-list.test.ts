@@ -229,6 +229,17 @@ describe("Rotation list: paging, filters, sort, scope, ETag and compression", ()
     expect(small.headers["content-encoding"]).toBeUndefined();
   });
 
+  test("The console's script is sent brotli-compressed to a browser that accepts it, and decodes to the built file", async () => {
+    const index = await rawGet(t.runner.url, "/", { "accept-encoding": "identity" });
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(index.body.toString())?.[1];
+    expect(script).toBeDefined();
+    const plain = await rawGet(t.runner.url, script!, { "accept-encoding": "identity" });
+    const br = await rawGet(t.runner.url, script!, { "accept-encoding": "gzip, deflate, br" });
+    expect([br.status, br.headers["content-encoding"]]).toEqual([200, "br"]);
+    expect(zlib.brotliDecompressSync(br.body).equals(plain.body)).toBe(true);
+    expect(br.body.length).toBeLessThan(plain.body.length / 2);
+  });
+
   test("The change feed and secret reads are never compressed, whatever the client accepts", async () => {
     const feed = await rawGet(t.runner.url, "/api/v1/events/secrets?workspaceId=alpha&environment=dev&secretPath=/", { ...auth(), "accept-encoding": "gzip, br" }, { firstChunkOnly: true });
     expect(feed.headers["content-type"]).toMatch(/^text\/event-stream/);
