@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark of issues 8, 13 and 14, each against a floor measured in the same run, then one table.
- * `node dist-bench/bench/run.js latency reads` runs a subset (latency, burst, precision, reads, scale, iac, console, pool).
+ * `node dist-bench/bench/run.js latency reads` runs a subset (latency, burst, precision, reads, scale, iac, console, pool, list).
  * Everything it starts (clusters, runners, servers, plugin hosts) is stopped at the end, also on failure.
  */
 import { execSync } from "node:child_process";
@@ -10,13 +10,14 @@ import path from "node:path";
 import { embeddedVersion } from "../runner/embedded/cluster";
 import { benchConsole } from "./console";
 import { benchIac } from "./iac";
+import { benchList } from "./list";
 import { benchPool } from "./pool";
 import { benchReads } from "./reads";
 import { benchBurst, benchLatency, benchPrecision, setupRotations } from "./rotations";
 import { benchScale } from "./scale";
 import { type Env, log, REPO, record, startEnv, stopEnv, table } from "./lib";
 
-const ALL = ["latency", "burst", "precision", "reads", "scale", "iac", "console", "pool"] as const;
+const ALL = ["latency", "burst", "precision", "reads", "scale", "iac", "console", "pool", "list"] as const;
 
 function machine(): string {
   const sh = (c: string) => {
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
       await s.runner.stop(); // the reads benchmark runs the runner in a child process on the same store
       await guard("reads", () => benchReads(env!, s));
     }
-    for (const [name, fn] of [["scale", benchScale], ["iac", benchIac], ["console", benchConsole], ["pool", benchPool]] as const) {
+    for (const [name, fn] of [["scale", benchScale], ["iac", benchIac], ["console", benchConsole], ["pool", benchPool], ["list", benchList]] as const) {
       if (!wanted.has(name)) continue;
       try {
         await fn(env);

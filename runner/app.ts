@@ -2,6 +2,7 @@ import express, { type Express } from "express";
 import { rateLimit } from "express-rate-limit";
 import type { Pool } from "pg";
 import type { IncomingMessage, RequestListener } from "node:http";
+import { compress } from "./api/compress";
 import { connectionRoutes } from "./api/connections";
 import { eventRoutes, type FeedLimits } from "./api/events";
 import { projectEventRoutes } from "./api/project-events";
@@ -100,6 +101,7 @@ export function expressApp(d: AppDeps): Express {
     res.setHeaders(API_HEADERS);
     next();
   });
+  app.use(compress());
   app.use(healthRoutes(new HealthService({ pool: d.pool, clock: d.clock, schedulerRunning: d.schedulerRunning, overdueAfterMs: d.overdueAfterMs, notifications: d.notifications })));
   app.get("/metrics", (_req, res, next) => {
     d.metrics.registry.metrics().then((text) => res.type(d.metrics.registry.contentType).send(text), next);

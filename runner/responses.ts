@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "./errors";
 import { DIFFERENCE_KINDS } from "./postgres/pair-check";
-import { passwordRequirementsSchema, timeOfDaySchema } from "./schemas";
+import { passwordRequirementsSchema, ROTATION_STATUSES, timeOfDaySchema } from "./schemas";
 
 const timestamp = z.iso.datetime().meta({ description: "A time in UTC (ISO 8601)", example: "2026-11-25T00:00:00.000Z" });
 const uuid = z.uuid();
@@ -82,7 +82,7 @@ export const rotationSchema = z
     rotateAt: timeOfDay,
     timeZone: z.string().meta({ description: "IANA time zone of rotateAt", example: "UTC" }),
     activeIndex: z.union([z.literal(0), z.literal(1)]).meta({ description: "Which user's credentials are active: 0 = username1, 1 = username2" }),
-    rotationStatus: z.enum(["success", "failed", "pending", "drifted"]).meta({
+    rotationStatus: z.enum(ROTATION_STATUSES).meta({
       description: "drifted (pgrotate extension): a stored password no longer logs in and was not repaired (see driftRepair; lastRotationMessage says which user)",
     }),
     lastRotationAttemptedAt: timestamp.nullable(),

@@ -261,6 +261,45 @@ export const byNameQuerySchema = z.object({
   secretPath: rotationFields.secretPath,
 });
 
+/** The values of `rotationStatus` (runner/responses.ts), which the list's `status` filter takes. */
+export const ROTATION_STATUSES = ["success", "failed", "pending", "drifted"] as const;
+/** What the rotation list may be sorted by (a `-` in front: descending). */
+export const ROTATION_SORT_FIELDS = ["name", "createdAt", "updatedAt", "lastRotatedAt", "lastRotationAttemptedAt", "nextRotationAt", "rotationStatus", "environment", "secretPath"] as const;
+export type RotationSortField = (typeof ROTATION_SORT_FIELDS)[number];
+const ROTATION_SORTS = ROTATION_SORT_FIELDS.flatMap((f) => [f, `-${f}`] as const);
+export const ROTATION_LIST_MAX_LIMIT = 500;
+export const ROTATION_LIST_DEFAULT_LIMIT = 100;
+const whole = (what: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${what} must be a whole number` })
+    .int(`${what} must be a whole number`)
+    .min(min, `${what} must be at least ${min}`)
+    .max(max, `${what} must be at most ${max}`);
+
+/**
+ * GET /api/v2/secret-rotations/postgres-credentials. Without any parameter but projectId the answer is
+ * Infisical's (every rotation in scope, oldest first); any other one makes it a page with `totalCount`.
+ * An empty parameter counts as absent.
+ */
+export const listRotationsQuerySchema = z.object({
+  projectId: z.string().optional().meta({ description: "Only this project's rotations" }),
+  offset: whole("offset", 0, 2_147_483_647).optional().meta({ description: "Rotations to skip (after filtering and sorting); default 0" }),
+  limit: whole("limit", 1, ROTATION_LIST_MAX_LIMIT).optional().meta({
+    description: `Rotations in the page, 1–${ROTATION_LIST_MAX_LIMIT}; default ${ROTATION_LIST_DEFAULT_LIMIT} once any paging, filter or sort parameter is given`,
+  }),
+  search: z.string().max(64, "search must be at most 64 characters").optional().meta({ description: "Only rotations whose name contains this text (case-insensitive)" }),
+  environment: slug("environment", 64).optional().meta({ description: "Only rotations filing secrets in this environment" }),
+  secretPath: secretPathSchema.optional().meta({ description: "Only rotations filing secrets in exactly this folder", example: "/" }),
+  status: z.enum(ROTATION_STATUSES, { error: `status must be one of ${ROTATION_STATUSES.join(", ")}` }).optional().meta({ description: "Only rotations with this rotationStatus" }),
+  sort: z.enum(ROTATION_SORTS, { error: `sort must be one of ${ROTATION_SORT_FIELDS.join(", ")}, each optionally with a leading - (descending)` }).optional().meta({
+    description: "Order of the rotations: a field, with a leading `-` for descending (never-set times come last either way); ties by creation. Default: oldest first",
+    example: "-nextRotationAt",
+  }),
+});
+export type ListRotationsQuery = z.infer<typeof listRotationsQuerySchema>;
+/** The list parameters that make the answer a page (everything but projectId). */
+export const ROTATION_LIST_PAGE_PARAMS = ["offset", "limit", "search", "environment", "secretPath", "status", "sort"] as const;
+
 /** Infisical's raw-secrets query: the extra parameters its clients send are accepted and ignored. */
 export const rawSecretsQuerySchema = z.object({
   workspaceId: rotationFields.projectId,

@@ -5,15 +5,20 @@ import {
   byNameQuerySchema,
   createRotationSchema,
   deleteRotationQuerySchema,
+  listRotationsQuerySchema,
   rotateQuerySchema,
+  ROTATION_LIST_DEFAULT_LIMIT,
+  ROTATION_LIST_PAGE_PARAMS,
+  type RotationSortField,
   updateRotationSchema,
 } from "../schemas";
 import type { ConnectionService } from "../services/connections";
 import type { PairCheckService } from "../services/pair-check";
 import type { RotationService } from "../services/rotations";
 import { audit } from "../auth/audit";
-import { authorize, covers, type Permission } from "../auth/principal";
+import { authorize, type Permission } from "../auth/principal";
 import type { RotationRecord } from "../store/rows";
+import { sendWithEtag } from "./etag";
 import { idParam, managedByOf, parse, principalOf, route } from "./http";
 import { presentHistory, presentRotation, ROTATION_TYPE } from "./present";
 
@@ -69,10 +74,27 @@ export function rotationRoutes(svc: RotationService, connections: ConnectionServ
     // A difference between the two users is a warning in the answer, never a refusal (Infisical's request must work).
     res.status(200).json({ secretRotation: presentRotation(created), pairCheck: await pairChecks.atCreate(created) });
   }));
+  // Infisical's list (every rotation in scope, oldest first) unless a page, filter or sort parameter is given:
+  // then the page asked for and totalCount. Both carry an ETag (304 when the client has the answer already).
   r.get("/", route(async (req, res) => {
-    const projectId = typeof req.query.projectId === "string" ? req.query.projectId : undefined;
-    const p = principalOf(res);
-    res.json({ secretRotations: (await svc.list(projectId)).filter((x) => covers(p.scope, x)).map(presentRotation) });
+    const projectId = typeof req.query.projectId === "string" ? req.query.projectId : undefined; // as it always was
+    const given = Object.fromEntries(ROTATION_LIST_PAGE_PARAMS.filter((k) => req.query[k] !== undefined && req.query[k] !== "").map((k) => [k, req.query[k]]));
+    const q = parse(listRotationsQuerySchema, given, "query");
+    const paged = Object.keys(given).length > 0;
+    const sort = q.sort && { field: q.sort.replace(/^-/, "") as RotationSortField, descending: q.sort.startsWith("-") };
+    const { rotations, totalCount } = await svc.list({
+      projectId,
+      environment: q.environment,
+      secretPath: q.secretPath,
+      status: q.status,
+      search: q.search,
+      scope: principalOf(res).scope,
+      sort,
+      offset: q.offset,
+      limit: paged ? (q.limit ?? ROTATION_LIST_DEFAULT_LIMIT) : undefined,
+    });
+    const secretRotations = rotations.map(presentRotation);
+    sendWithEtag(req, res, paged ? { secretRotations, totalCount } : { secretRotations });
   }));
   r.get("/rotation-name/:name", route(async (req, res) => {
     const q = parse(byNameQuerySchema, req.query, "query");
@@ -80,7 +102,7 @@ export function rotationRoutes(svc: RotationService, connections: ConnectionServ
     res.json({ secretRotation: presentRotation(await svc.getByName({ ...q, name: String(req.params.name) })) });
   }));
   r.get("/:id", route(async (req, res) => {
-    res.json({ secretRotation: presentRotation(await load(req, res, "read")) });
+    sendWithEtag(req, res, { secretRotation: presentRotation(await load(req, res, "read")) });
   }));
   r.patch("/:id", route(async (req, res) => {
     const rotation = await load(req, res, "manage", "rotation.update");

@@ -53,8 +53,9 @@ export class RotationService {
     return rotations.historyOf(this.d.pool, id);
   }
 
-  list(projectId?: string): Promise<RotationRecord[]> {
-    return rotations.listRotations(this.d.pool, projectId);
+  /** The rotations a list asks for (filters, scope, order, page) and how many match in all. */
+  list(l: rotations.RotationListQuery): Promise<{ rotations: RotationRecord[]; totalCount: number }> {
+    return rotations.listRotations(this.d.pool, l);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from "pg";
 import { prepared } from "./db";
 import type { PasswordRequirements } from "../crypto/passwords";
+import type { RotationSortField } from "../schemas";
 import { type DriftRepair, type ManagedBy, type RotationRecord, type RotationStatus, type RotationWithConnectionRow, rotationColumns, toRotation } from "./rows";
 
 type Q = Pool | PoolClient;
@@ -66,11 +67,74 @@ export async function listRotationsUsing(q: Q, connectionId: string): Promise<Ro
   return rows.map(toRotation);
 }
 
-export async function listRotations(q: Q, projectId?: string): Promise<RotationRecord[]> {
-  const { rows } = await q.query<RotationWithConnectionRow>(`${SELECT} WHERE ($1::text IS NULL OR r.project_id = $1) ORDER BY r.created_at, r.id`, [
-    projectId ?? null,
-  ]);
-  return rows.map(toRotation);
+/** What a list asks for: filters, the caller's scope (null = any), an order and a page (no limit = all). */
+export interface RotationListQuery {
+  projectId?: string;
+  environment?: string;
+  secretPath?: string;
+  status?: RotationStatus;
+  /** A substring of the name, case-insensitive. */
+  search?: string;
+  /** The caller's scope, as auth/principal.ts `covers` reads it: a path covers its subfolders. */
+  scope: { projectId: string | null; environment: string | null; secretPath: string | null };
+  sort?: { field: RotationSortField; descending: boolean };
+  offset?: number;
+  limit?: number;
+}
+
+/** The column of each sort field; text sorts by bytes (COLLATE "C") so the order does not depend on the store's locale. */
+const SORT_COLUMNS: { readonly [K in RotationSortField]: string } = {
+  name: 'r.name COLLATE "C"',
+  createdAt: "r.created_at",
+  updatedAt: "r.updated_at",
+  lastRotatedAt: "r.last_rotated_at",
+  lastRotationAttemptedAt: "r.last_rotation_attempted_at",
+  nextRotationAt: "r.next_rotation_at",
+  rotationStatus: 'r.rotation_status COLLATE "C"',
+  environment: 'r.environment COLLATE "C"',
+  secretPath: 'r.secret_path COLLATE "C"',
+};
+
+/** The WHERE clause of a list: only the conditions asked for (so the planner can use an index), and the values. */
+export function listConditions(l: RotationListQuery): { sql: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const conditions: string[] = [];
+  const add = (sql: (n: string) => string, value: unknown) => {
+    values.push(value);
+    conditions.push(sql(`$${values.length}`));
+  };
+  if (l.projectId !== undefined) add((n) => `r.project_id = ${n}`, l.projectId);
+  if (l.environment !== undefined) add((n) => `r.environment = ${n}`, l.environment);
+  if (l.secretPath !== undefined) add((n) => `r.secret_path = ${n}`, l.secretPath);
+  if (l.status !== undefined) add((n) => `r.rotation_status = ${n}`, l.status);
+  if (l.search) add((n) => `strpos(lower(r.name), lower(${n})) > 0`, l.search);
+  if (l.scope.projectId !== null) add((n) => `r.project_id = ${n}`, l.scope.projectId);
+  if (l.scope.environment !== null) add((n) => `r.environment = ${n}`, l.scope.environment);
+  if (l.scope.secretPath !== null && l.scope.secretPath !== "/") {
+    add((n) => `(r.secret_path = ${n} OR starts_with(r.secret_path, ${n} || '/'))`, l.scope.secretPath);
+  }
+  return { sql: conditions.length ? `WHERE ${conditions.join(" AND ")}` : "", values };
+}
+
+/**
+ * One page of the rotations a list asks for, and how many match in all, read in one statement (one snapshot:
+ * the total counts exactly the rows the pages are cut from). Ties in the order fall back to creation, then id,
+ * so consecutive pages neither repeat nor skip a rotation. The page is cut on the ids alone (the sort handles
+ * narrow rows; migration 016's indexes serve the default and the name order), then its rows are read whole.
+ */
+export async function listRotations(q: Q, l: RotationListQuery): Promise<{ rotations: RotationRecord[]; totalCount: number }> {
+  const where = listConditions(l);
+  const order = `${l.sort ? `${SORT_COLUMNS[l.sort.field]} ${l.sort.descending ? "DESC" : "ASC"} NULLS LAST, ` : ""}r.created_at, r.id`;
+  const n = where.values.length;
+  const { rows } = await q.query<RotationWithConnectionRow & { total_count: number }>(
+    `WITH total AS (SELECT count(*)::int AS n FROM rotations r ${where.sql}),
+     page AS (SELECT r.id FROM rotations r ${where.sql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2})
+     SELECT total.n AS total_count, rows.* FROM total LEFT JOIN LATERAL (
+       ${SELECT} WHERE r.id IN (SELECT id FROM page) ORDER BY ${order}
+     ) rows ON true`,
+    [...where.values, l.limit ?? null, l.offset ?? 0],
+  );
+  return { rotations: rows[0]?.id ? rows.map(toRotation) : [], totalCount: rows[0]?.total_count ?? 0 };
 }
 
 /** A rotation that owns a database user (rotationsOwningUsers). */

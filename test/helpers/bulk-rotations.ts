@@ -9,9 +9,18 @@ import { aad, type Sealer } from "../../runner/crypto/seal";
 
 const BATCH = 5_000;
 
-/** Rotations `<prefix>-<i>` for i in [from, to) in project `project` (dev, /), each with its two credentials and secrets. */
-export async function insertRotations(db: Pool, sealer: Sealer, o: { connectionId: string; from: number; to: number; project: string; prefix?: string }): Promise<void> {
+/**
+ * Rotations `<prefix>-<i>` for i in [from, to) in project `project` (environment `dev` and folder `/` unless given), each
+ * with its two credentials and secrets.
+ */
+export async function insertRotations(
+  db: Pool,
+  sealer: Sealer,
+  o: { connectionId: string; from: number; to: number; project: string; prefix?: string; environment?: string; secretPath?: string },
+): Promise<void> {
   const prefix = o.prefix ?? o.project;
+  const environment = o.environment ?? "dev";
+  const secretPath = o.secretPath ?? "/";
   const upper = prefix.toUpperCase().replace(/-/g, "_");
   for (let start = o.from; start < o.to; start += BATCH) {
     const n = Math.min(BATCH, o.to - start);
@@ -48,10 +57,10 @@ export async function insertRotations(db: Pool, sealer: Sealer, o: { connectionI
            rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc, username1, username2,
            secret_key_username, secret_key_password, rotation_status, active_index, last_rotated_at,
            last_rotation_attempted_at, is_last_rotation_manual, next_rotation_at)
-         SELECT x.id, x.name, $8, 'dev', '/', $6::uuid, true, 30, 0, 0, 'UTC', true,
+         SELECT x.id, x.name, $8, $10, $11, $6::uuid, true, 30, 0, 0, 'UTC', true,
                 x.u1, x.u2, x.ku, x.kp, 'success', 0, now(), now(), true, x.next
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $7::text[], $9::text[]) AS x(id, name, ku, kp, next, u1, u2)`,
-        [ids, names, ku, kp, next, o.connectionId, u1, o.project, u2],
+        [ids, names, ku, kp, next, o.connectionId, u1, o.project, u2, environment, secretPath],
       );
       await c.query(
         `INSERT INTO credentials (rotation_id, idx, username, password_sealed)
@@ -60,8 +69,8 @@ export async function insertRotations(db: Pool, sealer: Sealer, o: { connectionI
       );
       await c.query(
         `INSERT INTO secrets (id, project_id, environment, secret_path, key, value_sealed, rotation_id)
-         SELECT x.id, $5, 'dev', '/', x.key, x.v, x.rot FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::uuid[]) AS x(id, key, v, rot)`,
-        [sId, sKey, sSealed, sRot, o.project],
+         SELECT x.id, $5, $6, $7, x.key, x.v, x.rot FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::uuid[]) AS x(id, key, v, rot)`,
+        [sId, sKey, sSealed, sRot, o.project, environment, secretPath],
       );
       await c.query("COMMIT");
     } catch (e) {

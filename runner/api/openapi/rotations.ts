@@ -2,7 +2,16 @@
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
 import { driftReportSchema, generatedCredentialsSchema, historyEntrySchema, pairCheckNotRunSchema, pairCheckReportSchema, rotationSchema } from "../../responses";
-import { byNameQuerySchema, createRotationSchema, deleteRotationQuerySchema, rotateQuerySchema, updateRotationSchema } from "../../schemas";
+import {
+  byNameQuerySchema,
+  createRotationSchema,
+  deleteRotationQuerySchema,
+  listRotationsQuerySchema,
+  rotateQuerySchema,
+  ROTATION_LIST_DEFAULT_LIMIT,
+  ROTATION_LIST_MAX_LIMIT,
+  updateRotationSchema,
+} from "../../schemas";
 import { pathItem, TAGS } from "./operation";
 
 const BASE = "/api/v2/secret-rotations/postgres-credentials";
@@ -11,6 +20,10 @@ const byId = z.object({ id: z.uuid().meta({ description: "The rotation's id" }) 
 const tag = TAGS.rotations;
 const MANAGE = "Needs `manage` over the rotation's folder.";
 const READ = "Needs `read` over the rotation's folder.";
+const ETAG =
+  "The answer has an `ETag` (it changes exactly when the answer's bytes change); a request whose `If-None-Match` holds it " +
+  "gets 304 with no body. A compressed answer carries the same tag, weak (`W/`), which `If-None-Match` matches as well.";
+const NOT_MODIFIED = { "304": { description: "Not modified: the client's `If-None-Match` holds the answer's `ETag` (no body)" } };
 /** The connection rule (auth/connection-use.ts), for the operations that use the rotation's connection. */
 const USE =
   "A scoped token also needs the connection granted to the folder (one of its `allowedScopes` covers it): otherwise 403, " +
@@ -57,11 +70,25 @@ export const rotationPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "listSecretRotations",
       summary: "List rotations",
-      description: "Lists the rotations the token's scope covers (others are left out, not refused).",
+      description:
+        "Lists the rotations the token's scope covers (others are left out, not refused). Without any parameter but " +
+        "`projectId` the answer is Infisical's: every rotation in scope, oldest first. Any of `offset`, `limit`, `search`, " +
+        "`environment`, `secretPath`, `status`, `sort` (pgrotate extension; an empty one counts as absent) makes it one page " +
+        `of at most \`limit\` rotations (default ${ROTATION_LIST_DEFAULT_LIMIT}, at most ${ROTATION_LIST_MAX_LIMIT}) with \`totalCount\`, the number of ` +
+        "rotations in scope that match the filters, as Infisical's paginated lists have it. A bad value is 422 naming it. " +
+        ETAG,
       tag,
       auth: "token",
-      query: z.object({ projectId: z.string().optional().meta({ description: "Only this project's rotations" }) }),
-      ok: { description: "The rotations in scope", schema: z.object({ secretRotations: z.array(rotationSchema) }) },
+      query: listRotationsQuerySchema,
+      ok: {
+        description: "The rotations in scope (the page asked for, and `totalCount` when a page, filter or sort parameter is given)",
+        schema: z.object({
+          secretRotations: z.array(rotationSchema),
+          totalCount: z.number().int().optional().meta({ description: "How many rotations in scope match the filters, over all pages (only with a page, filter or sort parameter)" }),
+        }),
+      },
+      responses: NOT_MODIFIED,
+      errors: [422],
     },
   }),
   [`${BASE}/rotation-name/{name}`]: pathItem({
@@ -78,7 +105,17 @@ export const rotationPaths: ZodOpenApiPathsObject = {
     },
   }),
   [`${BASE}/{id}`]: pathItem({
-    get: { operationId: "getSecretRotation", summary: "Get a rotation", description: READ, tag, auth: "token", path: byId, ok: { description: "The rotation", schema: one }, errors: [404] },
+    get: {
+      operationId: "getSecretRotation",
+      summary: "Get a rotation",
+      description: `${READ} ${ETAG}`,
+      tag,
+      auth: "token",
+      path: byId,
+      ok: { description: "The rotation", schema: one },
+      responses: NOT_MODIFIED,
+      errors: [404],
+    },
     patch: {
       operationId: "updateSecretRotation",
       summary: "Change a rotation",
