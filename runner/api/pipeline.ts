@@ -7,6 +7,8 @@
  */
 export const API_PIPELINE: ReadonlyArray<{ name: string; fastRead: string }> = [
   { name: "securityHeaders", fastRead: "applies: the same API_HEADERS on the answer" },
+  { name: "weakEtagWhenEncoded", fastRead: "nothing to do: a secret read is never compressed, so its ETag stays strong" },
+  { name: "compression", fastRead: "nothing to do: answers holding secret values are never compressed (api/compress.ts, BREACH)" },
   {
     name: "authFailureLimit",
     fastRead: "applies: the limiter counts failed authentications and lets a token this runner knows to be valid pass (knownValid: a cached principal); the fast read answers only such tokens",
