@@ -5,9 +5,8 @@ import { writeLines } from "./output";
 import { buildProgram } from "./program";
 
 export async function run(argv: string[]): Promise<void> {
-  // No arguments at all means `serve` (what `pgrotate` always did). Not commander's default command: that
-  // would read a mistyped command as an argument of serve instead of suggesting the right one.
-  const args = argv.length > 2 ? argv : [...argv, "serve"];
+  // No arguments at all prints the help (as kubectl does); the runner starts only with `pgrotate serve`.
+  const args = argv.length > 2 ? argv : [...argv, "--help"];
   try {
     await buildProgram().parseAsync(args);
   } catch (err) {
