@@ -424,12 +424,16 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
       ["tokens", "list"], ["tokens", "create", "--name", "x", "--permission", "read"], ["tokens", "revoke", "x", "--yes"],
       ["identities", "list"], ["identities", "create", "--name", "x", "--permission", "read"], ["identities", "revoke", "x", "--yes"], ["audit"], ["rekey"],
     ];
-    // Every command once, every other one in --json form (the same answer: nothing on stdout, one line on stderr).
+    // Every command once, every other one in --json form (nothing on stdout; one line on stderr, JSON with --json).
+    const message = new RegExp(`^Could not reach the pgrotate runner at ${url} \\(.*\\): ECONNREFUSED$`);
     for (const [i, c] of [...commands, connectionArgs(target, "x")].entries()) {
       const args = ["--url", url, ...c, ...(i % 2 ? ["--json"] : [])];
       const r = await cli(args, { input: "pw" });
       expect([args.join(" "), r.code, r.stdout]).toEqual([args.join(" "), 3, ""]);
-      expect(r.stderr).toMatch(new RegExp(`^pgrotate: Could not reach the pgrotate runner at ${url} \\(.*\\): ECONNREFUSED\\n$`));
+      if (i % 2) {
+        expect(r.stderr.endsWith("\n") && r.stderr.trim().split("\n").length === 1).toBe(true);
+        expect(JSON.parse(r.stderr)).toEqual({ error: "Unreachable", message: expect.stringMatching(message), exitCode: 3, meaning: "the runner could not be reached (no answer at all)" });
+      } else expect(r.stderr).toMatch(new RegExp(`^pgrotate: ${message.source.slice(1, -1)}\\n$`));
     }
   }, 120_000);
 

@@ -2,6 +2,7 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { packageVersion } from "../version";
 import { COMMANDS } from "./commands";
+import { addExamples, configureHelp } from "./help";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -24,6 +25,8 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run pgrotate --help for usage)")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  configureHelp(program);
   for (const register of COMMANDS) register(program);
+  addExamples(program);
   return program;
 }
