@@ -11,6 +11,11 @@ import { allCommands, commandPath } from "../runner/cli/help";
 import { buildProgram } from "../runner/cli/program";
 import { runCli, type CliRun } from "./helpers/cli";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
+
+const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const json = (r: CliRun): any => JSON.parse(r.stdout);
 
 
 /** The arguments after `pgrotate` in an example line, as a shell splits them (up to a pipe, redirection or comment). */
@@ -53,7 +58,16 @@ async function parseOnly(args: string[]): Promise<string | undefined> {
 
 describe("pgrotate CLI, kubectl-like", () => {
   let t: TestRunner;
+  let target: Target;
+  let rotationId: string;
   let work: string;
+  /** Every password a rotation's user held: the last test checks no output shows one but with --show. */
+  const passwords = new Set<string>();
+  const learnPasswords = async (id: string) => {
+    const creds = (await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body;
+    for (const c of creds.generatedCredentials) passwords.add(c.password);
+    return creds as { generatedCredentials: Array<{ username: string; password: string }>; activeIndex: number };
+  };
   let env: Record<string, string | undefined>;
   const runs: CliRun[] = [];
   const cli = async (args: string[], o: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}) => {
@@ -64,12 +78,20 @@ describe("pgrotate CLI, kubectl-like", () => {
 
   beforeAll(async () => {
     t = await startTestRunner();
+    target = await createTarget({ prefix: "kctl" });
+    passwords.add(target.admin.password);
+    const conn = await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody("kctl-db"));
+    const created = await t.api("POST", ROTATIONS, infisicalCreateBody(conn.body.appConnection.id, target.users, { name: "orders-db", projectId: "shop" }));
+    expect(created.status).toBe(200);
+    rotationId = created.body.secretRotation.id;
+    await learnPasswords(rotationId);
     work = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-kubectl-"));
     // No token file, no profile: each test says which it uses.
     env = { PGROTATE_URL: t.runner.url, PGROTATE_TOKEN: t.runner.adminToken, PGROTATE_DATA_DIR: path.join(work, "data"), XDG_CONFIG_HOME: path.join(work, "config"), NO_COLOR: "1" };
   });
   afterAll(async () => {
     await t?.stop();
+    await target?.drop();
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
@@ -129,5 +151,32 @@ describe("pgrotate CLI, kubectl-like", () => {
     expect([plain.code, plain.stderr]).toEqual([1, 'pgrotate: No secret rotation named "nope" in project default, environment dev, path /\n']);
     const help = await cli(["--help"]);
     expect(help.stdout).toContain('With --json an error is one line of JSON on stderr: {"error": code, "message": …, "exitCode": n, "meaning": …}.');
+  });
+
+  test("secrets list without --show lists the names the folder's rotations map and reads no value (no secret read in the audit log); --show reads them", async () => {
+    const reads = async () => (await t.api("GET", "/api/v1/audit-logs?action=secrets.read&limit=1000")).body.auditLogs as unknown[];
+    const before = await reads();
+    const list = await cli(["--project", "shop", "secrets", "list"]);
+    expect([list.code, list.stderr]).toEqual([0, ""]);
+    expect(list.stdout.split("\n")).toEqual([
+      expect.stringMatching(/^NAME\s+VALUE\s+HOLDS\s+UPDATED$/),
+      expect.stringMatching(/^POSTGRES_DB_PASSWORD\s+\*{8} \(--show\)\s+password of rotation orders-db\s+just now$/),
+      expect.stringMatching(/^POSTGRES_DB_USERNAME\s+\*{8} \(--show\)\s+username of rotation orders-db\s+just now$/),
+      "",
+    ]);
+    const asJson = json(await cli(["--project", "shop", "secrets", "list", "--json"]));
+    expect(asJson).toEqual([
+      { secretKey: "POSTGRES_DB_PASSWORD", holds: "password", rotation: { id: rotationId, name: "orders-db" }, updatedAt: expect.any(String) },
+      { secretKey: "POSTGRES_DB_USERNAME", holds: "username", rotation: { id: rotationId, name: "orders-db" }, updatedAt: expect.any(String) },
+    ]);
+    expect((await cli(["--project", "elsewhere", "secrets", "list"])).stdout).toBe("No secrets in elsewhere/dev/.\n");
+    await sleep(250); // audit rows are written after the response
+    expect(await reads()).toEqual(before);
+
+    const creds = await learnPasswords(rotationId);
+    const shown = await cli(["--project", "shop", "secrets", "list", "--show"]);
+    expect(shown.stdout).toMatch(new RegExp(`^POSTGRES_DB_PASSWORD\\s+${creds.generatedCredentials[creds.activeIndex].password}\\s+\\d+\\s+`, "m"));
+    await sleep(250);
+    expect((await reads()).length).toBe(before.length + 1);
   });
 });

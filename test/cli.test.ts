@@ -267,13 +267,13 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/^pgrotate: Invalid rotation update: timeZone: timeZone must be an IANA time zone/)]);
   });
 
-  test("secrets list and get print values only with --show", async () => {
+  test("secrets list and get print values only with --show (list without it: the names the rotations map)", async () => {
     const id = (await rotationByName("cli-rotation")).id;
     const creds = await learnPasswords(id);
     const active = creds.generatedCredentials[creds.activeIndex];
     const list = await cli(["--project", "my-project", "secrets", "list"]);
     expectOk(list);
-    expect(list.stdout).toMatch(new RegExp(`^DB_PASS\\s+\\*{8} \\(--show\\)\\s+\\d+\\s+`, "m"));
+    expect(list.stdout).toMatch(/^DB_PASS\s+\*{8} \(--show\)\s+password of rotation cli-rotation\s+/m);
     expect(json(await cli(["--project", "my-project", "secrets", "list", "--json"])).every((s: object) => !("secretValue" in s))).toBe(true);
     const shown = await cli(["--project", "my-project", "secrets", "list", "--show"]);
     expect(shown.stdout).toMatch(new RegExp(`^DB_USER\\s+${active.username}\\s`, "m"));
