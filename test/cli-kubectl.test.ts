@@ -2,6 +2,7 @@
  * The CLI's kubectl-like behaviour: help without arguments, help that shows global options and examples, JSON
  * errors, completion, version, login profiles, `rotations wait` and `--watch`. The built CLI against a real runner.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -178,5 +179,38 @@ describe("pgrotate CLI, kubectl-like", () => {
     expect(shown.stdout).toMatch(new RegExp(`^POSTGRES_DB_PASSWORD\\s+${creds.generatedCredentials[creds.activeIndex].password}\\s+\\d+\\s+`, "m"));
     await sleep(250);
     expect((await reads()).length).toBe(before.length + 1);
+  });
+
+  test("completion bash prints a script that bash parses and that completes commands, subcommands and options from the command tree", async () => {
+    const r = await cli(["completion", "bash"]);
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    const file = path.join(work, "pgrotate.bash");
+    fs.writeFileSync(file, r.stdout);
+    expect(spawnSync("bash", ["-n", file], { encoding: "utf8" })).toMatchObject({ status: 0, stderr: "" });
+    const complete = (words: string[]) => {
+      const script = `source ${JSON.stringify(file)}; complete -p pgrotate; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _pgrotate; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const out = spawnSync("bash", ["-c", script], { encoding: "utf8" });
+      expect(out.stderr).toBe("");
+      return out.stdout.trim().split("\n");
+    };
+    const [registered, ...top] = complete(["pgrotate", ""]);
+    expect(registered).toBe("complete -F _pgrotate pgrotate");
+    const program = buildProgram();
+    expect(top).toEqual(expect.arrayContaining([...program.commands.map((c) => c.name()), "--url", "--json"]));
+    expect(top).toEqual(expect.arrayContaining(["serve", "rotations", "secrets", "completion"]));
+    expect(complete(["pgrotate", "--project", "shop", "rotations", "r"]).slice(1)).toEqual(["rotate"]);
+    expect(complete(["pgrotate", "rotations", "rotate", "orders-db", "--f"]).slice(1)).toEqual(["--force"]);
+    expect(complete(["pgrotate", "connections", "create", "--ho"]).slice(1)).toEqual(["--host"]);
+    expect(complete(["pgrotate", "completion", ""]).slice(1)).toEqual(expect.arrayContaining(["bash", "zsh", "fish"]));
+
+    const zsh = await cli(["completion", "zsh"]);
+    expect(zsh.stdout).toMatch(/^#compdef pgrotate\n/);
+    expect(zsh.stdout).toContain("'rotations rotate')");
+    expect(zsh.stdout).toContain("'--force:rotate within 10 minutes");
+    const fish = await cli(["completion", "fish"]);
+    expect(fish.stdout).toContain("complete -c pgrotate -n '__fish_seen_subcommand_from rotations; and not __fish_seen_subcommand_from list get");
+    expect(fish.stdout).toContain("complete -c pgrotate -n '__fish_seen_subcommand_from rotations; and __fish_seen_subcommand_from rotate' -l force -d");
+    const bad = await cli(["completion", "powershell"]);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/value 'powershell' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish/)]);
   });
 });

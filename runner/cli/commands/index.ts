@@ -6,6 +6,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { registerAudit } from "./audit";
 import { registerBackup } from "./backup";
 import { registerCheck } from "./check";
+import { registerCompletion } from "./completion";
 import { registerConnections } from "./connections";
 import { registerCredentials } from "./credentials";
 import { registerIdentities } from "./identities";
@@ -33,4 +34,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerCheck,
   registerBackup,
   registerRekey,
+  registerCompletion,
 ];
