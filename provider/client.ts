@@ -252,6 +252,10 @@ export class RunnerClient {
   async health(): Promise<{ status: string }> {
     return this.request<{ status: string }>("GET", "/healthz");
   }
+  /** The runner's version: `info.version` of its API reference (GET /openapi.json, no token). */
+  async runnerVersion(): Promise<string> {
+    return (await this.request<{ info: { version: string } }>("GET", "/openapi.json")).info.version;
+  }
   /** Readiness and counts; a 503 is returned as { status: "not ready", reason }, not thrown. */
   async readiness(): Promise<Readiness> {
     return this.request<Readiness>("GET", "/readyz", undefined, undefined, { accept: [503] });

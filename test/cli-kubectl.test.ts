@@ -4,6 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { CommanderError } from "@commander-js/extra-typings";
@@ -17,6 +18,16 @@ import { createTarget, infisicalCreateBody, type Target } from "./helpers/target
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const json = (r: CliRun): any => JSON.parse(r.stdout);
+const VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, "../package.json"), "utf8")) as { version: string }).version;
+
+/** A port nothing listens on (bound once by the OS, then released). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 
 /** The arguments after `pgrotate` in an example line, as a shell splits them (up to a pipe, redirection or comment). */
@@ -212,5 +223,18 @@ describe("pgrotate CLI, kubectl-like", () => {
     expect(fish.stdout).toContain("complete -c pgrotate -n '__fish_seen_subcommand_from rotations; and __fish_seen_subcommand_from rotate' -l force -d");
     const bad = await cli(["completion", "powershell"]);
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/value 'powershell' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish/)]);
+  });
+
+  test("version prints the client's and the runner's versions (no token needed); an unreachable runner is said so, with exit 0", async () => {
+    const r = await cli(["version"], { env: { PGROTATE_TOKEN: undefined } });
+    expect([r.code, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toBe(`Client  ${VERSION}\nRunner  ${VERSION} (${t.runner.url})\n`);
+    expect(json(await cli(["version", "--json"]))).toEqual({ client: VERSION, runner: { url: t.runner.url, version: VERSION } });
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const down = await cli(["--url", url, "version"]);
+    expect([down.code, down.stderr]).toEqual([0, ""]);
+    expect(down.stdout).toMatch(new RegExp(`^Client  ${VERSION.replace(/\./g, "\\.")}\nRunner  unknown: Could not reach the pgrotate runner at ${url} .*ECONNREFUSED\n$`));
+    const downJson = await cli(["--url", url, "version", "--json"]);
+    expect([downJson.code, json(downJson)]).toEqual([0, { client: VERSION, runner: { url, version: null, error: expect.stringMatching(/^Could not reach the pgrotate runner/) } }]);
   });
 });

@@ -74,9 +74,9 @@ export class CliContext {
     return new RunnerClient({ url: this.base.href, token, timeoutMs: opts.timeoutMs, fetch: this.fetch() });
   }
 
-  /** A client for the routes that need no token (/readyz, /healthz). */
-  publicClient(): RunnerClient {
-    return new RunnerClient({ url: this.base.href, requireToken: false, fetch: this.fetch() });
+  /** A client for the routes that need no token (/readyz, /healthz, /openapi.json). */
+  publicClient(opts: { timeoutMs?: number } = {}): RunnerClient {
+    return new RunnerClient({ url: this.base.href, requireToken: false, timeoutMs: opts.timeoutMs, fetch: this.fetch() });
   }
 
   /** The fetch trusting --ca-file / PGROTATE_CA_FILE when given (read once; an unreadable file is a usage error). */

@@ -17,6 +17,7 @@ import { registerServe } from "./serve";
 import { registerSetupSql } from "./setup-sql";
 import { registerStatus } from "./status";
 import { registerTokens } from "./tokens";
+import { registerVersion } from "./version";
 
 export type RegisterCommand = (program: CommandUnknownOpts) => void;
 
@@ -34,5 +35,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerCheck,
   registerBackup,
   registerRekey,
+  registerVersion,
   registerCompletion,
 ];
