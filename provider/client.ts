@@ -131,6 +131,8 @@ export class RunnerClient {
 
   /** A fetch that failed before any answer, as the one error type (names the runner, never the token). */
   private unreachable(err: unknown, shown: string, timeoutMs: number): RunnerApiError {
+    // A fetch that answers for the runner (the CLI's machine-identity login) already says what went wrong.
+    if (err instanceof RunnerApiError) return err;
     const cause = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
     const why = cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? "network error");
     // A certificate no trusted CA signed: say how to trust the runner's (private) CA.

@@ -237,4 +237,82 @@ describe("pgrotate CLI, kubectl-like", () => {
     const downJson = await cli(["--url", url, "version", "--json"]);
     expect([downJson.code, json(downJson)]).toEqual([0, { client: VERSION, runner: { url, version: null, error: expect.stringMatching(/^Could not reach the pgrotate runner/) } }]);
   });
+
+  describe("login", () => {
+    const config = () => path.join(work, "login-config");
+    const file = () => path.join(config(), "pgrotate", "profiles.json");
+    /** No URL, token or profile from the environment: only what the profiles file holds. */
+    const bare = (extra: Record<string, string | undefined> = {}) => ({ PGROTATE_URL: undefined, PGROTATE_TOKEN: undefined, XDG_CONFIG_HOME: config(), ...extra });
+    let identity: { clientId: string; clientSecret: string };
+
+    beforeAll(async () => {
+      const created = await t.api("POST", "/api/v1/auth/identities", { name: "kctl-app", permission: "read", projectId: "shop" });
+      expect(created.status).toBe(200);
+      identity = { clientId: created.body.clientId, clientSecret: created.body.clientSecret };
+    });
+
+    test("login verifies a token against the runner and saves it in a named profile (file 0600, directory 0700) without printing it; the profile then serves every command", async () => {
+      const r = await cli(["login", "--profile", "lab", "--url", t.runner.url], { env: bare({ PGROTATE_TOKEN: t.runner.adminToken }) });
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      expect(r.stdout).toBe(`Saved profile lab (${t.runner.url}, token) to ${file()}.\nVerified: the runner accepts it as admin (manage).\nUse it with --profile lab or PGROTATE_PROFILE=lab.\n`);
+      expect(fs.statSync(file()).mode & 0o777).toBe(0o600);
+      expect(fs.statSync(path.dirname(file())).mode & 0o777).toBe(0o700);
+      expect(JSON.parse(fs.readFileSync(file(), "utf8"))).toEqual({ profiles: { lab: { url: t.runner.url, token: t.runner.adminToken } } });
+
+      const byFlag = await cli(["--profile", "lab", "--project", "shop", "rotations", "list", "--json"], { env: bare() });
+      expect([byFlag.code, byFlag.stderr, json(byFlag).map((x: { name: string }) => x.name)]).toEqual([0, "", ["orders-db"]]);
+      const byEnv = await cli(["--project", "shop", "rotations", "get", "orders-db", "--json"], { env: bare({ PGROTATE_PROFILE: "lab" }) });
+      expect([byEnv.code, json(byEnv).id]).toEqual([0, rotationId]);
+      const unknown = await cli(["--profile", "nope", "rotations", "list"], { env: bare() });
+      expect([unknown.code, unknown.stderr]).toEqual([2, `pgrotate: No profile "nope" in ${file()}: save one with pgrotate login --profile nope --url <runner URL>\n`]);
+    });
+
+    test("A token typed on stdin is saved too; login without --profile saves the profile named default, which commands then use without being told", async () => {
+      const r = await cli(["login", "--url", t.runner.url, "--json"], { env: bare(), input: t.runner.adminToken + "\n" });
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      expect(json(r)).toEqual({ profile: "default", file: file(), url: t.runner.url, caFile: null, auth: "token", verified: true });
+      const used = await cli(["status", "--json"], { env: bare() });
+      expect([used.code, json(used).keys]).toEqual([0, expect.any(Object)]); // the admin token's part of status
+    });
+
+    test("login refuses credentials the runner refuses and saves nothing; --no-verify saves them, and the runner then refuses them", async () => {
+      const before = fs.readFileSync(file(), "utf8");
+      const wrong = await cli(["login", "--profile", "bad", "--url", t.runner.url], { env: bare({ PGROTATE_TOKEN: "pgr_tok_not-a-token" }) });
+      expect([wrong.code, wrong.stdout, wrong.stderr]).toEqual([1, "", "pgrotate: Invalid, expired or revoked token (check --token / PGROTATE_TOKEN)\n"]);
+      const wrongId = await cli(["login", "--profile", "bad", "--url", t.runner.url, "--client-id", identity.clientId], { env: bare(), input: "not-the-secret" });
+      expect([wrongId.code, wrongId.stdout]).toEqual([1, ""]);
+      expect(fs.readFileSync(file(), "utf8")).toBe(before);
+      const unverified = await cli(["login", "--profile", "bad", "--url", t.runner.url, "--no-verify"], { env: bare({ PGROTATE_TOKEN: "pgr_tok_not-a-token" }) });
+      expect([unverified.code, unverified.stdout]).toEqual([0, expect.stringContaining("Not verified (--no-verify).")]);
+      const refused = await cli(["--profile", "bad", "rotations", "list"], { env: bare() });
+      expect([refused.code, refused.stderr]).toEqual([1, "pgrotate: Invalid, expired or revoked token (check --token / PGROTATE_TOKEN)\n"]);
+    });
+
+    test("A machine identity profile logs in with its client id and secret for each command; its secret is never printed", async () => {
+      const r = await cli(["login", "--profile", "app", "--url", t.runner.url, "--client-id", identity.clientId], { env: bare(), input: identity.clientSecret });
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      expect(r.stdout).toMatch(new RegExp(`^Saved profile app \\(${t.runner.url}, machine identity ${identity.clientId}\\) to .*\\nVerified: the runner accepts it as identity with client id ${identity.clientId}\\.\\n`));
+      expect(JSON.parse(fs.readFileSync(file(), "utf8")).profiles.app).toEqual({ url: t.runner.url, ...identity });
+      const list = await cli(["--profile", "app", "--project", "shop", "secrets", "list", "--json"], { env: bare() });
+      expect([list.code, list.stderr, json(list).length]).toEqual([0, "", 2]);
+      // Its scope is the shop project: another project is the runner's refusal, not a missing token.
+      const outside = await cli(["--profile", "app", "--project", "elsewhere", "secrets", "list", "--show"], { env: bare() });
+      expect(outside.code).toBe(1);
+      const fromEnv = await cli(["login", "--profile", "app2", "--url", t.runner.url, "--client-id", identity.clientId], { env: bare({ PGROTATE_CLIENT_SECRET: identity.clientSecret }) });
+      expect(fromEnv.code).toBe(0);
+      for (const run of runs) expect(run.stdout + run.stderr).not.toContain(identity.clientSecret);
+    });
+
+    test("Flags and environment variables win over the profile, and a profile's credentials are never sent to another URL", async () => {
+      const flag = await cli(["--profile", "lab", "--token", "pgr_tok_not-a-token", "rotations", "list"], { env: bare() });
+      expect([flag.code, flag.stderr]).toEqual([1, "pgrotate: Invalid, expired or revoked token (check --token / PGROTATE_TOKEN)\n"]);
+      const envToken = await cli(["--profile", "bad", "--project", "shop", "rotations", "list", "--json"], { env: bare({ PGROTATE_TOKEN: t.runner.adminToken }) });
+      expect([envToken.code, json(envToken).length]).toEqual([0, 1]);
+      const url = `http://127.0.0.1:${await closedPort()}`;
+      const elsewhere = await cli(["--profile", "lab", "--url", url, "rotations", "list"], { env: bare() });
+      expect([elsewhere.code, elsewhere.stderr]).toEqual([2, expect.stringMatching(/^pgrotate: No token: pass --token or set PGROTATE_TOKEN, or save a profile with pgrotate login/)]);
+      const viaEnv = await cli(["--profile", "lab", "version", "--json"], { env: bare({ PGROTATE_URL: url }) });
+      expect(json(viaEnv).runner).toEqual({ url, version: null, error: expect.stringMatching(/^Could not reach/) });
+    });
+  });
 });

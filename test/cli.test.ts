@@ -396,7 +396,7 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
   test("Without a token a command that needs one exits 2 and says how to give one; a wrong token is the runner's 401 (exit 1)", async () => {
     const none = await cli(["rotations", "list"], { env: { PGROTATE_TOKEN: undefined } });
     expect([none.code, none.stdout]).toEqual([2, ""]);
-    expect(none.stderr).toBe(`pgrotate: No token: pass --token or set PGROTATE_TOKEN (or run where the runner's ${path.join(noTokenDir, "admin.token")} is readable)\n`);
+    expect(none.stderr).toBe(`pgrotate: No token: pass --token or set PGROTATE_TOKEN, or save a profile with pgrotate login (or run where the runner's ${path.join(noTokenDir, "admin.token")} is readable)\n`);
     const wrong = await cli(["--token", "not-a-token", "rotations", "list"]);
     expect([wrong.code, wrong.stderr]).toEqual([1, "pgrotate: Invalid, expired or revoked token (check --token / PGROTATE_TOKEN)\n"]);
   });
@@ -409,7 +409,7 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
       expectOk(local);
       expect(json(local)).toHaveLength(1);
       const remote = await cli(["--url", "http://runner.example.invalid:8080", "rotations", "list"], { env: { PGROTATE_TOKEN: undefined, PGROTATE_DATA_DIR: dir } });
-      expect([remote.code, remote.stderr]).toEqual([2, "pgrotate: No token: pass --token or set PGROTATE_TOKEN\n"]);
+      expect([remote.code, remote.stderr]).toEqual([2, "pgrotate: No token: pass --token or set PGROTATE_TOKEN, or save a profile with pgrotate login\n"]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@
 export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   "": [
     "pgrotate serve                                  # start the runner on this host",
+    "pgrotate login --profile prod --url https://pgrotate.example.com",
     "pgrotate --project shop rotations list",
     "pgrotate --project shop rotations rotate orders-db",
   ],

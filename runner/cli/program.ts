@@ -16,6 +16,7 @@ export function buildProgram(): Command {
       ),
     )
     .addOption(new Option("--ca-file <file>", "PEM file of the CA that signed the runner's HTTPS certificate (trusted beside the system's CAs)").env("PGROTATE_CA_FILE"))
+    .addOption(new Option("--profile <name>", 'the profile pgrotate login saved to use (default: the one named "default", if saved)').env("PGROTATE_PROFILE"))
     .option("--project <id>", "project of the rotation named on the command line (filters lists and scopes tokens when given)", "default")
     .option("--environment <slug>", "environment (see --project)", "dev")
     .option("--path <path>", "secret path (see --project)", "/")

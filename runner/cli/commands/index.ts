@@ -10,6 +10,7 @@ import { registerCompletion } from "./completion";
 import { registerConnections } from "./connections";
 import { registerCredentials } from "./credentials";
 import { registerIdentities } from "./identities";
+import { registerLogin } from "./login";
 import { registerRekey } from "./rekey";
 import { registerRotations } from "./rotations";
 import { registerSecrets } from "./secrets";
@@ -35,6 +36,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerCheck,
   registerBackup,
   registerRekey,
+  registerLogin,
   registerVersion,
   registerCompletion,
 ];
