@@ -2,7 +2,7 @@
  * The CLI's kubectl-like behaviour: help without arguments, help that shows global options and examples, JSON
  * errors, completion, version, login profiles, `rotations wait` and `--watch`. The built CLI against a real runner.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -12,6 +12,7 @@ import { EXAMPLES } from "../runner/cli/examples";
 import { allCommands, commandPath } from "../runner/cli/help";
 import { buildProgram } from "../runner/cli/program";
 import { runCli, type CliRun } from "./helpers/cli";
+import { CLI } from "./helpers/process";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
@@ -73,6 +74,8 @@ describe("pgrotate CLI, kubectl-like", () => {
   let target: Target;
   let rotationId: string;
   let work: string;
+  /** Each create and rotation step waits this long after verifying a user (an attempt in flight to wait for). */
+  let slowMs = 0;
   /** Every password a rotation's user held: the last test checks no output shows one but with --show. */
   const passwords = new Set<string>();
   const learnPasswords = async (id: string) => {
@@ -89,7 +92,7 @@ describe("pgrotate CLI, kubectl-like", () => {
   };
 
   beforeAll(async () => {
-    t = await startTestRunner();
+    t = await startTestRunner({ faults: { afterVerify: async () => void (slowMs && (await sleep(slowMs))) } });
     target = await createTarget({ prefix: "kctl" });
     passwords.add(target.admin.password);
     const conn = await t.api("POST", "/api/v1/app-connections/postgres", target.connectionBody("kctl-db"));
@@ -314,5 +317,102 @@ describe("pgrotate CLI, kubectl-like", () => {
       const viaEnv = await cli(["--profile", "lab", "version", "--json"], { env: bare({ PGROTATE_URL: url }) });
       expect(json(viaEnv).runner).toEqual({ url, version: null, error: expect.stringMatching(/^Could not reach/) });
     });
+  });
+
+  describe("rotations wait and --watch", () => {
+    let connectionId: string;
+    beforeAll(async () => {
+      connectionId = (await t.api("GET", "/api/v1/app-connections/postgres/connection-name/kctl-db")).body.appConnection.id;
+    });
+    const users = async (tag: string): Promise<[string, string]> => [await target.addRole(`${tag}_a`), await target.addRole(`${tag}_b`)];
+    /** Starts creating a rotation whose create takes a few seconds; resolves once the runner shows it (pending). */
+    async function slowCreate(name: string) {
+      slowMs = 1500;
+      const done = t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, await users(name.replace(/-/g, "_")), { name, projectId: "shop", secretsMapping: { username: `${name}_U`, password: `${name}_P` } }));
+      const byName = () => t.api("GET", `${ROTATIONS}/rotation-name/${name}?projectId=shop&environment=dev&secretPath=/`);
+      for (let i = 0; i < 100 && (await byName()).status !== 200; i++) await sleep(20);
+      expect((await byName()).body.secretRotation.rotationStatus).toBe("pending");
+      return done.finally(() => (slowMs = 0));
+    }
+
+    test("rotations wait waits until a rotation in flight ends and exits 0 when it succeeded", async () => {
+      let finished = false;
+      const creating = slowCreate("wait-db").then((r) => ((finished = true), r));
+      const r = await cli(["--project", "shop", "rotations", "wait", "wait-db"]);
+      expect([r.code, r.stderr, finished]).toEqual([0, "", true]);
+      expect(r.stdout).toMatch(/^wait-db: Rotates in 3[01] days; \S+ is active \(last rotated just now \(.* UTC\)\)\.\n$/);
+      expect((await creating).status).toBe(200);
+      await learnPasswords((await creating).body.secretRotation.id);
+      const settled = await cli(["--project", "shop", "rotations", "wait", "wait-db", "--json"]);
+      expect([settled.code, json(settled).rotationStatus]).toEqual([0, "success"]);
+    });
+
+    test("rotations wait gives up at --timeout with exit 4 (a Timeout error with --json)", async () => {
+      const creating = slowCreate("late-db");
+      const r = await cli(["--project", "shop", "rotations", "wait", "late-db", "--timeout", "1"]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([4, "", "pgrotate: Timed out after 1 s: rotation late-db is still being created\n"]);
+      const j = await cli(["--project", "shop", "rotations", "wait", "late-db", "--timeout", "1", "--json"]);
+      expect([j.code, JSON.parse(j.stderr)]).toEqual([4, { error: "Timeout", message: "Timed out after 1 s: rotation late-db is still being created", exitCode: 4, meaning: "rotations wait: the rotation was still in flight at --timeout" }]);
+      expect((await creating).status).toBe(200);
+      await learnPasswords((await creating).body.secretRotation.id);
+    });
+
+    test("rotations wait exits 1 and prints the reason when the rotation failed", async () => {
+      await target.sql(`ALTER ROLE "${target.admin.username}" NOCREATEROLE`);
+      try {
+        const rotate = await cli(["--project", "shop", "rotations", "rotate", "wait-db", "--force"]);
+        expect(rotate.code).toBe(1);
+        const r = await cli(["--project", "shop", "rotations", "wait", "wait-db"]);
+        expect([r.code, r.stderr]).toEqual([1, ""]);
+        expect(r.stdout).toMatch(/^wait-db: Rotation Failed: .+\n$/);
+      } finally {
+        await target.sql(`ALTER ROLE "${target.admin.username}" CREATEROLE`);
+      }
+    });
+
+    /** The CLI running until it is stopped: its output so far, and a way to wait for more. */
+    function follow(args: string[]) {
+      const childEnv: Record<string, string> = {};
+      for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined && (!k.startsWith("PGROTATE_") || k in env)) childEnv[k] = v;
+      const child = spawn(process.execPath, [CLI, ...args], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+      const o = { stdout: "", stderr: "" };
+      child.stdout.on("data", (d) => (o.stdout += d));
+      child.stderr.on("data", (d) => (o.stderr += d));
+      const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
+      const until = async (ok: () => boolean) => {
+        for (let i = 0; i < 200 && !ok(); i++) await sleep(50);
+        expect([o.stdout, ok()]).toEqual([o.stdout, true]);
+      };
+      return { o, until, stop: () => (child.kill("SIGINT"), exited) };
+    }
+
+    test("rotations get --watch --json prints one JSON document per change until Ctrl-C (exit 0); list --watch prints the table again on each change", async () => {
+      const id = (await t.api("GET", `${ROTATIONS}/rotation-name/wait-db?projectId=shop&environment=dev&secretPath=/`)).body.secretRotation.id;
+      const get = follow(["--project", "shop", "rotations", "get", "wait-db", "--watch", "--json"]);
+      const list = follow(["--project", "shop", "rotations", "list", "--watch"]);
+      await get.until(() => get.o.stdout.split("\n").length === 2);
+      await list.until(() => /^wait-db\s/m.test(list.o.stdout));
+      await sleep(1500); // no change: nothing more
+      expect(get.o.stdout.split("\n")).toHaveLength(2);
+      expect(JSON.parse(get.o.stdout)).toMatchObject({ id, rotationStatus: "failed" });
+      const rotated = await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`);
+      expect(rotated.status).toBe(200);
+      await learnPasswords(id);
+      await get.until(() => get.o.stdout.split("\n").length === 3);
+      const [first, second] = get.o.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      expect([first.rotationStatus, second.rotationStatus, second.activeIndex]).toEqual(["failed", "success", 1 - first.activeIndex]);
+      await list.until(() => list.o.stdout.split(/^NAME\s/m).length === 3);
+      expect(list.o.stdout).toMatch(/^wait-db\s+shop\/dev\/\s+Rotation Failed[\s\S]*\n\nNAME\s[\s\S]*^wait-db\s+shop\/dev\/\s+Rotates in/m);
+      expect([await get.stop(), get.o.stderr]).toEqual([0, ""]);
+      expect([await list.stop(), list.o.stderr]).toEqual([0, ""]);
+    });
+  });
+
+  test("No password, token or client secret was printed, but with --show", () => {
+    expect(passwords.size).toBeGreaterThanOrEqual(7);
+    for (const r of runs) {
+      for (const secret of passwords) if (!r.args.includes("--show")) expect([r.args.join(" "), r.stdout.includes(secret) || r.stderr.includes(secret)]).toEqual([r.args.join(" "), false]);
+      expect([r.args.join(" "), (r.stdout + r.stderr).includes(t.runner.adminToken)]).toEqual([r.args.join(" "), false]);
+    }
   });
 });

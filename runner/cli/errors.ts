@@ -9,6 +9,8 @@ export const EXIT = {
   usage: 2,
   /** The runner could not be reached (no answer at all). */
   unreachable: 3,
+  /** `rotations wait` gave up: the rotation was still in flight at --timeout. */
+  timeout: 4,
 } as const;
 
 /** What each exit code means (the root's help and the "meaning" of a --json error). */
@@ -17,6 +19,7 @@ export const EXIT_MEANINGS: ReadonlyArray<readonly [number, string]> = [
   [EXIT.failed, "the runner refused or failed the request, a check found a problem (check, status), or the operator declined"],
   [EXIT.usage, "bad command line, or a missing token or confirmation (--yes)"],
   [EXIT.unreachable, "the runner could not be reached (no answer at all)"],
+  [EXIT.timeout, "rotations wait: the rotation was still in flight at --timeout"],
 ];
 
 /** A mistake on the command line (exit 2). The message says what to do instead. */
@@ -29,8 +32,14 @@ export class Declined extends Error {
   override readonly name = "Declined";
 }
 
+/** `rotations wait` ran out of time (exit 4). */
+export class TimedOut extends Error {
+  override readonly name = "TimedOut";
+}
+
 export function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return EXIT.usage;
+  if (err instanceof TimedOut) return EXIT.timeout;
   if (err instanceof RunnerApiError) return err.status === undefined ? EXIT.unreachable : EXIT.failed;
   return EXIT.failed;
 }
@@ -58,6 +67,7 @@ export const meaningOf = (exitCode: number): string => EXIT_MEANINGS.find(([c]) 
 function codeOf(err: unknown): string {
   if (err instanceof UsageError) return "UsageError";
   if (err instanceof Declined) return "Declined";
+  if (err instanceof TimedOut) return "Timeout";
   if (err instanceof RunnerApiError) return err.status === undefined ? "Unreachable" : (err.code ?? `Http${err.status}`);
   return "Error";
 }

@@ -20,8 +20,8 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "pgrotate login --profile lab --url https://10.0.0.5:8080 --ca-file lab-ca.pem",
   ],
   rotations: ["pgrotate rotations list", "pgrotate --project shop rotations get orders-db"],
-  "rotations list": ["pgrotate rotations list", "pgrotate --project shop --environment prod rotations list --json"],
-  "rotations get": ["pgrotate --project shop rotations get orders-db", "pgrotate rotations get 3f0c2a4e-8a4b-4c1e-9a57-1d2b3c4d5e6f --json"],
+  "rotations list": ["pgrotate rotations list", "pgrotate --project shop --environment prod rotations list --json", "pgrotate rotations list --watch"],
+  "rotations get": ["pgrotate --project shop rotations get orders-db", "pgrotate rotations get 3f0c2a4e-8a4b-4c1e-9a57-1d2b3c4d5e6f --json", "pgrotate --project shop rotations get orders-db --watch --json"],
   "rotations history": ["pgrotate --project shop rotations history orders-db"],
   "rotations wait": ["pgrotate --project shop rotations wait orders-db", "pgrotate --project shop rotations wait orders-db --timeout 5m"],
   "rotations create": [
