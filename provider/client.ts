@@ -131,6 +131,8 @@ export class RunnerClient {
 
   /** A fetch that failed before any answer, as the one error type (names the runner, never the token). */
   private unreachable(err: unknown, shown: string, timeoutMs: number): RunnerApiError {
+    // A fetch that answers for the runner (the CLI's machine-identity login) already says what went wrong.
+    if (err instanceof RunnerApiError) return err;
     const cause = err as { name?: string; cause?: { code?: string; message?: string }; message?: string };
     const why = cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (cause.cause?.code ?? cause.cause?.message ?? cause.message ?? "network error");
     // A certificate no trusted CA signed: say how to trust the runner's (private) CA.
@@ -251,6 +253,10 @@ export class RunnerClient {
   // ---- operations (no token needed)
   async health(): Promise<{ status: string }> {
     return this.request<{ status: string }>("GET", "/healthz");
+  }
+  /** The runner's version: `info.version` of its API reference (GET /openapi.json, no token). */
+  async runnerVersion(): Promise<string> {
+    return (await this.request<{ info: { version: string } }>("GET", "/openapi.json")).info.version;
   }
   /** Readiness and counts; a 503 is returned as { status: "not ready", reason }, not thrown. */
   async readiness(): Promise<Readiness> {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `pgrotate` executable: the runner (`serve`, the default) and the operator CLI (runner/cli/).
+// The `pgrotate` executable: the runner (`pgrotate serve`) and the operator CLI (runner/cli/).
 import { run } from "./cli/main";
 
 void run(process.argv);

@@ -267,13 +267,13 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/^pgrotate: Invalid rotation update: timeZone: timeZone must be an IANA time zone/)]);
   });
 
-  test("secrets list and get print values only with --show", async () => {
+  test("secrets list and get print values only with --show (list without it: the names the rotations map)", async () => {
     const id = (await rotationByName("cli-rotation")).id;
     const creds = await learnPasswords(id);
     const active = creds.generatedCredentials[creds.activeIndex];
     const list = await cli(["--project", "my-project", "secrets", "list"]);
     expectOk(list);
-    expect(list.stdout).toMatch(new RegExp(`^DB_PASS\\s+\\*{8} \\(--show\\)\\s+\\d+\\s+`, "m"));
+    expect(list.stdout).toMatch(/^DB_PASS\s+\*{8} \(--show\)\s+password of rotation cli-rotation\s+/m);
     expect(json(await cli(["--project", "my-project", "secrets", "list", "--json"])).every((s: object) => !("secretValue" in s))).toBe(true);
     const shown = await cli(["--project", "my-project", "secrets", "list", "--show"]);
     expect(shown.stdout).toMatch(new RegExp(`^DB_USER\\s+${active.username}\\s`, "m"));
@@ -396,7 +396,7 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
   test("Without a token a command that needs one exits 2 and says how to give one; a wrong token is the runner's 401 (exit 1)", async () => {
     const none = await cli(["rotations", "list"], { env: { PGROTATE_TOKEN: undefined } });
     expect([none.code, none.stdout]).toEqual([2, ""]);
-    expect(none.stderr).toBe(`pgrotate: No token: pass --token or set PGROTATE_TOKEN (or run where the runner's ${path.join(noTokenDir, "admin.token")} is readable)\n`);
+    expect(none.stderr).toBe(`pgrotate: No token: pass --token or set PGROTATE_TOKEN, or save a profile with pgrotate login (or run where the runner's ${path.join(noTokenDir, "admin.token")} is readable)\n`);
     const wrong = await cli(["--token", "not-a-token", "rotations", "list"]);
     expect([wrong.code, wrong.stderr]).toEqual([1, "pgrotate: Invalid, expired or revoked token (check --token / PGROTATE_TOKEN)\n"]);
   });
@@ -409,7 +409,7 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
       expectOk(local);
       expect(json(local)).toHaveLength(1);
       const remote = await cli(["--url", "http://runner.example.invalid:8080", "rotations", "list"], { env: { PGROTATE_TOKEN: undefined, PGROTATE_DATA_DIR: dir } });
-      expect([remote.code, remote.stderr]).toEqual([2, "pgrotate: No token: pass --token or set PGROTATE_TOKEN\n"]);
+      expect([remote.code, remote.stderr]).toEqual([2, "pgrotate: No token: pass --token or set PGROTATE_TOKEN, or save a profile with pgrotate login\n"]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -424,12 +424,16 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
       ["tokens", "list"], ["tokens", "create", "--name", "x", "--permission", "read"], ["tokens", "revoke", "x", "--yes"],
       ["identities", "list"], ["identities", "create", "--name", "x", "--permission", "read"], ["identities", "revoke", "x", "--yes"], ["audit"], ["rekey"],
     ];
-    // Every command once, every other one in --json form (the same answer: nothing on stdout, one line on stderr).
+    // Every command once, every other one in --json form (nothing on stdout; one line on stderr, JSON with --json).
+    const message = new RegExp(`^Could not reach the pgrotate runner at ${url} \\(.*\\): ECONNREFUSED$`);
     for (const [i, c] of [...commands, connectionArgs(target, "x")].entries()) {
       const args = ["--url", url, ...c, ...(i % 2 ? ["--json"] : [])];
       const r = await cli(args, { input: "pw" });
       expect([args.join(" "), r.code, r.stdout]).toEqual([args.join(" "), 3, ""]);
-      expect(r.stderr).toMatch(new RegExp(`^pgrotate: Could not reach the pgrotate runner at ${url} \\(.*\\): ECONNREFUSED\\n$`));
+      if (i % 2) {
+        expect(r.stderr.endsWith("\n") && r.stderr.trim().split("\n").length === 1).toBe(true);
+        expect(JSON.parse(r.stderr)).toEqual({ error: "Unreachable", message: expect.stringMatching(message), exitCode: 3, meaning: "the runner could not be reached (no answer at all)" });
+      } else expect(r.stderr).toMatch(new RegExp(`^pgrotate: ${message.source.slice(1, -1)}\\n$`));
     }
   }, 120_000);
 

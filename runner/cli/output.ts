@@ -41,6 +41,9 @@ export const visibleLines = (s: string): string => s.replace(CONTROL_BUT_LINE_FE
  */
 export const terminalJson = (value: unknown): string => JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, written);
 
+/** One JSON document on one line (a --json error, each document of --watch), written as terminalJson writes. */
+export const lineJson = (value: unknown): string => JSON.stringify(value).replace(/[\u007f-\u009f]/g, written);
+
 /** Lines written outside a command's Output (the error report), with control characters written out. */
 export function writeLines(stream: NodeJS.WritableStream, lines: string[]): void {
   for (const line of lines) stream.write(visibleLines(line) + "\n");

@@ -2,6 +2,7 @@
 import { Command, Option } from "@commander-js/extra-typings";
 import { packageVersion } from "../version";
 import { COMMANDS } from "./commands";
+import { addExamples, configureHelp } from "./help";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
       ),
     )
     .addOption(new Option("--ca-file <file>", "PEM file of the CA that signed the runner's HTTPS certificate (trusted beside the system's CAs)").env("PGROTATE_CA_FILE"))
+    .addOption(new Option("--profile <name>", 'the profile pgrotate login saved to use (default: the one named "default", if saved)').env("PGROTATE_PROFILE"))
     .option("--project <id>", "project of the rotation named on the command line (filters lists and scopes tokens when given)", "default")
     .option("--environment <slug>", "environment (see --project)", "dev")
     .option("--path <path>", "secret path (see --project)", "/")
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run pgrotate --help for usage)")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  configureHelp(program);
   for (const register of COMMANDS) register(program);
+  addExamples(program);
   return program;
 }

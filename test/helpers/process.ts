@@ -13,7 +13,7 @@ export interface RunnerProcess {
 
 export function startRunnerProcess(env: Record<string, string>, timeoutMs = 30000): Promise<RunnerProcess> {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: npm test builds it first (pretest), or run npm run build`);
-  const child = spawn(process.execPath, [CLI], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI, "serve"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (out += d));

@@ -6,9 +6,11 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { registerAudit } from "./audit";
 import { registerBackup } from "./backup";
 import { registerCheck } from "./check";
+import { registerCompletion } from "./completion";
 import { registerConnections } from "./connections";
 import { registerCredentials } from "./credentials";
 import { registerIdentities } from "./identities";
+import { registerLogin } from "./login";
 import { registerRekey } from "./rekey";
 import { registerRotations } from "./rotations";
 import { registerSecrets } from "./secrets";
@@ -16,6 +18,7 @@ import { registerServe } from "./serve";
 import { registerSetupSql } from "./setup-sql";
 import { registerStatus } from "./status";
 import { registerTokens } from "./tokens";
+import { registerVersion } from "./version";
 
 export type RegisterCommand = (program: CommandUnknownOpts) => void;
 
@@ -33,4 +36,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerCheck,
   registerBackup,
   registerRekey,
+  registerLogin,
+  registerVersion,
+  registerCompletion,
 ];

@@ -1,9 +1,10 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { contextOf } from "../context";
+import type { ApiRotation } from "../../../provider/client";
+import { contextOf, type CliContext } from "../context";
 import { findRotation } from "../resolve";
-import { getCommand } from "../subcommands";
 import { rotationBlock, rotationTable } from "../views";
 import { registerRotationChanges } from "./rotation-changes";
+import { registerRotationWait, watch } from "./rotation-wait";
 
 /**
  * `pgrotate rotations list|get|history` here, `create|update|rotate|delete` in rotation-changes.ts. A rotation
@@ -15,15 +16,28 @@ export function registerRotations(program: CommandUnknownOpts): void {
   rotations
     .command("list")
     .description("rotations the token sees (only the given --project/--environment/--path when given)")
-    .action(async (_opts, cmd) => {
+    .option("--watch", "print again each time a rotation changes (Ctrl-C stops; with --json one JSON document per line, per change)")
+    .action(async (opts, cmd) => {
       const ctx = contextOf(cmd);
-      const f = ctx.givenFolder();
-      const all = await ctx.client().listRotations(f.projectId);
-      const shown = all.filter((r) => (!f.environment || r.environment.slug === f.environment) && (!f.secretPath || r.folder.path === f.secretPath));
-      ctx.out.result(shown, (rs) => rotationTable(ctx.out, rs));
+      const load = async () => {
+        const f = ctx.givenFolder();
+        const all = await ctx.client().listRotations(f.projectId);
+        return all.filter((r) => (!f.environment || r.environment.slug === f.environment) && (!f.secretPath || r.folder.path === f.secretPath));
+      };
+      const render = (rs: ApiRotation[]) => rotationTable(ctx.out, rs);
+      await show(ctx, opts.watch === true, load, render);
     });
 
-  getCommand(rotations, { description: "one rotation: status, users, schedule, last message", argument: "rotation", find: findRotation, render: rotationBlock });
+  rotations
+    .command("get")
+    .description("one rotation: status, users, schedule, last message")
+    .argument("<rotation>", "name or id")
+    .option("--watch", "print again each time it changes (Ctrl-C stops; with --json one JSON document per line, per change)")
+    .action(async (ref, opts, cmd) => {
+      const ctx = contextOf(cmd);
+      const { id } = await findRotation(ctx, ref);
+      await show(ctx, opts.watch === true, () => ctx.client().getRotation(id), (r) => rotationBlock(ctx.out, r));
+    });
 
   rotations
     .command("history")
@@ -44,5 +58,12 @@ export function registerRotations(program: CommandUnknownOpts): void {
       );
     });
 
+  registerRotationWait(rotations);
   registerRotationChanges(rotations);
+}
+
+/** Once (the API's objects with --json), or with --watch again on each change. */
+async function show<T>(ctx: CliContext, watching: boolean, load: () => Promise<T>, render: (value: T) => void): Promise<void> {
+  if (watching) return watch(ctx, load, render);
+  ctx.out.result(await load(), render);
 }

@@ -1,7 +1,31 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { RawSecret } from "../../../provider/client";
-import { contextOf } from "../context";
+import { contextOf, type CliContext } from "../context";
 import { folderLabel, HIDDEN } from "../views";
+
+/** A secret's name without its value: which rotation writes it, what it holds, when it last changed. */
+export interface SecretName {
+  secretKey: string;
+  holds: "username" | "password";
+  rotation: { id: string; name: string };
+  /** When the rotation last wrote it (its last rotation). */
+  updatedAt: string | null;
+}
+
+/**
+ * The names of the folder's secrets from the rotations that write them (GET of the rotations: no secret value is
+ * read, sent or audited as a read). The runner's secrets are the rotations' secretsMapping; a secret a deleted
+ * rotation left behind (`rotations delete` without --delete-secrets) is listed only with --show.
+ */
+async function secretNames(ctx: CliContext): Promise<SecretName[]> {
+  const f = ctx.folder();
+  const rotations = (await ctx.client().listRotations(f.projectId)).filter((r) => r.environment.slug === f.environment && r.folder.path === f.secretPath);
+  return rotations
+    .flatMap((r) =>
+      (["username", "password"] as const).map((holds) => ({ secretKey: r.secretsMapping[holds], holds, rotation: { id: r.id, name: r.name }, updatedAt: r.lastRotatedAt })),
+    )
+    .sort((a, b) => a.secretKey.localeCompare(b.secretKey));
+}
 
 /** Without --show a secret's value is left out (the JSON too): it is printed only when asked for. */
 const masked = (s: RawSecret, show: boolean): Partial<RawSecret> => {
@@ -16,22 +40,20 @@ export function registerSecrets(program: CommandUnknownOpts): void {
 
   secrets
     .command("list")
-    .description("the secrets of the folder --project/--environment/--path")
-    .option("--show", "print the values (a secret read, recorded in the audit log)")
+    .description("the secrets of the folder --project/--environment/--path: names from the rotations that write them; values only with --show")
+    .option("--show", "read and print the values (a secret read, recorded in the audit log)")
     .action(async (opts, cmd) => {
       const ctx = contextOf(cmd);
-      const show = opts.show === true;
-      const all = await ctx.client().rawSecrets(ctx.folder());
       const { out } = ctx;
-      out.result(
-        all.map((s) => masked(s, show)),
-        (ss) =>
-          out.table(
-            ["NAME", "VALUE", "VERSION", "UPDATED"],
-            ss.map((s) => [s.secretKey ?? "", s.secretValue ?? out.style(HIDDEN, "dim"), String(s.version), out.ago(s.updatedAt)]),
-            `No secrets in ${folderLabel(ctx.folder())}.`,
-          ),
-      );
+      const empty = `No secrets in ${folderLabel(ctx.folder())}.`;
+      if (opts.show !== true) {
+        out.result(await secretNames(ctx), (ss) =>
+          out.table(["NAME", "VALUE", "HOLDS", "UPDATED"], ss.map((s) => [s.secretKey, out.style(HIDDEN, "dim"), `${s.holds} of rotation ${s.rotation.name}`, out.ago(s.updatedAt)]), empty),
+        );
+        return;
+      }
+      const all = await ctx.client().rawSecrets(ctx.folder());
+      out.result(all, (ss) => out.table(["NAME", "VALUE", "VERSION", "UPDATED"], ss.map((s) => [s.secretKey, s.secretValue, String(s.version), out.ago(s.updatedAt)]), empty));
     });
 
   secrets

@@ -4,7 +4,7 @@ import type { Runner } from "../../runtime";
 import { errorLines } from "../errors";
 import { writeLines } from "../output";
 
-/** `pgrotate serve` (also `pgrotate` without arguments): the runner, configured by PGROTATE_* environment variables. */
+/** `pgrotate serve` (`npm start`; the container's and the systemd unit's command): the runner, configured by PGROTATE_* environment variables. */
 export function registerServe(program: CommandUnknownOpts): void {
   program
     .command("serve")

@@ -1,0 +1,61 @@
+/**
+ * The "Examples:" section of each command's help, by command path ("" is the root). Every line is a real command
+ * line: test/cli-kubectl.test.ts parses each one against the command tree, and fails for a command without
+ * examples.
+ */
+export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  "": [
+    "pgrotate serve                                  # start the runner on this host",
+    "pgrotate login --profile prod --url https://pgrotate.example.com",
+    "pgrotate --project shop rotations list",
+    "pgrotate --project shop rotations rotate orders-db",
+  ],
+  serve: ["pgrotate serve", "PGROTATE_PORT=9090 PGROTATE_DATABASE_URL=postgres://pgrotate@db/pgrotate pgrotate serve"],
+  status: ["pgrotate status", "pgrotate status --json"],
+  version: ["pgrotate version", "pgrotate version --json"],
+  completion: ["source <(pgrotate completion bash)", "pgrotate completion zsh > \"${fpath[1]}/_pgrotate\"", "pgrotate completion fish > ~/.config/fish/completions/pgrotate.fish"],
+  login: [
+    "PGROTATE_TOKEN=pgr_tok_… pgrotate login --profile prod --url https://pgrotate.example.com",
+    "printf '%s' \"$CLIENT_SECRET\" | pgrotate login --profile ci --url https://pgrotate.example.com --client-id 6f1c…",
+    "pgrotate login --profile lab --url https://10.0.0.5:8080 --ca-file lab-ca.pem",
+  ],
+  rotations: ["pgrotate rotations list", "pgrotate --project shop rotations get orders-db"],
+  "rotations list": ["pgrotate rotations list", "pgrotate --project shop --environment prod rotations list --json", "pgrotate rotations list --watch"],
+  "rotations get": ["pgrotate --project shop rotations get orders-db", "pgrotate rotations get 3f0c2a4e-8a4b-4c1e-9a57-1d2b3c4d5e6f --json", "pgrotate --project shop rotations get orders-db --watch --json"],
+  "rotations history": ["pgrotate --project shop rotations history orders-db"],
+  "rotations wait": ["pgrotate --project shop rotations wait orders-db", "pgrotate --project shop rotations wait orders-db --timeout 5m"],
+  "rotations create": [
+    "pgrotate --project shop rotations create --name orders-db --connection orders --user1 app_1 --user2 app_2 --interval 30 --username-secret DB_USER --password-secret DB_PASS",
+    "pgrotate --project shop rotations create --file rotation.json --at 03:00 --time-zone Europe/Berlin",
+  ],
+  "rotations update": ["pgrotate --project shop rotations update orders-db --interval 7 --at 02:30", "pgrotate --project shop rotations update orders-db --no-auto-rotation"],
+  "rotations rotate": ["pgrotate --project shop rotations rotate orders-db", "pgrotate --project shop rotations rotate orders-db --force --json"],
+  "rotations delete": ["pgrotate --project shop rotations delete orders-db", "pgrotate --project shop rotations delete orders-db --revoke --delete-secrets --yes"],
+  credentials: ["pgrotate --project shop credentials orders-db", "pgrotate --project shop credentials orders-db --show --json"],
+  connections: ["pgrotate connections list"],
+  "connections list": ["pgrotate connections list", "pgrotate connections list --json"],
+  "connections get": ["pgrotate connections get orders"],
+  "connections create": [
+    "printf '%s' \"$ADMIN_PASSWORD\" | pgrotate connections create --name orders --host db.internal --database orders --username rotation_admin",
+    "pgrotate connections create --name orders --host db.internal --database orders --username rotation_admin --ssl-ca rds-ca.pem --allow shop/prod",
+  ],
+  "connections update": ["pgrotate connections update orders --description \"orders primary\"", "printf '%s' \"$NEW_PASSWORD\" | pgrotate connections update orders --new-password"],
+  "connections delete": ["pgrotate connections delete orders --yes"],
+  secrets: ["pgrotate --project shop secrets list"],
+  "secrets list": ["pgrotate --project shop secrets list", "pgrotate --project shop --environment prod secrets list --show --json"],
+  "secrets get": ["pgrotate --project shop secrets get DB_USER", "pgrotate --project shop secrets get DB_PASS --show"],
+  tokens: ["pgrotate tokens list"],
+  "tokens create": ["pgrotate --project shop tokens create --name ci-read --permission read --expires-in 30d", "pgrotate tokens create --name ops --permission manage --json"],
+  "tokens list": ["pgrotate tokens list"],
+  "tokens revoke": ["pgrotate tokens revoke ci-read --yes"],
+  identities: ["pgrotate identities list"],
+  "identities create": ["pgrotate --project shop --environment prod identities create --name orders-app --permission read --access-token-ttl 1h"],
+  "identities list": ["pgrotate identities list --json"],
+  "identities revoke": ["pgrotate identities revoke orders-app --yes"],
+  audit: ["pgrotate audit --limit 20", "pgrotate audit --action rotation.rotate --json"],
+  "setup-sql": ["pgrotate setup-sql --database orders --users app_1,app_2", "pgrotate setup-sql --database orders --users app_1,app_2 --connection orders"],
+  check: ["pgrotate --project shop check orders-db", "pgrotate check --connection orders --users app_1,app_2", "pgrotate check --drift"],
+  backup: ["pgrotate backup --out pgrotate-backup.jsonl"],
+  restore: ["pgrotate restore pgrotate-backup.jsonl", "pgrotate restore pgrotate-backup.jsonl --force"],
+  rekey: ["pgrotate rekey", "pgrotate rekey --batch-size 100 --no-wait"],
+};
