@@ -3,8 +3,11 @@ import { useState, useSyncExternalStore } from "react";
 import { type ApiConsoleSession, RunnerApiError } from "../../provider/client";
 import { api, isUnreachable } from "./api";
 import { ErrorAlert } from "./common/ErrorAlert";
+import { ErrorBoundary } from "./common/ErrorBoundary";
+import { Link } from "./common/Link";
 import { ConnectionsPage } from "./connections/ConnectionsPage";
 import { Layout } from "./Layout";
+import { keys } from "./queries";
 import { useLocation } from "./router";
 import { RotationPage } from "./rotations/RotationPage";
 import { RotationsPage } from "./rotations/RotationsPage";
@@ -14,8 +17,6 @@ import { SignInDialog } from "./session/SignInDialog";
 import { SignInPage } from "./session/SignInPage";
 import { SessionContext } from "./session/useSession";
 import { StatusPage } from "./status/StatusPage";
-
-const SESSION_KEY = ["session"];
 
 /** Who is signed in; null when nobody is (a 401 here is an answer, not an error). */
 async function currentSession(): Promise<ApiConsoleSession | null> {
@@ -29,6 +30,14 @@ async function currentSession(): Promise<ApiConsoleSession | null> {
 
 function Page() {
   const { path } = useLocation();
+  return (
+    <ErrorBoundary key={path} home={<Link to="/">Back to Secret Rotations</Link>}>
+      <PageAt path={path} />
+    </ErrorBoundary>
+  );
+}
+
+function PageAt({ path }: { path: string }) {
   const rotation = /^\/rotations\/([^/]+)$/.exec(path);
   if (path === "/") return <RotationsPage />;
   if (rotation) return <RotationPage id={decodeURIComponent(rotation[1])} />;
@@ -47,17 +56,17 @@ export function App() {
   const client = useQueryClient();
   const signals = useSyncExternalStore(sessionEvents.subscribe, sessionEvents.get);
   const [signedOutMessage, setSignedOutMessage] = useState<string>();
-  const session = useQuery({ queryKey: SESSION_KEY, queryFn: currentSession, staleTime: Infinity, retry: (n, e) => isUnreachable(e) && n < 5 });
+  const session = useQuery({ queryKey: keys.session(), queryFn: currentSession, staleTime: Infinity, retry: (n, e) => isUnreachable(e) && n < 5 });
 
   const signedIn = (s: ApiConsoleSession) => {
-    client.setQueryData(SESSION_KEY, s);
+    client.setQueryData(keys.session(), s);
     sessionEvents.renewed();
     setSignedOutMessage(undefined);
-    void client.invalidateQueries({ predicate: (q) => q.queryKey[0] !== SESSION_KEY[0] });
+    void client.invalidateQueries({ predicate: (q) => q.queryKey[0] !== keys.session()[0] });
   };
   const signedOut = () => {
     client.clear();
-    client.setQueryData(SESSION_KEY, null);
+    client.setQueryData(keys.session(), null);
     sessionEvents.renewed();
     setSignedOutMessage("You have signed out.");
   };

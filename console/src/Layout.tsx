@@ -16,7 +16,7 @@ const NAV = [
 export function Layout(props: { children: ReactNode; onSignedOut: () => void; reachable: boolean }) {
   const session = useSession();
   const { path, query } = useLocation();
-  const notice = useNotice();
+  const notice = useNotice(path);
   const [signOutError, setSignOutError] = useState<string>();
   // Keep the chosen project/environment/path when moving between the pages that use them.
   const carry = ["project", "environment", "path"].filter((k) => query.get(k)).map((k) => `${k}=${encodeURIComponent(query.get(k)!)}`).join("&");

@@ -4,6 +4,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { queryClient } from "./api";
 import { App } from "./App";
+import { ErrorBoundary } from "./common/ErrorBoundary";
 import { prefetchList } from "./rotations/queries";
 import { trackActivity } from "./session/activity";
 import "./styles.css";
@@ -13,7 +14,10 @@ prefetchList(queryClient);
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <App />
+      {/* Outside the layout (sign-in, the session check): a plain link back, which reloads the console. */}
+      <ErrorBoundary home={<a href="/">Back to Secret Rotations</a>} landmark>
+        <App />
+      </ErrorBoundary>
     </QueryClientProvider>
   </StrictMode>,
 );

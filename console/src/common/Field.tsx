@@ -6,7 +6,10 @@ interface ControlProps {
   "aria-describedby"?: string;
 }
 
-/** A visible label, the control, an optional hint and the field's error (announced, and linked to the control). */
+/**
+ * A visible label, the control, an optional hint and the field's error: announced when it appears (role=alert),
+ * marked on the control (aria-invalid) and linked to it (aria-describedby).
+ */
 export function Field(props: { label: string; hint?: ReactNode; error?: string; children: ReactElement<ControlProps>; className?: string }) {
   const id = useId();
   const hintId = `${id}-hint`;
@@ -22,7 +25,7 @@ export function Field(props: { label: string; hint?: ReactNode; error?: string; 
         </p>
       )}
       {props.error && (
-        <p id={errorId} className="field-error">
+        <p id={errorId} className="field-error" role="alert">
           {props.error}
         </p>
       )}

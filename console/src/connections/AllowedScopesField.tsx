@@ -27,7 +27,7 @@ export function AllowedScopesField(props: { rows: ScopeRow[]; onChange: (rows: S
           onChange={(e) => setRow(i, { [key]: e.target.value })}
         />
         {error && (
-          <p id={`${id}-error`} className="field-error">
+          <p id={`${id}-error`} className="field-error" role="alert">
             {error}
           </p>
         )}
@@ -48,13 +48,21 @@ export function AllowedScopesField(props: { rows: ScopeRow[]; onChange: (rows: S
             {input(i, "environment", "Environment", "any")}
             {input(i, "secretPath", "Path", "any")}
           </div>
-          {errors[`allowedScopes.${i}`] && <p className="field-error">{errors[`allowedScopes.${i}`]}</p>}
+          {errors[`allowedScopes.${i}`] && (
+            <p className="field-error" role="alert">
+              {errors[`allowedScopes.${i}`]}
+            </p>
+          )}
           <button type="button" className="button-danger-quiet" aria-label={`Remove Allowed Scope ${i + 1}`} onClick={() => props.onChange(rows.filter((__, j) => j !== i))}>
             Remove
           </button>
         </div>
       ))}
-      {errors.allowedScopes && <p className="field-error">{errors.allowedScopes}</p>}
+      {errors.allowedScopes && (
+        <p className="field-error" role="alert">
+          {errors.allowedScopes}
+        </p>
+      )}
       <button type="button" onClick={() => props.onChange([...rows, emptyScopeRow()])}>
         Add Scope
       </button>

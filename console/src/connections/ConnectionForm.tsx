@@ -7,6 +7,7 @@ import { Field } from "../common/Field";
 import { fieldErrors, validationIssues } from "../common/issues";
 import { ManagedByWarning } from "../common/ManagedByNotice";
 import { Switch } from "../common/Switch";
+import { useFocusFirstError } from "../common/useFocusFirstError";
 import { AllowedScopesField } from "./AllowedScopesField";
 import { rowsOf, type ScopeRow, scopesOf } from "./scopes";
 
@@ -124,6 +125,7 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
   const [failure, setFailure] = useState<string>();
   const [busy, setBusy] = useState(false);
   const headingId = useId();
+  const [errorFocusRef, focusFirstError] = useFocusFirstError<HTMLDivElement>();
   const set = (patch: Partial<Values>) => setValues((x) => ({ ...x, ...patch }));
   const editing = props.connection;
 
@@ -134,6 +136,7 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
     const parsed = update ? updateConnectionSchema.safeParse(update) : createConnectionSchema.safeParse(create);
     if (!parsed.success) {
       setErrors(labelled(parsed.error.issues));
+      focusFirstError();
       return;
     }
     setErrors({});
@@ -150,13 +153,14 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
         const issues = validationIssues(err);
         if (issues) setErrors(labelled(issues));
         else if (err instanceof RunnerApiError && err.code === "Conflict") setErrors({ name: errorText(err) });
-        else setFailure(errorText(err));
+        else return setFailure(errorText(err));
+        focusFirstError();
       },
     );
   };
 
   const fields: ReactNode = (
-    <>
+    <div ref={errorFocusRef}>
       {editing && <ManagedByWarning managedBy={editing.managedBy} what="connection" />}
       <Field label="Name" error={errors.name} hint="Lowercase letters, digits and single hyphens.">
         <input type="text" spellCheck={false} autoComplete="off" value={v.name} onChange={(e) => set({ name: e.target.value })} />
@@ -197,7 +201,7 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
           {failure}
         </div>
       )}
-    </>
+    </div>
   );
   const buttons = (submit: "submit" | "button") => (
     <div className="dialog-actions">

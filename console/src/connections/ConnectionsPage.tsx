@@ -1,7 +1,6 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { ApiConnection } from "../../../provider/client";
-import { api, refreshInterval } from "../api";
 import { Dialog } from "../common/Dialog";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { ManagedByBadge } from "../common/ManagedByNotice";
@@ -9,7 +8,8 @@ import { notify } from "../common/notices";
 import { useCan } from "../session/useSession";
 import { ConnectionForm } from "./ConnectionForm";
 import { DeleteConnectionDialog } from "./DeleteConnectionDialog";
-import { connectionsKey } from "./queries";
+import { useConnections } from "./queries";
+import { keys } from "../queries";
 import { scopeText } from "./scopes";
 import { TableHead } from "../common/TableHead";
 
@@ -19,11 +19,11 @@ type Open = { kind: "add" } | { kind: "edit" | "delete"; connection: ApiConnecti
 export function ConnectionsPage() {
   const can = useCan();
   const client = useQueryClient();
-  const list = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections(), refetchInterval: refreshInterval });
+  const list = useConnections({ refresh: true });
   const [open, setOpen] = useState<Open>();
   const close = () => setOpen(undefined);
   const saved = (c: ApiConnection, verb: string) => {
-    void client.invalidateQueries({ queryKey: connectionsKey });
+    void client.invalidateQueries({ queryKey: keys.connections() });
     notify(`${verb} connection ${c.name}`);
     close();
   };
@@ -79,11 +79,12 @@ export function ConnectionsPage() {
                 {can.manageConnections && (
                   <td data-label="Actions">
                     <div className="actions">
+                      {/* Named with the connection (not shown): one "Edit" per row would all sound the same. */}
                       <button type="button" onClick={() => setOpen({ kind: "edit", connection: c })}>
-                        Edit
+                        Edit<span className="visually-hidden"> {c.name}</span>
                       </button>
                       <button type="button" className="button-danger-quiet" onClick={() => setOpen({ kind: "delete", connection: c })}>
-                        Delete
+                        Delete<span className="visually-hidden"> {c.name}</span>
                       </button>
                     </div>
                   </td>

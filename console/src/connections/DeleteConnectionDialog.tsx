@@ -4,7 +4,7 @@ import { api } from "../api";
 import { Dialog } from "../common/Dialog";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { notify } from "../common/notices";
-import { connectionsKey } from "./queries";
+import { keys } from "../queries";
 
 /** Delete a connection (the runner refuses with 409 while a rotation uses it, and says which). */
 export function DeleteConnectionDialog(props: { connection: ApiConnection; onClose: () => void }) {
@@ -12,7 +12,7 @@ export function DeleteConnectionDialog(props: { connection: ApiConnection; onClo
   const del = useMutation({
     mutationFn: () => api.deleteConnection(props.connection.id),
     onSuccess: () => {
-      void client.invalidateQueries({ queryKey: connectionsKey });
+      void client.invalidateQueries({ queryKey: keys.connections() });
       notify(`Deleted connection ${props.connection.name}`);
       props.onClose();
     },

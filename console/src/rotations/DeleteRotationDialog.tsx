@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { ApiRotation } from "../../../provider/client";
 import { api } from "../api";
+import { keys } from "../queries";
 import { Dialog } from "../common/Dialog";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { Field } from "../common/Field";
@@ -19,11 +20,12 @@ export function DeleteRotationDialog(props: { rotation: ApiRotation; onClose: ()
   const del = useMutation({
     mutationFn: () => api.deleteRotation(r.id, { revokeGeneratedCredentials: revoke, deleteSecrets }),
     onSuccess: () => {
-      client.removeQueries({ queryKey: ["rotation", r.id] });
+      client.removeQueries({ queryKey: keys.rotation(r.id) });
       refreshRotations(client);
-      notify(`Deleted secret rotation ${r.name}${revoke ? "; both users' credentials were revoked" : ""}`);
       props.onClose();
+      // First to the page it leads to (the list, from the rotation's page): the confirmation is said there.
       props.onDeleted?.();
+      notify(`Deleted secret rotation ${r.name}${revoke ? "; both users' credentials were revoked" : ""}`);
     },
   });
   return (

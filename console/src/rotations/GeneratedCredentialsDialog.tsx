@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId } from "react";
 import type { ApiRotation } from "../../../provider/client";
 import { api } from "../api";
+import { keys } from "../queries";
 import { CopyButton } from "../common/CopyButton";
 import { Dialog } from "../common/Dialog";
 import { ErrorAlert } from "../common/ErrorAlert";
@@ -33,9 +34,9 @@ function CredentialsGroup(props: { title: string; hint: string; username: string
  */
 export function GeneratedCredentialsDialog(props: { rotation: ApiRotation; onClose: () => void }) {
   const client = useQueryClient();
-  const key = ["generated-credentials", props.rotation.id];
+  const key = keys.generatedCredentials(props.rotation.id);
   const creds = useQuery({ queryKey: key, queryFn: () => api.generatedCredentials(props.rotation.id), staleTime: 0, gcTime: 0, refetchOnWindowFocus: false });
-  useEffect(() => () => client.removeQueries({ queryKey: ["generated-credentials"] }), [client]);
+  useEffect(() => () => client.removeQueries({ queryKey: keys.generatedCredentials() }), [client]);
   const data = creds.data;
   const current = data?.generatedCredentials[data.activeIndex];
   const retired = data?.generatedCredentials[1 - data.activeIndex];

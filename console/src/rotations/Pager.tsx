@@ -1,11 +1,11 @@
 /** Previous / next page of a long list, with where we are in words. */
-export function Pager(props: { page: number; pageSize: number; total: number; onPage: (p: number) => void; what: string }) {
+export function Pager(props: { page: number; pageSize: number; total: number; onPage: (p: number) => void; what: string; label?: string }) {
   const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
   const first = props.total === 0 ? 0 : props.page * props.pageSize + 1;
   const last = Math.min(props.total, (props.page + 1) * props.pageSize);
   const fmt = (n: number) => n.toLocaleString("en");
   return (
-    <nav className="pager" aria-label="Pages">
+    <nav className="pager" aria-label={props.label ?? "Pages"}>
       <p role="status">
         {props.total === 0 ? `No ${props.what}` : `Showing ${fmt(first)}–${fmt(last)} of ${fmt(props.total)} ${props.what}`}
       </p>

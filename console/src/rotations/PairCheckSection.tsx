@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../api";
+import { keys } from "../queries";
 import { CopyButton } from "../common/CopyButton";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { TableHead } from "../common/TableHead";
@@ -10,7 +11,7 @@ import { TableHead } from "../common/TableHead";
  * it reads the target's catalogs through the connection (manage access to the folder, like the API).
  */
 export function PairCheckSection(props: { rotationId: string }) {
-  const check = useQuery({ queryKey: ["pair-check", props.rotationId], queryFn: () => api.rotationPairCheck(props.rotationId), enabled: false, retry: false });
+  const check = useQuery({ queryKey: keys.pairCheck(props.rotationId), queryFn: () => api.rotationPairCheck(props.rotationId), enabled: false, retry: false });
   const r = check.data;
   const sql = r?.differences.map((d) => d.sql.trimEnd()).join("\n") ?? "";
   return (

@@ -8,25 +8,29 @@ import { EditRotationDialog } from "./wizard/EditRotationDialog";
 
 type Open = "rotate" | "credentials" | "edit" | "delete" | undefined;
 
-/** A rotation's actions (none for a read-only principal: it could not use them). */
+/**
+ * A rotation's actions (none for a read-only principal: it could not use them). Each button's name ends with the
+ * rotation's name (read by screen readers, not shown), so a list of them is not 50 buttons called "Delete".
+ */
 export function RotationActions(props: { rotation: ApiRotation; onDeleted?: () => void }) {
   const can = useCan();
   const [open, setOpen] = useState<Open>();
   if (!can.manage) return null;
   const close = () => setOpen(undefined);
+  const of = (prefix: string) => <span className="visually-hidden">{`${prefix}${props.rotation.name}`}</span>;
   return (
     <div className="actions">
       <button type="button" onClick={() => setOpen("rotate")}>
-        Rotate Secrets
+        Rotate Secrets{of(" of ")}
       </button>
       <button type="button" onClick={() => setOpen("credentials")}>
-        View Generated Credentials
+        View Generated Credentials{of(" of ")}
       </button>
       <button type="button" onClick={() => setOpen("edit")}>
-        Edit
+        Edit{of(" ")}
       </button>
       <button type="button" className="button-danger-quiet" onClick={() => setOpen("delete")}>
-        Delete
+        Delete{of(" ")}
       </button>
       {open === "rotate" && <RotateSecretsDialog rotation={props.rotation} onClose={close} />}
       {open === "credentials" && <GeneratedCredentialsDialog rotation={props.rotation} onClose={close} />}

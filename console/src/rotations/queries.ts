@@ -2,8 +2,9 @@
 import { type QueryClient, useQuery } from "@tanstack/react-query";
 import type { ApiRotation } from "../../../provider/client";
 import { api, refreshInterval } from "../api";
+import { keys } from "../queries";
 
-export const rotationsKey = (projectId: string) => ["rotations", projectId] as const;
+export const rotationsKey = (projectId: string) => keys.rotations(projectId);
 
 const listOf = (projectId: string) => ({ queryKey: rotationsKey(projectId), queryFn: () => api.listRotations(projectId) });
 
@@ -21,20 +22,20 @@ export function prefetchList(client: QueryClient): void {
 }
 
 export function useRotation(id: string) {
-  return useQuery({ queryKey: ["rotation", id], queryFn: () => api.getRotation(id), refetchInterval: refreshInterval });
+  return useQuery({ queryKey: keys.rotation(id), queryFn: () => api.getRotation(id), refetchInterval: refreshInterval });
 }
 
 export function useHistory(id: string) {
-  return useQuery({ queryKey: ["rotation-history", id], queryFn: () => api.history(id), refetchInterval: refreshInterval });
+  return useQuery({ queryKey: keys.history(id), queryFn: () => api.history(id), refetchInterval: refreshInterval });
 }
 
 /** After a change: the lists, the rotation's page and its history read again. */
 export function refreshRotations(client: QueryClient, changed?: ApiRotation): void {
-  if (changed) client.setQueryData(["rotation", changed.id], changed);
-  void client.invalidateQueries({ queryKey: ["rotations"] });
-  void client.invalidateQueries({ queryKey: ["rotation"] });
-  void client.invalidateQueries({ queryKey: ["rotation-history"] });
-  void client.invalidateQueries({ queryKey: ["secrets"] });
+  if (changed) client.setQueryData(keys.rotation(changed.id), changed);
+  void client.invalidateQueries({ queryKey: keys.rotations() });
+  void client.invalidateQueries({ queryKey: keys.rotation() });
+  void client.invalidateQueries({ queryKey: keys.history() });
+  void client.invalidateQueries({ queryKey: keys.secrets() });
 }
 
 /** The user whose credentials apps read now. */

@@ -5,6 +5,7 @@ import { ErrorAlert } from "../common/ErrorAlert";
 import { Link } from "../common/Link";
 import { SecretValue } from "../common/SecretValue";
 import { type FolderChoice, useFolder } from "../folder/useFolder";
+import { keys } from "../queries";
 import { useRotations } from "../rotations/queries";
 import { SecretFolderForm } from "./SecretFolderForm";
 import { TableHead } from "../common/TableHead";
@@ -14,7 +15,7 @@ export function SecretsPage() {
   const folder = useFolder();
   const chosen: FolderChoice = { projectId: folder.projectId, environment: folder.environment || "dev", secretPath: folder.secretPath || "/" };
   const secrets = useQuery({
-    queryKey: ["secrets", chosen.projectId, chosen.environment, chosen.secretPath],
+    queryKey: keys.secrets(chosen.projectId, chosen.environment, chosen.secretPath),
     queryFn: () => api.rawSecrets(chosen),
     gcTime: 0,
     refetchOnWindowFocus: false,
@@ -41,7 +42,7 @@ export function SecretsPage() {
         in the audit log.
       </p>
       <ErrorAlert error={secrets.error} what="Cannot read secrets" />
-      {secrets.isPending && <p role="status">Loading secrets…</p>}
+      {secrets.isPending && <p role="status">Loading…</p>}
       {secrets.data && secrets.data.length === 0 && <p className="empty">No secrets in this folder.</p>}
       {secrets.data && secrets.data.length > 0 && (
         <table className="table">
@@ -55,7 +56,7 @@ export function SecretsPage() {
                     <code className="row-title">{s.secretKey}</code>
                   </td>
                   <td data-label="Value">
-                    <SecretValue value={s.secretValue} what="Value" />
+                    <SecretValue value={s.secretValue} what="Value" of={s.secretKey} />
                   </td>
                   <td data-label="Version">{s.version}</td>
                   <td data-label="Updated">

@@ -4,6 +4,7 @@ import { consoleSignInSchema } from "../../../runner/schemas";
 import { api, errorText } from "../api";
 import { Field } from "../common/Field";
 import { fieldErrors } from "../common/issues";
+import { useFocusFirstError } from "../common/useFocusFirstError";
 
 type Tab = "token" | "identity";
 const TABS: Array<{ id: Tab; label: string }> = [
@@ -25,6 +26,7 @@ export function SignInForm(props: { onSignedIn: (s: ApiConsoleSession) => void }
   const [busy, setBusy] = useState(false);
   const tabRefs = useRef<Array<HTMLButtonElement | null>>([]);
   const base = useId();
+  const [errorFocusRef, focusFirstError] = useFocusFirstError<HTMLFormElement>();
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -33,6 +35,7 @@ export function SignInForm(props: { onSignedIn: (s: ApiConsoleSession) => void }
     const parsed = consoleSignInSchema.safeParse(body);
     if (!parsed.success) {
       setErrors(fieldErrors(parsed.error.issues));
+      focusFirstError();
       return;
     }
     setErrors({});
@@ -60,7 +63,7 @@ export function SignInForm(props: { onSignedIn: (s: ApiConsoleSession) => void }
   };
 
   return (
-    <form className="sign-in-form" onSubmit={submit} noValidate>
+    <form ref={errorFocusRef} className="sign-in-form" onSubmit={submit} noValidate>
       <div role="tablist" aria-label="Sign in with" className="tabs">
         {TABS.map((t, i) => (
           <button

@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { api, refreshInterval } from "../api";
+import { keys } from "../queries";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { useSession } from "../session/useSession";
 import { DateTime } from "../common/DateTime";
@@ -7,7 +8,7 @@ import { DateTime } from "../common/DateTime";
 /** Runner status: readiness (/readyz) and its counts, refreshed every few seconds. */
 export function StatusPage() {
   const session = useSession();
-  const ready = useQuery({ queryKey: ["readiness"], queryFn: () => api.readiness(), refetchInterval: refreshInterval });
+  const ready = useQuery({ queryKey: keys.readiness(), queryFn: () => api.readiness(), refetchInterval: refreshInterval });
   const r = ready.data;
   const count = (n: number | undefined) => (n === undefined ? "—" : n.toLocaleString("en"));
   return (

@@ -1,14 +1,14 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
 import type { ApiConnection } from "../../../../provider/client";
 import { grantedFor } from "../../../../runner/auth/connection-use";
 import { secretPathSchema } from "../../../../runner/schemas";
-import { api } from "../../api";
 import { ErrorAlert } from "../../common/ErrorAlert";
 import { Field } from "../../common/Field";
 import { Switch } from "../../common/Switch";
 import { ConnectionForm } from "../../connections/ConnectionForm";
-import { connectionsKey } from "../../connections/queries";
+import { useConnections } from "../../connections/queries";
+import { keys } from "../../queries";
 import { useCan } from "../../session/useSession";
 import type { StepProps } from "./StepProps";
 
@@ -29,7 +29,7 @@ function folderOf(v: StepProps["values"]) {
 export function ConfigurationStep({ values, set, errors, mode }: StepProps) {
   const can = useCan();
   const client = useQueryClient();
-  const connections = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections() });
+  const connections = useConnections();
   const zones = useMemo(() => timeZones(values.timeZone), [values.timeZone]);
   const locked = mode === "edit";
   const folder = folderOf(values);
@@ -67,8 +67,8 @@ export function ConfigurationStep({ values, set, errors, mode }: StepProps) {
         <ConnectionForm
           inline
           onSaved={(c) => {
-            client.setQueryData(connectionsKey, [...(connections.data ?? []), c]);
-            void client.invalidateQueries({ queryKey: connectionsKey });
+            client.setQueryData(keys.connections(), [...(connections.data ?? []), c]);
+            void client.invalidateQueries({ queryKey: keys.connections() });
             set({ connectionId: c.id });
           }}
           onCancel={() => set({ connectionId: "" })}

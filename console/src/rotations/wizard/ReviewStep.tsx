@@ -1,6 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
-import { api } from "../../api";
-import { connectionsKey } from "../../connections/queries";
+import { useConnections } from "../../connections/queries";
 import type { WizardValues } from "./model";
 
 function Row(props: { term: string; children: React.ReactNode }) {
@@ -14,7 +12,7 @@ function Row(props: { term: string; children: React.ReactNode }) {
 
 /** Everything on one page before Create Secret Rotation. */
 export function ReviewStep({ values }: { values: WizardValues }) {
-  const connections = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections() });
+  const connections = useConnections();
   const connection = connections.data?.find((c) => c.id === values.connectionId);
   const requirements = values.requirements
     ? `${values.length} characters; at least ${values.digits} digits, ${values.lowercase} lowercase, ${values.uppercase} uppercase, ${values.symbols} symbols${values.allowedSymbols ? ` from ${values.allowedSymbols}` : ""}`

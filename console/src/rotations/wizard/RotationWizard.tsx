@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import type { ApiRotation, PairCheckOutcome } from "../../../../provider/client";
 import { api } from "../../api";
 import { ManagedByWarning } from "../../common/ManagedByNotice";
+import { useFocusFirstError } from "../../common/useFocusFirstError";
 import { ConfigurationStep } from "./ConfigurationStep";
 import { DetailsStep } from "./DetailsStep";
 import { MappingsStep } from "./MappingsStep";
@@ -34,6 +35,8 @@ export function RotationWizard(props: {
     // Keyboard and screen-reader users land on the step's heading (first shown, and after Next / Back).
     heading.current?.focus();
   }, [step]);
+  // Declared after the heading's: when a step fails, its first wrong field wins over the heading.
+  const [errorFocusRef, focusFirstError] = useFocusFirstError<HTMLFormElement>();
 
   const set = (patch: Partial<WizardValues>) => setValues((v) => ({ ...v, ...patch }));
   const go = setStep;
@@ -43,6 +46,7 @@ export function RotationWizard(props: {
     if (Object.keys(all).length) {
       setErrors(all);
       go(firstStepWithError(all));
+      focusFirstError();
       return;
     }
     setBusy(true);
@@ -57,6 +61,7 @@ export function RotationWizard(props: {
       setErrors(f.errors);
       setBusy(false);
       go(f.step);
+      focusFirstError();
     });
   };
 
@@ -66,7 +71,7 @@ export function RotationWizard(props: {
     if (step === REVIEW) return submit();
     const stepErrors = validate(values, props.mode, props.original, [step]);
     setErrors(stepErrors);
-    if (Object.keys(stepErrors).length) return;
+    if (Object.keys(stepErrors).length) return focusFirstError();
     if (failure && failure.step === step) setFailure(undefined);
     go(step + 1);
   };
@@ -75,7 +80,7 @@ export function RotationWizard(props: {
   const stepMessage = failure && failure.step === step ? failure.stepMessage : undefined;
   const submitLabel = props.mode === "create" ? "Create Secret Rotation" : "Save Changes";
   return (
-    <form className="wizard" onSubmit={next} noValidate>
+    <form ref={errorFocusRef} className="wizard" onSubmit={next} noValidate>
       {props.original && <ManagedByWarning managedBy={props.original.managedBy} what="rotation" />}
       <ol className="stepper" aria-label="Steps">
         {STEPS.map((s, i) => (

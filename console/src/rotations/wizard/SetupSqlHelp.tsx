@@ -2,7 +2,8 @@ import { useQuery } from "@tanstack/react-query";
 import { setupSql } from "../../../../runner/postgres/setup-sql";
 import { api } from "../../api";
 import { CopyButton } from "../../common/CopyButton";
-import { connectionsKey } from "../../connections/queries";
+import { useConnections } from "../../connections/queries";
+import { keys } from "../../queries";
 
 /**
  * "Prepare the database": the SQL that makes the two users interchangeable (a group role that owns the
@@ -10,10 +11,10 @@ import { connectionsKey } from "../../connections/queries";
  * role and server version and the usernames typed above — the same as `pgrotate setup-sql`. No password.
  */
 export function SetupSqlHelp(props: { connectionId: string; username1: string; username2: string }) {
-  const connections = useQuery({ queryKey: connectionsKey, queryFn: () => api.listConnections() });
+  const connections = useConnections();
   const connection = connections.data?.find((c) => c.id === props.connectionId);
   const version = useQuery({
-    queryKey: ["server-version", props.connectionId],
+    queryKey: keys.serverVersion(props.connectionId),
     queryFn: () => api.connectionServerVersion(props.connectionId),
     // Any connection the list shows may be asked (a scoped token sees only those granted to it).
     enabled: !!connection,
