@@ -25,5 +25,6 @@ describe("The folder of a raw-secrets query", () => {
   test("When no project is named at all, then the read is of the default project, and an empty one alone is refused", () => {
     expect(folderOf({ environment: "prod" })).toEqual({ ...SHOP_PROD, projectId: "default" });
     expect(() => folderOf({ workspaceId: "", workspaceSlug: "", environment: "prod" })).toThrow(/projectId must not be empty/);
+    expect(() => folderOf({ workspaceId: "shop", environment: "" })).toThrow(/environment/);
   });
 });

@@ -15,11 +15,12 @@ const PROJECT_PARAMS = ["workspaceId", "projectId", "workspaceSlug", "projectSlu
  * (`workspaceId` in v3, `projectId` in v4) or by slug (`workspaceSlug`, `projectSlug`); a pgrotate project's id is
  * its slug, so each names the same project, and two that differ are refused. Go's clients send every parameter,
  * the unset ones empty (`workspaceId=&workspaceSlug=my-project`): an empty parameter counts as absent, but a query
- * whose only project names are empty is refused (it never reads the default project).
+ * whose only project names are empty, or whose environment is empty, is refused (it never reads a default).
  */
 export function folderOf(query: Record<string, unknown>): Folder {
   const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(query)) if (v !== "") raw[k] = v;
+  // An empty environment stays, to be refused: never a silent read of the default environment.
+  for (const [k, v] of Object.entries(query)) if (v !== "" || k === "environment") raw[k] = v;
   const named = PROJECT_PARAMS.filter((p) => typeof raw[p] === "string");
   if (!named.length && PROJECT_PARAMS.some((p) => query[p] === "")) {
     // Only empty names: a client that meant a project and lost it, never a read of the default project.
