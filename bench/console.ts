@@ -1,7 +1,8 @@
 /**
- * Benchmark 7: the web console. Its JavaScript as a browser downloads it (gzip), and the time from navigation
- * to an interactive list of 1,000 rotations in a real Chromium, beside the time of the list API call alone
- * (the floor: the console cannot show the list before its one request has answered).
+ * Benchmark 7: the web console. Its JavaScript as a browser downloads it (gzip); in a real Chromium over a fleet
+ * of 10,000 rotations, the time from navigation to the first page of the list (interactive), beside the time of
+ * that page's API call alone (the floor: the console cannot show the list before its request has answered); and
+ * the bytes of a refresh when nothing changed (a 304 to If-None-Match) against the page's full answer.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -11,7 +12,9 @@ import { launchBrowser } from "../test/helpers/browser";
 import { insertRotations } from "../test/helpers/bulk-rotations";
 import { connectionBody, createStoreDb, type Env, inProcessRunner, log, ms, mustApi, passIf, percentile, record, REPO, ROTATIONS } from "./lib";
 
-const ROTATION_COUNT = 1_000;
+const ROTATION_COUNT = 10_000;
+/** Navigation → the first page of rows, interactive. */
+const FIRST_PAGE_TARGET_MS = 300;
 const RUNS = 7;
 const PROJECT = "console";
 
@@ -40,14 +43,14 @@ export async function benchConsole(env: Env): Promise<void> {
     await db.end();
   }
 
-  // The floor: the list request alone, as the console makes it (same query), body read and parsed.
-  const listUrl = `${runner.url}${ROTATIONS}?projectId=${PROJECT}`;
+  // The floor: the first page's request alone, as the console makes it (same query), body read and parsed.
+  const listUrl = `${runner.url}${ROTATIONS}?projectId=${PROJECT}&offset=0&limit=50&sort=name`;
   const apiMs: number[] = [];
   for (let i = 0; i < RUNS + 2; i++) {
     const t0 = performance.now();
     const res = await fetch(listUrl, { headers: { authorization: `Bearer ${env.adminToken}` } });
-    const body = (await res.json()) as { secretRotations: unknown[] };
-    if (body.secretRotations.length !== ROTATION_COUNT) throw new Error(`the list holds ${body.secretRotations.length} rotations`);
+    const body = (await res.json()) as { secretRotations: unknown[]; totalCount: number };
+    if (body.totalCount !== ROTATION_COUNT) throw new Error(`the list counts ${body.totalCount} rotations`);
     if (i >= 2) apiMs.push(performance.now() - t0); // the first two warm the store's and the runner's caches
   }
 
@@ -77,19 +80,40 @@ export async function benchConsole(env: Env): Promise<void> {
   const cold = await visit(); // the hashed assets are not cached yet
   const warm: number[] = [];
   for (let i = 0; i < RUNS; i++) warm.push(await visit());
+
+  // A refresh with nothing changed: the list page's next request (every 5 s) carries If-None-Match and is a 304.
+  // Bytes as they crossed the wire (headers and body, compressed if it was), against the page's first answer.
+  const isList = (u: string) => new URL(u).pathname === ROTATIONS;
+  const first = page.waitForResponse((r) => isList(r.url()) && r.status() === 200);
+  await page.goto(`${runner.url}/?project=${PROJECT}`);
+  const full = await (await first).request().sizes();
+  const refresh = await page.waitForResponse((r) => isList(r.url()) && r.status() === 304, { timeout: 20_000 });
+  const unchanged = await refresh.request().sizes();
   await context.close();
 
   const apiMedian = percentile(apiMs, 50);
   const warmMedian = percentile(warm, 50);
-  record({ bench: "7 console", figure: `list API call alone, ${ROTATION_COUNT} rotations (median of ${RUNS})`, value: ms(apiMedian), floor: "", ratio: "", target: "", pass: "info" });
+  const fleet = ROTATION_COUNT.toLocaleString("en");
+  record({ bench: "7 console", figure: `list API call alone: first page of 50 of ${fleet} rotations (median of ${RUNS})`, value: ms(apiMedian), floor: "", ratio: "", target: "", pass: "info" });
   record({
     bench: "7 console",
-    figure: `navigation → interactive list of ${ROTATION_COUNT} rotations, assets cached (median of ${RUNS})`,
+    figure: `navigation → interactive first page of a ${fleet}-rotation list, assets cached (median of ${RUNS})`,
     value: ms(warmMedian, 0),
     floor: ms(apiMedian),
     ratio: (warmMedian / apiMedian).toFixed(1),
-    target: "",
-    pass: "info",
+    target: `≤ ${FIRST_PAGE_TARGET_MS} ms`,
+    pass: passIf(warmMedian <= FIRST_PAGE_TARGET_MS),
   });
-  record({ bench: "7 console", figure: `navigation → interactive list of ${ROTATION_COUNT} rotations, first visit (nothing cached)`, value: ms(cold, 0), floor: ms(apiMedian), ratio: (cold / apiMedian).toFixed(1), target: "", pass: "info" });
+  record({ bench: "7 console", figure: `navigation → interactive first page of a ${fleet}-rotation list, first visit (nothing cached)`, value: ms(cold, 0), floor: ms(apiMedian), ratio: (cold / apiMedian).toFixed(1), target: "", pass: "info" });
+  const bytes = (s: { responseHeadersSize: number; responseBodySize: number }) => s.responseHeadersSize + s.responseBodySize;
+  record({ bench: "7 console", figure: "list page's first answer (200, 50 rows), bytes on the wire", value: `${bytes(full)} B`, floor: "", ratio: "", target: "", pass: "info" });
+  record({
+    bench: "7 console",
+    figure: "a refresh with nothing changed (304 to If-None-Match), bytes on the wire",
+    value: `${bytes(unchanged)} B`,
+    floor: "",
+    ratio: (bytes(full) / bytes(unchanged)).toFixed(1),
+    target: "< the 200",
+    pass: passIf(bytes(unchanged) < bytes(full)),
+  });
 }

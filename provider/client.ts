@@ -66,6 +66,33 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
+/** One page of the rotation list (GET …/postgres-credentials with paging, filter or sort parameters). */
+export interface RotationListQuery {
+  projectId?: string;
+  offset?: number;
+  /** 1–500 (the runner's default 100). */
+  limit?: number;
+  /** Name contains, case-insensitive. */
+  search?: string;
+  environment?: string;
+  /** Exactly this folder. */
+  secretPath?: string;
+  status?: "success" | "failed" | "pending" | "drifted";
+  /** A field, with a leading `-` for descending (e.g. "-nextRotationAt"). */
+  sort?: string;
+}
+export interface RotationPage {
+  secretRotations: ApiRotation[];
+  /** Rotations matching the filters across all pages. */
+  totalCount: number;
+}
+/** A request's option: remember the answer's ETag and ask with If-None-Match next time (see RunnerClient.request). */
+export interface RevalidateOption {
+  revalidate?: boolean;
+}
+/** How many answers a client remembers for If-None-Match (the least recently used one is forgotten first). */
+const REMEMBERED_ANSWERS = 64;
+
 export class RunnerApiError extends Error {
   /** The HTTP status; absent when the runner could not be reached (or the client was misconfigured). */
   readonly status?: number;
@@ -156,14 +183,30 @@ export class RunnerClient {
     return { ...this.extraHeaders(), ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
   }
 
-  async request<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>, opts: { accept?: number[] } = {}): Promise<T> {
+  /** Answers remembered by URL for `revalidate` requests: their ETag and parsed body (never a secret's: opt-in per request). */
+  private readonly remembered = new Map<string, { etag: string; body: unknown }>();
+
+  /**
+   * One request. With `revalidate` (GETs whose answer carries an ETag: the rotation list, one rotation), the
+   * answer's ETag and parsed body are remembered for its URL and the next request sends `If-None-Match`; a 304
+   * then returns the remembered body itself (the same object), so an unchanged refresh costs no body and no parse.
+   */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    query?: Record<string, string | number | boolean | undefined>,
+    opts: { accept?: number[] } & RevalidateOption = {},
+  ): Promise<T> {
     const url = this.urlOf(path, query);
     const shown = `${method} ${displayUrl(url)}`;
+    const key = url.href;
+    const known = opts.revalidate ? this.remembered.get(key) : undefined;
     let res: Response;
     try {
       res = await this.fetch(url, {
         method,
-        headers: this.headers(body === undefined ? {} : { "content-type": "application/json" }),
+        headers: this.headers({ ...(body === undefined ? {} : { "content-type": "application/json" }), ...(known ? { "if-none-match": known.etag } : {}) }),
         body: body === undefined ? undefined : JSON.stringify(body),
         credentials: this.token ? "omit" : "same-origin",
         signal: AbortSignal.timeout(this.timeoutMs),
@@ -172,6 +215,11 @@ export class RunnerClient {
       throw this.unreachable(err, shown, this.timeoutMs);
     }
     const text = await res.text();
+    if (known && res.status === 304) {
+      this.remembered.delete(key); // most recently used last
+      this.remembered.set(key, known);
+      return known.body as T;
+    }
     if (!res.ok && !opts.accept?.includes(res.status)) throw this.answered(res, text, shown);
     let parsed: unknown;
     try {
@@ -180,7 +228,15 @@ export class RunnerClient {
       parsed = undefined;
     }
     if (parsed === undefined) throw new RunnerApiError(`pgrotate runner ${shown} answered ${res.status} without a JSON body`, { status: res.status });
+    if (opts.revalidate) this.remember(key, res.headers.get("etag"), parsed);
     return parsed as T;
+  }
+
+  private remember(key: string, etag: string | null, body: unknown): void {
+    this.remembered.delete(key);
+    if (!etag) return;
+    this.remembered.set(key, { etag, body });
+    if (this.remembered.size > REMEMBERED_ANSWERS) this.remembered.delete(this.remembered.keys().next().value!);
   }
 
   // ---- connections
@@ -210,8 +266,8 @@ export class RunnerClient {
   async createRotation(body: CreateRotationBody): Promise<ApiRotation> {
     return (await this.request<{ secretRotation: ApiRotation }>("POST", this.rot(), body)).secretRotation;
   }
-  async getRotation(id: string): Promise<ApiRotation> {
-    return (await this.request<{ secretRotation: ApiRotation }>("GET", this.rot(id))).secretRotation;
+  async getRotation(id: string, opts: RevalidateOption = {}): Promise<ApiRotation> {
+    return (await this.request<{ secretRotation: ApiRotation }>("GET", this.rot(id), undefined, undefined, opts)).secretRotation;
   }
   /** undefined when the runner answers 404 (deleted out of band). */
   async findRotation(id: string): Promise<ApiRotation | undefined> {
@@ -227,6 +283,15 @@ export class RunnerClient {
   }
   async listRotations(projectId?: string): Promise<ApiRotation[]> {
     return (await this.request<{ secretRotations: ApiRotation[] }>("GET", this.rot(), undefined, { projectId })).secretRotations;
+  }
+  /**
+   * One page of the rotations matching the filters, sorted, with their total across pages (paged, filtered and
+   * sorted by the runner). Empty parameters are left out.
+   */
+  async listRotationsPage(query: RotationListQuery, opts: RevalidateOption = {}): Promise<RotationPage> {
+    const q = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ""));
+    // The runner answers a page (with totalCount) once any paging parameter is given: always give limit.
+    return this.request<RotationPage>("GET", this.rot(), undefined, { projectId: query.projectId, limit: 100, ...q }, opts);
   }
   async updateRotation(id: string, body: UpdateRotationBody): Promise<ApiRotation> {
     return (await this.request<{ secretRotation: ApiRotation }>("PATCH", this.rot(id), body)).secretRotation;

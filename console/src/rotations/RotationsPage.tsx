@@ -1,41 +1,37 @@
-import { useDeferredValue, useMemo, useState } from "react";
+import { useEffect, useState } from "react";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { useFolder } from "../folder/useFolder";
+import { setQuery, useLocation } from "../router";
 import { useCan } from "../session/useSession";
 import { Pager } from "./Pager";
-import { useRotations } from "./queries";
+import { listStateOf, PAGE_SIZE, useRotationPage } from "./queries";
 import { RotationFilters } from "./RotationFilters";
 import { RotationRow } from "./RotationRow";
 import { AddSecretRotationDialog } from "./wizard/AddSecretRotationDialog";
 import { TableHead } from "../common/TableHead";
 
-const PAGE_SIZE = 50;
-
-/** Secret Rotations of the chosen project: one list request, refreshed every few seconds, 50 rows a page. */
+/**
+ * Secret Rotations of the chosen project: one page of 50 at a time, filtered and sorted by the runner, the state in
+ * the query string. Refreshed every few seconds with If-None-Match (an unchanged page is a 304 and re-renders nothing).
+ */
 export function RotationsPage() {
   const folder = useFolder();
+  const { query } = useLocation();
+  const state = listStateOf(query, folder);
   const can = useCan();
-  const list = useRotations(folder.projectId);
-  const [search, setSearch] = useState("");
-  const [page, setPage] = useState(0);
+  const list = useRotationPage(state);
   const [adding, setAdding] = useState(false);
-  const term = useDeferredValue(search.trim().toLowerCase());
-  const all = useMemo(() => list.data ?? [], [list.data]);
-  const shown = useMemo(
-    () =>
-      all
-        .filter(
-          (r) =>
-            (!folder.environment || r.environment.slug === folder.environment) &&
-            (!folder.secretPath || r.folder.path === folder.secretPath) &&
-            (!term || r.name.includes(term)),
-        )
-        .sort((a, b) => a.name.localeCompare(b.name) || a.folder.path.localeCompare(b.folder.path)),
-    [all, folder.environment, folder.secretPath, term],
-  );
-  const lastPage = Math.max(0, Math.ceil(shown.length / PAGE_SIZE) - 1);
-  const current = Math.min(page, lastPage);
-  const rows = shown.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
+  const rows = list.data?.secretRotations ?? [];
+  const total = list.data?.totalCount ?? 0;
+  // The page on screen: while the next one loads (placeholderData), still the previous one.
+  const shownPage = Math.floor((list.data?.offset ?? 0) / PAGE_SIZE);
+  const lastPage = Math.max(0, Math.ceil(total / PAGE_SIZE) - 1);
+  // A page past the end (rotations deleted, or an old link): go to the last one.
+  const pastEnd = !list.isPlaceholderData && list.data !== undefined && state.page > lastPage;
+  useEffect(() => {
+    if (pastEnd) setQuery({ page: lastPage > 0 ? String(lastPage + 1) : "" });
+  }, [pastEnd, lastPage]);
+  const filtered = Boolean(state.search.trim() || state.environment || state.secretPath || state.status);
   return (
     <>
       <div className="page-head">
@@ -46,21 +42,15 @@ export function RotationsPage() {
           </button>
         )}
       </div>
-      <RotationFilters
-        folder={folder}
-        rotations={all}
-        search={search}
-        onSearch={(s) => {
-          setSearch(s);
-          setPage(0);
-        }}
-      />
+      <RotationFilters folder={folder} state={state} rotations={rows} />
       <ErrorAlert error={list.error} what="Cannot list rotations" />
       {list.isPending ? (
         <p role="status">Loading rotations…</p>
       ) : (
-        <>
-          {all.length > 0 && <Pager page={current} pageSize={PAGE_SIZE} total={shown.length} onPage={setPage} what="rotations" />}
+        <div aria-busy={list.isPlaceholderData} className={list.isPlaceholderData ? "list-loading" : undefined}>
+          {(total > 0 || filtered) && (
+            <Pager page={Math.min(shownPage, lastPage)} pageSize={PAGE_SIZE} total={total} onPage={(p) => setQuery({ page: p > 0 ? String(p + 1) : "" })} what="rotations" />
+          )}
           {rows.length > 0 && (
             <table className="table rotations-table">
               <caption className="visually-hidden">Secret rotations in project {folder.projectId}</caption>
@@ -72,12 +62,12 @@ export function RotationsPage() {
               </tbody>
             </table>
           )}
-          {all.length === 0 && !list.error && (
+          {total === 0 && !filtered && !list.error && (
             <p className="empty">
               No secret rotations in project {folder.projectId} yet.{can.manage ? " Add Secret Rotation creates one." : ""}
             </p>
           )}
-        </>
+        </div>
       )}
       {adding && <AddSecretRotationDialog folder={folder} onClose={() => setAdding(false)} />}
     </>

@@ -6,7 +6,7 @@ import type { FolderChoice } from "../folder/useFolder";
  * The folder whose secrets to show, applied with Show Secrets. Render it with a key made of the chosen folder
  * so a folder chosen elsewhere resets what is typed.
  */
-export function SecretFolderForm(props: { chosen: FolderChoice; environments: string[]; paths: string[]; onApply: (f: FolderChoice) => void }) {
+export function SecretFolderForm(props: { chosen: FolderChoice; onApply: (f: FolderChoice) => void }) {
   const [draft, setDraft] = useState(props.chosen);
   return (
     <form
@@ -21,21 +21,11 @@ export function SecretFolderForm(props: { chosen: FolderChoice; environments: st
         <input type="text" spellCheck={false} value={draft.projectId} onChange={(e) => setDraft({ ...draft, projectId: e.target.value })} />
       </Field>
       <Field label="Environment">
-        <input type="text" list="secret-envs" spellCheck={false} value={draft.environment} onChange={(e) => setDraft({ ...draft, environment: e.target.value })} />
+        <input type="text" spellCheck={false} value={draft.environment} onChange={(e) => setDraft({ ...draft, environment: e.target.value })} />
       </Field>
       <Field label="Secret Path">
-        <input type="text" list="secret-paths" spellCheck={false} value={draft.secretPath} onChange={(e) => setDraft({ ...draft, secretPath: e.target.value })} />
+        <input type="text" spellCheck={false} value={draft.secretPath} onChange={(e) => setDraft({ ...draft, secretPath: e.target.value })} />
       </Field>
-      <datalist id="secret-envs">
-        {props.environments.map((e) => (
-          <option key={e} value={e} />
-        ))}
-      </datalist>
-      <datalist id="secret-paths">
-        {props.paths.map((p) => (
-          <option key={p} value={p} />
-        ))}
-      </datalist>
       <button type="submit">Show Secrets</button>
     </form>
   );

@@ -6,7 +6,7 @@ import { Link } from "../common/Link";
 import { SecretValue } from "../common/SecretValue";
 import { type FolderChoice, useFolder } from "../folder/useFolder";
 import { keys } from "../queries";
-import { useRotations } from "../rotations/queries";
+import { useFolderRotations } from "../rotations/queries";
 import { SecretFolderForm } from "./SecretFolderForm";
 import { TableHead } from "../common/TableHead";
 
@@ -20,21 +20,15 @@ export function SecretsPage() {
     gcTime: 0,
     refetchOnWindowFocus: false,
   });
-  const rotations = useRotations(chosen.projectId);
-  const writer = (key: string) =>
-    rotations.data?.find(
-      (r) => r.environment.slug === chosen.environment && r.folder.path === chosen.secretPath && (r.secretsMapping.username === key || r.secretsMapping.password === key),
-    );
-  const envs = [...new Set(rotations.data?.map((r) => r.environment.slug))];
-  const paths = [...new Set(rotations.data?.map((r) => r.folder.path))];
+  // Only this folder's rotations (a filtered page, never the whole list), to name the rotation that writes each secret.
+  const rotations = useFolderRotations(chosen);
+  const byId = new Map(rotations.data?.secretRotations.map((r) => [r.id, r]));
   return (
     <>
       <h1>Secrets</h1>
       <SecretFolderForm
         key={`${chosen.projectId}|${chosen.environment}|${chosen.secretPath}`}
         chosen={chosen}
-        environments={envs}
-        paths={paths}
         onApply={(f) => folder.set(f)}
       />
       <p className="hint">
@@ -49,7 +43,7 @@ export function SecretsPage() {
           <TableHead columns={["Key", "Value", "Version", "Updated", "Rotation"]} />
           <tbody>
             {secrets.data.map((s) => {
-              const r = writer(s.secretKey);
+              const r = s.rotationId ? byId.get(s.rotationId) : undefined;
               return (
                 <tr key={s.id}>
                   <td data-label="Key">
@@ -63,12 +57,12 @@ export function SecretsPage() {
                     <DateTime value={s.updatedAt} />
                   </td>
                   <td data-label="Rotation">
-                    {r ? (
+                    {s.rotationId ? (
                       <span>
                         <span className="badge badge-scheduled">
                           <span aria-hidden="true">↻</span> Rotated
                         </span>{" "}
-                        by <Link to={`/rotations/${r.id}`}>{r.name}</Link>
+                        by <Link to={`/rotations/${s.rotationId}`}>{r ? r.name : "its rotation"}</Link>
                       </span>
                     ) : (
                       <span className="muted">Not rotated (its rotation was deleted)</span>
