@@ -87,7 +87,9 @@ describe("npm run demo", () => {
     expect(out).toMatch(/after rotation 2: active user = app_user_1/);
     expect(out).not.toMatch(/FAILS|Kept running/);
     expect(Number(/Done in ([\d.]+) s\./.exec(out)?.[1])).toBeLessThan(60);
-    expect(fs.readdirSync(tmp)).toEqual([]);
+    // From a checkout the postgres user cannot enter (mode 700, as root), the binaries are copied once to
+    // $TMPDIR/pgrotate-pg-<major>-<version> and kept for every later start (runner/embedded/permissions.ts): not a leftover.
+    expect(fs.readdirSync(tmp).filter((e) => !/^pgrotate-pg-\d+-/.test(e))).toEqual([]);
     expect(processesUsing(tmp)).toEqual([]);
   });
 });
