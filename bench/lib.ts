@@ -9,7 +9,9 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
-import { Client } from "pg";
+import { Client, Pool } from "pg";
+import { aad, Sealer } from "../runner/crypto/seal";
+import { prepareStore } from "../runner/store/open";
 import { loadConfig } from "../runner/config";
 import { startCluster, type RunningCluster } from "../runner/embedded/cluster";
 import { scramSha256Verifier } from "../runner/postgres/scram";
@@ -152,6 +154,24 @@ export async function createStoreDb(env: Env, name: string): Promise<string> {
   // What-if knob (diagnostic): BENCH_STORE_SET="synchronous_commit = off" runs every store commit that way.
   if (process.env.BENCH_STORE_SET) await withClient(env.store.url(), (c) => c.query(`ALTER DATABASE ${q(name)} SET ${process.env.BENCH_STORE_SET}`));
   return env.store.url(name);
+}
+
+/**
+ * A store database made for a bench, migrated, holding one app connection to the bench's target (its password
+ * sealed): what a fleet of bulk-inserted rotations then refers to. The caller ends the pool.
+ */
+export async function connectedStore(env: Env, dbName: string, connectionName: string): Promise<{ storeUrl: string; db: Pool; sealer: Sealer; connectionId: string }> {
+  const storeUrl = await createStoreDb(env, dbName);
+  const db = new Pool({ connectionString: storeUrl, max: 2 });
+  const sealer = new Sealer(env.encryptionKey);
+  await prepareStore(db, sealer);
+  const connectionId = crypto.randomUUID();
+  await db.query(
+    `INSERT INTO connections (id, name, method, host, port, database, username, password_sealed)
+     VALUES ($1, $2, 'username-and-password', '127.0.0.1', $3, $4, $5, $6)`,
+    [connectionId, connectionName, env.target.port, env.targetDb, env.admin.username, sealer.seal(env.admin.password, aad.connectionPassword(connectionId))],
+  );
+  return { storeUrl, db, sealer, connectionId };
 }
 
 export function runnerEnv(env: Env, storeUrl: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -4,13 +4,9 @@
  * downloads everything) in the same run. Bytes on the wire are counted on the socket (status line, headers and body),
  * runner CPU from /proc of the runner's process (a child, so the client's own work is not counted).
  */
-import crypto from "node:crypto";
 import http from "node:http";
-import { Pool } from "pg";
-import { aad, Sealer } from "../runner/crypto/seal";
-import { prepareStore } from "../runner/store/open";
 import { insertRotations } from "../test/helpers/bulk-rotations";
-import { CLI, clusterCpuMs, createStoreDb, type Env, log, ms, passIf, percentile, processCpuMs, record, ROTATIONS, runnerEnv, sleep, spawnListening } from "./lib";
+import { CLI, clusterCpuMs, connectedStore, type Env, log, ms, passIf, percentile, processCpuMs, record, ROTATIONS, runnerEnv, sleep, spawnListening } from "./lib";
 
 const COUNT = 10_000;
 const PROJECT = "list";
@@ -75,17 +71,8 @@ const kb = (n: number) => (n >= 10_240 ? `${(n / 1024).toFixed(0)} KB` : `${(n /
 
 export async function benchList(env: Env): Promise<void> {
   log("== 9. list");
-  const storeUrl = await createStoreDb(env, "bench_list");
-  const db = new Pool({ connectionString: storeUrl, max: 2 });
-  const sealer = new Sealer(env.encryptionKey);
+  const { storeUrl, db, sealer, connectionId } = await connectedStore(env, "bench_list", "list-target");
   try {
-    await prepareStore(db, sealer);
-    const connectionId = crypto.randomUUID();
-    await db.query(
-      `INSERT INTO connections (id, name, method, host, port, database, username, password_sealed)
-       VALUES ($1, 'list-target', 'username-and-password', '127.0.0.1', $2, $3, $4, $5)`,
-      [connectionId, env.target.port, env.targetDb, env.admin.username, sealer.seal(env.admin.password, aad.connectionPassword(connectionId))],
-    );
     await insertRotations(db, sealer, { connectionId, from: 0, to: COUNT, project: PROJECT });
     await db.query("VACUUM ANALYZE rotations");
   } finally {

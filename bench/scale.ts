@@ -4,14 +4,10 @@
  * start → /readyz, scheduler tick duration (the runner's own gauge, sampled each second), RSS; and EXPLAIN
  * of the claim query.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
-import { Pool } from "pg";
-import { aad, Sealer } from "../runner/crypto/seal";
 import { insertRotations } from "../test/helpers/bulk-rotations";
-import { prepareStore } from "../runner/store/open";
 import { rotationsOwningUsers } from "../runner/store/rotations";
-import { CLI, createStoreDb, type Env, log, ms, passIf, record, runnerEnv, sleep, spawnListening } from "./lib";
+import { CLI, connectedStore, type Env, log, ms, passIf, record, runnerEnv, sleep, spawnListening } from "./lib";
 
 const SIZES = process.env.BENCH_SCALE_MAX === "100000" ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000];
 const LARGEST = SIZES[SIZES.length - 1];
@@ -30,17 +26,8 @@ async function metric(url: string, name: string): Promise<number> {
 
 export async function benchScale(env: Env): Promise<void> {
   log("== 5. scale");
-  const storeUrl = await createStoreDb(env, "bench_scale");
-  const db = new Pool({ connectionString: storeUrl, max: 2 });
-  const sealer = new Sealer(env.encryptionKey);
+  const { storeUrl, db, sealer, connectionId } = await connectedStore(env, "bench_scale", "scale-target");
   try {
-    await prepareStore(db, sealer);
-    const connectionId = crypto.randomUUID();
-    await db.query(
-      `INSERT INTO connections (id, name, method, host, port, database, username, password_sealed)
-       VALUES ($1, 'scale-target', 'username-and-password', '127.0.0.1', $2, $3, $4, $5)`,
-      [connectionId, env.target.port, env.targetDb, env.admin.username, sealer.seal(env.admin.password, aad.connectionPassword(connectionId))],
-    );
     let have = 0;
     const ticks: Record<number, number> = {};
     for (const size of SIZES) {
