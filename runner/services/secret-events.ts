@@ -73,8 +73,6 @@ const MAX_BATCH = 50_000;
 
 interface Attached {
   stream: FeedStream;
-  /** The filter of a stream that follows more than one folder. */
-  accepts?: (f: Folder) => boolean;
   /** Event ids a resume already sent that the hub's next read may include again. */
   replayed?: Set<string>;
 }
@@ -166,7 +164,6 @@ export class SecretEventHub {
       stream.send(ready);
       this.attached.set(stream, entry);
       const [index, key] = this.indexOf(stream.follows);
-      if ("accepts" in stream.follows) entry.accepts = stream.follows.accepts;
       let set = index.get(key);
       if (!set) index.set(key, (set = new Set()));
       set.add(entry);
@@ -255,7 +252,7 @@ export class SecretEventHub {
   /** The streams an event goes to: those of its folder, and those of its project whose filter takes it. */
   private *followersOf(e: SecretEventRecord): Iterable<Attached> {
     yield* this.byFolder.get(folderKey(e)) ?? [];
-    for (const a of this.byProject.get(e.projectId) ?? []) if (a.accepts?.(e)) yield a;
+    for (const a of this.byProject.get(e.projectId) ?? []) if ("accepts" in a.stream.follows && a.stream.follows.accepts(e)) yield a;
   }
 
   private beat(): void {
