@@ -4,8 +4,8 @@
  * is the name of the field it is shown on.
  */
 import { zodResolver } from "@hookform/resolvers/zod";
-import { cloneElement, type ReactElement, type ReactNode } from "react";
-import { type DefaultValues, type FieldValues, get, type Path, useController, useForm, useFormContext, useFormState, type UseFormRegisterReturn, type UseFormSetError } from "react-hook-form";
+import { type BaseSyntheticEvent, cloneElement, type ReactElement, type ReactNode } from "react";
+import { type DefaultValues, type FieldErrors, type FieldValues, get, type Path, useController, useForm, useFormContext, useFormState, type UseFormRegisterReturn, type UseFormSetError } from "react-hook-form";
 import { z, type ZodType } from "zod";
 import { Field } from "./Field";
 import { type Issue, validationIssues } from "./issues";
@@ -42,8 +42,19 @@ export function bodySchema<V, Out>(schema: ZodType<Out>, toBody: (v: V) => unkno
 export function useSchemaForm<V extends FieldValues, Out, E extends HTMLElement = HTMLFormElement>(schema: ZodType<Out, V>, defaultValues: DefaultValues<V>) {
   const form = useForm<V, unknown, Out>({ resolver: zodResolver(schema), defaultValues, mode: "onSubmit", reValidateMode: "onSubmit", shouldFocusError: false });
   const [focusRef, focusFirstError] = useFocusFirstError<E>();
-  /** Validates, then `onValid(body)`; or shows the errors and focuses the first. */
-  const submit = (onValid: (body: Out) => void) => form.handleSubmit(onValid, focusFirstError);
+  /**
+   * Validates, then `onValid(body)`; or shows the errors, calls `onInvalid` with them and focuses the first. The
+   * focus moves once react-hook-form has published the errors (after handleSubmit, not inside its onInvalid).
+   */
+  const submit = (onValid: (body: Out) => void, onInvalid?: (errors: FieldErrors<V>) => void) => async (e?: BaseSyntheticEvent) => {
+    let errors: FieldErrors<V> | undefined;
+    await form.handleSubmit(onValid, (found) => {
+      errors = found;
+    })(e);
+    if (!errors) return;
+    onInvalid?.(errors);
+    focusFirstError();
+  };
   return { form, focusRef, focusFirstError, submit };
 }
 

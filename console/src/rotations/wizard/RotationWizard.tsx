@@ -38,7 +38,7 @@ export function RotationWizard(props: {
   }, [step]);
   // Declared after the heading's effect: when a step fails, its first wrong field wins over the heading.
   const schema = useMemo(() => wizardSchema(props.mode, props.original), [props.mode, props.original]);
-  const { form, focusRef, focusFirstError } = useSchemaForm<WizardValues, Body>(schema, props.initial);
+  const { form, focusRef, focusFirstError, submit } = useSchemaForm<WizardValues, Body>(schema, props.initial);
 
   const save = useMutation({
     mutationFn: async (body: Body) => {
@@ -62,12 +62,9 @@ export function RotationWizard(props: {
     e.preventDefault();
     if (save.isPending) return;
     if (step === REVIEW) {
-      return form.handleSubmit(
+      return submit(
         (body) => save.mutate(body),
-        (errors) => {
-          setStep(firstStepWithError(Object.keys(errors)));
-          focusFirstError();
-        },
+        (errors) => setStep(firstStepWithError(Object.keys(errors))),
       )();
     }
     if (!(await form.trigger(STEPS[step].fields as never))) return focusFirstError();
