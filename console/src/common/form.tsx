@@ -8,14 +8,13 @@ import { type BaseSyntheticEvent, cloneElement, type ReactElement, type ReactNod
 import { type DefaultValues, type FieldErrors, type FieldValues, get, type Path, useController, useForm, useFormContext, useFormState, type UseFormRegisterReturn, type UseFormSetError } from "react-hook-form";
 import { z, type ZodType } from "zod";
 import { Field } from "./Field";
-import { type Issue, validationIssues } from "./issues";
+import { pathOf, validationIssues } from "./issues";
 import { Switch } from "./Switch";
 import { useFocusFirstError } from "./useFocusFirstError";
 
 /** Where an issue is shown (a form may move it to the field that holds it, or say it in its own words). */
 export type Place = (issue: { path: string; message: string }) => { path: string; message: string };
 const asIs: Place = (i) => i;
-const pathOf = (path: Issue["path"]): string => (typeof path === "string" ? path : path.map(String).join("."));
 
 /**
  * A form's schema, derived from the runner's: the form's values become the request body (`toBody`), which the

@@ -5,6 +5,14 @@ import { PrecheckFailure } from "./PrecheckFailure";
 import { SetupSqlHelp } from "./SetupSqlHelp";
 import type { StepProps } from "./StepProps";
 
+/** The required character counts (parameters.passwordRequirements.required) and their labels. */
+const MINIMUMS = [
+  ["digits", "Minimum Digits"],
+  ["lowercase", "Minimum Lowercase Letters"],
+  ["uppercase", "Minimum Uppercase Letters"],
+  ["symbols", "Minimum Symbols"],
+] as const;
+
 export function ParametersStep({ mode, precheck }: StepProps & { precheck?: { text: string; sql?: string[] } }) {
   const locked = mode === "edit";
   const lockHint = locked ? "The users of a rotation cannot change; delete it and create a new one." : undefined;
@@ -31,18 +39,11 @@ export function ParametersStep({ mode, precheck }: StepProps & { precheck?: { te
             <FormField name="parameters.passwordRequirements.length" label="Password Length" number>
               <input type="number" min={1} max={250} />
             </FormField>
-            <FormField name="parameters.passwordRequirements.required.digits" label="Minimum Digits" number>
-              <input type="number" min={0} />
-            </FormField>
-            <FormField name="parameters.passwordRequirements.required.lowercase" label="Minimum Lowercase Letters" number>
-              <input type="number" min={0} />
-            </FormField>
-            <FormField name="parameters.passwordRequirements.required.uppercase" label="Minimum Uppercase Letters" number>
-              <input type="number" min={0} />
-            </FormField>
-            <FormField name="parameters.passwordRequirements.required.symbols" label="Minimum Symbols" number>
-              <input type="number" min={0} />
-            </FormField>
+            {MINIMUMS.map(([kind, label]) => (
+              <FormField key={kind} name={`parameters.passwordRequirements.required.${kind}`} label={label} number>
+                <input type="number" min={0} />
+              </FormField>
+            ))}
             <FormField name="parameters.passwordRequirements.allowedSymbols" label="Allowed Symbols">
               <input type="text" spellCheck={false} />
             </FormField>

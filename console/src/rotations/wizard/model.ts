@@ -9,7 +9,7 @@ import { RunnerApiError } from "../../../../provider/client";
 import { createRotationSchema, updateRotationSchema } from "../../../../runner/schemas";
 import { errorText } from "../../api";
 import { bodySchema, namesFields, type Place } from "../../common/form";
-import { validationIssues } from "../../common/issues";
+import { pathOf, validationIssues } from "../../common/issues";
 import { browserTimeZone, formatTimeOfDay, parseTimeOfDay } from "../../common/time";
 
 /** The steps, each with the names of its fields (a name covers the fields under it: "parameters" holds parameters.username1). */
@@ -144,7 +144,7 @@ export function updateBody(v: WizardValues, r: ApiRotation): UpdateRotationBody 
 }
 
 /** The step a field (or a runner error's path) belongs to; anything unknown is shown on Review. */
-export function stepOf(path: string): number {
+function stepOf(path: string): number {
   const step = STEPS.findIndex((s) => (s.fields as readonly string[]).some((f) => path === f || path.startsWith(`${f}.`)));
   return step < 0 ? REVIEW : step;
 }
@@ -172,7 +172,7 @@ export interface SubmitFailure {
 
 export function submitFailure(err: unknown, v: WizardValues): SubmitFailure {
   if (namesFields(err)) {
-    const errors = validationIssues(err)!.map((i) => place({ path: typeof i.path === "string" ? i.path : i.path.join("."), message: i.message }));
+    const errors = validationIssues(err)!.map((i) => place({ path: pathOf(i.path), message: i.message }));
     return { step: firstStepWithError(errors.map((e) => e.path)), errors };
   }
   const text = errorText(err);
