@@ -1,6 +1,7 @@
 import { useId } from "react";
 import { useFieldArray } from "react-hook-form";
-import { FormField, useErrorMessage } from "../common/form";
+import { useErrorMessage } from "../common/form";
+import { FormField } from "../common/FormField";
 import { emptyScopeRow, type ScopeRow } from "./scopes";
 
 /** A message of the list or of one row (a row that repeats another), announced when it appears. */

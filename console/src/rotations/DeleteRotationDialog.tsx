@@ -7,7 +7,8 @@ import { api } from "../api";
 import { keys } from "../queries";
 import { Dialog } from "../common/Dialog";
 import { ErrorAlert } from "../common/ErrorAlert";
-import { bodySchema, FormField, SwitchField, useSchemaForm } from "../common/form";
+import { bodySchema, useSchemaForm } from "../common/form";
+import { FormField, SwitchField } from "../common/FormField";
 import { notify } from "../common/notices";
 import { refreshRotations } from "./queries";
 

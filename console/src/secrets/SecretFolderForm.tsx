@@ -1,7 +1,8 @@
 import { FormProvider } from "react-hook-form";
 import { z } from "zod";
 import { rawSecretsQuerySchema } from "../../../runner/schemas";
-import { bodySchema, FormField, useSchemaForm } from "../common/form";
+import { bodySchema, useSchemaForm } from "../common/form";
+import { FormField } from "../common/FormField";
 import type { FolderChoice } from "../folder/useFolder";
 
 /** The folder, checked as the runner's secrets query checks it (an empty project is "default"; empty environment and path are the page's defaults). */

@@ -5,7 +5,8 @@ import type { ApiConsoleSession } from "../../../provider/client";
 import type { z } from "zod";
 import { consoleSignInSchema } from "../../../runner/schemas";
 import { api, errorText } from "../api";
-import { bodySchema, FormField, useSchemaForm } from "../common/form";
+import { bodySchema, useSchemaForm } from "../common/form";
+import { FormField } from "../common/FormField";
 
 type Tab = "token" | "identity";
 const TABS: Array<{ id: Tab; label: string }> = [

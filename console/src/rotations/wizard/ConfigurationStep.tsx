@@ -4,7 +4,7 @@ import type { ApiConnection } from "../../../../provider/client";
 import { grantedFor } from "../../../../runner/auth/connection-use";
 import { secretPathSchema } from "../../../../runner/schemas";
 import { ErrorAlert } from "../../common/ErrorAlert";
-import { FormField, SwitchField } from "../../common/form";
+import { FormField, SwitchField } from "../../common/FormField";
 import { ConnectionForm } from "../../connections/ConnectionForm";
 import { useConnections } from "../../connections/queries";
 import { useCan } from "../../session/useSession";

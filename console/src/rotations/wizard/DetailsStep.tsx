@@ -1,4 +1,4 @@
-import { FormField } from "../../common/form";
+import { FormField } from "../../common/FormField";
 
 export function DetailsStep() {
   return (

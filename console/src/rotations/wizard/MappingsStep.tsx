@@ -1,5 +1,5 @@
 import { useWatch } from "react-hook-form";
-import { FormField } from "../../common/form";
+import { FormField } from "../../common/FormField";
 import type { WizardValues } from "./model";
 
 export function MappingsStep() {

@@ -1,5 +1,6 @@
 import { useWatch } from "react-hook-form";
-import { FormField, SwitchField, useErrorMessage } from "../../common/form";
+import { useErrorMessage } from "../../common/form";
+import { FormField, SwitchField } from "../../common/FormField";
 import type { WizardValues } from "./model";
 import { PrecheckFailure } from "./PrecheckFailure";
 import { SetupSqlHelp } from "./SetupSqlHelp";

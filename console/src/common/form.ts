@@ -1,15 +1,13 @@
 /**
  * The console's forms: react-hook-form, validated by the runner's own zod schemas (zodResolver). A form's values
  * are shaped like the request body, so an error's path — from the schema in the browser or from the runner's 422 —
- * is the name of the field it is shown on.
+ * is the name of the field it is shown on (FormField.tsx shows a field and its error).
  */
 import { zodResolver } from "@hookform/resolvers/zod";
-import { type BaseSyntheticEvent, cloneElement, type ReactElement, type ReactNode } from "react";
-import { type DefaultValues, type FieldErrors, type FieldValues, get, type Path, useController, useForm, useFormContext, useFormState, type UseFormRegisterReturn, type UseFormSetError } from "react-hook-form";
+import type { BaseSyntheticEvent } from "react";
+import { type DefaultValues, type FieldErrors, type FieldValues, get, type Path, useForm, useFormState, type UseFormSetError } from "react-hook-form";
 import { z, type ZodType } from "zod";
-import { Field } from "./Field";
 import { pathOf, validationIssues } from "./issues";
-import { Switch } from "./Switch";
 import { useFocusFirstError } from "./useFocusFirstError";
 
 /** Where an issue is shown (a form may move it to the field that holds it, or say it in its own words). */
@@ -92,31 +90,4 @@ export function useErrorMessage(name: string): string | undefined {
   const error: { message?: unknown; root?: { message?: unknown } } | undefined = get(errors, name);
   const message = error?.message ?? error?.root?.message;
   return typeof message === "string" && message ? message : undefined;
-}
-
-interface ControlProps {
-  id?: string;
-  "aria-invalid"?: boolean;
-  "aria-describedby"?: string;
-}
-
-/**
- * A Field of the form around it: the control (`children`) registered as `name`, its error (from the schema or
- * the runner) said with the field's label. `number`: the value is a number (NaN when empty: the schema says so).
- */
-export function FormField(props: { name: string; label: string; hint?: ReactNode; className?: string; number?: boolean; children: ReactElement<ControlProps & Partial<UseFormRegisterReturn>> }) {
-  const { register } = useFormContext();
-  const message = useErrorMessage(props.name);
-  const control = cloneElement(props.children, register(props.name, props.number ? { valueAsNumber: true } : undefined));
-  return (
-    <Field label={props.label} hint={props.hint} className={props.className} error={message && inWords(props.name, props.label, message)}>
-      {control}
-    </Field>
-  );
-}
-
-/** A Switch of the form around it, its on/off the boolean field `name`. */
-export function SwitchField(props: { name: string; label: string; hint?: ReactNode; disabled?: boolean }) {
-  const { field } = useController({ name: props.name });
-  return <Switch label={props.label} hint={props.hint} disabled={props.disabled} checked={Boolean(field.value)} onChange={field.onChange} />;
 }
