@@ -62,13 +62,13 @@ describe("Web console forms in a real browser", () => {
       return !!el?.id && document.querySelector(`label[for="${el.id}"]`)?.textContent === l;
     }, label);
 
-  /** Holds the requests matching `url` and `method` until `release()`: then they go on to the runner. */
-  async function hold(url: string, method: string): Promise<{ seen: Promise<void>; release: () => void }> {
+  /** Holds the requests of `on` matching `url` and `method` until `release()`: then they go on to the runner. */
+  async function hold(url: string, method: string, on = page): Promise<{ seen: Promise<void>; release: () => void }> {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let seen!: () => void;
     const arrived = new Promise<void>((resolve) => (seen = resolve));
-    await page.route(url, async (route: Route) => {
+    await on.route(url, async (route: Route) => {
       if (route.request().method() !== method) return route.fallback();
       seen();
       await released;
@@ -155,18 +155,13 @@ describe("Web console forms in a real browser", () => {
       p.setDefaultTimeout(10_000);
       await p.goto(t.runner.url + "/");
       await p.getByLabel("Token", { exact: true }).fill(t.runner.adminToken);
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      await p.route("**/api/v1/console/session", async (route) => {
-        if (route.request().method() !== "POST") return route.fallback();
-        await released;
-        await route.continue();
-      });
+      const signIn = await hold("**/api/v1/console/session", "POST", p);
       await p.getByRole("button", { name: "Sign in" }).click();
+      await signIn.seen;
       const pending = p.getByRole("button", { name: "Signing in…" });
       await pending.waitFor();
       await expect(pending.isDisabled()).resolves.toBe(true);
-      release();
+      signIn.release();
       await p.getByRole("button", { name: "Sign out" }).waitFor();
       expect(unexpected(other.problems)).toEqual([]);
     } finally {
