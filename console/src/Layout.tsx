@@ -1,5 +1,5 @@
+import { useMutation } from "@tanstack/react-query";
 import type { ReactNode } from "react";
-import { useState } from "react";
 import { api, errorText } from "./api";
 import { Link } from "./common/Link";
 import { useNotice } from "./common/notices";
@@ -17,14 +17,11 @@ export function Layout(props: { children: ReactNode; onSignedOut: () => void; re
   const session = useSession();
   const { path, query } = useLocation();
   const notice = useNotice(path);
-  const [signOutError, setSignOutError] = useState<string>();
+  const signOut = useMutation({ mutationFn: () => api.signOut(), onSuccess: props.onSignedOut });
   // Keep the chosen project/environment/path when moving between the pages that use them.
   const carry = ["project", "environment", "path"].filter((k) => query.get(k)).map((k) => `${k}=${encodeURIComponent(query.get(k)!)}`).join("&");
   const withFolder = (to: string) => (carry && (to === "/" || to === "/secrets") ? `${to}?${carry}` : to);
 
-  const signOut = () => {
-    api.signOut().then(props.onSignedOut, (err: unknown) => setSignOutError(errorText(err)));
-  };
   return (
     <>
       <a className="skip-link" href="#main">
@@ -47,8 +44,8 @@ export function Layout(props: { children: ReactNode; onSignedOut: () => void; re
           <span>
             Signed in as <strong>{session.actor}</strong> <span className="badge">{session.permission === "manage" ? "manage" : "read-only"}</span>
           </span>
-          <button type="button" onClick={signOut}>
-            Sign out
+          <button type="button" onClick={() => signOut.mutate()} disabled={signOut.isPending}>
+            {signOut.isPending ? "Signing out…" : "Sign out"}
           </button>
         </div>
       </header>
@@ -57,9 +54,9 @@ export function Layout(props: { children: ReactNode; onSignedOut: () => void; re
           Cannot reach the pgrotate runner. Check that it is running; the console retries by itself.
         </div>
       )}
-      {signOutError && (
+      {signOut.error && (
         <div role="alert" className="alert alert-error banner">
-          Could not sign out: {signOutError}
+          Could not sign out: {errorText(signOut.error)}
         </div>
       )}
       <div role="status" className={notice ? "notice" : "notice notice-empty"}>

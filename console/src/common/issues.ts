@@ -1,4 +1,4 @@
-/** Field errors keyed by path ("parameters.username1"), from the runner's zod schemas or its 422 details. */
+/** The runner's refusal of fields (a 422's details), each an issue with the path of the field it names. */
 import { RunnerApiError } from "../../../provider/client";
 
 export interface Issue {
@@ -6,17 +6,8 @@ export interface Issue {
   message: string;
 }
 
-const key = (path: Issue["path"]): string => (typeof path === "string" ? path : path.map(String).join("."));
-
-/** The first message per path. */
-export function fieldErrors(issues: readonly Issue[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const i of issues) {
-    const k = key(i.path) || "(body)";
-    out[k] ??= i.message;
-  }
-  return out;
-}
+/** "parameters.username1" from ["parameters", "username1"] (a path as a field's name). */
+export const pathOf = (path: Issue["path"]): string => (typeof path === "string" ? path : path.map(String).join("."));
 
 /** The per-field issues of a runner ValidationError (422), or undefined for any other error. */
 export function validationIssues(err: unknown): Issue[] | undefined {

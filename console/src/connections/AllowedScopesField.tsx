@@ -1,39 +1,26 @@
 import { useId } from "react";
+import { useFieldArray } from "react-hook-form";
+import { useErrorMessage } from "../common/form";
+import { FormField } from "../common/FormField";
 import { emptyScopeRow, type ScopeRow } from "./scopes";
 
+/** A message of the list or of one row (a row that repeats another), announced when it appears. */
+function ListError(props: { name: string }) {
+  const message = useErrorMessage(props.name);
+  return message ? (
+    <p className="field-error" role="alert">
+      {message}
+    </p>
+  ) : null;
+}
+
 /**
- * Allowed Scopes: rows of Project / Environment / Path, added and removed. Tokens scoped inside one of them may use
- * the connection for rotations in its folders. `errors` are keyed by the API's paths (allowedScopes.0.projectId).
+ * Allowed Scopes (the field array `allowedScopes` of the form around): rows of Project / Environment / Path, added
+ * and removed. Tokens scoped inside one of them may use the connection for rotations in its folders.
  */
-export function AllowedScopesField(props: { rows: ScopeRow[]; onChange: (rows: ScopeRow[]) => void; errors: Record<string, string> }) {
+export function AllowedScopesField() {
   const hintId = useId();
-  const { rows, errors } = props;
-  const setRow = (i: number, patch: Partial<ScopeRow>) => props.onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
-  const input = (i: number, key: keyof ScopeRow, label: string, placeholder?: string) => {
-    const id = `${hintId}-${i}-${key}`;
-    const error = errors[`allowedScopes.${i}.${key}`];
-    return (
-      <div className={`field${error ? " field-invalid" : ""}${key === "projectId" ? " grow" : ""}`}>
-        <label htmlFor={id}>{label}</label>
-        <input
-          id={id}
-          type="text"
-          spellCheck={false}
-          autoComplete="off"
-          placeholder={placeholder}
-          value={rows[i][key]}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-error` : undefined}
-          onChange={(e) => setRow(i, { [key]: e.target.value })}
-        />
-        {error && (
-          <p id={`${id}-error`} className="field-error" role="alert">
-            {error}
-          </p>
-        )}
-      </div>
-    );
-  };
+  const { fields, append, remove } = useFieldArray<{ allowedScopes: ScopeRow[] }>({ name: "allowedScopes" });
   return (
     <fieldset className="allowed-scopes" aria-describedby={hintId}>
       <legend>Allowed Scopes</legend>
@@ -41,29 +28,27 @@ export function AllowedScopesField(props: { rows: ScopeRow[]; onChange: (rows: S
         Tokens scoped inside one of these may use this connection for rotations in its folders (a path covers its subfolders; an empty Environment or
         Path means any). With none, only unscoped tokens may use it.
       </p>
-      {rows.map((_, i) => (
-        <div key={i} role="group" aria-label={`Allowed Scope ${i + 1}`} className="scope-row">
+      {fields.map((row, i) => (
+        <div key={row.id} role="group" aria-label={`Allowed Scope ${i + 1}`} className="scope-row">
           <div className="field-row">
-            {input(i, "projectId", "Project")}
-            {input(i, "environment", "Environment", "any")}
-            {input(i, "secretPath", "Path", "any")}
+            <FormField name={`allowedScopes.${i}.projectId`} label="Project" className="grow">
+              <input type="text" spellCheck={false} autoComplete="off" />
+            </FormField>
+            <FormField name={`allowedScopes.${i}.environment`} label="Environment">
+              <input type="text" spellCheck={false} autoComplete="off" placeholder="any" />
+            </FormField>
+            <FormField name={`allowedScopes.${i}.secretPath`} label="Path">
+              <input type="text" spellCheck={false} autoComplete="off" placeholder="any" />
+            </FormField>
           </div>
-          {errors[`allowedScopes.${i}`] && (
-            <p className="field-error" role="alert">
-              {errors[`allowedScopes.${i}`]}
-            </p>
-          )}
-          <button type="button" className="button-danger-quiet" aria-label={`Remove Allowed Scope ${i + 1}`} onClick={() => props.onChange(rows.filter((__, j) => j !== i))}>
+          <ListError name={`allowedScopes.${i}`} />
+          <button type="button" className="button-danger-quiet" aria-label={`Remove Allowed Scope ${i + 1}`} onClick={() => remove(i)}>
             Remove
           </button>
         </div>
       ))}
-      {errors.allowedScopes && (
-        <p className="field-error" role="alert">
-          {errors.allowedScopes}
-        </p>
-      )}
-      <button type="button" onClick={() => props.onChange([...rows, emptyScopeRow()])}>
+      <ListError name="allowedScopes" />
+      <button type="button" onClick={() => append(emptyScopeRow(), { shouldFocus: false })}>
         Add Scope
       </button>
     </fieldset>

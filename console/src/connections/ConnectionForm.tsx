@@ -1,27 +1,33 @@
-import { type FormEvent, type KeyboardEvent, type ReactNode, useId, useState } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { type KeyboardEvent, type ReactNode, useId, useMemo } from "react";
+import { FormProvider, useWatch } from "react-hook-form";
 import type { ApiConnection, CreateConnectionBody, UpdateConnectionBody } from "../../../provider/client";
 import { RunnerApiError } from "../../../provider/client";
+import type { ZodType } from "zod";
 import { createConnectionSchema, updateConnectionSchema } from "../../../runner/schemas";
 import { api, errorText } from "../api";
-import { Field } from "../common/Field";
-import { fieldErrors, validationIssues } from "../common/issues";
+import { bodySchema, namesFields, type Place, setServerErrors, useSchemaForm } from "../common/form";
+import { FormField, SwitchField } from "../common/FormField";
 import { ManagedByWarning } from "../common/ManagedByNotice";
-import { Switch } from "../common/Switch";
-import { useFocusFirstError } from "../common/useFocusFirstError";
+import { keys } from "../queries";
 import { AllowedScopesField } from "./AllowedScopesField";
 import { rowsOf, type ScopeRow, scopesOf } from "./scopes";
 
+/** The form's values, named as in the request body (an error's path is the field it is shown on). */
 interface Values {
   name: string;
   description: string;
-  host: string;
-  port: string;
-  database: string;
-  username: string;
-  password: string;
-  sslEnabled: boolean;
-  sslCertificate: string;
-  sslRejectUnauthorized: boolean;
+  credentials: {
+    host: string;
+    /** NaN when empty (the schema then says so). */
+    port: number;
+    database: string;
+    username: string;
+    password: string;
+    sslEnabled: boolean;
+    sslCertificate: string;
+    sslRejectUnauthorized: boolean;
+  };
   allowedScopes: ScopeRow[];
 }
 
@@ -29,21 +35,23 @@ function valuesOf(c?: ApiConnection): Values {
   return {
     name: c?.name ?? "",
     description: c?.description ?? "",
-    host: c?.credentials.host ?? "",
-    port: String(c?.credentials.port ?? 5432),
-    database: c?.credentials.database ?? "",
-    username: c?.credentials.username ?? "",
-    password: "",
-    sslEnabled: c?.credentials.sslEnabled ?? false,
-    sslCertificate: c?.credentials.sslCertificate ?? "",
-    sslRejectUnauthorized: c?.credentials.sslRejectUnauthorized ?? true,
+    credentials: {
+      host: c?.credentials.host ?? "",
+      port: c?.credentials.port ?? 5432,
+      database: c?.credentials.database ?? "",
+      username: c?.credentials.username ?? "",
+      password: "",
+      sslEnabled: c?.credentials.sslEnabled ?? false,
+      sslCertificate: c?.credentials.sslCertificate ?? "",
+      sslRejectUnauthorized: c?.credentials.sslRejectUnauthorized ?? true,
+    },
     allowedScopes: rowsOf(c?.allowedScopes ?? []),
   };
 }
 
-const credentials = (v: Values) => ({
+const credentials = ({ credentials: v }: Values) => ({
   host: v.host.trim(),
-  port: v.port.trim() === "" ? NaN : Number(v.port),
+  port: v.port,
   database: v.database.trim(),
   username: v.username,
   sslEnabled: v.sslEnabled,
@@ -51,11 +59,12 @@ const credentials = (v: Values) => ({
 });
 
 function createBody(v: Values): CreateConnectionBody {
+  const c = v.credentials;
   return {
     name: v.name.trim(),
     description: v.description.trim() || undefined,
     method: "username-and-password",
-    credentials: { ...credentials(v), password: v.password, ...(v.sslEnabled && v.sslCertificate.trim() ? { sslCertificate: v.sslCertificate } : {}) },
+    credentials: { ...credentials(v), password: c.password, ...(c.sslEnabled && c.sslCertificate.trim() ? { sslCertificate: c.sslCertificate } : {}) },
     ...(v.allowedScopes.length ? { allowedScopes: scopesOf(v.allowedScopes) } : {}),
   };
 }
@@ -64,7 +73,7 @@ function createBody(v: Values): CreateConnectionBody {
 function updateBody(v: Values, c: ApiConnection): UpdateConnectionBody {
   const now = credentials(v);
   const was = c.credentials;
-  const cert = v.sslEnabled && v.sslCertificate.trim() ? v.sslCertificate : null;
+  const cert = v.credentials.sslEnabled && v.credentials.sslCertificate.trim() ? v.credentials.sslCertificate : null;
   const changed: NonNullable<UpdateConnectionBody["credentials"]> = {};
   if (now.host !== was.host) changed.host = now.host;
   if (now.port !== was.port) changed.port = now.port;
@@ -73,7 +82,7 @@ function updateBody(v: Values, c: ApiConnection): UpdateConnectionBody {
   if (now.sslEnabled !== was.sslEnabled) changed.sslEnabled = now.sslEnabled;
   if (now.sslRejectUnauthorized !== was.sslRejectUnauthorized) changed.sslRejectUnauthorized = now.sslRejectUnauthorized;
   if (cert !== (was.sslCertificate ?? null)) changed.sslCertificate = cert;
-  if (v.password) changed.password = v.password;
+  if (v.credentials.password) changed.password = v.credentials.password;
   const description = v.description.trim() || null;
   // The list replaces the stored one: sent whole, and only when it changed.
   const scopes = scopesOf(v.allowedScopes);
@@ -86,32 +95,8 @@ function updateBody(v: Values, c: ApiConnection): UpdateConnectionBody {
   };
 }
 
-const LABELS: Record<string, string> = {
-  name: "Name",
-  description: "Description",
-  "credentials.host": "Host",
-  "credentials.port": "Port",
-  "credentials.database": "Database Name",
-  "credentials.username": "Username",
-  "credentials.password": "Password",
-  "credentials.sslCertificate": "SSL Certificate",
-};
-
-/** The labels of an Allowed Scope's fields (allowedScopes.<i>.<field>). */
-const SCOPE_LABELS: Record<string, string> = { projectId: "Project", environment: "Environment", secretPath: "Path" };
-
-/** Field errors with the API's names replaced by the labels on the screen. */
-function labelled(issues: Array<{ path: ReadonlyArray<PropertyKey> | string; message: string }>): Record<string, string> {
-  const errors = fieldErrors(issues);
-  return Object.fromEntries(
-    Object.entries(errors).map(([path, message]) => {
-      const last = path.split(".").pop() ?? path;
-      const label = LABELS[path] ?? (path.startsWith("allowedScopes.") ? SCOPE_LABELS[last] : undefined);
-      const text = message.replace(/allowedScopes\[(\d+)\]/g, (_, n: string) => `Allowed Scope ${Number(n) + 1}`);
-      return [path, label && text.startsWith(last) ? label + text.slice(last.length) : text];
-    }),
-  );
-}
+/** "allowedScopes[1] repeats allowedScopes[0]" in the words on the screen. */
+const place: Place = (i) => ({ path: i.path, message: i.message.replace(/allowedScopes\[(\d+)\]/g, (_, n: string) => `Allowed Scope ${Number(n) + 1}`) });
 
 /**
  * Add Connection / edit: Name, Description, Host, Port, Database Name, Username, Password, Enable SSL, SSL
@@ -120,82 +105,71 @@ function labelled(issues: Array<{ path: ReadonlyArray<PropertyKey> | string; mes
  * wizard's form) it is a group whose Enter key connects rather than submitting the wizard.
  */
 export function ConnectionForm(props: { connection?: ApiConnection; inline?: boolean; onSaved: (c: ApiConnection) => void; onCancel: () => void }) {
-  const [v, setValues] = useState(() => valuesOf(props.connection));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const headingId = useId();
-  const [errorFocusRef, focusFirstError] = useFocusFirstError<HTMLDivElement>();
-  const set = (patch: Partial<Values>) => setValues((x) => ({ ...x, ...patch }));
   const editing = props.connection;
-
-  const connect = () => {
-    if (busy) return;
-    const update = editing && updateBody(v, editing);
-    const create = editing ? undefined : createBody(v);
-    const parsed = update ? updateConnectionSchema.safeParse(update) : createConnectionSchema.safeParse(create);
-    if (!parsed.success) {
-      setErrors(labelled(parsed.error.issues));
+  const client = useQueryClient();
+  const schema = useMemo(
+    (): ZodType<CreateConnectionBody | UpdateConnectionBody, Values> =>
+      editing ? bodySchema(updateConnectionSchema, (v: Values) => updateBody(v, editing), place) : bodySchema(createConnectionSchema, createBody, place),
+    [editing],
+  );
+  const { form, focusRef, focusFirstError, submit } = useSchemaForm<Values, CreateConnectionBody | UpdateConnectionBody, HTMLDivElement>(schema, valuesOf(editing));
+  const headingId = useId();
+  const sslEnabled = useWatch({ control: form.control, name: "credentials.sslEnabled" });
+  const save = useMutation({
+    mutationFn: (body: CreateConnectionBody | UpdateConnectionBody) => (editing ? api.updateConnection(editing.id, body) : api.createConnection(body as CreateConnectionBody)),
+    onSuccess: (c) => {
+      client.setQueryData<ApiConnection[]>(keys.connections(), (list) => list && (list.some((x) => x.id === c.id) ? list.map((x) => (x.id === c.id ? c : x)) : [...list, c]));
+      void client.invalidateQueries({ queryKey: keys.connections() });
+      props.onSaved(c);
+    },
+    onError: (err) => {
+      if (isTaken(err)) form.setError("name", { type: "server", message: errorText(err) });
+      else if (!setServerErrors(form.setError, err, place)) return;
       focusFirstError();
-      return;
-    }
-    setErrors({});
-    setFailure(undefined);
-    setBusy(true);
-    const request = editing && update ? api.updateConnection(editing.id, update) : api.createConnection(create!);
-    request.then(
-      (c) => {
-        setBusy(false);
-        props.onSaved(c);
-      },
-      (err: unknown) => {
-        setBusy(false);
-        const issues = validationIssues(err);
-        if (issues) setErrors(labelled(issues));
-        else if (err instanceof RunnerApiError && err.code === "Conflict") setErrors({ name: errorText(err) });
-        else return setFailure(errorText(err));
-        focusFirstError();
-      },
-    );
-  };
+    },
+  });
+  const failure = save.error && !isTaken(save.error) && !namesFields(save.error) ? errorText(save.error) : undefined;
+  const connect = submit((body) => {
+    if (!save.isPending) save.mutate(body);
+  });
 
   const fields: ReactNode = (
-    <div ref={errorFocusRef}>
+    <div ref={focusRef}>
       {editing && <ManagedByWarning managedBy={editing.managedBy} what="connection" />}
-      <Field label="Name" error={errors.name} hint="Lowercase letters, digits and single hyphens.">
-        <input type="text" spellCheck={false} autoComplete="off" value={v.name} onChange={(e) => set({ name: e.target.value })} />
-      </Field>
-      <Field label="Description" error={errors.description}>
-        <input type="text" value={v.description} onChange={(e) => set({ description: e.target.value })} />
-      </Field>
+      <FormField name="name" label="Name" hint="Lowercase letters, digits and single hyphens.">
+        <input type="text" spellCheck={false} autoComplete="off" />
+      </FormField>
+      <FormField name="description" label="Description">
+        <input type="text" />
+      </FormField>
       <div className="field-row">
-        <Field label="Host" error={errors["credentials.host"]} className="grow">
-          <input type="text" spellCheck={false} autoComplete="off" value={v.host} onChange={(e) => set({ host: e.target.value })} />
-        </Field>
-        <Field label="Port" error={errors["credentials.port"]}>
-          <input type="number" min={1} max={65535} value={v.port} onChange={(e) => set({ port: e.target.value })} />
-        </Field>
+        <FormField name="credentials.host" label="Host" className="grow">
+          <input type="text" spellCheck={false} autoComplete="off" />
+        </FormField>
+        <FormField name="credentials.port" label="Port" number>
+          <input type="number" min={1} max={65535} />
+        </FormField>
       </div>
-      <Field label="Database Name" error={errors["credentials.database"]}>
-        <input type="text" spellCheck={false} autoComplete="off" value={v.database} onChange={(e) => set({ database: e.target.value })} />
-      </Field>
-      <Field label="Username" error={errors["credentials.username"]} hint="The connection role that changes the two users' passwords.">
-        <input type="text" spellCheck={false} autoComplete="off" value={v.username} onChange={(e) => set({ username: e.target.value })} />
-      </Field>
-      <Field label="Password" error={errors["credentials.password"]} hint={editing ? "Leave empty to keep the current password." : undefined}>
-        <input type="password" autoComplete="new-password" value={v.password} onChange={(e) => set({ password: e.target.value })} />
-      </Field>
-      <Switch label="Enable SSL" checked={v.sslEnabled} onChange={(sslEnabled) => set({ sslEnabled })} hint="TLS that verifies the server; never a fallback to plain text." />
-      {v.sslEnabled && (
+      <FormField name="credentials.database" label="Database Name">
+        <input type="text" spellCheck={false} autoComplete="off" />
+      </FormField>
+      <FormField name="credentials.username" label="Username" hint="The connection role that changes the two users' passwords.">
+        <input type="text" spellCheck={false} autoComplete="off" />
+      </FormField>
+      <FormField name="credentials.password" label="Password" hint={editing ? "Leave empty to keep the current password." : undefined}>
+        <input type="password" autoComplete="new-password" />
+      </FormField>
+      <SwitchField name="credentials.sslEnabled" label="Enable SSL" hint="TLS that verifies the server; never a fallback to plain text." />
+      {sslEnabled && (
         <>
-          <Field label="SSL Certificate" error={errors["credentials.sslCertificate"]} hint="PEM CA certificate(s); empty: the system's trusted CAs.">
-            <textarea rows={4} spellCheck={false} value={v.sslCertificate} onChange={(e) => set({ sslCertificate: e.target.value })} />
-          </Field>
-          <Switch label="Reject Unauthorized" checked={v.sslRejectUnauthorized} onChange={(sslRejectUnauthorized) => set({ sslRejectUnauthorized })} />
+          <FormField name="credentials.sslCertificate" label="SSL Certificate" hint="PEM CA certificate(s); empty: the system's trusted CAs.">
+            <textarea rows={4} spellCheck={false} />
+          </FormField>
+          <SwitchField name="credentials.sslRejectUnauthorized" label="Reject Unauthorized" />
         </>
       )}
       {/* Inline (in the wizard) the connection is for the unscoped admin creating a rotation: granting it is done here, on App Connections. */}
-      {!props.inline && <AllowedScopesField rows={v.allowedScopes} onChange={(allowedScopes) => set({ allowedScopes })} errors={errors} />}
+      {!props.inline && <AllowedScopesField />}
       {failure && (
         <div role="alert" className="alert alert-error">
           {failure}
@@ -203,13 +177,13 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
       )}
     </div>
   );
-  const buttons = (submit: "submit" | "button") => (
+  const buttons = (type: "submit" | "button") => (
     <div className="dialog-actions">
       <button type="button" onClick={props.onCancel}>
         Cancel
       </button>
-      <button type={submit} className="button-primary" disabled={busy} onClick={submit === "button" ? connect : undefined}>
-        {busy ? "Connecting…" : "Connect to Database"}
+      <button type={type} className="button-primary" disabled={save.isPending} onClick={type === "button" ? () => void connect() : undefined}>
+        {save.isPending ? "Connecting…" : "Connect to Database"}
       </button>
     </div>
   );
@@ -218,27 +192,28 @@ export function ConnectionForm(props: { connection?: ApiConnection; inline?: boo
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Enter" && e.target instanceof HTMLInputElement) {
         e.preventDefault();
-        connect();
+        void connect();
       }
     };
     return (
-      <div role="group" aria-labelledby={headingId} className="inline-form" onKeyDown={onKey}>
-        <h4 id={headingId}>Add Connection</h4>
-        {fields}
-        {buttons("button")}
-      </div>
+      <FormProvider {...form}>
+        <div role="group" aria-labelledby={headingId} className="inline-form" onKeyDown={onKey}>
+          <h4 id={headingId}>Add Connection</h4>
+          {fields}
+          {buttons("button")}
+        </div>
+      </FormProvider>
     );
   }
   return (
-    <form
-      onSubmit={(e: FormEvent) => {
-        e.preventDefault();
-        connect();
-      }}
-      noValidate
-    >
-      {fields}
-      {buttons("submit")}
-    </form>
+    <FormProvider {...form}>
+      <form onSubmit={(e) => void connect(e)} noValidate>
+        {fields}
+        {buttons("submit")}
+      </form>
+    </FormProvider>
   );
 }
+
+/** The runner's 409 for a connection: its name is taken (shown on Name). */
+const isTaken = (err: unknown): boolean => err instanceof RunnerApiError && err.code === "Conflict";

@@ -1,32 +1,37 @@
-import { useState } from "react";
-import { Field } from "../common/Field";
+import { FormProvider } from "react-hook-form";
+import { z } from "zod";
+import { rawSecretsQuerySchema } from "../../../runner/schemas";
+import { bodySchema, useSchemaForm } from "../common/form";
+import { FormField } from "../common/FormField";
 import type { FolderChoice } from "../folder/useFolder";
+
+/** The folder, checked as the runner's secrets query checks it (an empty project is "default"; empty environment and path are the page's defaults). */
+const { workspaceId, environment, secretPath } = rawSecretsQuerySchema.shape;
+const schema = bodySchema(
+  z.object({ projectId: workspaceId, environment: environment.unwrap().optional(), secretPath: secretPath.unwrap().optional() }),
+  (f: FolderChoice) => ({ projectId: f.projectId.trim() || "default", environment: f.environment.trim() || undefined, secretPath: f.secretPath.trim() || undefined }),
+);
 
 /**
  * The folder whose secrets to show, applied with Show Secrets. Render it with a key made of the chosen folder
  * so a folder chosen elsewhere resets what is typed.
  */
 export function SecretFolderForm(props: { chosen: FolderChoice; onApply: (f: FolderChoice) => void }) {
-  const [draft, setDraft] = useState(props.chosen);
+  const { form, focusRef, submit } = useSchemaForm(schema, props.chosen);
   return (
-    <form
-      className="filters"
-      aria-label="Folder"
-      onSubmit={(e) => {
-        e.preventDefault();
-        props.onApply({ projectId: draft.projectId.trim() || "default", environment: draft.environment.trim(), secretPath: draft.secretPath.trim() });
-      }}
-    >
-      <Field label="Project">
-        <input type="text" spellCheck={false} value={draft.projectId} onChange={(e) => setDraft({ ...draft, projectId: e.target.value })} />
-      </Field>
-      <Field label="Environment">
-        <input type="text" spellCheck={false} value={draft.environment} onChange={(e) => setDraft({ ...draft, environment: e.target.value })} />
-      </Field>
-      <Field label="Secret Path">
-        <input type="text" spellCheck={false} value={draft.secretPath} onChange={(e) => setDraft({ ...draft, secretPath: e.target.value })} />
-      </Field>
-      <button type="submit">Show Secrets</button>
-    </form>
+    <FormProvider {...form}>
+      <form ref={focusRef} className="filters" aria-label="Folder" onSubmit={(e) => void submit((f) => props.onApply({ projectId: f.projectId, environment: f.environment ?? "", secretPath: f.secretPath ?? "" }))(e)} noValidate>
+        <FormField name="projectId" label="Project">
+          <input type="text" spellCheck={false} />
+        </FormField>
+        <FormField name="environment" label="Environment">
+          <input type="text" spellCheck={false} />
+        </FormField>
+        <FormField name="secretPath" label="Secret Path">
+          <input type="text" spellCheck={false} />
+        </FormField>
+        <button type="submit">Show Secrets</button>
+      </form>
+    </FormProvider>
   );
 }

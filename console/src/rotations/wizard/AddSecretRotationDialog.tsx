@@ -1,15 +1,12 @@
-import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Dialog } from "../../common/Dialog";
 import { notify } from "../../common/notices";
 import type { FolderChoice } from "../../folder/useFolder";
-import { refreshRotations } from "../queries";
 import { newValues } from "./model";
 import { RotationWizard } from "./RotationWizard";
 
 /** Add Secret Rotation: pick the kind (PostgreSQL Credentials), then the wizard. */
 export function AddSecretRotationDialog(props: { folder: FolderChoice; onClose: () => void }) {
-  const client = useQueryClient();
   const [kind, setKind] = useState<"postgres-credentials">();
   if (!kind) {
     return (
@@ -31,7 +28,6 @@ export function AddSecretRotationDialog(props: { folder: FolderChoice; onClose: 
         initial={newValues(props.folder)}
         onCancel={props.onClose}
         onDone={(r, pairCheck) => {
-          refreshRotations(client, r);
           const n = pairCheck?.differences.length ?? 0;
           notify(
             pairCheck?.interchangeable === false

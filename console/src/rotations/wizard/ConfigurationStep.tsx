@@ -1,15 +1,14 @@
-import { useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
+import { useFormContext, useWatch } from "react-hook-form";
 import type { ApiConnection } from "../../../../provider/client";
 import { grantedFor } from "../../../../runner/auth/connection-use";
 import { secretPathSchema } from "../../../../runner/schemas";
 import { ErrorAlert } from "../../common/ErrorAlert";
-import { Field } from "../../common/Field";
-import { Switch } from "../../common/Switch";
+import { FormField, SwitchField } from "../../common/FormField";
 import { ConnectionForm } from "../../connections/ConnectionForm";
 import { useConnections } from "../../connections/queries";
-import { keys } from "../../queries";
 import { useCan } from "../../session/useSession";
+import type { WizardValues } from "./model";
 import type { StepProps } from "./StepProps";
 
 /** The select's first option: opens the connection form inline. */
@@ -21,16 +20,20 @@ function timeZones(current: string): string[] {
 }
 
 /** The folder the rotation's secrets go to, as the runner will read it ("/app/" is "/app"). */
-function folderOf(v: StepProps["values"]) {
+function folderOf(v: Pick<WizardValues, "projectId" | "environment" | "secretPath">) {
   const path = secretPathSchema.safeParse(v.secretPath.trim() || "/");
   return { projectId: v.projectId, environment: v.environment.trim(), secretPath: path.success ? path.data : v.secretPath };
 }
 
-export function ConfigurationStep({ values, set, errors, mode }: StepProps) {
+export function ConfigurationStep({ mode }: StepProps) {
   const can = useCan();
-  const client = useQueryClient();
+  const { setValue } = useFormContext<WizardValues>();
+  const [connectionId, projectId, environment, secretPath, timeZone] = useWatch<WizardValues, ["connectionId", "projectId", "environment", "secretPath", "timeZone"]>({
+    name: ["connectionId", "projectId", "environment", "secretPath", "timeZone"],
+  });
+  const values = { connectionId, projectId, environment, secretPath, timeZone };
   const connections = useConnections();
-  const zones = useMemo(() => timeZones(values.timeZone), [values.timeZone]);
+  const zones = useMemo(() => timeZones(timeZone), [timeZone]);
   const locked = mode === "edit";
   const folder = folderOf(values);
   // A scoped session lists the connections granted somewhere in its scope; offer those granted to this folder.
@@ -48,8 +51,9 @@ export function ConfigurationStep({ values, set, errors, mode }: StepProps) {
         : undefined;
   return (
     <>
-      <Field label="PostgreSQL Connection" error={errors.connectionId} hint={hint}>
-        <select value={values.connectionId} disabled={locked} onChange={(e) => set({ connectionId: e.target.value })}>
+      {/* Controlled as well (value): a connection added inline is chosen before its option is on the screen. */}
+      <FormField name="connectionId" label="PostgreSQL Connection" hint={hint}>
+        <select disabled={locked} value={connectionId}>
           <option value="" disabled hidden>
             Select a connection
           </option>
@@ -61,50 +65,37 @@ export function ConfigurationStep({ values, set, errors, mode }: StepProps) {
             </option>
           ))}
         </select>
-      </Field>
+      </FormField>
       <ErrorAlert error={connections.error} what="Cannot list connections" />
       {values.connectionId === NEW_CONNECTION && (
-        <ConnectionForm
-          inline
-          onSaved={(c) => {
-            client.setQueryData(keys.connections(), [...(connections.data ?? []), c]);
-            void client.invalidateQueries({ queryKey: keys.connections() });
-            set({ connectionId: c.id });
-          }}
-          onCancel={() => set({ connectionId: "" })}
-        />
+        <ConnectionForm inline onSaved={(c) => setValue("connectionId", c.id)} onCancel={() => setValue("connectionId", "")} />
       )}
       <div className="field-row">
-        <Field label="Environment" error={errors.environment}>
-          <input type="text" spellCheck={false} value={values.environment} disabled={locked} onChange={(e) => set({ environment: e.target.value })} />
-        </Field>
-        <Field label="Secret Path" error={errors.secretPath}>
-          <input type="text" spellCheck={false} value={values.secretPath} disabled={locked} onChange={(e) => set({ secretPath: e.target.value })} />
-        </Field>
+        <FormField name="environment" label="Environment">
+          <input type="text" spellCheck={false} disabled={locked} />
+        </FormField>
+        <FormField name="secretPath" label="Secret Path">
+          <input type="text" spellCheck={false} disabled={locked} />
+        </FormField>
       </div>
-      <Field label="Rotation Interval" error={errors.rotationInterval} hint="Days between rotations.">
-        <input type="number" inputMode="numeric" min={1} step={1} value={values.rotationInterval} onChange={(e) => set({ rotationInterval: e.target.value })} />
-      </Field>
+      <FormField name="rotationInterval" label="Rotation Interval" hint="Days between rotations." number>
+        <input type="number" inputMode="numeric" min={1} step={1} />
+      </FormField>
       <div className="field-row">
-        <Field label="Rotate At" error={errors.rotateAt} hint={`Local time of day in ${values.timeZone}.`}>
-          <input type="time" value={values.rotateAt} onChange={(e) => set({ rotateAt: e.target.value })} />
-        </Field>
-        <Field label="Time Zone" error={errors.timeZone}>
-          <select value={values.timeZone} onChange={(e) => set({ timeZone: e.target.value })}>
+        <FormField name="rotateAt" label="Rotate At" hint={`Local time of day in ${values.timeZone}.`}>
+          <input type="time" />
+        </FormField>
+        <FormField name="timeZone" label="Time Zone">
+          <select>
             {zones.map((z) => (
               <option key={z} value={z}>
                 {z}
               </option>
             ))}
           </select>
-        </Field>
+        </FormField>
       </div>
-      <Switch
-        label="Auto-Rotation Enabled"
-        checked={values.isAutoRotationEnabled}
-        onChange={(v) => set({ isAutoRotationEnabled: v })}
-        hint="Off: never rotated on a schedule; Rotate Secrets still works."
-      />
+      <SwitchField name="isAutoRotationEnabled" label="Auto-Rotation Enabled" hint="Off: never rotated on a schedule; Rotate Secrets still works." />
     </>
   );
 }

@@ -1,15 +1,14 @@
-import { Field } from "../../common/Field";
-import type { StepProps } from "./StepProps";
+import { FormField } from "../../common/FormField";
 
-export function DetailsStep({ values, set, errors }: StepProps) {
+export function DetailsStep() {
   return (
     <>
-      <Field label="Name" error={errors.name} hint="Lowercase letters, digits and single hyphens, e.g. orders-db-credentials.">
-        <input type="text" spellCheck={false} autoComplete="off" value={values.name} onChange={(e) => set({ name: e.target.value })} />
-      </Field>
-      <Field label="Description" error={errors.description} hint="Optional.">
-        <textarea rows={3} value={values.description} onChange={(e) => set({ description: e.target.value })} />
-      </Field>
+      <FormField name="name" label="Name" hint="Lowercase letters, digits and single hyphens, e.g. orders-db-credentials.">
+        <input type="text" spellCheck={false} autoComplete="off" />
+      </FormField>
+      <FormField name="description" label="Description" hint="Optional.">
+        <textarea rows={3} />
+      </FormField>
     </>
   );
 }

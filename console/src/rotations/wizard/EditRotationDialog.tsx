@@ -1,14 +1,11 @@
-import { useQueryClient } from "@tanstack/react-query";
 import type { ApiRotation } from "../../../../provider/client";
 import { Dialog } from "../../common/Dialog";
 import { notify } from "../../common/notices";
-import { refreshRotations } from "../queries";
 import { valuesOf } from "./model";
 import { RotationWizard } from "./RotationWizard";
 
 /** Edit reuses the wizard; the connection, the users, the environment and the path are locked. */
 export function EditRotationDialog(props: { rotation: ApiRotation; onClose: () => void }) {
-  const client = useQueryClient();
   return (
     <Dialog title="Edit Secret Rotation" onClose={props.onClose} wide>
       <RotationWizard
@@ -17,7 +14,6 @@ export function EditRotationDialog(props: { rotation: ApiRotation; onClose: () =
         original={props.rotation}
         onCancel={props.onClose}
         onDone={(r) => {
-          refreshRotations(client, r);
           notify(`Saved secret rotation ${r.name}`);
           props.onClose();
         }}

@@ -1,19 +1,21 @@
-import { Field } from "../../common/Field";
-import type { StepProps } from "./StepProps";
+import { useWatch } from "react-hook-form";
+import { FormField } from "../../common/FormField";
+import type { WizardValues } from "./model";
 
-export function MappingsStep({ values, set, errors }: StepProps) {
+export function MappingsStep() {
+  const [environment, secretPath] = useWatch<WizardValues, ["environment", "secretPath"]>({ name: ["environment", "secretPath"] });
   return (
     <>
       <p className="hint">
-        The names of the two secrets applications read (in {values.environment || "dev"} {values.secretPath || "/"}): they always hold the active
-        user and its password.
+        The names of the two secrets applications read (in {environment || "dev"} {secretPath || "/"}): they always hold the active user and its
+        password.
       </p>
-      <Field label="Username" error={errors["secretsMapping.username"]}>
-        <input type="text" spellCheck={false} value={values.secretUsername} onChange={(e) => set({ secretUsername: e.target.value })} />
-      </Field>
-      <Field label="Password" error={errors["secretsMapping.password"]}>
-        <input type="text" spellCheck={false} value={values.secretPassword} onChange={(e) => set({ secretPassword: e.target.value })} />
-      </Field>
+      <FormField name="secretsMapping.username" label="Username">
+        <input type="text" spellCheck={false} />
+      </FormField>
+      <FormField name="secretsMapping.password" label="Password">
+        <input type="text" spellCheck={false} />
+      </FormField>
     </>
   );
 }

@@ -1,3 +1,4 @@
+import { useWatch } from "react-hook-form";
 import { useConnections } from "../../connections/queries";
 import type { WizardValues } from "./model";
 
@@ -11,11 +12,13 @@ function Row(props: { term: string; children: React.ReactNode }) {
 }
 
 /** Everything on one page before Create Secret Rotation. */
-export function ReviewStep({ values }: { values: WizardValues }) {
+export function ReviewStep() {
+  const values = useWatch<WizardValues>();
   const connections = useConnections();
   const connection = connections.data?.find((c) => c.id === values.connectionId);
+  const pr = values.parameters?.passwordRequirements;
   const requirements = values.requirements
-    ? `${values.length} characters; at least ${values.digits} digits, ${values.lowercase} lowercase, ${values.uppercase} uppercase, ${values.symbols} symbols${values.allowedSymbols ? ` from ${values.allowedSymbols}` : ""}`
+    ? `${pr?.length} characters; at least ${pr?.required?.digits} digits, ${pr?.required?.lowercase} lowercase, ${pr?.required?.uppercase} uppercase, ${pr?.required?.symbols} symbols${pr?.allowedSymbols ? ` from ${pr.allowedSymbols}` : ""}`
     : "Default: 48 letters and digits";
   return (
     <div className="review">
@@ -26,7 +29,7 @@ export function ReviewStep({ values }: { values: WizardValues }) {
           <Row term="Environment">{values.environment}</Row>
           <Row term="Secret Path">{values.secretPath}</Row>
           <Row term="Rotation Interval">
-            {values.rotationInterval} {values.rotationInterval === "1" ? "day" : "days"}
+            {values.rotationInterval} {values.rotationInterval === 1 ? "day" : "days"}
           </Row>
           <Row term="Rotate At">
             {values.rotateAt} ({values.timeZone})
@@ -37,16 +40,16 @@ export function ReviewStep({ values }: { values: WizardValues }) {
       <section aria-label="Parameters">
         <h4>Parameters</h4>
         <dl>
-          <Row term="Database Username 1">{values.username1}</Row>
-          <Row term="Database Username 2">{values.username2}</Row>
+          <Row term="Database Username 1">{values.parameters?.username1}</Row>
+          <Row term="Database Username 2">{values.parameters?.username2}</Row>
           <Row term="Password Requirements">{requirements}</Row>
         </dl>
       </section>
       <section aria-label="Mappings">
         <h4>Mappings</h4>
         <dl>
-          <Row term="Username">{values.secretUsername}</Row>
-          <Row term="Password">{values.secretPassword}</Row>
+          <Row term="Username">{values.secretsMapping?.username}</Row>
+          <Row term="Password">{values.secretsMapping?.password}</Row>
         </dl>
       </section>
       <section aria-label="Details">

@@ -1,119 +1,117 @@
-import { type FormEvent, useEffect, useRef, useState } from "react";
-import type { ApiRotation, PairCheckOutcome } from "../../../../provider/client";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
+import { FormProvider } from "react-hook-form";
+import type { ApiRotation, CreateRotationBody, PairCheckOutcome, UpdateRotationBody } from "../../../../provider/client";
 import { api } from "../../api";
+import { useSchemaForm } from "../../common/form";
 import { ManagedByWarning } from "../../common/ManagedByNotice";
-import { useFocusFirstError } from "../../common/useFocusFirstError";
+import { refreshRotations } from "../queries";
 import { ConfigurationStep } from "./ConfigurationStep";
 import { DetailsStep } from "./DetailsStep";
 import { MappingsStep } from "./MappingsStep";
-import { createBody, type FieldErrors, firstStepWithError, type Mode, REVIEW, STEPS, submitFailure, type SubmitFailure, updateBody, validate, type WizardValues } from "./model";
+import { firstStepWithError, type Mode, REVIEW, STEPS, submitFailure, wizardSchema, type WizardValues } from "./model";
 import { ParametersStep } from "./ParametersStep";
 import { PrecheckFailure } from "./PrecheckFailure";
 import { ReviewStep } from "./ReviewStep";
 
+type Body = CreateRotationBody | UpdateRotationBody;
+
 /**
- * The wizard: one form, one set of values, one step shown at a time. Next validates only the current step
- * (with the runner's own schema); Back keeps everything; a refused submit goes back to the step it names and
- * keeps every value, so nothing is lost when a request fails.
+ * The wizard: one form (react-hook-form, the runner's schema), one step shown at a time. Next validates only the
+ * current step's fields; Back keeps everything; a refused submit goes back to the step it names and keeps every
+ * value, so nothing is lost when a request fails.
  */
 export function RotationWizard(props: {
   mode: Mode;
   initial: WizardValues;
   original?: ApiRotation;
-  /** The rotation, and on create the pair check the runner ran on it (a warning, never a refusal). */
+  /** The rotation (the cache already refreshed), and on create the pair check the runner ran on it (a warning, never a refusal). */
   onDone: (r: ApiRotation, pairCheck?: PairCheckOutcome) => void;
   onCancel: () => void;
 }) {
-  const [values, setValues] = useState(props.initial);
+  const client = useQueryClient();
   const [step, setStep] = useState(0);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [failure, setFailure] = useState<SubmitFailure>();
-  const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
-
   useEffect(() => {
     // Keyboard and screen-reader users land on the step's heading (first shown, and after Next / Back).
     heading.current?.focus();
   }, [step]);
-  // Declared after the heading's: when a step fails, its first wrong field wins over the heading.
-  const [errorFocusRef, focusFirstError] = useFocusFirstError<HTMLFormElement>();
+  // Declared after the heading's effect: when a step fails, its first wrong field wins over the heading.
+  const schema = useMemo(() => wizardSchema(props.mode, props.original), [props.mode, props.original]);
+  const { form, focusRef, focusFirstError, submit } = useSchemaForm<WizardValues, Body>(schema, props.initial);
 
-  const set = (patch: Partial<WizardValues>) => setValues((v) => ({ ...v, ...patch }));
-  const go = setStep;
-
-  const submit = () => {
-    const all = validate(values, props.mode, props.original);
-    if (Object.keys(all).length) {
-      setErrors(all);
-      go(firstStepWithError(all));
+  const save = useMutation({
+    mutationFn: async (body: Body) => {
+      if (props.mode === "edit" && props.original) return { secretRotation: await api.updateRotation(props.original.id, body) };
+      return api.createRotationChecked(body as CreateRotationBody);
+    },
+    onSuccess: (done: { secretRotation: ApiRotation; pairCheck?: PairCheckOutcome }) => {
+      refreshRotations(client, done.secretRotation);
+      props.onDone(done.secretRotation, done.pairCheck);
+    },
+    onError: (err) => {
+      const f = submitFailure(err, form.getValues());
+      for (const e of f.errors) form.setError(e.path as never, { type: "server", message: e.message });
+      setStep(f.step);
       focusFirstError();
-      return;
-    }
-    setBusy(true);
-    setFailure(undefined);
-    const request =
-      props.mode === "create" || !props.original
-        ? api.createRotationChecked(createBody(values)).then((c) => props.onDone(c.secretRotation, c.pairCheck))
-        : api.updateRotation(props.original.id, updateBody(values, props.original)).then((r) => props.onDone(r));
-    request.catch((err: unknown) => {
-      const f = submitFailure(err, values);
-      setFailure(f);
-      setErrors(f.errors);
-      setBusy(false);
-      go(f.step);
-      focusFirstError();
-    });
-  };
+    },
+  });
+  const failure = save.error ? submitFailure(save.error, form.getValues()) : undefined;
 
-  const next = (e: FormEvent) => {
+  const next = async (e: FormEvent) => {
     e.preventDefault();
-    if (busy) return;
-    if (step === REVIEW) return submit();
-    const stepErrors = validate(values, props.mode, props.original, [step]);
-    setErrors(stepErrors);
-    if (Object.keys(stepErrors).length) return focusFirstError();
-    if (failure && failure.step === step) setFailure(undefined);
-    go(step + 1);
+    if (save.isPending) return;
+    if (step === REVIEW) {
+      return submit(
+        (body) => save.mutate(body),
+        (errors) => setStep(firstStepWithError(Object.keys(errors))),
+      )();
+    }
+    if (!(await form.trigger(STEPS[step].fields as never))) return focusFirstError();
+    // Leaving the step a refusal was shown on: it is dealt with.
+    if (failure?.step === step) save.reset();
+    setStep(step + 1);
   };
 
-  const stepProps = { values, set, errors, mode: props.mode };
   const stepMessage = failure && failure.step === step ? failure.stepMessage : undefined;
   const submitLabel = props.mode === "create" ? "Create Secret Rotation" : "Save Changes";
   return (
-    <form ref={errorFocusRef} className="wizard" onSubmit={next} noValidate>
-      {props.original && <ManagedByWarning managedBy={props.original.managedBy} what="rotation" />}
-      <ol className="stepper" aria-label="Steps">
-        {STEPS.map((s, i) => (
-          <li key={s} aria-current={i === step ? "step" : undefined} className={i < step ? "done" : undefined}>
-            <span className="step-number" aria-hidden="true">
-              {i + 1}
-            </span>
-            {s}
-          </li>
-        ))}
-      </ol>
-      <h3 ref={heading} tabIndex={-1} className="step-title" data-autofocus>
-        {STEPS[step]}
-      </h3>
-      {step === 0 && <ConfigurationStep {...stepProps} />}
-      {step === 1 && <ParametersStep {...stepProps} precheck={stepMessage?.sql ? stepMessage : undefined} />}
-      {step === 2 && <MappingsStep {...stepProps} />}
-      {step === 3 && <DetailsStep {...stepProps} />}
-      {step === REVIEW && <ReviewStep values={values} />}
-      {stepMessage && !(step === 1 && stepMessage.sql) && <PrecheckFailure text={stepMessage.text} />}
-      <div className="dialog-actions">
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-        {step > 0 && (
-          <button type="button" onClick={() => go(step - 1)}>
-            Back
+    <FormProvider {...form}>
+      <form ref={focusRef} className="wizard" onSubmit={(e) => void next(e)} noValidate>
+        {props.original && <ManagedByWarning managedBy={props.original.managedBy} what="rotation" />}
+        <ol className="stepper" aria-label="Steps">
+          {STEPS.map((s, i) => (
+            <li key={s.title} aria-current={i === step ? "step" : undefined} className={i < step ? "done" : undefined}>
+              <span className="step-number" aria-hidden="true">
+                {i + 1}
+              </span>
+              {s.title}
+            </li>
+          ))}
+        </ol>
+        <h3 ref={heading} tabIndex={-1} className="step-title" data-autofocus>
+          {STEPS[step].title}
+        </h3>
+        {step === 0 && <ConfigurationStep mode={props.mode} />}
+        {step === 1 && <ParametersStep mode={props.mode} precheck={stepMessage?.sql ? stepMessage : undefined} />}
+        {step === 2 && <MappingsStep />}
+        {step === 3 && <DetailsStep />}
+        {step === REVIEW && <ReviewStep />}
+        {stepMessage && !(step === 1 && stepMessage.sql) && <PrecheckFailure text={stepMessage.text} />}
+        <div className="dialog-actions">
+          <button type="button" onClick={props.onCancel}>
+            Cancel
           </button>
-        )}
-        <button type="submit" className="button-primary" disabled={busy}>
-          {step < REVIEW ? "Next" : busy ? (props.mode === "create" ? "Creating…" : "Saving…") : submitLabel}
-        </button>
-      </div>
-    </form>
+          {step > 0 && (
+            <button type="button" onClick={() => setStep(step - 1)}>
+              Back
+            </button>
+          )}
+          <button type="submit" className="button-primary" disabled={save.isPending}>
+            {step < REVIEW ? "Next" : save.isPending ? (props.mode === "create" ? "Creating…" : "Saving…") : submitLabel}
+          </button>
+        </div>
+      </form>
+    </FormProvider>
   );
 }

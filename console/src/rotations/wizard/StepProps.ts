@@ -1,9 +1,6 @@
-import type { FieldErrors, Mode, WizardValues } from "./model";
+import type { Mode } from "./model";
 
-/** What every step receives: the one set of values, a setter, the errors of its fields, and the mode. */
+/** What every step receives besides the form around it (its values and fields, through react-hook-form): the mode. */
 export interface StepProps {
-  values: WizardValues;
-  set: (patch: Partial<WizardValues>) => void;
-  errors: FieldErrors;
   mode: Mode;
 }

@@ -1,42 +1,47 @@
 /**
- * The Add Secret Rotation wizard as data: one set of values, one schema (the runner's own), a step list, and
- * the mapping from a field's path to its step — so Next validates only the current step and an error from the
- * runner lands on the step and field it names.
+ * The Add Secret Rotation wizard as data: one set of values (named as in the request body), one schema (derived
+ * from the runner's own), a step list with each step's fields — so Next validates only the current step, and an
+ * error from the runner lands on the step and field it names. A new field: register it by name in its step's
+ * component and add that name to the step's `fields` here.
  */
-import type { ZodType } from "zod";
 import type { ApiRotation, CreateRotationBody, UpdateRotationBody } from "../../../../provider/client";
 import { RunnerApiError } from "../../../../provider/client";
 import { createRotationSchema, updateRotationSchema } from "../../../../runner/schemas";
 import { errorText } from "../../api";
-import { fieldErrors, type Issue, validationIssues } from "../../common/issues";
+import { bodySchema, namesFields, type Place } from "../../common/form";
+import { pathOf, validationIssues } from "../../common/issues";
 import { browserTimeZone, formatTimeOfDay, parseTimeOfDay } from "../../common/time";
 
-export const STEPS = ["Configuration", "Parameters", "Mappings", "Details", "Review"] as const;
+/** The steps, each with the names of its fields (a name covers the fields under it: "parameters" holds parameters.username1). */
+export const STEPS = [
+  { title: "Configuration", fields: ["connectionId", "projectId", "environment", "secretPath", "rotationInterval", "rotateAt", "rotateAtUtc", "timeZone", "isAutoRotationEnabled"] },
+  { title: "Parameters", fields: ["parameters"] },
+  { title: "Mappings", fields: ["secretsMapping"] },
+  { title: "Details", fields: ["name", "description"] },
+  { title: "Review", fields: [] },
+] as const;
 export const REVIEW = STEPS.length - 1;
 export type Mode = "create" | "edit";
 
+/** The wizard's values: the request body's names, numbers as numbers (NaN when a number field is empty). */
 export interface WizardValues {
   connectionId: string;
   projectId: string;
   environment: string;
   secretPath: string;
-  rotationInterval: string;
+  rotationInterval: number;
   /** "HH:MM", local to timeZone. */
   rotateAt: string;
   timeZone: string;
   isAutoRotationEnabled: boolean;
-  username1: string;
-  username2: string;
+  parameters: {
+    username1: string;
+    username2: string;
+    passwordRequirements: { length: number; required: { digits: number; lowercase: number; uppercase: number; symbols: number }; allowedSymbols: string };
+  };
   /** Custom password requirements (off: 48 letters and digits). */
   requirements: boolean;
-  length: string;
-  digits: string;
-  lowercase: string;
-  uppercase: string;
-  symbols: string;
-  allowedSymbols: string;
-  secretUsername: string;
-  secretPassword: string;
+  secretsMapping: { username: string; password: string };
   name: string;
   description: string;
 }
@@ -48,21 +53,13 @@ export function newValues(folder: { projectId: string; environment: string; secr
     projectId: folder.projectId,
     environment: folder.environment || "dev",
     secretPath: folder.secretPath || "/",
-    rotationInterval: "30",
+    rotationInterval: 30,
     rotateAt: "00:00",
     timeZone: browserTimeZone(),
     isAutoRotationEnabled: true,
-    username1: "",
-    username2: "",
+    parameters: { username1: "", username2: "", passwordRequirements: { length: 48, required: { digits: 0, lowercase: 0, uppercase: 0, symbols: 0 }, allowedSymbols: "-_.~!*" } },
     requirements: false,
-    length: "48",
-    digits: "0",
-    lowercase: "0",
-    uppercase: "0",
-    symbols: "0",
-    allowedSymbols: "-_.~!*",
-    secretUsername: "POSTGRES_DB_USERNAME",
-    secretPassword: "POSTGRES_DB_PASSWORD",
+    secretsMapping: { username: "POSTGRES_DB_USERNAME", password: "POSTGRES_DB_PASSWORD" },
     name: "",
     description: "",
   };
@@ -71,42 +68,29 @@ export function newValues(folder: { projectId: string; environment: string; secr
 /** An existing rotation as wizard values (Edit). */
 export function valuesOf(r: ApiRotation): WizardValues {
   const pr = r.parameters.passwordRequirements;
+  const defaults = newValues({ projectId: r.projectId, environment: r.environment.slug, secretPath: r.folder.path });
   return {
-    ...newValues({ projectId: r.projectId, environment: r.environment.slug, secretPath: r.folder.path }),
+    ...defaults,
     connectionId: r.connectionId,
-    rotationInterval: String(r.rotationInterval),
+    rotationInterval: r.rotationInterval,
     rotateAt: formatTimeOfDay(r.rotateAt),
     timeZone: r.timeZone,
     isAutoRotationEnabled: r.isAutoRotationEnabled,
-    username1: r.parameters.username1,
-    username2: r.parameters.username2,
-    ...(pr
-      ? {
-          requirements: true,
-          length: String(pr.length),
-          digits: String(pr.required.digits),
-          lowercase: String(pr.required.lowercase),
-          uppercase: String(pr.required.uppercase),
-          symbols: String(pr.required.symbols),
-          allowedSymbols: pr.allowedSymbols ?? "",
-        }
-      : {}),
-    secretUsername: r.secretsMapping.username,
-    secretPassword: r.secretsMapping.password,
+    parameters: {
+      username1: r.parameters.username1,
+      username2: r.parameters.username2,
+      passwordRequirements: pr ? { length: pr.length, required: { ...pr.required }, allowedSymbols: pr.allowedSymbols ?? "" } : defaults.parameters.passwordRequirements,
+    },
+    requirements: !!pr,
+    secretsMapping: { ...r.secretsMapping },
     name: r.name,
     description: r.description ?? "",
   };
 }
 
-/** "" is not a number: the schema then says what is wrong, in its own words. */
-const num = (s: string): number => (s.trim() === "" ? NaN : Number(s));
-
 function requirementsOf(v: WizardValues) {
-  return {
-    length: num(v.length),
-    required: { digits: num(v.digits), lowercase: num(v.lowercase), uppercase: num(v.uppercase), symbols: num(v.symbols) },
-    ...(v.allowedSymbols ? { allowedSymbols: v.allowedSymbols } : {}),
-  };
+  const r = v.parameters.passwordRequirements;
+  return { length: r.length, required: { ...r.required }, ...(r.allowedSymbols ? { allowedSymbols: r.allowedSymbols } : {}) };
 }
 
 type Requirements = ReturnType<typeof requirementsOf>;
@@ -128,13 +112,16 @@ export function createBody(v: WizardValues): CreateRotationBody {
     environment: v.environment.trim(),
     secretPath: v.secretPath.trim(),
     isAutoRotationEnabled: v.isAutoRotationEnabled,
-    rotationInterval: num(v.rotationInterval),
+    rotationInterval: v.rotationInterval,
     rotateAt: timeOfDay(v),
     timeZone: v.timeZone,
-    parameters: { username1: v.username1, username2: v.username2, ...(v.requirements ? { passwordRequirements: requirementsOf(v) } : {}) },
-    secretsMapping: { username: v.secretUsername.trim(), password: v.secretPassword.trim() },
+    parameters: { ...names(v), ...(v.requirements ? { passwordRequirements: requirementsOf(v) } : {}) },
+    secretsMapping: mapping(v),
   };
 }
+
+const names = (v: WizardValues) => ({ username1: v.parameters.username1, username2: v.parameters.username2 });
+const mapping = (v: WizardValues) => ({ username: v.secretsMapping.username.trim(), password: v.secretsMapping.password.trim() });
 
 /** Only what changed (so an edit of the description does not restate the schedule of an IaC-declared rotation). */
 export function updateBody(v: WizardValues, r: ApiRotation): UpdateRotationBody {
@@ -144,128 +131,69 @@ export function updateBody(v: WizardValues, r: ApiRotation): UpdateRotationBody 
   const description = v.description.trim() || null;
   if (description !== (r.description ?? null)) body.description = description;
   if (v.isAutoRotationEnabled !== r.isAutoRotationEnabled) body.isAutoRotationEnabled = v.isAutoRotationEnabled;
-  if (v.rotationInterval.trim() !== was.rotationInterval) body.rotationInterval = num(v.rotationInterval);
+  if (v.rotationInterval !== r.rotationInterval) body.rotationInterval = v.rotationInterval;
   if (v.rotateAt !== was.rotateAt || v.timeZone !== was.timeZone) {
     body.rotateAt = timeOfDay(v);
     body.timeZone = v.timeZone;
   }
   const requirements = v.requirements ? requirementsOf(v) : null;
   if (!sameRequirements(requirements, r.parameters.passwordRequirements)) body.parameters = { passwordRequirements: requirements };
-  if (v.secretUsername.trim() !== r.secretsMapping.username || v.secretPassword.trim() !== r.secretsMapping.password) {
-    body.secretsMapping = { username: v.secretUsername.trim(), password: v.secretPassword.trim() };
-  }
+  const m = mapping(v);
+  if (m.username !== r.secretsMapping.username || m.password !== r.secretsMapping.password) body.secretsMapping = m;
   return body;
 }
 
-const CONFIGURATION = ["connectionId", "projectId", "environment", "secretPath", "rotationInterval", "rotateAt", "rotateAtUtc", "timeZone", "isAutoRotationEnabled"];
-
 /** The step a field (or a runner error's path) belongs to; anything unknown is shown on Review. */
-export function stepOf(path: string): number {
-  const head = path.split(".")[0];
-  if (head === "parameters") return 1;
-  if (head === "secretsMapping") return 2;
-  if (head === "name" || head === "description") return 3;
-  if (CONFIGURATION.includes(head)) return 0;
-  return REVIEW;
+function stepOf(path: string): number {
+  const step = STEPS.findIndex((s) => (s.fields as readonly string[]).some((f) => path === f || path.startsWith(`${f}.`)));
+  return step < 0 ? REVIEW : step;
 }
 
-/** The labels of the fields, to say which one is wrong in the words on the screen. */
-export const LABELS: Record<string, string> = {
-  connectionId: "PostgreSQL Connection",
-  environment: "Environment",
-  secretPath: "Secret Path",
-  rotationInterval: "Rotation Interval",
-  rotateAt: "Rotate At",
-  timeZone: "Time Zone",
-  "parameters.username1": "Database Username 1",
-  "parameters.username2": "Database Username 2",
-  "parameters.passwordRequirements.length": "Password Length",
-  "parameters.passwordRequirements.required": "Required characters",
-  "parameters.passwordRequirements.allowedSymbols": "Allowed Symbols",
-  "secretsMapping.username": "Username",
-  "secretsMapping.password": "Password",
-  name: "Name",
-  description: "Description",
+/** The field an issue is shown on, in the wizard's words where the runner's would not help. */
+const place: Place = ({ path, message }) => {
+  if (path.startsWith("connectionId")) return { path: "connectionId", message: "Select a PostgreSQL connection (or add one)" };
+  if (path.startsWith("rotateAt")) return { path: "rotateAt", message: /number|NaN|expected/i.test(message) ? "Enter a time of day, e.g. 03:00" : message };
+  return { path, message };
 };
 
-/** The field an error path is shown on (rotateAt.hours -> rotateAt; passwordRequirements.required.digits -> …required). */
-function fieldOf(path: string): string {
-  if (path.startsWith("rotateAt")) return "rotateAt";
-  const known = Object.keys(LABELS).filter((k) => path === k || path.startsWith(`${k}.`)).sort((a, b) => b.length - a.length)[0];
-  return known ?? path;
-}
+/** The wizard's schema: the runner's create (or, editing, update) schema applied to the body the values make. */
+export const wizardSchema = (mode: Mode, original?: ApiRotation) =>
+  mode === "create" || !original ? bodySchema(createRotationSchema, createBody, place) : bodySchema(updateRotationSchema, (v: WizardValues) => updateBody(v, original), place);
 
-/** A schema message with the API's field name replaced by the label on the screen. */
-function humanize(field: string, message: string): string {
-  if (field === "connectionId") return "Select a PostgreSQL connection (or add one)";
-  if (field === "rotateAt" && /number|NaN|expected/i.test(message)) return "Enter a time of day, e.g. 03:00";
-  const label = LABELS[field];
-  if (!label) return message;
-  const last = field.split(".").pop()!;
-  if (message.startsWith(field)) return label + message.slice(field.length);
-  if (message.startsWith(last)) return label + message.slice(last.length);
-  return message;
-}
+export const firstStepWithError = (paths: string[]): number => Math.min(REVIEW, ...paths.map(stepOf));
 
-export type FieldErrors = Record<string, string>;
-
-function toFieldErrors(issues: Issue[]): FieldErrors {
-  const byField = issues.map((i) => {
-    const path = typeof i.path === "string" ? i.path : i.path.map(String).join(".");
-    const field = fieldOf(path);
-    return { path: field, message: humanize(field, i.message) };
-  });
-  return fieldErrors(byField);
-}
-
-/** Validates with the runner's schema; returns the errors of the given steps only (all steps: undefined). */
-export function validate(v: WizardValues, mode: Mode, original?: ApiRotation, steps?: number[]): FieldErrors {
-  const schema: ZodType = mode === "create" ? createRotationSchema : updateRotationSchema;
-  const body = mode === "create" || !original ? createBody(v) : updateBody(v, original);
-  const result = schema.safeParse(body);
-  const issues: Issue[] = result.success ? [] : [...result.error.issues];
-  if (!parseTimeOfDay(v.rotateAt)) issues.push({ path: "rotateAt", message: "Enter a time of day, e.g. 03:00" });
-  const errors = toFieldErrors(issues);
-  return Object.fromEntries(Object.entries(errors).filter(([path]) => !steps || steps.includes(stepOf(path))));
-}
-
-export const firstStepWithError = (errors: FieldErrors): number => Math.min(REVIEW, ...Object.keys(errors).map(stepOf));
-
-/** A refused create or save, placed where the person can fix it. */
+/** A refused create or save, placed where the person can fix it: field errors, or a message on a step. */
 export interface SubmitFailure {
   step: number;
-  errors: FieldErrors;
+  errors: Array<{ path: string; message: string }>;
   /** Shown on the step itself (a precheck: the runner's message and the SQL to run). */
   stepMessage?: { text: string; sql?: string[] };
 }
 
 export function submitFailure(err: unknown, v: WizardValues): SubmitFailure {
-  const issues = validationIssues(err);
-  if (issues) {
-    const errors = toFieldErrors(issues);
-    return { step: firstStepWithError(errors), errors };
+  if (namesFields(err)) {
+    const errors = validationIssues(err)!.map((i) => place({ path: pathOf(i.path), message: i.message }));
+    return { step: firstStepWithError(errors.map((e) => e.path)), errors };
   }
   const text = errorText(err);
   if (err instanceof RunnerApiError && err.code === "PrecheckFailed") {
     const sql = (err.details as { sql?: unknown } | undefined)?.sql;
-    return { step: 1, errors: {}, stepMessage: { text, sql: Array.isArray(sql) ? sql.map(String) : [] } };
+    return { step: 1, errors: [], stepMessage: { text, sql: Array.isArray(sql) ? sql.map(String) : [] } };
   }
   if (err instanceof RunnerApiError && err.code === "Conflict") {
     const details = err.details as { taken?: unknown; username?: unknown } | undefined;
     if (Array.isArray(details?.taken)) {
-      const errors: FieldErrors = {};
-      if (details.taken.includes(v.secretUsername.trim())) errors["secretsMapping.username"] = text;
-      if (details.taken.includes(v.secretPassword.trim())) errors["secretsMapping.password"] = text;
-      return { step: 2, errors };
+      const taken = (["username", "password"] as const).filter((k) => (details.taken as unknown[]).includes(mapping(v)[k]));
+      return { step: 2, errors: taken.map((k) => ({ path: `secretsMapping.${k}`, message: text })) };
     }
     if (typeof details?.username === "string") {
       // The user already belongs to another rotation on the same server.
-      return { step: 1, errors: { [details.username === v.username2 ? "parameters.username2" : "parameters.username1"]: text } };
+      return { step: 1, errors: [{ path: details.username === v.parameters.username2 ? "parameters.username2" : "parameters.username1", message: text }] };
     }
-    return { step: 3, errors: { name: text } };
+    return { step: 3, errors: [{ path: "name", message: text }] };
   }
   if (err instanceof RunnerApiError && (err.code === "NotFound" || err.code === "Forbidden") && /App connection/.test(text)) {
-    return { step: 0, errors: { connectionId: text } };
+    return { step: 0, errors: [{ path: "connectionId", message: text }] };
   }
-  return { step: REVIEW, errors: {}, stepMessage: { text } };
+  return { step: REVIEW, errors: [], stepMessage: { text } };
 }
