@@ -203,8 +203,9 @@ export const rotationPaths: ZodOpenApiPathsObject = {
       description:
         "Sets a fresh password on the inactive user, proves it logs in, then makes it active; answers when done. " +
         "Within 10 minutes of the last rotation the grace guard answers 409 `GracePeriod` (the other user's " +
-        "password may still be held by consumers) unless `force=true`. A failure never touches the active " +
-        "credentials. " + MANAGE,
+        "password may still be held by consumers) unless `force=true`. Outside the rotation's `rotationWindow` it answers " +
+        "409 `OutsideRotationWindow` (with `nextOpening`), in a frozen project 409 `ProjectFrozen`; `force=true` passes " +
+        "these too. A failure never touches the active credentials. " + MANAGE,
       tag,
       auth: "token",
       path: byId,
