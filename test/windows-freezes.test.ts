@@ -3,6 +3,10 @@
  * frozen project waits, and runs when the window opens or the project is unfrozen; a manual one is refused (409)
  * unless forced. The clock is fake (as in test/scheduler.test.ts): 2030-01-10 is a Thursday.
  */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { runCli } from "./helpers/cli";
 import { withClient } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
@@ -171,6 +175,42 @@ describe("Rotation windows and project freezes", () => {
       await b.stop();
     }
     await remove(r.id);
+  });
+
+  test("When the CLI sets a window and freezes the project, then rotations get shows both, a manual rotate names the flag that overrides them, and update --no-window removes the window", async () => {
+    clock.set("2030-01-10T15:30:00Z");
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-win-cli-"));
+    const cli = (args: string[]) => runCli(["--project", PROJECT, ...args], { env: { PGROTATE_URL: t.runner.url, PGROTATE_TOKEN: t.runner.adminToken, PGROTATE_DATA_DIR: dataDir, NO_COLOR: "1" } });
+    try {
+      const bad = await cli(["rotations", "create", "--name", "cli-win", "--connection", connectionId, "--user1", target.users[0], "--user2", target.users[1], "--interval", "1", "--username-secret", "CU", "--password-secret", "CP", "--window-days", "someday"]);
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/weekdays such as mon-fri/)]);
+      const created = await cli([
+        "rotations", "create", "--name", "cli-win", "--connection", connectionId, "--user1", target.users[0], "--user2", target.users[1], "--interval", "1",
+        "--username-secret", "CU", "--password-secret", "CP", "--window-days", "mon-fri", "--window", "01:00-03:00", "--blackout", "2030-12-20..2031-01-04:year end", "--json",
+      ]);
+      expect([created.code, created.stderr]).toEqual([0, ""]);
+      const r = JSON.parse(created.stdout);
+      expect(r).toMatchObject({
+        nextRotationAt: "2030-01-14T01:00:00.000Z",
+        rotationWindow: { weekdays: ["mon", "tue", "wed", "thu", "fri"], startTime: "01:00", endTime: "03:00", blackouts: [{ from: "2030-12-20", to: "2031-01-04", reason: "year end" }] },
+      });
+      const froze = await cli(["projects", "freeze", PROJECT, "--reason", "incident 42"]);
+      expect([froze.code, froze.stdout]).toEqual([0, expect.stringMatching(/^Froze project window-project/)]);
+      const shown = await cli(["rotations", "get", "cli-win"]);
+      expect(shown.stdout).toMatch(/^Window\s+mon,tue,wed,thu,fri 01:00–03:00 UTC; blackouts 2030-12-20\.\.2031-01-04 \(year end\)$/m);
+      expect(shown.stdout).toMatch(/^Project\s+frozen since .* by admin: incident 42/m);
+      const refused = await cli(["rotations", "rotate", "cli-win"]);
+      expect([refused.code, refused.stderr]).toEqual([1, expect.stringMatching(/frozen[\s\S]*unfreeze the project \(pgrotate projects unfreeze\), or pass --force/)]);
+      expect((await cli(["projects", "unfreeze", PROJECT])).stdout).toMatch(/^Unfroze project window-project/);
+      expect((await cli(["projects", "get", PROJECT])).stdout).toMatch(/^Frozen\s+no$/m);
+      const days = await cli(["rotations", "update", "cli-win", "--window-days", "sat,sun", "--no-blackouts", "--json"]);
+      expect(JSON.parse(days.stdout).rotationWindow).toEqual({ weekdays: ["sat", "sun"], startTime: "01:00", endTime: "03:00", blackouts: [] });
+      const removed = await cli(["rotations", "update", "cli-win", "--no-window", "--json"]);
+      expect(JSON.parse(removed.stdout)).toMatchObject({ rotationWindow: null, nextRotationAt: "2030-01-12T00:00:00.000Z" });
+      await remove(r.id);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
