@@ -177,6 +177,35 @@ describe("Rotation windows and project freezes", () => {
     await remove(r.id);
   });
 
+  test("When a password drifts outside the window in a frozen project, then reapply still repairs it, and a rotate repair waits for the freeze, then for the window", async () => {
+    clock.set("2030-01-10T15:30:00Z"); // Thursday afternoon: outside EARLY_WEEKDAYS
+    const r = await create({ rotationWindow: EARLY_WEEKDAYS });
+    const byHand = (user: string) => target.sql(`ALTER ROLE "${user}" PASSWORD 'changed-by-a-dba-${Date.now()}'`);
+    const check = async () => (await t.api("POST", `${ROTATIONS}/${r.id}/check`)).body;
+    await t.api("PUT", FREEZE, { frozen: true, reason: "audit week" });
+    try {
+      await byHand(target.users[0]);
+      expect((await check()).drift).toMatchObject({ result: "repaired" });
+      await t.api("PATCH", `${ROTATIONS}/${r.id}`, { driftRepair: "rotate" });
+      await byHand(target.users[0]);
+      const frozen = await check();
+      expect(frozen.drift).toMatchObject({ result: "drifted", message: expect.stringMatching(/a fresh rotation waits: project window-project is frozen \(audit week\); it runs once unfrozen$/) });
+      // Due at once, so the unfreeze releases it (the window still decides when it runs).
+      expect(frozen.secretRotation).toMatchObject({ activeIndex: 0, rotationStatus: "drifted", nextRotationAt: "2030-01-10T15:30:00.000Z" });
+      await t.api("PUT", FREEZE, { frozen: false });
+      const outside = await check();
+      expect(outside.drift.message).toMatch(/a fresh rotation waits for the rotation window \(opens 2030-01-11T01:00:00.000Z\)$/);
+      expect((await t.runner.scheduler.tick()).claimed).toBe(1);
+      expect(await get(r.id)).toMatchObject({ activeIndex: 0, nextRotationAt: "2030-01-11T01:00:00.000Z" });
+      clock.set("2030-01-11T01:00:00Z");
+      expect((await t.runner.scheduler.tick()).claimed).toBe(1);
+      expect(await get(r.id)).toMatchObject({ activeIndex: 1, rotationStatus: "success" });
+    } finally {
+      await t.api("PUT", FREEZE, { frozen: false });
+    }
+    await remove(r.id);
+  });
+
   test("When the CLI sets a window and freezes the project, then rotations get shows both, a manual rotate names the flag that overrides them, and update --no-window removes the window", async () => {
     clock.set("2030-01-10T15:30:00Z");
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-win-cli-"));
