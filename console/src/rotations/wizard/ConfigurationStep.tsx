@@ -10,6 +10,7 @@ import { ConnectionForm } from "../../connections/ConnectionForm";
 import { useConnections } from "../../connections/queries";
 import { keys } from "../../queries";
 import { useCan } from "../../session/useSession";
+import { RotationWindowField } from "./RotationWindowField";
 import type { StepProps } from "./StepProps";
 
 /** The select's first option: opens the connection form inline. */
@@ -105,6 +106,7 @@ export function ConfigurationStep({ values, set, errors, mode }: StepProps) {
         onChange={(v) => set({ isAutoRotationEnabled: v })}
         hint="Off: never rotated on a schedule; Rotate Secrets still works."
       />
+      <RotationWindowField value={values.rotationWindow} onChange={(w) => set({ rotationWindow: w })} timeZone={values.timeZone} errors={errors} />
     </>
   );
 }

@@ -1,4 +1,5 @@
 import { useConnections } from "../../connections/queries";
+import { describeWindow } from "../../../../runner/rotation/window";
 import type { WizardValues } from "./model";
 
 function Row(props: { term: string; children: React.ReactNode }) {
@@ -32,6 +33,7 @@ export function ReviewStep({ values }: { values: WizardValues }) {
             {values.rotateAt} ({values.timeZone})
           </Row>
           <Row term="Auto-Rotation">{values.isAutoRotationEnabled ? "Enabled" : "Disabled"}</Row>
+          <Row term="Rotation Window">{values.rotationWindow ? describeWindow(values.rotationWindow, values.timeZone) : "Any time"}</Row>
         </dl>
       </section>
       <section aria-label="Parameters">

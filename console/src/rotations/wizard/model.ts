@@ -4,12 +4,13 @@
  * runner lands on the step and field it names.
  */
 import type { ZodType } from "zod";
-import type { ApiRotation, CreateRotationBody, UpdateRotationBody } from "../../../../provider/client";
+import type { ApiRotation, CreateRotationBody, RotationWindowBody, UpdateRotationBody } from "../../../../provider/client";
 import { RunnerApiError } from "../../../../provider/client";
 import { createRotationSchema, updateRotationSchema } from "../../../../runner/schemas";
 import { errorText } from "../../api";
 import { fieldErrors, type Issue, validationIssues } from "../../common/issues";
 import { browserTimeZone, formatTimeOfDay, parseTimeOfDay } from "../../common/time";
+import { sameWindow } from "./RotationWindowField";
 
 export const STEPS = ["Configuration", "Parameters", "Mappings", "Details", "Review"] as const;
 export const REVIEW = STEPS.length - 1;
@@ -25,6 +26,8 @@ export interface WizardValues {
   rotateAt: string;
   timeZone: string;
   isAutoRotationEnabled: boolean;
+  /** When it may rotate (RotationWindowField); null = any time. */
+  rotationWindow: RotationWindowBody | null;
   username1: string;
   username2: string;
   /** Custom password requirements (off: 48 letters and digits). */
@@ -52,6 +55,7 @@ export function newValues(folder: { projectId: string; environment: string; secr
     rotateAt: "00:00",
     timeZone: browserTimeZone(),
     isAutoRotationEnabled: true,
+    rotationWindow: null,
     username1: "",
     username2: "",
     requirements: false,
@@ -78,6 +82,7 @@ export function valuesOf(r: ApiRotation): WizardValues {
     rotateAt: formatTimeOfDay(r.rotateAt),
     timeZone: r.timeZone,
     isAutoRotationEnabled: r.isAutoRotationEnabled,
+    rotationWindow: r.rotationWindow,
     username1: r.parameters.username1,
     username2: r.parameters.username2,
     ...(pr
@@ -131,6 +136,7 @@ export function createBody(v: WizardValues): CreateRotationBody {
     rotationInterval: num(v.rotationInterval),
     rotateAt: timeOfDay(v),
     timeZone: v.timeZone,
+    ...(v.rotationWindow ? { rotationWindow: v.rotationWindow } : {}),
     parameters: { username1: v.username1, username2: v.username2, ...(v.requirements ? { passwordRequirements: requirementsOf(v) } : {}) },
     secretsMapping: { username: v.secretUsername.trim(), password: v.secretPassword.trim() },
   };
@@ -149,6 +155,7 @@ export function updateBody(v: WizardValues, r: ApiRotation): UpdateRotationBody 
     body.rotateAt = timeOfDay(v);
     body.timeZone = v.timeZone;
   }
+  if (!sameWindow(v.rotationWindow, r.rotationWindow)) body.rotationWindow = v.rotationWindow;
   const requirements = v.requirements ? requirementsOf(v) : null;
   if (!sameRequirements(requirements, r.parameters.passwordRequirements)) body.parameters = { passwordRequirements: requirements };
   if (v.secretUsername.trim() !== r.secretsMapping.username || v.secretPassword.trim() !== r.secretsMapping.password) {
@@ -157,7 +164,7 @@ export function updateBody(v: WizardValues, r: ApiRotation): UpdateRotationBody 
   return body;
 }
 
-const CONFIGURATION = ["connectionId", "projectId", "environment", "secretPath", "rotationInterval", "rotateAt", "rotateAtUtc", "timeZone", "isAutoRotationEnabled"];
+const CONFIGURATION = ["connectionId", "projectId", "environment", "secretPath", "rotationInterval", "rotateAt", "rotateAtUtc", "timeZone", "isAutoRotationEnabled", "rotationWindow"];
 
 /** The step a field (or a runner error's path) belongs to; anything unknown is shown on Review. */
 export function stepOf(path: string): number {
@@ -177,6 +184,9 @@ export const LABELS: Record<string, string> = {
   rotationInterval: "Rotation Interval",
   rotateAt: "Rotate At",
   timeZone: "Time Zone",
+  "rotationWindow.weekdays": "Window Days",
+  "rotationWindow.startTime": "Window Opens",
+  "rotationWindow.endTime": "Window Closes",
   "parameters.username1": "Database Username 1",
   "parameters.username2": "Database Username 2",
   "parameters.passwordRequirements.length": "Password Length",
