@@ -4,7 +4,7 @@
  */
 import { useState } from "react";
 import { projectFreezeSchema } from "../../../runner/schemas";
-import { DateTime } from "../common/DateTime";
+import { absolute } from "../common/time";
 import { Dialog } from "../common/Dialog";
 import { ErrorAlert } from "../common/ErrorAlert";
 import { Field } from "../common/Field";
@@ -19,7 +19,7 @@ export function ProjectFrozenBanner(props: { projectId: string }) {
   return (
     <div role="status" className="alert alert-warning frozen-banner">
       <p>
-        <strong>Frozen:</strong> project {f.projectId} is frozen since <DateTime value={f.frozenAt} /> by {f.frozenBy}: {f.frozenReason}
+        <strong>Frozen:</strong> project {f.projectId} is frozen since {f.frozenAt ? absolute(new Date(f.frozenAt)) : "?"} by {f.frozenBy}: {f.frozenReason}
       </p>
       <p>No scheduled rotation of it runs until it is unfrozen; Rotate Secrets needs Force.</p>
     </div>

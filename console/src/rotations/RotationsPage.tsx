@@ -37,12 +37,14 @@ export function RotationsPage() {
     <>
       <div className="page-head">
         <h1>Secret Rotations</h1>
-        <ProjectFreezeControl projectId={folder.projectId} />
-        {can.manage && (
-          <button type="button" className="button-primary" onClick={() => setAdding(true)}>
-            Add Secret Rotation
-          </button>
-        )}
+        <div className="page-head-actions">
+          <ProjectFreezeControl projectId={folder.projectId} />
+          {can.manage && (
+            <button type="button" className="button-primary" onClick={() => setAdding(true)}>
+              Add Secret Rotation
+            </button>
+          )}
+        </div>
       </div>
       <ProjectFrozenBanner projectId={folder.projectId} />
       <RotationFilters folder={folder} state={state} rotations={rows} />
