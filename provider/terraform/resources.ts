@@ -197,7 +197,7 @@ function rotationPatch(prior: ObjectValue, planned: ObjectValue): UpdateRotation
   if (changed("is_auto_rotation_enabled")) body.isAutoRotationEnabled = planned.is_auto_rotation_enabled;
   if (changed("rotation_interval")) body.rotationInterval = planned.rotation_interval;
   if (changed("drift_repair")) body.driftRepair = planned.drift_repair;
-  if (changed("rotation_window")) body.rotationWindow = obj(planned.rotation_window) ? (toApiBody(obj(planned.rotation_window)!) as UpdateRotationBody["rotationWindow"]) : null;
+  if (changed("rotation_window")) body.rotationWindow = obj(planned.rotation_window) ? toApiBody(obj(planned.rotation_window)!) : null;
   if (changed("rotate_at_utc") || changed("rotate_at") || changed("time_zone")) {
     if (planned.rotate_at_utc) body.rotateAtUtc = toApiBody(obj(planned.rotate_at_utc) ?? {});
     else {
