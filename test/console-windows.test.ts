@@ -4,6 +4,7 @@
  * rotation page's window and next opening, Freeze Project with its banner, and Force for a frozen project.
  */
 import type { Page } from "playwright-core";
+import { seriousViolations } from "./helpers/axe";
 import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, type Target } from "./helpers/target";
@@ -51,6 +52,7 @@ describe("Web console: rotation windows and project freezes", () => {
     await w.getByRole("button", { name: "Next" }).click();
     await w.getByRole("alert").filter({ hasText: "Window Days must name at least one day: a window without weekdays never opens" }).waitFor();
     await w.getByRole("alert").filter({ hasText: "a blackout's from must not be after its to" }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
     await w.getByRole("checkbox", { name: "Sat" }).check();
     await w.getByLabel("Blackout 1 To").fill("2031-01-04");
     await w.getByLabel("Blackout 1 Reason").fill("year end");
@@ -89,6 +91,7 @@ describe("Web console: rotation windows and project freezes", () => {
     await page.getByRole("status").filter({ hasText: /Frozen: project default is frozen since .+ by admin: release week/ }).waitFor();
     expect((await t.api("GET", "/api/v1/projects/default/freeze")).body).toMatchObject({ frozen: true, frozenReason: "release week" });
     await b.screenshot(page, "project-frozen", "desktop");
+    expect(await seriousViolations(page)).toEqual([]);
 
     const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: "windowed", exact: true }) });
     await row.getByRole("button", { name: "Rotate Secrets" }).click();
