@@ -254,7 +254,7 @@ export const loginResultSchema = z
 const counts = {
   rotations: z.number().int(),
   failing: z.number().int().meta({ description: "Rotations whose last attempt failed" }),
-  overdue: z.number().int().meta({ description: "Enabled rotations past due by more than max(60 s, 3 ticks)" }),
+  overdue: z.number().int().meta({ description: "Enabled rotations past due by more than max(60 s, 3 ticks), but for those of frozen projects" }),
   intents: z.number().int().meta({ description: "Rotations with a password change in flight" }),
   drifted: z.number().int().meta({ description: "Rotations whose stored password no longer logs in and was not repaired (status drifted)" }),
 };

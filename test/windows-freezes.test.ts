@@ -72,6 +72,30 @@ describe("Rotation windows and project freezes", () => {
     await remove(r.id);
   });
 
+  test("When a scheduled attempt fails near the window's end, then its retry is planned at the next opening, not after the window closed", async () => {
+    // A runner on the same store whose backoff always takes its longest wait (10 s before the first retry).
+    const slow = await startTestRunner({ storeOf: t, clock: clock.now, startScheduler: false, random: () => 1 });
+    clock.set("2030-01-10T15:30:00Z");
+    const r = await create({ rotationWindow: EARLY_WEEKDAYS });
+    await target.sql(`ALTER ROLE "${target.admin.username}" NOCREATEROLE`);
+    try {
+      await dueAt(r.id, "2030-01-14T02:59:55Z"); // Monday, 5 s before the window closes at 03:00
+      clock.set("2030-01-14T02:59:55Z");
+      expect((await slow.runner.scheduler.tick()).claimed).toBe(1);
+      const retry = await get(r.id);
+      expect(retry.lastRotationMessage).toMatch(/refused|permission|denied/i);
+      // 02:59:55 + 10 s is outside the window: the retry waits for Tuesday 01:00.
+      expect(retry).toMatchObject({ activeIndex: 0, nextRotationAt: "2030-01-15T01:00:00.000Z" });
+    } finally {
+      await target.sql(`ALTER ROLE "${target.admin.username}" CREATEROLE`);
+      await slow.stop();
+    }
+    clock.set("2030-01-15T01:00:00Z");
+    expect((await t.runner.scheduler.tick()).claimed).toBe(1);
+    expect(await get(r.id)).toMatchObject({ activeIndex: 1, rotationStatus: "success" });
+    await remove(r.id);
+  });
+
   test("When a PATCH sets, changes or removes the window, then nextRotationAt follows it; a PATCH repeating it changes nothing", async () => {
     clock.set("2030-01-10T15:30:00Z");
     const r = await create();
@@ -124,7 +148,7 @@ describe("Rotation windows and project freezes", () => {
     await remove(r.id);
   });
 
-  test("When a project is frozen, then only a whole-project manage token may freeze it, its due rotation waits, a manual one answers 409 ProjectFrozen, and force rotates", async () => {
+  test("When a project is frozen, then only a whole-project manage token may freeze it, its due rotation waits without counting as overdue, a manual one answers 409 ProjectFrozen, and force rotates", async () => {
     clock.set("2030-01-10T15:30:00Z");
     const r = await create();
     const folderToken = (await t.api("POST", "/api/v1/auth/tokens", { name: "win-folder", projectId: PROJECT, environment: "dev", permission: "manage" })).body.secret as string;
@@ -142,8 +166,15 @@ describe("Rotation windows and project freezes", () => {
     clock.set("2030-01-12T00:00:00Z"); // due
     expect((await t.runner.scheduler.tick()).claimed).toBe(0);
     expect(await get(r.id)).toMatchObject({ activeIndex: 0, nextRotationAt: "2030-01-12T00:00:00.000Z" });
+    // Waiting on purpose is not overdue (readiness and the metric): only once unfrozen would it be.
+    clock.set("2030-01-12T00:10:00Z");
+    const overdue = async () => (await t.api("GET", "/readyz", undefined, { token: null })).body.overdue as number;
+    expect(await overdue()).toBe(0);
+    await t.api("PUT", FREEZE, { frozen: false });
+    expect(await overdue()).toBe(1);
+    await t.api("PUT", FREEZE, { frozen: true, reason: "year-end release" }, { token: projectToken });
     const refused = await t.api("POST", `${ROTATIONS}/${r.id}/rotate-secrets`);
-    expect(refused.body).toMatchObject({ statusCode: 409, error: "ProjectFrozen", details: { reason: "year-end release", since: "2030-01-10T15:30:00.000Z" } });
+    expect(refused.body).toMatchObject({ statusCode: 409, error: "ProjectFrozen", details: { reason: "year-end release", since: "2030-01-12T00:10:00.000Z" } });
     const forced = await t.api("POST", `${ROTATIONS}/${r.id}/rotate-secrets?force=true`);
     expect(forced.body.secretRotation.activeIndex).toBe(1);
     expect((await t.api("PUT", FREEZE, { frozen: false })).body).toMatchObject({ frozen: false, frozenReason: null, frozenAt: null, frozenBy: null });

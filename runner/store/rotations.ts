@@ -307,7 +307,9 @@ export async function rotationCounts(q: Q, now: Date, overdueAfterMs: number): P
     `SELECT count(*)::int AS rotations,
             count(*) FILTER (WHERE rotation_status = 'failed')::int AS failing,
             count(*) FILTER (WHERE rotation_status = 'drifted')::int AS drifted,
-            count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at < $1::timestamptz - make_interval(secs => $2))::int AS overdue,
+            count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at < $1::timestamptz - make_interval(secs => $2)
+                               -- a frozen project's rotations wait on purpose (migration 017): not overdue
+                               AND NOT EXISTS (SELECT 1 FROM project_freezes f WHERE f.project_id = rotations.project_id))::int AS overdue,
             (SELECT count(*)::int FROM rotation_intents) AS intents
      FROM rotations`,
     [now, overdueAfterMs / 1000],

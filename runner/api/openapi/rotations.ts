@@ -120,8 +120,8 @@ export const rotationPaths: ZodOpenApiPathsObject = {
       operationId: "updateSecretRotation",
       summary: "Change a rotation",
       description:
-        "May change the name, description, schedule, auto-rotation, password requirements and secret names; the " +
-        "schedule is recomputed. The connection, usernames, project, environment and path cannot change in place " +
+        "May change the name, description, schedule, auto-rotation, rotation window, password requirements and secret names; " +
+        "a change of the schedule or the window recomputes `nextRotationAt` (inside the window). The connection, usernames, project, environment and path cannot change in place " +
         "(422: delete and recreate). " + MANAGE + " " + USE,
       tag,
       auth: "token",
