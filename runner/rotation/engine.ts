@@ -5,7 +5,7 @@
  *            set + verify user1, set + verify user2 -> [store: both credentials, secrets = user1, 'success']
  *   rotate:  [store: lease, or the scheduler's claim] -> [store: read the row, intents, connection, secrets under
  *            the lease] -> decide (decide.ts: finish a create, roll an intent forward, start fresh, nothing, or wait
- *            for the grace guard) -> [store: intent for the inactive user] -> ALTER ROLE (verifier) -> login with
+ *            for a project freeze, the rotation window or the grace guard) -> [store: intent for the inactive user] -> ALTER ROLE (verifier) -> login with
  *            the new password -> [store: credential, flip activeIndex, secrets, times, drop intent, give the lease back]
  *   recover: every intent left by a dead runner is rolled forward with its own password.
  *
@@ -426,10 +426,10 @@ export class RotationEngine {
   /**
    * The store's part before the target is touched, in one transaction (one durable commit): the lease — taken
    * here, or the scheduler's claim, checked — with the row locked; the row, its leftover intents, its connection
-   * and its mapped secrets read under it; the decision (decide.ts); and what the decision writes before any
-   * target work: a new intent (its verifier computed off the event loop meanwhile), or, for a scheduled run, a
-   * grace wait or the claim given back. A manual call the grace guard refuses, or that finds the rotation busy,
-   * writes nothing at all.
+   * and its mapped secrets and its project's freeze read under it; the decision (decide.ts); and what the decision
+   * writes before any target work: a new intent (its verifier computed off the event loop meanwhile), or, for a
+   * scheduled run, a grace or window wait or the claim given back. A manual call that the grace guard, the window
+   * or a freeze refuses, or that finds the rotation busy, writes nothing at all.
    */
   private async begin(
     lease: Lease,
