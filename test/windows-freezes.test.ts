@@ -122,6 +122,10 @@ describe("Rotation windows and project freezes", () => {
       [{ ...EARLY_WEEKDAYS, blackouts: [{ from: "2030-02-01", to: "2030-01-01" }] }, /a blackout's from must not be after its to/],
       [{ ...EARLY_WEEKDAYS, blackouts: [{ from: "2030-02-30", to: "2030-03-01" }] }, /from must be a calendar date "YYYY-MM-DD"/],
       [{ ...EARLY_WEEKDAYS, extra: true }, /extra/],
+      ["weekdays at night", /rotationWindow/],
+      [{ ...EARLY_WEEKDAYS, weekdays: "mon" }, /weekdays/],
+      [{ ...EARLY_WEEKDAYS, blackouts: [{}] }, /from/],
+      [{ ...EARLY_WEEKDAYS, blackouts: [{ from: "2030-01-01", to: "2030-01-02", reason: "a\u001b[31m" }] }, /reason must not contain control characters/],
     ];
     for (const [window, message] of cases) {
       const created = await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "never", projectId: PROJECT, rotationWindow: window }));
@@ -153,6 +157,18 @@ describe("Rotation windows and project freezes", () => {
     const r = await create();
     const folderToken = (await t.api("POST", "/api/v1/auth/tokens", { name: "win-folder", projectId: PROJECT, environment: "dev", permission: "manage" })).body.secret as string;
     const projectToken = (await t.api("POST", "/api/v1/auth/tokens", { name: "win-project", projectId: PROJECT, permission: "manage" })).body.secret as string;
+    for (const [body, message] of [
+      [{ frozen: "yes" }, /frozen must be true \(with a reason\) or false/],
+      [{ frozen: true, reason: "   " }, /reason must not be empty/],
+      [{ frozen: true, reason: "x".repeat(501) }, /at most 500/],
+      [{ frozen: false, reason: "left over" }, /reason/],
+      [[], /frozen/],
+    ] as Array<[unknown, RegExp]>) {
+      const res = await t.api("PUT", FREEZE, body);
+      expect([body, res.status, res.body.error, res.body.message]).toEqual([body, 422, "ValidationError", expect.stringMatching(message)]);
+    }
+    expect((await t.api("PUT", "/api/v1/projects/not a project/freeze", { frozen: false })).status).toBe(422);
+    expect((await t.api("GET", FREEZE)).body.frozen).toBe(false);
     const narrow = await t.api("PUT", FREEZE, { frozen: true, reason: "release" }, { token: folderToken });
     expect([narrow.status, narrow.body.error, narrow.body.message]).toEqual([403, "Forbidden", expect.stringMatching(/whole project/)]);
     expect((await t.api("PUT", FREEZE, { frozen: true }, { token: projectToken })).body).toMatchObject({ error: "ValidationError", message: expect.stringMatching(/reason is required/) });
