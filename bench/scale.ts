@@ -64,12 +64,13 @@ export async function benchScale(env: Env): Promise<void> {
       record({ bench: "5 scale", figure: `${size} rotations: scheduler tick (median / max of 8)`, value: `${ms(tickMed)} / ${ms(tickMax)}`, floor: size === SIZES[0] ? "" : ms(ticks[SIZES[0]]), ratio: size === SIZES[0] ? "" : (tickMed / ticks[SIZES[0]]).toFixed(2), target: big ? "≤ 50 ms" : "", pass: big ? passIf(tickMax <= 50) : "info" });
       record({ bench: "5 scale", figure: `${size} rotations: runner RSS (now / peak)`, value: `${rss.toFixed(0)} / ${hwm.toFixed(0)} MB`, floor: "", ratio: "", target: big ? "≤ 300 MB" : "", pass: big ? passIf(hwm <= 300) : "info" });
     }
-    // The claim query's plan at the largest size (the SELECT of claimDue in runner/store/rotations.ts).
+    // The claim query's plan at the largest size (the SELECT of claimDue in runner/store/leased.ts).
     const plan = await db.query(
       `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
        SELECT id FROM rotations
        WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL AND next_rotation_at <= now()
          AND rotation_status <> 'pending' AND (lease_until IS NULL OR lease_until < now())
+         AND NOT EXISTS (SELECT 1 FROM project_freezes f WHERE f.project_id = rotations.project_id)
        ORDER BY next_rotation_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
     );
     const text = plan.rows.map((x) => x["QUERY PLAN"]).join("\n");

@@ -32,6 +32,16 @@ export type CreateIdentityBody = z.input<typeof createIdentitySchema>;
 export type SignInBody = z.input<typeof consoleSignInSchema>;
 /** The IaC tools that mark what they create or update (X-Pgrotate-Managed-By). */
 export type ManagedBy = "pulumi" | "terraform";
+
+/** GET/PUT /api/v1/projects/:projectId/freeze. */
+export interface ProjectFreeze {
+  projectId: string;
+  frozen: boolean;
+  frozenReason: string | null;
+  frozenAt: string | null;
+  frozenBy: string | null;
+}
+export type RotationWindowBody = NonNullable<ApiRotation["rotationWindow"]>;
 /** The audit log's query (GET /api/v1/audit-logs): newest first, `limit` 1–1000 (default 100). */
 export interface AuditQuery {
   limit?: number;
@@ -313,6 +323,16 @@ export class RunnerClient {
 
   async history(id: string): Promise<ApiHistoryEntry[]> {
     return (await this.request<{ history: ApiHistoryEntry[] }>("GET", `${this.rot(id)}/history`)).history;
+  }
+
+  // ---- project freezes (pgrotate extension)
+  async projectFreeze(projectId: string): Promise<ProjectFreeze> {
+    return this.request<ProjectFreeze>("GET", `/api/v1/projects/${encodeURIComponent(projectId)}/freeze`);
+  }
+  /** Freezes the project (no scheduled rotation of it runs; manual ones need force) or, with null, unfreezes it. */
+  async setProjectFreeze(projectId: string, reason: string | null): Promise<ProjectFreeze> {
+    const body = reason === null ? { frozen: false } : { frozen: true, reason };
+    return this.request<ProjectFreeze>("PUT", `/api/v1/projects/${encodeURIComponent(projectId)}/freeze`, body);
   }
 
   // ---- operations (no token needed)

@@ -12,6 +12,7 @@ import { healthRoutes } from "./api/health";
 import { keyRoutes } from "./api/keys";
 import { accessRoutes, loginRoutes, tokenRoutes } from "./api/access";
 import { projectRoutes } from "./api/projects";
+import { projectFreezeRoutes } from "./api/project-freeze";
 import { adminRoutes } from "./api/admin";
 import { referenceRoutes } from "./api/reference";
 import { authenticate, bearerHash, errorHandler, knownValid, markArrival, notFoundHandler, rejectNul } from "./api/http";
@@ -141,6 +142,7 @@ export function expressApp(d: AppDeps): Express {
   app.use("/api/v1/admin/keys", keyRoutes(d.keys));
   app.use("/api/v1/admin", adminRoutes(d.pool));
   app.use(projectRoutes(d.pool));
+  app.use(projectFreezeRoutes(d.pool, d.clock));
   app.use("/api/v1/app-connections/postgres", connectionRoutes(d.connections, d.pairChecks));
   app.use("/api/v2/secret-rotations/postgres-credentials", rotationRoutes(d.rotations, d.connections, d.engine, d.pairChecks));
   const reads = secretRoutes(d.secrets, d.metrics.onSecretRead);

@@ -12,6 +12,8 @@ export type ErrorCode =
   | "ValidationError"
   | "PrecheckFailed"
   | "GracePeriod"
+  | "OutsideRotationWindow"
+  | "ProjectFrozen"
   | "LeaseLost"
   | "TargetUnavailable"
   | "RotationFailed"
@@ -30,6 +32,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   ValidationError: 422,
   PrecheckFailed: 422,
   GracePeriod: 409,
+  OutsideRotationWindow: 409,
+  ProjectFrozen: 409,
   LeaseLost: 409,
   TargetUnavailable: 502,
   RotationFailed: 502,

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { ERROR_STATUS, type ErrorCode } from "./errors";
 import { DIFFERENCE_KINDS } from "./postgres/pair-check";
-import { passwordRequirementsSchema, ROTATION_STATUSES, timeOfDaySchema } from "./schemas";
+import { passwordRequirementsSchema, ROTATION_STATUSES, rotationWindowSchema, timeOfDaySchema } from "./schemas";
 
 const timestamp = z.iso.datetime().meta({ description: "A time in UTC (ISO 8601)", example: "2026-11-25T00:00:00.000Z" });
 const uuid = z.uuid();
@@ -102,6 +102,9 @@ export const rotationSchema = z
       description: "pgrotate extension: when a stored password no longer logs in — reapply it on the user, run a fresh rotation, or only report (status drifted)",
     }),
     driftCheckedAt: timestamp.nullable().meta({ description: "pgrotate extension: when both stored passwords last logged in (checked daily, at start after a restore, and on POST …/check)" }),
+    rotationWindow: rotationWindowSchema.nullable().meta({
+      description: "pgrotate extension: when the rotation may run, in its timeZone; null: any time. nextRotationAt is already inside it",
+    }),
     createdAt: timestamp,
     updatedAt: timestamp,
   })
@@ -251,7 +254,7 @@ export const loginResultSchema = z
 const counts = {
   rotations: z.number().int(),
   failing: z.number().int().meta({ description: "Rotations whose last attempt failed" }),
-  overdue: z.number().int().meta({ description: "Enabled rotations past due by more than max(60 s, 3 ticks)" }),
+  overdue: z.number().int().meta({ description: "Enabled rotations past due by more than max(60 s, 3 ticks), but for those of frozen projects" }),
   intents: z.number().int().meta({ description: "Rotations with a password change in flight" }),
   drifted: z.number().int().meta({ description: "Rotations whose stored password no longer logs in and was not repaired (status drifted)" }),
 };
@@ -358,6 +361,8 @@ const ERROR_DETAILS: Partial<Record<ErrorCode, z.ZodType>> = {
     .object({ missing: z.array(z.string()), sql: z.array(z.string()).meta({ description: "The statements to run as a superuser" }) })
     .optional(),
   GracePeriod: z.object({ reason: z.literal("grace-period"), allowedAt: timestamp }),
+  OutsideRotationWindow: z.object({ nextOpening: timestamp.nullable().meta({ description: "When the rotation window opens next (null: never again)" }) }),
+  ProjectFrozen: z.object({ reason: z.string().meta({ description: "Why the project is frozen" }), since: timestamp }),
   LeaseLost: z.object({ rotationId: uuid }),
   Conflict: z
     .union([
@@ -392,6 +397,8 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   ValidationError: "A field is invalid (details lists each)",
   PrecheckFailed: "The target refused: a missing right (details holds the SQL to grant it), a login or TLS failure",
   GracePeriod: "The rotation would change a password consumers may still hold (retry after allowedAt, or ?force=true)",
+  OutsideRotationWindow: "A manual rotation outside the rotation's window (retry at nextOpening, or ?force=true)",
+  ProjectFrozen: "A manual rotation in a frozen project (unfreeze it, or ?force=true)",
   LeaseLost: "Another runner took the rotation over while this one worked on it (a slow target or store): nothing more was done here; the other runner finishes it",
   TargetUnavailable: "The target database cannot be reached",
   RotationFailed: "The rotation failed; the active credentials are untouched",

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { isValidTimeZone } from "./rotation/schedule";
+import { parseLocalDate, parseTimeOfDay, WEEKDAYS } from "./rotation/window";
 
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const slug = (what: string, max = 64) =>
@@ -159,6 +160,60 @@ export const updateConnectionSchema = z
   .strict()
   .meta({ id: "UpdateAppConnectionRequest", description: "A field left out keeps its value" });
 
+// ---- rotation windows (rotation/window.ts): when a rotation may run
+
+/** At most this many blackout ranges in a rotation window. */
+export const MAX_BLACKOUTS = 100;
+
+const localDateSchema = (what: string) =>
+  z.string().refine((s) => parseLocalDate(s) !== undefined, `${what} must be a calendar date "YYYY-MM-DD", such as "2026-12-20"`);
+const windowTime = (what: string) =>
+  z.string().refine((s) => parseTimeOfDay(s) !== undefined, `${what} must be a local time "HH:MM" from 00:00 to 23:59, such as "22:00"`);
+
+export const blackoutSchema = z
+  .object({
+    from: localDateSchema("from").meta({ description: "First local date of the blackout (inclusive)", example: "2026-12-20" }),
+    to: localDateSchema("to").meta({ description: "Last local date of the blackout (inclusive)", example: "2027-01-04" }),
+    reason: z
+      .string()
+      .max(200, "reason must be at most 200 characters")
+      .refine((s) => !CONTROL_CHARACTER.test(s), "reason must not contain control characters")
+      .nullish()
+      .meta({ description: "Why (shown to people)", example: "year-end release freeze" }),
+  })
+  .strict()
+  .refine((b) => parseLocalDate(b.from) === undefined || parseLocalDate(b.to) === undefined || b.from <= b.to, {
+    message: "a blackout's from must not be after its to",
+    path: ["to"],
+  });
+
+export const rotationWindowSchema = z
+  .object({
+    weekdays: z
+      .array(z.enum(WEEKDAYS, { error: `weekdays must be among ${WEEKDAYS.join(", ")}` }))
+      .min(1, "weekdays must name at least one day: a window without weekdays never opens")
+      .refine((d) => new Set(d).size === d.length, "weekdays must not repeat a day")
+      .meta({ description: "The days a range starts on", example: ["mon", "tue", "wed", "thu", "fri"] }),
+    startTime: windowTime("startTime").meta({ description: "Local time the range opens, in the rotation's timeZone", example: "22:00" }),
+    endTime: windowTime("endTime").meta({
+      description: "Local time the range closes (exclusive); not after startTime: it closes the next day (equal: a whole day)",
+      example: "05:00",
+    }),
+    blackouts: z
+      .array(blackoutSchema)
+      .max(MAX_BLACKOUTS, `blackouts must have at most ${MAX_BLACKOUTS} entries`)
+      .default([])
+      .meta({ description: "Local date ranges when the window stays closed, whatever range they cut (a night range closes at their first midnight)" }),
+  })
+  .strict()
+  .meta({
+    id: "RotationWindow",
+    description:
+      "pgrotate extension: when the rotation may run, in its timeZone (UTC for rotateAtUtc). A scheduled rotation due outside " +
+      "it waits for the next opening (nextRotationAt shows it); a manual one is refused (409 OutsideRotationWindow) unless forced.",
+  });
+export type RotationWindowInput = z.infer<typeof rotationWindowSchema>;
+
 const rotationFields = {
   name: slug("name", 64),
   description: descriptionSchema,
@@ -196,6 +251,7 @@ const rotationFields = {
     .enum(["reapply", "rotate", "off"], { error: 'driftRepair must be "reapply", "rotate" or "off"' })
     .default("reapply")
     .meta({ description: "pgrotate extension: when a stored password no longer logs in (drift), set it on the user again (reapply, default), run a fresh rotation (rotate), or only report it (off)" }),
+  rotationWindow: rotationWindowSchema.nullable().default(null).meta({ description: "pgrotate extension: when the rotation may run; null or absent: any time" }),
 };
 
 function checkRotation(
@@ -241,6 +297,7 @@ export const updateRotationSchema = z
     parameters: z.object({ passwordRequirements: passwordRequirementsSchema.nullable().optional() }).strict().optional(),
     secretsMapping: rotationFields.secretsMapping.optional(),
     driftRepair: rotationFields.driftRepair.unwrap().optional(),
+    rotationWindow: rotationWindowSchema.nullable().optional().meta({ description: "null removes the window; left out, it is kept" }),
   })
   .strict()
   .superRefine(checkRotation)
@@ -253,7 +310,27 @@ export const deleteRotationQuerySchema = z.object({
   deleteSecrets: bool.default(false).meta({ description: "Remove the mapped secrets (otherwise they stay readable)" }),
 });
 
-export const rotateQuerySchema = z.object({ force: bool.default(false).meta({ description: "Rotate within the grace period (10 minutes after the last rotation)" }) });
+export const rotateQuerySchema = z.object({
+  force: bool.default(false).meta({ description: "Rotate within the grace period (10 minutes after the last rotation), outside the rotation window, or in a frozen project" }),
+});
+
+/** PUT /api/v1/projects/:projectId/freeze */
+export const projectFreezeSchema = z
+  .discriminatedUnion("frozen", [
+    z
+      .object({
+        frozen: z.literal(true),
+        reason: z
+          .string({ error: "reason is required to freeze a project: say why (people read it)" })
+          .trim()
+          .min(1, "reason must not be empty: say why the project is frozen")
+          .max(500, "reason must be at most 500 characters")
+          .refine((s) => !CONTROL_CHARACTER.test(s), "reason must not contain control characters"),
+      })
+      .strict(),
+    z.object({ frozen: z.literal(false) }).strict(),
+  ], { error: "frozen must be true (with a reason) or false" })
+  .meta({ id: "ProjectFreezeRequest", description: "Freeze (no scheduled rotation runs, manual ones need force) or unfreeze a project" });
 
 export const byNameQuerySchema = z.object({
   projectId: rotationFields.projectId,

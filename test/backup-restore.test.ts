@@ -52,6 +52,10 @@ describe("Backup and restore of the embedded store", () => {
     const rot = await api("POST", ROTATIONS, infisicalCreateBody(conn.body.appConnection.id, target.users));
     expect(rot.status).toBe(200);
     expect((await api("POST", `${ROTATIONS}/${rot.body.secretRotation.id}/rotate-secrets?force=true`)).status).toBe(200);
+    // A rotation window and a project freeze are part of the store too.
+    const window = { weekdays: ["sat", "sun"], startTime: "01:00", endTime: "04:00", blackouts: [{ from: "2030-12-20", to: "2031-01-04", reason: "year end" }] };
+    expect((await api("PATCH", `${ROTATIONS}/${rot.body.secretRotation.id}`, { rotationWindow: window })).status).toBe(200);
+    expect((await api("PUT", "/api/v1/projects/my-project/freeze", { frozen: true, reason: "migration week" })).status).toBe(200);
     const reader = (await api("POST", "/api/v1/auth/tokens", { name: "reader", projectId: "my-project", permission: "read" })).body.secret as string;
     const before = await served(reader);
     expect(Object.keys(before)).toEqual(["POSTGRES_DB_PASSWORD", "POSTGRES_DB_USERNAME"].sort());
@@ -87,6 +91,8 @@ describe("Backup and restore of the embedded store", () => {
 
     running = await startRunnerProcess(env);
     expect(await served(reader)).toEqual(before); // the same pair, read with a token made before the backup
+    expect((await api("GET", `${ROTATIONS}/${rot.body.secretRotation.id}`)).body.secretRotation.rotationWindow).toEqual(window);
+    expect((await api("GET", "/api/v1/projects/my-project/freeze")).body).toMatchObject({ frozen: true, frozenReason: "migration week" });
     const creds = (await api("GET", `${ROTATIONS}/${rot.body.secretRotation.id}/generated-credentials`)).body;
     for (const c of creds.generatedCredentials) expect(await canLogin(target.cluster, target.database, c.username, c.password)).toBe(true);
     expect((await api("POST", `${ROTATIONS}/${rot.body.secretRotation.id}/rotate-secrets?force=true`)).status).toBe(200);

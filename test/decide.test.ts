@@ -1,4 +1,5 @@
 import { decide, type Decision, type DecisionInput } from "../runner/rotation/decide";
+import type { RotationWindow } from "../runner/rotation/window";
 
 const NOW = new Date("2030-01-01T12:00:00.000Z");
 const min = (m: number) => new Date(NOW.getTime() + m * 60_000);
@@ -6,6 +7,12 @@ const create = (targetIndex: 0 | 1) => ({ kind: "create" as const, targetIndex, 
 const rotate = (targetIndex: 0 | 1, attempts = 0) => ({ kind: "rotate" as const, targetIndex, attempts });
 
 type Row = [string, Partial<Omit<DecisionInput, "rotation">> & { rotation?: Partial<DecisionInput["rotation"]> }, Decision];
+
+// Windows and freezes: NOW is Tuesday 12:00 UTC.
+const inWindow = (rotationWindow: RotationWindow) => ({ rotationWindow, timeZone: "UTC" });
+const nights = inWindow({ weekdays: ["mon", "tue", "wed", "thu", "fri"], startTime: "22:00", endTime: "05:00", blackouts: [] });
+const daytime = inWindow({ weekdays: ["tue"], startTime: "09:00", endTime: "17:00", blackouts: [] });
+const FROZEN = { reason: "release freeze", since: min(-60) };
 
 /** Every case of a rotate call, one row each: what it is, what the engine knows, what it must do. */
 const TABLE: Row[] = [
@@ -26,6 +33,20 @@ const TABLE: Row[] = [
   ["a due scheduled run inside the grace period waits too", { trigger: "scheduled", rotation: { nextRotationAt: min(-1), inactiveSince: min(-5) } }, { do: "wait-grace", allowedAt: min(5), inactiveIndex: 1 }],
   ["exactly 10 minutes after, the grace guard allows it", { trigger: "manual", rotation: { inactiveSince: min(-10) } }, { do: "start-fresh", targetIndex: 1 }],
   ["force passes the grace guard", { trigger: "manual", force: true, rotation: { inactiveSince: min(-1) } }, { do: "start-fresh", targetIndex: 1 }],
+  // ---- windows and freezes
+  ["a leftover intent is rolled forward outside the window and in a frozen project (it may be on the target already)", { trigger: "scheduled", freeze: FROZEN, rotation: nights, leftovers: [rotate(1)] }, { do: "roll-forward", intent: rotate(1), renew: false }],
+  ["a scheduled claim that is not due does nothing, frozen or not", { trigger: "scheduled", freeze: FROZEN, rotation: { ...nights, nextRotationAt: min(1) } }, { do: "nothing", why: "not-due" }],
+  ["a recovery with nothing left over in a frozen project does nothing", { trigger: "recovery", freeze: FROZEN }, { do: "nothing", why: "no-intent-left" }],
+  ["a due scheduled claim in a frozen project (frozen between the claim and now) waits for the freeze", { trigger: "scheduled", freeze: FROZEN }, { do: "wait-freeze", reason: "release freeze", since: min(-60) }],
+  ["a due scheduled claim outside its window waits for the opening (22:00 the same day)", { trigger: "scheduled", rotation: nights }, { do: "wait-window", until: min(600) }],
+  ["a freeze is decided before the window", { trigger: "scheduled", freeze: FROZEN, rotation: nights }, { do: "wait-freeze", reason: "release freeze", since: min(-60) }],
+  ["a manual call outside the window gets the opening (the engine refuses it)", { trigger: "manual", rotation: nights }, { do: "wait-window", until: min(600) }],
+  ["a manual call in a frozen project gets the freeze (the engine refuses it)", { trigger: "manual", freeze: FROZEN }, { do: "wait-freeze", reason: "release freeze", since: min(-60) }],
+  ["a forced manual call passes the window and a freeze", { trigger: "manual", force: true, freeze: FROZEN, rotation: nights }, { do: "start-fresh", targetIndex: 1 }],
+  ["a drift repair's rotation (forced past the grace guard) still waits for the window", { trigger: "drift", force: true, rotation: nights }, { do: "wait-window", until: min(600) }],
+  ["a drift repair's rotation still waits for a freeze", { trigger: "drift", force: true, freeze: FROZEN }, { do: "wait-freeze", reason: "release freeze", since: min(-60) }],
+  ["inside the window a due scheduled claim starts fresh", { trigger: "scheduled", rotation: daytime }, { do: "start-fresh", targetIndex: 1 }],
+  ["inside the window the grace guard still applies", { trigger: "manual", rotation: { ...daytime, inactiveSince: min(-9) } }, { do: "wait-grace", allowedAt: min(1), inactiveIndex: 1 }],
 ];
 
 describe("The rotation decision (pure)", () => {
@@ -35,6 +56,7 @@ describe("The rotation decision (pure)", () => {
       force: input.force ?? false,
       now: NOW,
       leftovers: input.leftovers ?? [],
+      freeze: input.freeze ?? null,
       rotation: { activeIndex: 0, inactiveSince: null, nextRotationAt: min(-1), ...input.rotation },
     };
     expect(decide(x)).toEqual(expected);

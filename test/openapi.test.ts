@@ -267,6 +267,16 @@ describe("API reference: GET /openapi.json and /docs", () => {
       const codes = new Set<string>();
       codes.add(await status(400, "POST", CONNECTIONS, undefined, { rawBody: "{not json" }));
       codes.add(await status(409, "POST", `${ROTATIONS}/${rot.id}/rotate-secrets`)); // grace guard
+      // A project freeze and a rotation window (issue 25): their operations, and the 409s of a manual rotation.
+      await ok("PUT", "/api/v1/projects/my-project/freeze", { frozen: true, reason: "release" });
+      await ok("GET", "/api/v1/projects/my-project/freeze");
+      codes.add(await status(409, "POST", `${ROTATIONS}/${rot.id}/rotate-secrets`));
+      await ok("PUT", "/api/v1/projects/my-project/freeze", { frozen: false });
+      const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+      const closed = { weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], startTime: hhmm(Date.now() + 2 * 3_600_000), endTime: hhmm(Date.now() + 3 * 3_600_000) };
+      await ok("PATCH", `${ROTATIONS}/${rot.id}`, { rotationWindow: closed });
+      codes.add(await status(409, "POST", `${ROTATIONS}/${rot.id}/rotate-secrets`));
+      await ok("PATCH", `${ROTATIONS}/${rot.id}`, { rotationWindow: null });
       codes.add(await status(409, "POST", CONNECTIONS, target.connectionBody(conn.name)));
       codes.add(await status(413, "PATCH", `${ROTATIONS}/${rot.id}`, undefined, { rawBody: JSON.stringify({ description: "x".repeat(70_000) }) }));
       codes.add(await status(422, "POST", ROTATIONS, { ...infisicalCreateBody(conn.id, target.users), rotationInterval: 0 }));
@@ -288,7 +298,7 @@ describe("API reference: GET /openapi.json and /docs", () => {
       const answered = new Set(recorded.filter((r) => r.status === 200).map((r) => r.operationId));
       expect(documentedOperations().map((o) => o.operationId).filter((id) => !answered.has(id))).toEqual([]);
       expect([...codes].sort()).toEqual(
-        ["BadRequest", "Conflict", "Forbidden", "GracePeriod", "NotFound", "PayloadTooLarge", "PrecheckFailed", "TargetUnavailable", "TooManyRequests", "Unauthorized", "ValidationError"].sort(),
+        ["BadRequest", "Conflict", "Forbidden", "GracePeriod", "NotFound", "OutsideRotationWindow", "PayloadTooLarge", "PrecheckFailed", "ProjectFrozen", "TargetUnavailable", "TooManyRequests", "Unauthorized", "ValidationError"].sort(),
       );
     });
   });

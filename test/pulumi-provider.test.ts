@@ -208,6 +208,24 @@ describe("The Pulumi dynamic providers in Pulumi's plugin host, against a real r
     expect((await t.api("GET", `/api/v1/app-connections/postgres/${conn.id}`)).body.appConnection.description).toBe("the app database");
   });
 
+  test("A rotationWindow round-trips: a bad one fails Check naming it; set from the program it is stored and in the outputs, the next diff is clean, and leaving it out removes it", async () => {
+    const window = { weekdays: ["mon", "tue", "wed", "thu", "fri"], startTime: "22:00", endTime: "05:00", blackouts: [{ from: "2030-12-20", to: "2031-01-04" }] };
+    const bad = await host.check(ROT_URN, rotState, { ...rotArgs, rotationWindow: { ...window, weekdays: [] } });
+    expect(bad.failures).toEqual([{ property: "rotationWindow.weekdays", reason: expect.stringMatching(/never opens/) }]);
+    const withWindow = { ...rotArgs, rotationWindow: window };
+    expect((await host.diff(ROT_URN, rotId, rotState, withWindow)).changes).toBe("some");
+    const set = (await host.update(ROT_URN, rotId, rotState, withWindow)).properties;
+    const stored = { ...window, blackouts: [{ from: "2030-12-20", to: "2031-01-04", reason: null }] };
+    expect(plain(set).rotationWindow).toEqual(stored);
+    expect((await t.api("GET", `${ROTATIONS}/${rotId}`)).body.secretRotation.rotationWindow).toEqual(stored);
+    expect((await host.diff(ROT_URN, rotId, set, withWindow)).changes).toBe("none");
+    const cleared = (await host.update(ROT_URN, rotId, set, rotArgs)).properties;
+    expect(plain(cleared).rotationWindow).toBeNull();
+    expect((await t.api("GET", `${ROTATIONS}/${rotId}`)).body.secretRotation.rotationWindow).toBeNull();
+    expect((await host.diff(ROT_URN, rotId, cleared, rotArgs)).changes).toBe("none");
+    rotState = cleared;
+  });
+
   test("A connection's sslCertificate set and then removed from the program is cleared on the runner, and the next diff is clean", async () => {
     const pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"; // stored only: TLS stays off here
     const connUrl = `/api/v1/app-connections/postgres/${conn.id}`;

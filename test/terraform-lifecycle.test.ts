@@ -200,6 +200,39 @@ describe("Terraform quickstart with the real terraform binary (filesystem mirror
     expect((await ws.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"])).code).toBe(0);
   });
 
+  test("When rotation_window is set, the runner stores it and the next plan is clean; a window that never opens is refused at plan naming the attribute; removing it removes it in place", async () => {
+    const main = path.join(ws.dir, "main.tf");
+    const original = fs.readFileSync(main, "utf8");
+    const anchor = "  rotate_at_utc     = { hours = 3, minutes = 0 }\n";
+    const withWindow = (weekdays: string) =>
+      original.replace(anchor, `${anchor}  rotation_window = {\n    weekdays   = ${weekdays}\n    start_time = "22:00"\n    end_time   = "05:00"\n    blackouts  = [{ from = "2030-12-20", to = "2031-01-04", reason = "year end" }, { from = "2031-03-01", to = "2031-03-01" }]\n  }\n`);
+    const stored = async () => (await t.api("GET", `${ROTATIONS}/${rotationId}`)).body.secretRotation.rotationWindow;
+    try {
+      fs.writeFileSync(main, withWindow("[]"));
+      const bad = await ws.run(["plan", "-input=false", "-no-color"]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/rotation_window\.weekdays[\s\S]*never opens|never opens[\s\S]*rotation_window/);
+      fs.writeFileSync(main, withWindow('["mon", "tue", "wed", "thu", "fri"]'));
+      expect((await ws.ok(["plan", "-input=false", "-no-color"])).stdout).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy/);
+      await ws.ok(["apply", "-auto-approve", "-input=false", "-no-color"]);
+      expect(await stored()).toEqual({
+        weekdays: ["mon", "tue", "wed", "thu", "fri"],
+        startTime: "22:00",
+        endTime: "05:00",
+        blackouts: [{ from: "2030-12-20", to: "2031-01-04", reason: "year end" }, { from: "2031-03-01", to: "2031-03-01", reason: null }],
+      });
+      expect(stateResource(ws.state(), "pgrotate_postgres_credentials_rotation", "app")!.attributes.rotation_window).toMatchObject({ weekdays: ["mon", "tue", "wed", "thu", "fri"], start_time: "22:00" });
+      expect((await ws.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"])).code).toBe(0);
+    } finally {
+      fs.writeFileSync(main, original);
+    }
+    expect((await ws.ok(["plan", "-input=false", "-no-color"])).stdout).toContain("will be updated in-place");
+    await ws.ok(["apply", "-auto-approve", "-input=false", "-no-color"]);
+    expect(await stored()).toBeNull();
+    expect(String(stateResource(ws.state(), "pgrotate_postgres_credentials_rotation", "app")!.attributes.id)).toBe(rotationId);
+    expect((await ws.run(["plan", "-detailed-exitcode", "-input=false", "-no-color"])).code).toBe(0);
+  });
+
   test("When username1 changes, then the rotation is replaced: a new rotation of the new user, the old one deleted", async () => {
     ws.env.TF_VAR_username1 = thirdUser;
     const plan = await ws.ok(["plan", "-input=false", "-no-color"]);

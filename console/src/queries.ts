@@ -20,4 +20,6 @@ export const keys = {
   /** A folder's secrets (project, environment, path). */
   secrets: kind("secrets"),
   readiness: kind("readiness"),
+  /** A project's freeze. */
+  projectFreeze: kind("project-freeze"),
 };

@@ -92,6 +92,18 @@ export interface PasswordRequirements {
 }
 
 /** Arguments of a PostgresCredentialsRotation: the runner's create body (Infisical's), plus three of its own. */
+/** A rotation window (plain values: it is sent to the runner as a whole). */
+export interface RotationWindow {
+  /** The days a range starts on: "mon" … "sun", at least one. */
+  weekdays: Array<"mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun">;
+  /** "HH:MM" local time the range opens. */
+  startTime: string;
+  /** "HH:MM" local time it closes (exclusive); not after startTime: the next day. */
+  endTime: string;
+  /** Local date ranges ("YYYY-MM-DD", inclusive) when it stays closed. */
+  blackouts?: Array<{ from: string; to: string; reason?: string | null }>;
+}
+
 export interface PostgresCredentialsRotationArgs {
   /** Slug (1–64), unique in its folder. */
   name: pulumi.Input<string>;
@@ -127,6 +139,12 @@ export interface PostgresCredentialsRotationArgs {
    * "off" only reports it (rotationStatus "drifted").
    */
   driftRepair?: pulumi.Input<"reapply" | "rotate" | "off">;
+  /**
+   * When the rotation may run, in its time zone (timeZone; UTC with rotateAtUtc): weekdays a local time range starts
+   * on ("22:00"–"05:00" ends the next day) and blackout date ranges. A rotation due outside it waits for the next
+   * opening (nextRotationAt shows it); a rotationTrigger rotation outside it needs forceRotation. Left out: any time.
+   */
+  rotationWindow?: pulumi.Input<RotationWindow | null>;
   /** On delete, set unknown passwords on both users so no generated password works any more. Default false. */
   revokeOnDelete?: pulumi.Input<boolean>;
   /** Any value; a change rotates the credentials now (on update). */

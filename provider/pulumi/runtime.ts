@@ -33,7 +33,7 @@ const CREDENTIAL_KEYS = new Set(["host", "port", "database", "username", "passwo
 
 const ROTATION_BODY_KEYS = [
   "name", "description", "connectionId", "projectId", "environment", "secretPath", "isAutoRotationEnabled",
-  "rotationInterval", "rotateAtUtc", "rotateAt", "timeZone", "parameters", "secretsMapping", "driftRepair",
+  "rotationInterval", "rotateAtUtc", "rotateAt", "timeZone", "parameters", "secretsMapping", "driftRepair", "rotationWindow",
 ] as const;
 /** Arguments of the resource that are not part of the runner's body. */
 const ROTATION_LOCAL_KEYS = ["revokeOnDelete", "rotationTrigger", "forceRotation"] as const;
@@ -206,9 +206,23 @@ function canonicalRotation(p: Props): Record<string, unknown> {
     passwordRequirements: params.passwordRequirements ?? null,
     secretsMapping: p.secretsMapping,
     driftRepair: p.driftRepair ?? "reapply",
+    rotationWindow: canonicalWindow(p.rotationWindow),
     revokeOnDelete: p.revokeOnDelete ?? false,
     forceRotation: p.forceRotation ?? false,
     rotationTrigger: p.rotationTrigger ?? null,
+  };
+}
+
+/** A rotation window as the runner answers it: blackouts always there, each with its reason (null when none). Left out = null. */
+function canonicalWindow(v: unknown): unknown {
+  if (!v || typeof v !== "object") return v ?? null;
+  const w = v as Props;
+  const blackouts = Array.isArray(w.blackouts) ? w.blackouts : [];
+  return {
+    weekdays: w.weekdays,
+    startTime: w.startTime,
+    endTime: w.endTime,
+    blackouts: blackouts.map((b: unknown) => (b && typeof b === "object" ? { from: (b as Props).from, to: (b as Props).to, reason: (b as Props).reason ?? null } : b)),
   };
 }
 
@@ -296,6 +310,7 @@ async function rotationOutputs(client: RunnerClient, r: ApiRotation, local: Prop
     parameters: r.parameters,
     secretsMapping: r.secretsMapping,
     driftRepair: r.driftRepair,
+    rotationWindow: r.rotationWindow,
     ...pick(local, ROTATION_LOCAL_KEYS),
     rotationId: r.id,
     activeIndex: creds.activeIndex,
@@ -354,6 +369,7 @@ function rotationPatch(olds: Props, news: Props): Props | undefined {
       case "rotationInterval":
       case "secretsMapping":
       case "driftRepair":
+      case "rotationWindow":
         patch[k] = b[k];
         break;
       case "description":
@@ -398,7 +414,8 @@ async function update(kind: ResourceKind, settings: ProviderSettings, id: string
       await client.rotate(id, { force: news.forceRotation === true });
     } catch (err) {
       const e = explain(err);
-      if (err instanceof RunnerApiError && err.code === "GracePeriod") e.message += " (set forceRotation: true on the resource to rotate anyway)";
+      const forceable = ["GracePeriod", "OutsideRotationWindow", "ProjectFrozen"];
+      if (err instanceof RunnerApiError && err.code !== undefined && forceable.includes(err.code)) e.message += " (set forceRotation: true on the resource to rotate anyway)";
       throw e;
     }
   }

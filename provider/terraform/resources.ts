@@ -147,6 +147,14 @@ function rotationState(r: ApiRotation, creds: GeneratedCredentials | undefined, 
     is_auto_rotation_enabled: r.isAutoRotationEnabled,
     rotation_interval: r.rotationInterval,
     drift_repair: r.driftRepair,
+    rotation_window: r.rotationWindow
+      ? {
+          weekdays: [...r.rotationWindow.weekdays],
+          start_time: r.rotationWindow.startTime,
+          end_time: r.rotationWindow.endTime,
+          blackouts: r.rotationWindow.blackouts.map((b) => ({ from: b.from, to: b.to, reason: b.reason ?? null })),
+        }
+      : null,
     rotate_at_utc: r.rotateAtUtc ? { hours: r.rotateAtUtc.hours, minutes: r.rotateAtUtc.minutes } : null,
     rotate_at: r.rotateAtUtc ? null : { hours: r.rotateAt.hours, minutes: r.rotateAt.minutes },
     time_zone: r.rotateAtUtc ? null : r.timeZone,
@@ -189,6 +197,7 @@ function rotationPatch(prior: ObjectValue, planned: ObjectValue): UpdateRotation
   if (changed("is_auto_rotation_enabled")) body.isAutoRotationEnabled = planned.is_auto_rotation_enabled;
   if (changed("rotation_interval")) body.rotationInterval = planned.rotation_interval;
   if (changed("drift_repair")) body.driftRepair = planned.drift_repair;
+  if (changed("rotation_window")) body.rotationWindow = obj(planned.rotation_window) ? toApiBody(obj(planned.rotation_window)!) : null;
   if (changed("rotate_at_utc") || changed("rotate_at") || changed("time_zone")) {
     if (planned.rotate_at_utc) body.rotateAtUtc = toApiBody(obj(planned.rotate_at_utc) ?? {});
     else {

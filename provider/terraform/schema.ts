@@ -79,6 +79,31 @@ export const rotationSchema: ResourceSchema = {
     { name: "is_auto_rotation_enabled", description: "Rotate on the schedule (default true).", type: "bool", optional: true, computed: true, default: true },
     { name: "rotation_interval", description: "Days between rotations (whole days, at least 1).", type: "number", required: true },
     { name: "drift_repair", description: "When a stored password no longer logs in (changed by hand, a store restored from an older backup): \"reapply\" sets it again (default), \"rotate\" rotates, \"off\" only reports it (rotation_status \"drifted\").", type: "string", optional: true, computed: true, default: "reapply" },
+    {
+      name: "rotation_window",
+      description:
+        "When the rotation may run, in its time zone (time_zone; UTC with rotate_at_utc). A rotation due outside it waits for the next " +
+        "opening (next_rotation_at shows it). Left out: any time.",
+      optional: true,
+      nested: [
+        { name: "weekdays", description: "The days a time range starts on: mon, tue, wed, thu, fri, sat, sun (at least one).", type: { list: "string" }, required: true },
+        { name: "start_time", description: "Local time the range opens, \"HH:MM\".", type: "string", required: true },
+        { name: "end_time", description: "Local time the range closes (exclusive), \"HH:MM\"; not after start_time: the next day.", type: "string", required: true },
+        {
+          name: "blackouts",
+          description: "Local date ranges when the window stays closed all day.",
+          list: true,
+          optional: true,
+          computed: true,
+          default: [],
+          nested: [
+            { name: "from", description: "First date, \"YYYY-MM-DD\" (inclusive).", type: "string", required: true },
+            { name: "to", description: "Last date, \"YYYY-MM-DD\" (inclusive).", type: "string", required: true },
+            { name: "reason", description: "Why (shown to people).", type: "string", optional: true },
+          ],
+        },
+      ],
+    },
     { name: "rotate_at_utc", description: "Time of day (UTC) of the rotation; default 00:00 unless rotate_at and time_zone are set.", nested: timeOfDay("the rotation in UTC"), optional: true, computed: true },
     { name: "rotate_at", description: "Local time of day of the rotation, with time_zone.", nested: timeOfDay("the rotation in time_zone"), optional: true },
     { name: "time_zone", description: "IANA time zone of rotate_at, e.g. Europe/Berlin.", type: "string", optional: true },
@@ -159,7 +184,7 @@ export const dataSourceSchemas: Record<string, ResourceSchema> = { [CREDENTIALS]
 
 // ---- to the protocol's Schema message
 
-const typeJson = (t: AttrType): unknown => (typeof t === "string" ? t : ["map", t.map]);
+const typeJson = (t: AttrType): unknown => (typeof t === "string" ? t : "map" in t ? ["map", t.map] : ["list", t.list]);
 
 function protoAttr(a: Attr): Record<string, unknown> {
   return {

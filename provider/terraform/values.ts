@@ -62,12 +62,12 @@ function fromWire(v: unknown): Value {
 // ---- schema model
 
 export type PrimitiveType = "string" | "number" | "bool";
-export type AttrType = PrimitiveType | { map: PrimitiveType };
+export type AttrType = PrimitiveType | { map: PrimitiveType } | { list: PrimitiveType };
 
 export interface Attr {
   name: string;
   description: string;
-  /** A primitive or map type; absent when `nested` is set. */
+  /** A primitive, map or list type; absent when `nested` is set. */
   type?: AttrType;
   /** A nested object (protocol 6 nested attributes, nesting SINGLE), or a list of them with `list`. */
   nested?: Attr[];

@@ -10,6 +10,7 @@ import type { Principal } from "../auth/principal";
 import type { ConsoleSession } from "../auth/sessions";
 import type { HistoryRecord } from "../store/rotations";
 import type { ConnectionRecord, RotationRecord } from "../store/rows";
+import type { RotationWindow } from "../rotation/window";
 
 export const ROTATION_TYPE = "postgres-credentials";
 /** pgrotate has one tenant: every connection belongs to this organization id (Infisical's `orgId`). */
@@ -83,8 +84,19 @@ export function presentRotation(r: RotationRecord): ApiRotation {
     managedBy: r.managedBy,
     driftRepair: r.driftRepair,
     driftCheckedAt: iso(r.driftCheckedAt),
+    rotationWindow: r.rotationWindow && presentWindow(r.rotationWindow),
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+/** A rotation window as the API shows it (blackouts always with their reason, null when none). */
+function presentWindow(w: RotationWindow): NonNullable<ApiRotation["rotationWindow"]> {
+  return {
+    weekdays: [...w.weekdays],
+    startTime: w.startTime,
+    endTime: w.endTime,
+    blackouts: w.blackouts.map((b) => ({ from: b.from, to: b.to, reason: b.reason ?? null })),
   };
 }
 

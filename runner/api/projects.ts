@@ -10,9 +10,11 @@ import { overlaps } from "../auth/principal";
 import { AppError } from "../errors";
 import { derivedId } from "../ids";
 import { projectIdSchema } from "../schemas";
+import { findFreeze } from "../store/freezes";
 import { projectEnvironments } from "../store/rotations";
 import { parse, principalOf, route } from "./http";
 import { ORG_ID } from "./present";
+import { presentFreeze } from "./project-freeze";
 
 export function projectRoutes(pool: Pool): Router {
   const r = Router();
@@ -32,6 +34,8 @@ export function projectRoutes(pool: Pool): Router {
       slug,
       orgId: ORG_ID,
       environments: environments.map((env) => ({ id: derivedId("environment", slug, env), name: env, slug: env })),
+      // pgrotate extension: the project's freeze (api/project-freeze.ts).
+      ...presentFreeze(await findFreeze(pool, slug)),
     });
   });
   r.get("/api/v2/workspace/:slug", bySlug);

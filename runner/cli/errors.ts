@@ -46,6 +46,8 @@ export function exitCodeOf(err: unknown): number {
 
 const HINTS: Record<string, string> = {
   GracePeriod: "pass --force to rotate anyway",
+  OutsideRotationWindow: "wait for the window to open, or pass --force to rotate anyway",
+  ProjectFrozen: "unfreeze the project (pgrotate projects unfreeze), or pass --force to rotate anyway",
   LeaseLost: "another runner finishes it; check with pgrotate rotations get",
   Unauthorized: "check --token / PGROTATE_TOKEN",
 };

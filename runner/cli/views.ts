@@ -1,5 +1,6 @@
 /** How the runner's objects read in human output (the JSON output is the API's own objects). */
-import type { ApiConnection, ApiRotation } from "../../provider/client";
+import type { ApiConnection, ApiRotation, ProjectFreeze } from "../../provider/client";
+import { describeWindow, nextOpening } from "../rotation/window";
 import { rotationStatusWord } from "../../provider/status-words";
 import type { Output } from "./output";
 import { allowedScopesLabel } from "./scope";
@@ -33,7 +34,8 @@ export function rotationTable(out: Output, rotations: ApiRotation[]): void {
   );
 }
 
-export function rotationBlock(out: Output, r: ApiRotation): void {
+/** `freeze`: the rotation's project's, when known (rotations get). */
+export function rotationBlock(out: Output, r: ApiRotation, freeze?: ProjectFreeze): void {
   const pairs: Array<[string, string]> = [
     ["Name", r.name],
     ["ID", r.id],
@@ -48,9 +50,26 @@ export function rotationBlock(out: Output, r: ApiRotation): void {
     ["Secrets", `${r.secretsMapping.username} (username), ${r.secretsMapping.password} (password)`],
   ];
   if (r.description) pairs.splice(1, 0, ["Description", r.description]);
+  const at = pairs.findIndex(([k]) => k === "Next rotation");
+  pairs.splice(at + 1, 0, ...rotationWindowFields(out, r, freeze));
   if (r.lastRotationMessage) pairs.push(["Last message", out.style(r.lastRotationMessage, r.rotationStatus === "failed" ? "danger" : "dim")]);
   pairs.push(["Created", out.when(r.createdAt)]);
   out.fields(pairs);
+}
+
+/** The window (and when it opens next) and the project's freeze, when there are. */
+function rotationWindowFields(out: Output, r: ApiRotation, freeze?: ProjectFreeze): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  if (r.rotationWindow) {
+    const opens = nextOpening(r.rotationWindow, r.timeZone, new Date());
+    const now = opens !== null && opens.getTime() <= Date.now() + 1000;
+    pairs.push(["Window", describeWindow(r.rotationWindow, r.timeZone)]);
+    pairs.push(["Window opens", now ? "open now" : out.when(opens?.toISOString(), "never again")]);
+  }
+  if (freeze?.frozen) {
+    pairs.push(["Project", out.style(`frozen since ${out.when(freeze.frozenAt)} by ${freeze.frozenBy ?? "?"}: ${freeze.frozenReason ?? ""} (no scheduled rotation runs)`, "danger")]);
+  }
+  return pairs;
 }
 
 export function connectionBlock(out: Output, c: ApiConnection): void {

@@ -4,6 +4,7 @@
  * (test/decide.test.ts). The engine (engine.ts) carries the decision out.
  */
 import type { IntentRecord, RotationRecord } from "../store/rows";
+import { isOpen, nextOpening } from "./window";
 
 /** A consumer may still hold the credentials of the user that stopped being active this long ago. */
 export const GRACE_MS = 10 * 60 * 1000;
@@ -23,14 +24,21 @@ export type Decision =
   /** Nothing to do: a recovery found no intent, or a scheduled claim is no longer due (another runner did it). */
   | { do: "nothing"; why: "no-intent-left" | "not-due" }
   /** The inactive user stopped being active less than GRACE_MS ago: a manual call is refused, a scheduled one waits. */
-  | { do: "wait-grace"; allowedAt: Date; inactiveIndex: 0 | 1 };
+  | { do: "wait-grace"; allowedAt: Date; inactiveIndex: 0 | 1 }
+  // ---- windows and freezes (window.ts, issue 25)
+  /** The project is frozen: a scheduled run gives its claim back (unfreezing releases it), a manual one is refused unless forced. */
+  | { do: "wait-freeze"; reason: string; since: Date }
+  /** Outside the rotation's window: a scheduled run moves to `until` (null: it never opens again), a manual one is refused unless forced. */
+  | { do: "wait-window"; until: Date | null };
 
 export interface DecisionInput {
   trigger: Exclude<Trigger, "create">;
-  /** `?force=true` of a manual rotation: past the grace guard. */
+  /** `?force=true` of a manual rotation: past the grace guard, the window and a freeze (a drift repair's force passes the grace guard only). */
   force: boolean;
   now: Date;
-  rotation: Pick<RotationRecord, "activeIndex" | "inactiveSince" | "nextRotationAt">;
+  rotation: Pick<RotationRecord, "activeIndex" | "inactiveSince" | "nextRotationAt"> & Partial<Pick<RotationRecord, "rotationWindow" | "timeZone">>;
+  /** The freeze of the rotation's project, read under the lease (absent: not frozen). */
+  freeze?: { reason: string; since: Date } | null;
   /** The intents present before this call (none, one rotate intent, or the two of a create). */
   leftovers: ReadonlyArray<Pick<IntentRecord, "targetIndex" | "kind" | "attempts">>;
 }
@@ -43,10 +51,24 @@ export function decide(x: DecisionInput): Decision {
   if (left) return { do: "roll-forward", intent: left, renew: left.attempts >= MAX_INTENT_ATTEMPTS };
   if (x.trigger === "recovery") return { do: "nothing", why: "no-intent-left" };
   if (x.trigger === "scheduled" && (!r.nextRotationAt || r.nextRotationAt > now)) return { do: "nothing", why: "not-due" };
+  const held = windowOrFreeze(x);
+  if (held) return held;
   const inactiveIndex = (1 - r.activeIndex) as 0 | 1;
   if (!x.force && r.inactiveSince) {
     const allowedAt = new Date(r.inactiveSince.getTime() + GRACE_MS);
     if (now < allowedAt) return { do: "wait-grace", allowedAt, inactiveIndex };
   }
   return { do: "start-fresh", targetIndex: inactiveIndex };
+}
+
+/**
+ * A freeze, then the window. Manual force passes both; a drift repair's rotation (forced past the grace guard
+ * only) and a scheduled one never do. Recovery never gets here: an interrupted rotation is always finished.
+ */
+function windowOrFreeze(x: DecisionInput): Decision | undefined {
+  if (x.trigger === "manual" && x.force) return undefined;
+  if (x.freeze) return { do: "wait-freeze", reason: x.freeze.reason, since: x.freeze.since };
+  const w = x.rotation.rotationWindow;
+  if (w && !isOpen(w, x.rotation.timeZone ?? "UTC", x.now)) return { do: "wait-window", until: nextOpening(w, x.rotation.timeZone ?? "UTC", x.now) };
+  return undefined;
 }

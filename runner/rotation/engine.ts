@@ -5,7 +5,7 @@
  *            set + verify user1, set + verify user2 -> [store: both credentials, secrets = user1, 'success']
  *   rotate:  [store: lease, or the scheduler's claim] -> [store: read the row, intents, connection, secrets under
  *            the lease] -> decide (decide.ts: finish a create, roll an intent forward, start fresh, nothing, or wait
- *            for the grace guard) -> [store: intent for the inactive user] -> ALTER ROLE (verifier) -> login with
+ *            for a project freeze, the rotation window or the grace guard) -> [store: intent for the inactive user] -> ALTER ROLE (verifier) -> login with
  *            the new password -> [store: credential, flip activeIndex, secrets, times, drop intent, give the lease back]
  *   recover: every intent left by a dead runner is rolled forward with its own password.
  *
@@ -39,6 +39,8 @@ import { assertNotConnectionRole, assertUsersFree } from "./ownership";
 import { Lease, leaseLost } from "./lease";
 import { type FailurePlan, LATE_RUN_MS, planAfterFailure } from "./retry";
 import { nextRotationAt } from "./schedule";
+import * as freezes from "../store/freezes";
+import { describeWindow, windowed } from "./window";
 
 /** How long a lease lasts without renewal; one that ran out marks a runner that died (or stalled). */
 export const LEASE_MS = 2 * 60 * 1000;
@@ -206,6 +208,7 @@ export class RotationEngine {
         createdAt: this.d.clock(),
         managedBy: meta.managedBy ?? null,
         driftRepair: input.driftRepair,
+        rotationWindow: input.rotationWindow ?? null,
       });
       for (const intent of intents) await rotations.insertIntent(c, intent);
     }).catch((err) => {
@@ -284,7 +287,7 @@ export class RotationEngine {
         const username = i.targetIndex === 0 ? r.username1 : r.username2;
         await rotations.upsertCredential(c, id, i.targetIndex, username, this.d.sealer.seal(this.openIntent(i), aad.credential(id, i.targetIndex)));
       }
-      const plan = planAfterFailure({ ...this.spec(r), enabled: true }, r.retryAttempt + 1, now, this.d.random);
+      const plan = this.inWindow(r, planAfterFailure({ ...this.spec(r), enabled: true }, r.retryAttempt + 1, now, this.d.random));
       await rotations.updateRotation(c, id, {
         rotationStatus: "failed",
         retryAttempt: plan.retryAttempt,
@@ -375,13 +378,21 @@ export class RotationEngine {
    */
   async rotate(
     id: string,
-    opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean; leased?: { token: string; acquiredAt: number } },
+    opts: {
+      trigger: Exclude<Trigger, "create">;
+      force?: boolean;
+      reclaimOwnLease?: boolean;
+      leased?: { token: string; acquiredAt: number };
+      /** Told what was decided (a drift repair reports a rotation that waits for its window or a freeze). */
+      decided?: (d: Decision) => void;
+    },
   ): Promise<RotationRecord> {
     const started = this.d.clock();
     const lease = this.lease(id, opts.leased?.token ?? randomUUID(), opts.leased?.acquiredAt ?? performance.now());
     return this.holding(lease, async () => {
       const { run, work, decision, next } = await this.begin(lease, opts, started);
-      if (decision.do === "nothing" || decision.do === "wait-grace") return run.r;
+      opts.decided?.(decision);
+      if (decision.do === "nothing" || decision.do === "wait-grace" || decision.do === "wait-freeze" || decision.do === "wait-window") return run.r;
       if (opts.trigger === "scheduled" && work.rotation.nextRotationAt) this.d.onScheduledStart?.(started.getTime() - work.rotation.nextRotationAt.getTime());
       const target = this.openTarget(work.connection);
       if (decision.do === "finish-create") {
@@ -415,10 +426,10 @@ export class RotationEngine {
   /**
    * The store's part before the target is touched, in one transaction (one durable commit): the lease — taken
    * here, or the scheduler's claim, checked — with the row locked; the row, its leftover intents, its connection
-   * and its mapped secrets read under it; the decision (decide.ts); and what the decision writes before any
-   * target work: a new intent (its verifier computed off the event loop meanwhile), or, for a scheduled run, a
-   * grace wait or the claim given back. A manual call the grace guard refuses, or that finds the rotation busy,
-   * writes nothing at all.
+   * and its mapped secrets and its project's freeze read under it; the decision (decide.ts); and what the decision
+   * writes before any target work: a new intent (its verifier computed off the event loop meanwhile), or, for a
+   * scheduled run, a grace or window wait or the claim given back. A manual call that the grace guard, the window
+   * or a freeze refuses, or that finds the rotation busy, writes nothing at all.
    */
   private async begin(
     lease: Lease,
@@ -435,7 +446,21 @@ export class RotationEngine {
       const work = await leased.leasedWork(c, lease, { lock: true });
       if (!work) throw this.lost(lease);
       const run: Run = { r: work.rotation, seen: work.seen, trigger: opts.trigger, started, lease };
-      const decision = decide({ trigger: opts.trigger, force: opts.force === true, now: started, rotation: run.r, leftovers: work.intents });
+      const frozen = await freezes.findFreeze(c, run.r.projectId);
+      const freeze = frozen && { reason: frozen.reason, since: frozen.frozenAt };
+      const decision = decide({ trigger: opts.trigger, force: opts.force === true, now: started, rotation: run.r, leftovers: work.intents, freeze });
+      // ---- windows and freezes: a manual call is refused (nothing written); otherwise the claim is given back below.
+      if (decision.do === "wait-freeze" || decision.do === "wait-window") {
+        if (opts.trigger === "manual") {
+          if (!opts.leased) lease.released = true; // rolled back with the rest: never held
+          throw this.windowRefusal(run.r, decision);
+        }
+        const moveTo = waitingTime(run.r, decision, opts.trigger, started);
+        if (moveTo !== undefined) {
+          await rotations.updateRotation(c, id, { nextRotationAt: moveTo });
+          run.r = { ...run.r, nextRotationAt: moveTo };
+        }
+      }
       if (decision.do === "wait-grace") {
         if (opts.trigger !== "scheduled") {
           if (!opts.leased) lease.released = true; // rolled back with the rest: never held
@@ -445,7 +470,7 @@ export class RotationEngine {
         await rotations.updateRotation(c, id, { nextRotationAt: decision.allowedAt });
         run.r = { ...run.r, nextRotationAt: decision.allowedAt };
       }
-      if (decision.do === "wait-grace" || decision.do === "nothing") {
+      if (decision.do === "wait-grace" || decision.do === "nothing" || decision.do === "wait-freeze" || decision.do === "wait-window") {
         await leased.releaseLease(c, lease);
         givenBack = true;
         return { run, work, decision };
@@ -465,8 +490,32 @@ export class RotationEngine {
     if (givenBack) {
       lease.released = true;
       if (begun.decision.do === "wait-grace") this.d.logger.info({ rotationId: id, allowedAt: begun.decision.allowedAt }, "scheduled rotation waits for the grace period");
+      if (begun.decision.do === "wait-window") {
+        this.d.logger.info({ rotationId: id, trigger: opts.trigger, nextOpening: begun.decision.until }, "rotation waits for its rotation window to open");
+      }
+      if (begun.decision.do === "wait-freeze") this.d.logger.info({ rotationId: id, trigger: opts.trigger, reason: begun.decision.reason }, "rotation waits: its project is frozen");
     }
     return begun;
+  }
+
+  /** A manual rotation outside its window or in a frozen project: 409, naming when or why, and that force overrides it. */
+  private windowRefusal(r: RotationRecord, d: Extract<Decision, { do: "wait-freeze" | "wait-window" }>): AppError {
+    if (d.do === "wait-freeze") {
+      return new AppError(
+        "ProjectFrozen",
+        `Project ${r.projectId} is frozen since ${d.since.toISOString()} (${d.reason}): its rotations do not run until it is unfrozen. ` +
+          "Retry with ?force=true to rotate anyway (force also passes the rotation window and the grace guard)",
+        { details: { reason: d.reason, since: d.since.toISOString() } },
+      );
+    }
+    const window = r.rotationWindow ? describeWindow(r.rotationWindow, r.timeZone) : "";
+    return new AppError(
+      "OutsideRotationWindow",
+      `Secret rotation ${r.name} may rotate only inside its rotation window (${window}); ` +
+        `${d.until ? `it opens next at ${d.until.toISOString()}` : "it does not open again"}. ` +
+        "Retry then, or with ?force=true to rotate anyway (force also passes a project freeze and the grace guard)",
+      { details: { nextOpening: d.until ? d.until.toISOString() : null } },
+    );
   }
 
   /** The grace guard's refusal of a manual rotation: 409, naming when it is allowed. */
@@ -540,7 +589,7 @@ export class RotationEngine {
       await this.writeLeased(run, (r) => {
         const attempt = r.retryAttempt + 1;
         plan = automatic
-          ? planAfterFailure({ ...this.spec(r), enabled: r.isAutoRotationEnabled }, attempt, now, this.d.random)
+          ? this.inWindow(r, planAfterFailure({ ...this.spec(r), enabled: r.isAutoRotationEnabled }, attempt, now, this.d.random))
           : { status: "failed", retryAttempt: r.retryAttempt, nextAttemptAt: r.nextRotationAt };
         return {
           set: {
@@ -713,8 +762,18 @@ export class RotationEngine {
     if (report.result === "drifted" && report.users.every((u) => u.state !== "dropped")) {
       const r = await this.mustFind(id);
       if (r.driftRepair === "rotate") {
-        // A fresh rotation: the inactive user gets a new password (forced: a drifted password is no one's to keep).
-        await this.rotate(id, { trigger: "drift", force: true });
+        // A fresh rotation: the inactive user gets a new password (forced past the grace guard: a drifted password is
+        // no one's to keep; not past the rotation window or a freeze, which only move it to when they allow).
+        let waited: string | undefined;
+        await this.rotate(id, {
+          trigger: "drift",
+          force: true,
+          decided: (d) => {
+            if (d.do === "wait-window") waited = d.until ? `a fresh rotation waits for the rotation window (opens ${d.until.toISOString()})` : "a fresh rotation waits: the rotation window does not open again";
+            if (d.do === "wait-freeze") waited = `a fresh rotation waits: project ${r.projectId} is frozen (${d.reason}); it runs once unfrozen`;
+          },
+        });
+        if (waited) return { ...report, message: `${report.message ?? ""}; ${waited}` };
         return { ...report, result: "rotated", message: `${report.message ?? ""}; rotated afresh` };
       }
     }
@@ -883,9 +942,15 @@ export class RotationEngine {
     return { rotationInterval: r.rotationInterval, rotateAt: r.rotateAt, timeZone: r.timeZone };
   }
 
+  /** The next scheduled time: the schedule's, moved into the rotation's window (window.ts). */
   private nextAt(r: RotationRecord, from: Date, manual: boolean): Date | null {
     if (!r.isAutoRotationEnabled) return null;
-    return nextRotationAt(this.spec(r), from, { manual });
+    return windowed(nextRotationAt(this.spec(r), from, { manual }), r.rotationWindow, r.timeZone);
+  }
+
+  /** A retry (or the next try after giving up) planned inside the rotation's window. */
+  private inWindow(r: RotationRecord, plan: FailurePlan): FailurePlan {
+    return { ...plan, nextAttemptAt: windowed(plan.nextAttemptAt, r.rotationWindow, r.timeZone) };
   }
 
   private async mustFind(id: string): Promise<RotationRecord> {
@@ -922,3 +987,17 @@ export class RotationEngine {
   }
 }
 
+
+/**
+ * Where a rotation that waits for its window or a freeze moves its next time (undefined: it stays). A scheduled run
+ * waits for the opening (a freeze keeps its time: unfreezing finds it overdue and runs it at once). A drift repair's
+ * rotation is due as soon as allowed: at the opening, or now while frozen (overdue once unfrozen), never later
+ * than the time already planned.
+ */
+function waitingTime(r: RotationRecord, d: Extract<Decision, { do: "wait-freeze" | "wait-window" }>, trigger: Trigger, now: Date): Date | null | undefined {
+  if (trigger === "scheduled") return d.do === "wait-window" ? d.until : undefined;
+  if (trigger !== "drift" || !r.isAutoRotationEnabled) return undefined;
+  const soonest = d.do === "wait-window" ? d.until : now;
+  if (!soonest || (r.nextRotationAt && r.nextRotationAt <= soonest)) return undefined;
+  return soonest;
+}

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from "pg";
 import { AppError, folderLabel, notFound } from "../errors";
 import type { RotationEngine } from "../rotation/engine";
 import { nextRotationAt } from "../rotation/schedule";
+import { type RotationWindow, windowed } from "../rotation/window";
 import { sqlState, UNIQUE_VIOLATION } from "../sqlstate";
 import { withTransaction } from "../store/db";
 import * as rotations from "../store/rotations";
@@ -117,8 +118,9 @@ export class RotationService {
 }
 
 /**
- * The schedule fields a PATCH sets, and a new `nextRotationAt` only when the schedule really changed. A value
- * equal to the stored one is no change, so a planned retry (backoff) or the next try after "failed" stays.
+ * The schedule fields a PATCH sets, and a new `nextRotationAt` only when the schedule or the rotation window
+ * really changed (the schedule's next time moved into the window). A value equal to the stored one is no change, so
+ * a planned retry (backoff) or the next try after "failed" stays.
  */
 export function scheduleChange(r: RotationRecord, patch: UpdateRotationInput): rotations.RotationPatch {
   const schedule = {
@@ -128,7 +130,10 @@ export function scheduleChange(r: RotationRecord, patch: UpdateRotationInput): r
     timeZone: patch.rotateAtUtc ? "UTC" : (patch.timeZone ?? r.timeZone),
   };
   const usesUtc = patch.rotateAtUtc ? true : patch.timeZone ? false : r.usesUtc;
+  const window = patch.rotationWindow === undefined ? r.rotationWindow : patch.rotationWindow;
+  const windowChanged = !sameWindow(window, r.rotationWindow);
   const changed =
+    windowChanged ||
     schedule.isAutoRotationEnabled !== r.isAutoRotationEnabled ||
     schedule.rotationInterval !== r.rotationInterval ||
     schedule.rotateAt.hours !== r.rotateAt.hours ||
@@ -136,6 +141,7 @@ export function scheduleChange(r: RotationRecord, patch: UpdateRotationInput): r
     schedule.timeZone !== r.timeZone;
   if (!changed) return usesUtc === r.usesUtc ? {} : { usesUtc };
   return {
+    ...(windowChanged ? { rotationWindow: window } : {}),
     isAutoRotationEnabled: schedule.isAutoRotationEnabled,
     rotationInterval: schedule.rotationInterval,
     rotateAtHours: schedule.rotateAt.hours,
@@ -144,7 +150,14 @@ export function scheduleChange(r: RotationRecord, patch: UpdateRotationInput): r
     usesUtc,
     nextRotationAt:
       schedule.isAutoRotationEnabled && r.rotationStatus !== "pending"
-        ? nextRotationAt(schedule, r.lastRotatedAt ?? r.createdAt, { manual: r.isLastRotationManual })
+        ? windowed(nextRotationAt(schedule, r.lastRotatedAt ?? r.createdAt, { manual: r.isLastRotationManual }), window, schedule.timeZone)
         : null,
   };
+}
+
+/** Two windows are the same when every field is (weekdays and blackouts in the same order). */
+function sameWindow(a: RotationWindow | null, b: RotationWindow | null): boolean {
+  const canonical = (w: RotationWindow | null) =>
+    w && JSON.stringify([w.weekdays, w.startTime, w.endTime, w.blackouts.map((x) => [x.from, x.to, x.reason ?? null])]);
+  return canonical(a) === canonical(b);
 }

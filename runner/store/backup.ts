@@ -18,7 +18,7 @@ export const BACKUP_VERSION = 1;
 /** The tables a backup holds, parents before children (the order a restore inserts them in). */
 export const BACKUP_TABLES = [
   "meta", "connections", "rotations", "credentials", "rotation_intents", "secrets", "rotation_history",
-  "machine_identities", "access_tokens", "audit_logs",
+  "machine_identities", "access_tokens", "audit_logs", "project_freezes",
 ] as const;
 type Table = (typeof BACKUP_TABLES)[number];
 /** Tables whose id comes from a sequence, set past the restored ids. */

@@ -33,10 +33,14 @@ const HELD = "r.id = $1 AND r.lease_token = $2 AND r.lease_until > now()";
 /** What a holder's write sets when it also gives the lease back. */
 const RELEASE = "lease_owner = NULL, lease_token = NULL, lease_until = NULL";
 
+/** The rotation's project is not frozen (migration 017): a probe of project_freezes' primary key per row. */
+const NOT_FROZEN = "NOT EXISTS (SELECT 1 FROM project_freezes f WHERE f.project_id = rotations.project_id)";
+
 /**
  * Claims up to `limit` due rotations for this runner in one statement: row locks with SKIP LOCKED, so runners
  * sharing a store never claim the same one, and a lease (one token for the batch) so a runner that dies gives
- * its claims back when it runs out. The caller asks for no more than it can start at once.
+ * its claims back when it runs out. The caller asks for no more than it can start at once. A frozen project's
+ * rotations are not claimed (an interrupted one is still finished: recovery does not ask).
  */
 export async function claimDue(q: Q, a: { now: Date; owner: string; token: string; leaseMs: number; limit: number }): Promise<RotationRecord[]> {
   const { rows } = await q.query<RotationWithConnectionRow>(prepared(
@@ -44,6 +48,7 @@ export async function claimDue(q: Q, a: { now: Date; owner: string; token: strin
        SELECT id FROM rotations
        WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL AND next_rotation_at <= $1
          AND rotation_status <> 'pending' AND (lease_until IS NULL OR lease_until < now())
+         AND ${NOT_FROZEN}
        ORDER BY next_rotation_at
        LIMIT $5
        FOR UPDATE SKIP LOCKED)
@@ -56,13 +61,14 @@ export async function claimDue(q: Q, a: { now: Date; owner: string; token: strin
 
 /**
  * When the next claim can succeed: the earliest next_rotation_at of what claimDue could take (enabled, not
- * pending, not leased now), read in order on the partial index rotations_due. Undefined when none is set.
+ * pending, not leased now, not frozen), read in order on the partial index rotations_due. Undefined when none is set.
  */
 export async function nextDueAt(q: Q): Promise<Date | undefined> {
   const { rows } = await q.query<{ at: Date }>(prepared(
     `SELECT next_rotation_at AS at FROM rotations
      WHERE is_auto_rotation_enabled AND next_rotation_at IS NOT NULL
        AND rotation_status <> 'pending' AND (lease_until IS NULL OR lease_until < now())
+       AND ${NOT_FROZEN}
      ORDER BY next_rotation_at LIMIT 1`,
     [],
   ));

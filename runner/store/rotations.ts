@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from "pg";
 import { prepared } from "./db";
 import type { PasswordRequirements } from "../crypto/passwords";
 import type { RotationSortField } from "../schemas";
+import type { RotationWindow } from "../rotation/window";
 import { type DriftRepair, type ManagedBy, type RotationRecord, type RotationStatus, type RotationWithConnectionRow, rotationColumns, toRotation } from "./rows";
 
 type Q = Pool | PoolClient;
@@ -21,7 +22,7 @@ export type NewRotation = Pick<
   RotationRecord,
   | "id" | "name" | "description" | "projectId" | "environment" | "secretPath" | "connectionId" | "isAutoRotationEnabled"
   | "rotationInterval" | "rotateAt" | "timeZone" | "usesUtc" | "username1" | "username2" | "secretKeyUsername" | "secretKeyPassword" | "createdAt"
-  | "managedBy" | "driftRepair"
+  | "managedBy" | "driftRepair" | "rotationWindow"
 > & { passwordRequirements: unknown; leaseOwner: string; leaseToken: string; leaseMs: number };
 
 export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
@@ -29,12 +30,13 @@ export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
     `INSERT INTO rotations (id, name, description, project_id, environment, secret_path, connection_id,
        is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc,
        username1, username2, password_requirements, secret_key_username, secret_key_password, rotation_status,
-       lease_owner, lease_token, lease_until, created_at, updated_at, managed_by, drift_repair, drift_checked_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,now() + $21::float8 * interval '1 millisecond',$22,$22,$23,$24,$22)`,
+       lease_owner, lease_token, lease_until, created_at, updated_at, managed_by, drift_repair, drift_checked_at, rotation_window)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,now() + $21::float8 * interval '1 millisecond',$22,$22,$23,$24,$22,$25)`,
     [r.id, r.name, r.description, r.projectId, r.environment, r.secretPath, r.connectionId, r.isAutoRotationEnabled,
       r.rotationInterval, r.rotateAt.hours, r.rotateAt.minutes, r.timeZone, r.usesUtc, r.username1, r.username2,
       r.passwordRequirements === undefined ? null : JSON.stringify(r.passwordRequirements), r.secretKeyUsername,
-      r.secretKeyPassword, r.leaseOwner, r.leaseToken, r.leaseMs, r.createdAt, r.managedBy, r.driftRepair],
+      r.secretKeyPassword, r.leaseOwner, r.leaseToken, r.leaseMs, r.createdAt, r.managedBy, r.driftRepair,
+      r.rotationWindow === null ? null : JSON.stringify(r.rotationWindow)],
   );
 }
 
@@ -199,6 +201,7 @@ export interface RotationPatch {
   managedBy?: ManagedBy;
   driftRepair?: DriftRepair;
   driftCheckedAt?: Date | null;
+  rotationWindow?: RotationWindow | null;
 }
 
 const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: string } = {
@@ -226,7 +229,11 @@ const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: s
   managedBy: "managed_by",
   driftRepair: "drift_repair",
   driftCheckedAt: "drift_checked_at",
+  rotationWindow: "rotation_window",
 };
+
+/** The jsonb columns of a patch: their values go as JSON text. */
+const JSON_PATCH_FIELDS: ReadonlySet<keyof RotationPatch> = new Set(["passwordRequirements", "rotationWindow"]);
 
 /**
  * "col = $n, …" for the fields present in `patch` (undefined = leave alone), numbered from `first`, and their
@@ -239,7 +246,7 @@ export function assignments(patch: RotationPatch, first: number): { sql: string;
     if (value === undefined) continue;
     const column = ROTATION_PATCH_COLUMNS[field];
     if (!column) throw new Error(`rotation update: unknown field ${String(field)}`);
-    values.push(field === "passwordRequirements" && value !== null ? JSON.stringify(value) : value);
+    values.push(JSON_PATCH_FIELDS.has(field) && value !== null ? JSON.stringify(value) : value);
     parts.push(`${column} = $${first + values.length - 1}`);
   }
   return { sql: parts.join(", "), values };
@@ -300,7 +307,9 @@ export async function rotationCounts(q: Q, now: Date, overdueAfterMs: number): P
     `SELECT count(*)::int AS rotations,
             count(*) FILTER (WHERE rotation_status = 'failed')::int AS failing,
             count(*) FILTER (WHERE rotation_status = 'drifted')::int AS drifted,
-            count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at < $1::timestamptz - make_interval(secs => $2))::int AS overdue,
+            count(*) FILTER (WHERE is_auto_rotation_enabled AND next_rotation_at < $1::timestamptz - make_interval(secs => $2)
+                               -- a frozen project's rotations wait on purpose (migration 017): not overdue
+                               AND NOT EXISTS (SELECT 1 FROM project_freezes f WHERE f.project_id = rotations.project_id))::int AS overdue,
             (SELECT count(*)::int FROM rotation_intents) AS intents
      FROM rotations`,
     [now, overdueAfterMs / 1000],

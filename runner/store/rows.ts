@@ -1,4 +1,5 @@
 import type { PasswordRequirements } from "../crypto/passwords";
+import type { RotationWindow } from "../rotation/window";
 
 /** A scope allowed to use a connection: a folder and its subfolders (null environment or path = any). */
 export interface AllowedScope {
@@ -76,6 +77,8 @@ export interface RotationRecord {
   driftRepair: DriftRepair;
   /** When both stored passwords last logged in; null: check at the next pass. */
   driftCheckedAt: Date | null;
+  /** When the rotation may run (rotation/window.ts, migration 017); null: any time. */
+  rotationWindow: RotationWindow | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -161,6 +164,7 @@ export interface RotationRow {
   managed_by: ManagedBy | null;
   drift_repair: DriftRepair;
   drift_checked_at: Date | null;
+  rotation_window: RotationWindow | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -206,7 +210,7 @@ const ROTATION_COLUMNS_LIST = ["id", "name", "description", "project_id", "envir
   "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
   "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
   "last_rotated_at", "last_rotation_job_id", "last_rotation_message", "is_last_rotation_manual", "next_rotation_at", "lease_owner",
-  "lease_token", "lease_until", "retry_attempt", "managed_by", "drift_repair", "drift_checked_at", "created_at", "updated_at"] as const;
+  "lease_token", "lease_until", "retry_attempt", "managed_by", "drift_repair", "drift_checked_at", "rotation_window", "created_at", "updated_at"] as const;
 const CONNECTION_COLUMNS: AllOf<ConnectionRow, typeof CONNECTION_COLUMNS_LIST> = CONNECTION_COLUMNS_LIST;
 const ROTATION_COLUMNS: AllOf<RotationRow, typeof ROTATION_COLUMNS_LIST> = ROTATION_COLUMNS_LIST;
 
@@ -277,6 +281,7 @@ export const toRotation = (r: RotationWithConnectionRow): RotationRecord => ({
   managedBy: r.managed_by,
   driftRepair: r.drift_repair,
   driftCheckedAt: r.drift_checked_at,
+  rotationWindow: r.rotation_window,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

@@ -15,7 +15,13 @@ function graceAllowedAt(err: unknown): Date | undefined {
   return typeof at === "string" ? new Date(at) : undefined;
 }
 
-/** Rotate Secrets: confirm; a grace-guard 409 says when it will be allowed and offers Force. */
+/** A window's or a freeze's 409 (OutsideRotationWindow, ProjectFrozen): the runner's message, and Force. */
+function heldBack(err: unknown): string | undefined {
+  if (!(err instanceof RunnerApiError) || (err.code !== "OutsideRotationWindow" && err.code !== "ProjectFrozen")) return undefined;
+  return err.runnerMessage ?? err.message;
+}
+
+/** Rotate Secrets: confirm; a grace-guard, window or freeze 409 says why and when, and offers Force. */
 export function RotateSecretsDialog(props: { rotation: ApiRotation; onClose: () => void }) {
   const r = props.rotation;
   const client = useQueryClient();
@@ -28,9 +34,19 @@ export function RotateSecretsDialog(props: { rotation: ApiRotation; onClose: () 
     },
   });
   const allowedAt = graceAllowedAt(rotate.error);
+  const held = heldBack(rotate.error);
   return (
     <Dialog title="Rotate Secrets" onClose={props.onClose}>
-      {allowedAt ? (
+      {held ? (
+        <div role="alert" className="alert alert-warning">
+          <p>
+            <strong>Rotation is held back.</strong> {held.replace(/ Retry .*$/, "")}
+          </p>
+          <p>
+            <strong>Force</strong> rotates now anyway.
+          </p>
+        </div>
+      ) : allowedAt ? (
         <div role="alert" className="alert alert-warning">
           <p>
             <strong>Rotation is held back by the grace period.</strong> {inactiveUsername(r)} stopped being the active user less than 10 minutes
@@ -53,7 +69,7 @@ export function RotateSecretsDialog(props: { rotation: ApiRotation; onClose: () 
         <button type="button" onClick={props.onClose}>
           Cancel
         </button>
-        {allowedAt ? (
+        {allowedAt || held ? (
           <button type="button" className="button-danger" disabled={rotate.isPending} onClick={() => rotate.mutate(true)}>
             {rotate.isPending ? "Rotating…" : "Force"}
           </button>

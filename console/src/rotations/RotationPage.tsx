@@ -12,6 +12,8 @@ import { PairCheckSection } from "./PairCheckSection";
 import { activeUsername, useRotation } from "./queries";
 import { RotationActions } from "./RotationActions";
 import { RotationStatusBadge } from "./RotationStatusBadge";
+import { ProjectFrozenBanner } from "./ProjectFreeze";
+import { RotationWindowSection } from "./RotationWindowSection";
 
 /** One rotation: its fields and schedule, its actions, and its history. */
 export function RotationPage(props: { id: string }) {
@@ -43,6 +45,7 @@ export function RotationPage(props: { id: string }) {
         <ManagedByBadge managedBy={r.managedBy} />
       </div>
       {r.description && <p className="description">{r.description}</p>}
+      <ProjectFrozenBanner projectId={r.projectId} />
       <RotationStatusBadge rotation={r} />
       <RotationActions rotation={r} onDeleted={() => navigate("/")} />
       <section aria-labelledby="fields-title">
@@ -91,6 +94,7 @@ export function RotationPage(props: { id: string }) {
           <dd>
             <DateTime value={r.nextRotationAt} fallback="Not scheduled" />
           </dd>
+          <RotationWindowSection rotation={r} />
           {r.lastRotationMessage && (
             <>
               <dt>Last Message</dt>

@@ -7,6 +7,7 @@ import { Pager } from "./Pager";
 import { listStateOf, PAGE_SIZE, useRotationPage } from "./queries";
 import { RotationFilters } from "./RotationFilters";
 import { RotationRow } from "./RotationRow";
+import { ProjectFreezeControl, ProjectFrozenBanner } from "./ProjectFreeze";
 import { AddSecretRotationDialog } from "./wizard/AddSecretRotationDialog";
 import { TableHead } from "../common/TableHead";
 
@@ -36,12 +37,16 @@ export function RotationsPage() {
     <>
       <div className="page-head">
         <h1>Secret Rotations</h1>
-        {can.manage && (
-          <button type="button" className="button-primary" onClick={() => setAdding(true)}>
-            Add Secret Rotation
-          </button>
-        )}
+        <div className="page-head-actions">
+          <ProjectFreezeControl projectId={folder.projectId} />
+          {can.manage && (
+            <button type="button" className="button-primary" onClick={() => setAdding(true)}>
+              Add Secret Rotation
+            </button>
+          )}
+        </div>
       </div>
+      <ProjectFrozenBanner projectId={folder.projectId} />
       <RotationFilters folder={folder} state={state} rotations={rows} />
       <ErrorAlert error={list.error} what="Cannot list rotations" />
       {list.isPending ? (

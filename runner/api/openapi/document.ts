@@ -12,6 +12,7 @@ import { consolePaths } from "./console";
 import { keyPaths } from "./keys";
 import { TAGS } from "./operation";
 import { operationPaths } from "./operations";
+import { projectFreezePaths } from "./project-freeze";
 import { rotationPaths } from "./rotations";
 import { secretPaths } from "./secrets";
 
@@ -58,7 +59,7 @@ function build(): oas31.OpenAPIObject {
           },
         },
       },
-      paths: { ...rotationPaths, ...connectionPaths, ...secretPaths, ...eventPaths, ...accessPaths, ...keyPaths, ...consolePaths, ...operationPaths },
+      paths: { ...rotationPaths, ...projectFreezePaths, ...connectionPaths, ...secretPaths, ...eventPaths, ...accessPaths, ...keyPaths, ...consolePaths, ...operationPaths },
     },
     {
       // zod's .int() bounds every integer to the safe range; that says nothing to a reader.

@@ -74,7 +74,7 @@ const AUTH_NOTE: Record<OperationSpec["auth"], string> = {
   admin: "The admin token only.",
 };
 
-type Method = "get" | "post" | "patch" | "delete";
+type Method = "get" | "post" | "put" | "patch" | "delete";
 
 /** A path's operations, by method. */
 export function pathItem(specs: Partial<Record<Method, OperationSpec>>): ZodOpenApiPathItemObject {

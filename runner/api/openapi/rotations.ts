@@ -120,8 +120,8 @@ export const rotationPaths: ZodOpenApiPathsObject = {
       operationId: "updateSecretRotation",
       summary: "Change a rotation",
       description:
-        "May change the name, description, schedule, auto-rotation, password requirements and secret names; the " +
-        "schedule is recomputed. The connection, usernames, project, environment and path cannot change in place " +
+        "May change the name, description, schedule, auto-rotation, rotation window, password requirements and secret names; " +
+        "a change of the schedule or the window recomputes `nextRotationAt` (inside the window). The connection, usernames, project, environment and path cannot change in place " +
         "(422: delete and recreate). " + MANAGE + " " + USE,
       tag,
       auth: "token",
@@ -203,8 +203,9 @@ export const rotationPaths: ZodOpenApiPathsObject = {
       description:
         "Sets a fresh password on the inactive user, proves it logs in, then makes it active; answers when done. " +
         "Within 10 minutes of the last rotation the grace guard answers 409 `GracePeriod` (the other user's " +
-        "password may still be held by consumers) unless `force=true`. A failure never touches the active " +
-        "credentials. " + MANAGE,
+        "password may still be held by consumers) unless `force=true`. Outside the rotation's `rotationWindow` it answers " +
+        "409 `OutsideRotationWindow` (with `nextOpening`), in a frozen project 409 `ProjectFrozen`; `force=true` passes " +
+        "these too. A failure never touches the active credentials. " + MANAGE,
       tag,
       auth: "token",
       path: byId,

@@ -58,6 +58,10 @@ const projectSchema = z
     slug: z.string(),
     orgId: z.string(),
     environments: z.array(z.object({ id: z.string(), name: z.string(), slug: z.string() })).meta({ description: "The environments its rotations use (within the token's scope)" }),
+    frozen: z.boolean().meta({ description: "pgrotate extension: whether the project's rotations are frozen (PUT /api/v1/projects/{projectId}/freeze)" }),
+    frozenReason: z.string().nullable().meta({ description: "pgrotate extension: why it is frozen" }),
+    frozenAt: z.string().nullable().meta({ description: "pgrotate extension: since when" }),
+    frozenBy: z.string().nullable().meta({ description: "pgrotate extension: who froze it" }),
   })
   .meta({ id: "Project" });
 const PROJECT = {

@@ -11,6 +11,7 @@ import { registerConnections } from "./connections";
 import { registerCredentials } from "./credentials";
 import { registerIdentities } from "./identities";
 import { registerLogin } from "./login";
+import { registerProjects } from "./projects";
 import { registerRekey } from "./rekey";
 import { registerRotations } from "./rotations";
 import { registerSecrets } from "./secrets";
@@ -26,6 +27,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerServe,
   registerStatus,
   registerRotations,
+  registerProjects,
   registerCredentials,
   registerConnections,
   registerSecrets,

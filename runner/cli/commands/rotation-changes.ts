@@ -8,6 +8,7 @@ import { withProgress } from "../progress";
 import { confirm } from "../prompt";
 import { findConnection, findRotation } from "../resolve";
 import { activeUser, rotationBlock, rotationFolder } from "../views";
+import { parseBlackout, parseTimeRange, parseWeekdays, WINDOW_OPTIONS as W, windowField } from "../window-options";
 
 /** A rotation through the API waits for the target: allow it more than the default 30 s. */
 const ROTATE_TIMEOUT_MS = 120_000;
@@ -21,7 +22,12 @@ function rotationOptions<A extends unknown[], O extends OptionValues, G extends 
     .option("--at <hh:mm>", "time of day, in UTC or in --time-zone (create: default 00:00)", parseTimeOfDay)
     .option("--time-zone <zone>", "IANA time zone of --at, e.g. Europe/Berlin")
     .option("--username-secret <name>", "name of the secret apps read the username from")
-    .option("--password-secret <name>", "name of the secret apps read the password from");
+    .option("--password-secret <name>", "name of the secret apps read the password from")
+    .option(...W.days, parseWeekdays)
+    .option(...W.range, parseTimeRange)
+    .option(...W.none)
+    .option(...W.blackout, parseBlackout)
+    .option(...W.noBlackouts);
 }
 
 export function registerRotationChanges(rotations: CommandUnknownOpts): void {
@@ -52,6 +58,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
           ...defined({ name: opts.name, description: opts.description, connectionId, rotationInterval: opts.interval }),
           ...(opts.autoRotation === false ? { isAutoRotationEnabled: false } : {}),
           ...schedule,
+          ...windowField(opts),
           parameters: { ...params, ...defined({ username1: opts.user1, username2: opts.user2 }) },
           secretsMapping: { ...mapping, ...defined({ username: opts.usernameSecret, password: opts.passwordSecret }) },
         } as CreateRotationBody,
@@ -67,7 +74,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
   rotationOptions(
     rotations
       .command("update")
-      .description("change a rotation's name, description, schedule, auto-rotation or secret names")
+      .description("change a rotation's name, description, schedule, auto-rotation, rotation window or secret names")
       .argument("<rotation>", "name or id"),
   )
     .option("--auto-rotation", "rotate on the schedule")
@@ -84,6 +91,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
           rotationInterval: opts.interval,
           isAutoRotationEnabled: opts.autoRotation,
           ...scheduleFields(opts, r),
+          ...windowField(opts, r.rotationWindow),
           secretsMapping: Object.keys(mapping).length ? { ...r.secretsMapping, ...mapping } : undefined,
         }) as UpdateRotationBody,
         "rotation update",
@@ -96,7 +104,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
     .command("rotate")
     .description("rotate now: the inactive user gets a new password, is verified, then becomes active")
     .argument("<rotation>", "name or id")
-    .option("--force", "rotate within 10 minutes of the last rotation (the grace guard: consumers may still hold the other password)")
+    .option("--force", "rotate within 10 minutes of the last rotation (the grace guard: consumers may still hold the other password), outside the rotation window, or in a frozen project")
     .action(async (ref, opts, cmd) => {
       const ctx = contextOf(cmd);
       const r = await findRotation(ctx, ref);

@@ -1,5 +1,5 @@
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import type { ApiRotation } from "../../../provider/client";
+import type { ApiRotation, ProjectFreeze } from "../../../provider/client";
 import { contextOf, type CliContext } from "../context";
 import { findRotation } from "../resolve";
 import { rotationBlock, rotationTable } from "../views";
@@ -30,13 +30,20 @@ export function registerRotations(program: CommandUnknownOpts): void {
 
   rotations
     .command("get")
-    .description("one rotation: status, users, schedule, last message")
+    .description("one rotation: status, users, schedule, rotation window, whether its project is frozen, last message")
     .argument("<rotation>", "name or id")
     .option("--watch", "print again each time it changes (Ctrl-C stops; with --json one JSON document per line, per change)")
     .action(async (ref, opts, cmd) => {
       const ctx = contextOf(cmd);
-      const { id } = await findRotation(ctx, ref);
-      await show(ctx, opts.watch === true, () => ctx.client().getRotation(id), (r) => rotationBlock(ctx.out, r));
+      const { id, projectId } = await findRotation(ctx, ref);
+      // The project's freeze shows in the human output (the JSON output is the rotation as the API answers it).
+      let freeze: ProjectFreeze | undefined;
+      const load = async () => {
+        const [r, f] = await Promise.all([ctx.client().getRotation(id), ctx.client().projectFreeze(projectId).catch(() => undefined)]);
+        freeze = f;
+        return r;
+      };
+      await show(ctx, opts.watch === true, load, (r) => rotationBlock(ctx.out, r, freeze));
     });
 
   rotations

@@ -9,6 +9,7 @@ import { ConnectionForm } from "../../connections/ConnectionForm";
 import { useConnections } from "../../connections/queries";
 import { useCan } from "../../session/useSession";
 import type { WizardValues } from "./model";
+import { RotationWindowField } from "./RotationWindowField";
 import type { StepProps } from "./StepProps";
 
 /** The select's first option: opens the connection form inline. */
@@ -96,6 +97,7 @@ export function ConfigurationStep({ mode }: StepProps) {
         </FormField>
       </div>
       <SwitchField name="isAutoRotationEnabled" label="Auto-Rotation Enabled" hint="Off: never rotated on a schedule; Rotate Secrets still works." />
+      <RotationWindowField timeZone={timeZone} />
     </>
   );
 }

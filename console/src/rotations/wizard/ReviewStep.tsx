@@ -1,5 +1,6 @@
 import { useWatch } from "react-hook-form";
 import { useConnections } from "../../connections/queries";
+import { describeWindow } from "../../../../runner/rotation/window";
 import type { WizardValues } from "./model";
 
 function Row(props: { term: string; children: React.ReactNode }) {
@@ -35,6 +36,7 @@ export function ReviewStep() {
             {values.rotateAt} ({values.timeZone})
           </Row>
           <Row term="Auto-Rotation">{values.isAutoRotationEnabled ? "Enabled" : "Disabled"}</Row>
+          <Row term="Rotation Window">{values.rotationWindow ? describeWindow(values.rotationWindow as NonNullable<WizardValues["rotationWindow"]>, values.timeZone ?? "UTC") : "Any time"}</Row>
         </dl>
       </section>
       <section aria-label="Parameters">

@@ -4,17 +4,18 @@
  * error from the runner lands on the step and field it names. A new field: register it by name in its step's
  * component and add that name to the step's `fields` here.
  */
-import type { ApiRotation, CreateRotationBody, UpdateRotationBody } from "../../../../provider/client";
+import type { ApiRotation, CreateRotationBody, RotationWindowBody, UpdateRotationBody } from "../../../../provider/client";
 import { RunnerApiError } from "../../../../provider/client";
 import { createRotationSchema, updateRotationSchema } from "../../../../runner/schemas";
 import { errorText } from "../../api";
 import { bodySchema, namesFields, type Place } from "../../common/form";
 import { pathOf, validationIssues } from "../../common/issues";
 import { browserTimeZone, formatTimeOfDay, parseTimeOfDay } from "../../common/time";
+import { sameWindow } from "./RotationWindowField";
 
 /** The steps, each with the names of its fields (a name covers the fields under it: "parameters" holds parameters.username1). */
 export const STEPS = [
-  { title: "Configuration", fields: ["connectionId", "projectId", "environment", "secretPath", "rotationInterval", "rotateAt", "rotateAtUtc", "timeZone", "isAutoRotationEnabled"] },
+  { title: "Configuration", fields: ["connectionId", "projectId", "environment", "secretPath", "rotationInterval", "rotateAt", "rotateAtUtc", "timeZone", "isAutoRotationEnabled", "rotationWindow"] },
   { title: "Parameters", fields: ["parameters"] },
   { title: "Mappings", fields: ["secretsMapping"] },
   { title: "Details", fields: ["name", "description"] },
@@ -34,6 +35,8 @@ export interface WizardValues {
   rotateAt: string;
   timeZone: string;
   isAutoRotationEnabled: boolean;
+  /** When it may rotate (RotationWindowField); null = any time. */
+  rotationWindow: RotationWindowBody | null;
   parameters: {
     username1: string;
     username2: string;
@@ -57,6 +60,7 @@ export function newValues(folder: { projectId: string; environment: string; secr
     rotateAt: "00:00",
     timeZone: browserTimeZone(),
     isAutoRotationEnabled: true,
+    rotationWindow: null,
     parameters: { username1: "", username2: "", passwordRequirements: { length: 48, required: { digits: 0, lowercase: 0, uppercase: 0, symbols: 0 }, allowedSymbols: "-_.~!*" } },
     requirements: false,
     secretsMapping: { username: "POSTGRES_DB_USERNAME", password: "POSTGRES_DB_PASSWORD" },
@@ -76,6 +80,7 @@ export function valuesOf(r: ApiRotation): WizardValues {
     rotateAt: formatTimeOfDay(r.rotateAt),
     timeZone: r.timeZone,
     isAutoRotationEnabled: r.isAutoRotationEnabled,
+    rotationWindow: r.rotationWindow ?? null,
     parameters: {
       username1: r.parameters.username1,
       username2: r.parameters.username2,
@@ -115,6 +120,7 @@ export function createBody(v: WizardValues): CreateRotationBody {
     rotationInterval: v.rotationInterval,
     rotateAt: timeOfDay(v),
     timeZone: v.timeZone,
+    ...(v.rotationWindow ? { rotationWindow: v.rotationWindow } : {}),
     parameters: { ...names(v), ...(v.requirements ? { passwordRequirements: requirementsOf(v) } : {}) },
     secretsMapping: mapping(v),
   };
@@ -136,6 +142,7 @@ export function updateBody(v: WizardValues, r: ApiRotation): UpdateRotationBody 
     body.rotateAt = timeOfDay(v);
     body.timeZone = v.timeZone;
   }
+  if (!sameWindow(v.rotationWindow, r.rotationWindow)) body.rotationWindow = v.rotationWindow;
   const requirements = v.requirements ? requirementsOf(v) : null;
   if (!sameRequirements(requirements, r.parameters.passwordRequirements)) body.parameters = { passwordRequirements: requirements };
   const m = mapping(v);

@@ -1,0 +1,110 @@
+/**
+ * Rotation windows and project freezes in the web console, in a real Chromium against a real runner and
+ * PostgreSQL: the wizard's Rotation Window (checked with the runner's schema, on the Configuration step), the
+ * rotation page's window and next opening, Freeze Project with its banner, and Force for a frozen project.
+ */
+import type { Page } from "playwright-core";
+import { seriousViolations } from "./helpers/axe";
+import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
+import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { createTarget, type Target } from "./helpers/target";
+
+const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
+const CONNECTIONS = "/api/v1/app-connections/postgres";
+const unexpected = (p: PageProblems) => p.errors.filter((e) => !/Failed to load resource: the server responded with a status of (401|403|404|409|422|502)/.test(e));
+
+describe("Web console: rotation windows and project freezes", () => {
+  let t: TestRunner;
+  let target: Target;
+  let b: ConsoleBrowser;
+  let page: Page;
+  let problems: PageProblems;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    target = await createTarget({ prefix: "cwin" });
+    t = await startTestRunner({ logLevel: "warn" });
+    connectionId = (await t.api("POST", CONNECTIONS, target.connectionBody("window-db"))).body.appConnection.id;
+    b = await launchBrowser();
+    ({ page, problems } = await b.open("desktop"));
+    page.setDefaultTimeout(10_000);
+    await signInWithToken(page, t.runner.url, t.runner.adminToken);
+  }, 120_000);
+  afterAll(async () => {
+    await b?.close();
+    await t?.stop();
+    await target?.drop();
+  });
+  afterEach(() => {
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  test("When the wizard's Rotation Window is switched on, then a window that never opens or a backwards blackout is shown on its field, and the window created is on the rotation's page with its next opening", async () => {
+    await page.getByRole("button", { name: "Add Secret Rotation" }).click();
+    const w = page.getByRole("dialog", { name: "Add Secret Rotation" });
+    await w.getByRole("button", { name: /PostgreSQL Credentials/ }).click();
+    await w.getByLabel("PostgreSQL Connection").selectOption(connectionId);
+    await w.getByRole("switch", { name: "Rotation Window" }).check();
+    for (const day of ["Mon", "Tue", "Wed", "Thu", "Fri"]) await w.getByRole("checkbox", { name: day }).uncheck();
+    await w.getByRole("button", { name: "Add Blackout" }).click();
+    await w.getByLabel("Blackout 1 From").fill("2030-12-20");
+    await w.getByLabel("Blackout 1 To").fill("2030-12-01");
+    await w.getByRole("button", { name: "Next" }).click();
+    await w.getByRole("alert").filter({ hasText: "Window Days must name at least one day: a window without weekdays never opens" }).waitFor();
+    await w.getByRole("alert").filter({ hasText: "a blackout's from must not be after its to" }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await w.getByRole("checkbox", { name: "Sat" }).check();
+    await w.getByLabel("Blackout 1 To").fill("2031-01-04");
+    await w.getByLabel("Blackout 1 Reason").fill("year end");
+    await w.getByRole("button", { name: "Next" }).click();
+    await w.getByLabel("Database Username 1").fill(target.users[0]);
+    await w.getByLabel("Database Username 2").fill(target.users[1]);
+    await w.getByRole("button", { name: "Next" }).click();
+    await w.getByRole("heading", { name: "Mappings" }).waitFor();
+    await w.getByRole("button", { name: "Next" }).click();
+    await w.getByLabel("Name", { exact: true }).fill("windowed");
+    await w.getByRole("button", { name: "Next" }).click();
+    await w.getByText("Sat 22:00–05:00 (ends the next day) Europe/Berlin; blackouts 2030-12-20..2031-01-04 (year end)").waitFor();
+    await w.getByRole("button", { name: "Create Secret Rotation" }).click();
+    await w.waitFor({ state: "detached" });
+
+    const list = (await t.api("GET", `${ROTATIONS}?projectId=default`)).body.secretRotations as Array<Record<string, any>>;
+    const r = list.find((x) => x.name === "windowed")!;
+    expect(r.rotationWindow).toEqual({ weekdays: ["sat"], startTime: "22:00", endTime: "05:00", blackouts: [{ from: "2030-12-20", to: "2031-01-04", reason: "year end" }] });
+    await page.goto(`${t.runner.url}/rotations/${r.id}`);
+    await page.getByRole("heading", { name: "windowed" }).waitFor();
+    await page.getByText("Sat, 22:00–05:00 (next day) (Europe/Berlin)").waitFor();
+    await page.getByText("2030-12-20 – 2031-01-04: year end").waitFor();
+    await page.getByText("Window Opens", { exact: true }).waitFor();
+    await b.screenshot(page, "rotation-window", "desktop");
+  });
+
+  test("When the project is frozen from the Secret Rotations header, then a Frozen banner names the reason, Rotate Secrets is held back with Force, and Unfreeze removes the banner", async () => {
+    await page.goto(t.runner.url + "/");
+    await page.getByRole("button", { name: "Freeze Project" }).click();
+    const dialog = page.getByRole("dialog", { name: "Freeze Project" });
+    await dialog.getByRole("button", { name: "Freeze Project" }).click();
+    await dialog.getByRole("alert").filter({ hasText: "reason must not be empty" }).waitFor();
+    await dialog.getByLabel("Reason").fill("release week");
+    await dialog.getByRole("button", { name: "Freeze Project" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.getByRole("status").filter({ hasText: /Frozen: project default is frozen since .+ by admin: release week/ }).waitFor();
+    expect((await t.api("GET", "/api/v1/projects/default/freeze")).body).toMatchObject({ frozen: true, frozenReason: "release week" });
+    await b.screenshot(page, "project-frozen", "desktop");
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: "windowed", exact: true }) });
+    await row.getByRole("button", { name: "Rotate Secrets" }).click();
+    const rotate = page.getByRole("dialog", { name: "Rotate Secrets" });
+    await rotate.getByRole("button", { name: "Rotate Secrets" }).click();
+    await rotate.getByText(/Rotation is held back\. Project default is frozen since .* \(release week\)/).waitFor();
+    await rotate.getByRole("button", { name: "Force" }).click();
+    await rotate.waitFor({ state: "detached" });
+    await row.getByText(target.users[1], { exact: true }).waitFor();
+
+    await page.getByRole("button", { name: "Unfreeze Project" }).click();
+    await page.getByRole("button", { name: "Freeze Project" }).waitFor();
+    expect(await page.getByText(/Frozen: project default/).count()).toBe(0);
+    expect((await t.api("GET", "/api/v1/projects/default/freeze")).body.frozen).toBe(false);
+  });
+});
