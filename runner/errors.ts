@@ -12,6 +12,7 @@ export type ErrorCode =
   | "ValidationError"
   | "PrecheckFailed"
   | "GracePeriod"
+  | "RetiringUserInUse"
   | "LeaseLost"
   | "TargetUnavailable"
   | "RotationFailed"
@@ -30,6 +31,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   ValidationError: 422,
   PrecheckFailed: 422,
   GracePeriod: 409,
+  RetiringUserInUse: 409,
   LeaseLost: 409,
   TargetUnavailable: 502,
   RotationFailed: 502,

@@ -39,6 +39,7 @@ import { assertNotConnectionRole, assertUsersFree } from "./ownership";
 import { Lease, leaseLost } from "./lease";
 import { type FailurePlan, LATE_RUN_MS, planAfterFailure } from "./retry";
 import { nextRotationAt } from "./schedule";
+import { describeUse, inUse, inUseDetails, readUsage, type UserUsage } from "./usage";
 
 /** How long a lease lasts without renewal; one that ran out marks a runner that died (or stalled). */
 export const LEASE_MS = 2 * 60 * 1000;
@@ -66,6 +67,21 @@ export interface EngineDeps {
   secretsChanged?: (folder: { projectId: string; environment: string; secretPath: string }) => void;
 }
 
+/** Who uses each user of a rotation, as read at checkedAt (or why it could not be read). */
+export interface UsageView {
+  checkedAt: Date;
+  users: UserUsage[];
+  error?: string;
+}
+
+/** What begin() read and decided, and the intent it stored when the decision changes a password. */
+interface Begun {
+  run: Run;
+  work: RotationWork;
+  decision: Decision;
+  next?: { intent: IntentRecord; password: string; prepared?: PreparedPassword };
+}
+
 /** One attempt under a lease: the row as read under it (read again when a write finds it changed), and its `seen`. */
 interface Run {
   r: RotationRecord;
@@ -73,6 +89,8 @@ interface Run {
   trigger: Trigger;
   started: Date;
   lease: Lease;
+  /** This run ends a hold: what the history entry of its success says (who held it, and whether the hold ran out). */
+  holdNote?: string;
 }
 
 /** One user as a drift check found it (its password only in memory, never in a report). */
@@ -108,7 +126,7 @@ function refusedByServer(err: unknown): boolean {
 }
 
 export interface RotationEvent {
-  type: "rotation.succeeded" | "rotation.failed" | "rotation.drifted";
+  type: "rotation.succeeded" | "rotation.failed" | "rotation.drifted" | "rotation.held";
   rotationId: string;
   name: string;
   projectId: string;
@@ -206,6 +224,7 @@ export class RotationEngine {
         createdAt: this.d.clock(),
         managedBy: meta.managedBy ?? null,
         driftRepair: input.driftRepair,
+        maxHoldHours: input.maxHoldHours,
       });
       for (const intent of intents) await rotations.insertIntent(c, intent);
     }).catch((err) => {
@@ -380,8 +399,10 @@ export class RotationEngine {
     const started = this.d.clock();
     const lease = this.lease(id, opts.leased?.token ?? randomUUID(), opts.leased?.acquiredAt ?? performance.now());
     return this.holding(lease, async () => {
-      const { run, work, decision, next } = await this.begin(lease, opts, started);
-      if (decision.do === "nothing" || decision.do === "wait-grace") return run.r;
+      let begun = await this.begin(lease, opts, started);
+      if (begun.decision.do === "read-usage") begun = await this.readRetiringUsage(lease, opts, started, begun);
+      const { run, work, decision, next } = begun;
+      if (decision.do === "nothing" || decision.do === "wait-grace" || decision.do === "hold" || decision.do === "read-usage") return run.r;
       if (opts.trigger === "scheduled" && work.rotation.nextRotationAt) this.d.onScheduledStart?.(started.getTime() - work.rotation.nextRotationAt.getTime());
       const target = this.openTarget(work.connection);
       if (decision.do === "finish-create") {
@@ -424,7 +445,8 @@ export class RotationEngine {
     lease: Lease,
     opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean; leased?: unknown },
     started: Date,
-  ): Promise<{ run: Run; work: RotationWork; decision: Decision; next?: { intent: IntentRecord; password: string; prepared?: PreparedPassword } }> {
+    usage?: UserUsage,
+  ): Promise<Begun> {
     const id = lease.rotationId;
     let givenBack = false;
     const begun = await withTransaction(this.d.pool, async (c) => {
@@ -435,7 +457,7 @@ export class RotationEngine {
       const work = await leased.leasedWork(c, lease, { lock: true });
       if (!work) throw this.lost(lease);
       const run: Run = { r: work.rotation, seen: work.seen, trigger: opts.trigger, started, lease };
-      const decision = decide({ trigger: opts.trigger, force: opts.force === true, now: started, rotation: run.r, leftovers: work.intents });
+      const decision = decide({ trigger: opts.trigger, force: opts.force === true, now: started, rotation: run.r, leftovers: work.intents, usage: usage && { inUse: inUse(usage) } });
       if (decision.do === "wait-grace") {
         if (opts.trigger !== "scheduled") {
           if (!opts.leased) lease.released = true; // rolled back with the rest: never held
@@ -445,7 +467,18 @@ export class RotationEngine {
         await rotations.updateRotation(c, id, { nextRotationAt: decision.allowedAt });
         run.r = { ...run.r, nextRotationAt: decision.allowedAt };
       }
-      if (decision.do === "wait-grace" || decision.do === "nothing") {
+      if (decision.do === "read-usage") return { run, work, decision }; // nothing written: the lease stays for the second look
+      if (decision.do === "hold") {
+        if (opts.trigger !== "scheduled") throw this.inUseRefusal(usage!); // the lease (taken by the first look) is given back by holding()
+        run.r = await this.recordHold(c, run, decision, usage!);
+      }
+      if (decision.do === "start-fresh" && decision.holdExpired) {
+        run.holdNote = `Proceeded after the hold ran out (held since ${run.r.heldSince?.toISOString() ?? started.toISOString()}, maxHoldHours ${run.r.maxHoldHours}); still in use: ${describeUse(usage!)}`;
+        this.d.logger.warn({ rotationId: id, name: run.r.name, heldSince: run.r.heldSince, maxHoldHours: run.r.maxHoldHours }, `hold ran out (maxHoldHours): proceeding although still in use: ${describeUse(usage!)}`);
+      } else if (decision.do === "start-fresh" && run.r.heldSince) {
+        run.holdNote = `Held from ${run.r.heldSince.toISOString()} (${run.r.heldBy ?? "in use"}); proceeded once the user was free`;
+      }
+      if (decision.do === "wait-grace" || decision.do === "nothing" || decision.do === "hold") {
         await leased.releaseLease(c, lease);
         givenBack = true;
         return { run, work, decision };
@@ -465,8 +498,55 @@ export class RotationEngine {
     if (givenBack) {
       lease.released = true;
       if (begun.decision.do === "wait-grace") this.d.logger.info({ rotationId: id, allowedAt: begun.decision.allowedAt }, "scheduled rotation waits for the grace period");
+      if (begun.decision.do === "hold" && begun.decision.heldSince.getTime() === started.getTime()) {
+        this.d.logger.warn({ rotationId: id, name: begun.run.r.name, recheckAt: begun.decision.recheckAt, until: begun.decision.until }, `scheduled rotation held: ${begun.run.r.heldBy}`);
+        this.d.onEvent?.(rotationEvent("rotation.held", begun.run.r, begun.run, this.d.clock(), { attempt: 0, message: `Held: ${begun.run.r.heldBy}`, nextAttemptAt: begun.decision.recheckAt }));
+      }
     }
     return begun;
+  }
+
+  // ---- retirement hold (issue 25)
+
+  /**
+   * Reads who uses the user about to get a new password, then decides again (begin with the usage). The read is
+   * target I/O, so it runs between the two store transactions, never inside one: a row lock held while a slow target
+   * answers would stall PATCHes and other runners' claims. This runner holds the lease all along (taken or checked
+   * by the first begin, renewed by holding()); the second begin checks it again under the row lock, so a runner that
+   * lost it meanwhile writes nothing and touches the target no further. A failed read fails the attempt (recorded,
+   * retried like any target error): it never counts as "nobody uses it".
+   */
+  private async readRetiringUsage(lease: Lease, opts: { trigger: Exclude<Trigger, "create">; force?: boolean }, started: Date, first: Begun): Promise<Begun> {
+    if (first.decision.do !== "read-usage") return first;
+    const index = first.decision.targetIndex;
+    let usage: UserUsage;
+    try {
+      lease.assertHeld();
+      [usage] = await readUsage(this.d, this.openTarget(first.work.connection), first.run.r, started, { index });
+    } catch (err) {
+      return this.fail(first.run, err, `reading who uses ${JSON.stringify(index === 0 ? first.run.r.username1 : first.run.r.username2)}`);
+    }
+    return this.begin(lease, { trigger: opts.trigger, force: opts.force, leased: true }, started, usage);
+  }
+
+  /**
+   * A scheduled run holds: status held (since when, by whom), the next look at recheckAt. The history records the
+   * hold when it ends (the success entry says who held it, and whether the hold ran out).
+   */
+  private async recordHold(c: PoolClient, run: Run, d: Extract<Decision, { do: "hold" }>, usage: UserUsage): Promise<RotationRecord> {
+    const set = { rotationStatus: "held" as const, heldSince: d.heldSince, heldBy: describeUse(usage), nextRotationAt: d.recheckAt };
+    await rotations.updateRotation(c, run.r.id, set);
+    return { ...run.r, ...set };
+  }
+
+  /** The refusal of a manual rotation while someone uses the user it would change: 409, naming them. */
+  private inUseRefusal(u: UserUsage): AppError {
+    return new AppError(
+      "RetiringUserInUse",
+      `Rotating now would change the password of a user still in use: ${describeUse(u)}. Stop those clients or move them to the active ` +
+        "user's credentials (they read the secrets again), or retry with ?force=true",
+      { details: inUseDetails(u) },
+    );
   }
 
   /** The grace guard's refusal of a manual rotation: 409, naming when it is allowed. */
@@ -512,9 +592,14 @@ export class RotationEngine {
           nextRotationAt: this.nextAt(r, now, run.trigger === "manual" || run.trigger === "drift" || late),
           retryAttempt: 0,
           driftCheckedAt: now,
+          heldSince: null,
+          heldBy: null,
         },
         release: true,
-        history: this.history(run, r, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }),
+        history: this.history(run, r, "success", now, {
+          jobId: intent.jobId, targetIndex: intent.targetIndex,
+          message: run.holdNote,
+        }),
         intent: { jobId: intent.jobId, action: "delete" },
         credential,
         secrets: secretValues,
@@ -542,9 +627,12 @@ export class RotationEngine {
         plan = automatic
           ? planAfterFailure({ ...this.spec(r), enabled: r.isAutoRotationEnabled }, attempt, now, this.d.random)
           : { status: "failed", retryAttempt: r.retryAttempt, nextAttemptAt: r.nextRotationAt };
+        // A failure after a hold was passed (its intent written) ends the hold: the status tells of the failure.
+        const passedHold = intent !== undefined && r.rotationStatus === "held";
         return {
           set: {
-            rotationStatus: plan.status === "failed" ? "failed" : undefined,
+            rotationStatus: plan.status === "failed" || passedHold ? "failed" : undefined,
+            ...(passedHold ? { heldSince: null, heldBy: null } : {}),
             retryAttempt: plan.retryAttempt,
             nextRotationAt: plan.nextAttemptAt,
             lastRotationAttemptedAt: now,
@@ -754,6 +842,16 @@ export class RotationEngine {
   }
 
   // ---------------------------------------------------------------- reads
+
+  /** Who uses each of the rotation's users now (GET …/:id?include=usage): read on the target, never stored; a failure is text. */
+  async usage(r: RotationRecord): Promise<UsageView> {
+    const checkedAt = this.d.clock();
+    try {
+      return { checkedAt, users: await readUsage(this.d, await this.target(r.connectionId), r, checkedAt, "both") };
+    } catch (err) {
+      return { checkedAt, users: [], error: this.failure(err, "reading who uses the users").message };
+    }
+  }
 
   /** Both users' stored passwords, opened. */
   async credentials(id: string): Promise<Array<{ idx: number; username: string; password: string }>> {

@@ -78,6 +78,7 @@ export class RotationService {
         }
         if (patch.description !== undefined) set.description = patch.description;
         if (patch.driftRepair !== undefined) set.driftRepair = patch.driftRepair;
+        if (patch.maxHoldHours !== undefined) set.maxHoldHours = patch.maxHoldHours;
         if (meta.managedBy) set.managedBy = meta.managedBy;
         if (patch.parameters?.passwordRequirements !== undefined) set.passwordRequirements = patch.parameters.passwordRequirements;
         if (patch.secretsMapping) Object.assign(set, await this.renameSecrets(c, r, patch.secretsMapping));

@@ -1,11 +1,12 @@
 /** /api/v2/secret-rotations/postgres-credentials in the API reference. */
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
-import { driftReportSchema, generatedCredentialsSchema, historyEntrySchema, pairCheckNotRunSchema, pairCheckReportSchema, rotationSchema } from "../../responses";
+import { driftReportSchema, generatedCredentialsSchema, historyEntrySchema, pairCheckNotRunSchema, pairCheckReportSchema, rotationSchema, usageSchema } from "../../responses";
 import {
   byNameQuerySchema,
   createRotationSchema,
   deleteRotationQuerySchema,
+  getRotationQuerySchema,
   listRotationsQuerySchema,
   rotateQuerySchema,
   ROTATION_LIST_DEFAULT_LIMIT,
@@ -108,13 +109,17 @@ export const rotationPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "getSecretRotation",
       summary: "Get a rotation",
-      description: `${READ} ${ETAG}`,
+      description:
+        `${READ} ${ETAG} With \`include=usage\` (pgrotate extension) the answer also says who uses each of the two users — their ` +
+        "sessions on the target by application and address, and the registered consumers — read on the target at that moment " +
+        "(no ETag then; a target that does not answer gives `usage.error`). " + USE,
       tag,
       auth: "token",
       path: byId,
-      ok: { description: "The rotation", schema: one },
+      query: getRotationQuerySchema,
+      ok: { description: "The rotation (and, with include=usage, who uses each user)", schema: one.extend({ usage: usageSchema.optional() }) },
       responses: NOT_MODIFIED,
-      errors: [404],
+      errors: [403, 404, 422],
     },
     patch: {
       operationId: "updateSecretRotation",
@@ -203,7 +208,9 @@ export const rotationPaths: ZodOpenApiPathsObject = {
       description:
         "Sets a fresh password on the inactive user, proves it logs in, then makes it active; answers when done. " +
         "Within 10 minutes of the last rotation the grace guard answers 409 `GracePeriod` (the other user's " +
-        "password may still be held by consumers) unless `force=true`. A failure never touches the active " +
+        "password may still be held by consumers) unless `force=true`. While someone still uses the inactive user (sessions " +
+        "on the target, registered consumers) it answers 409 `RetiringUserInUse` naming them, and changes nothing, unless " +
+        "`force=true` (or the rotation's maxHoldHours is 0). A failure never touches the active " +
         "credentials. " + MANAGE,
       tag,
       auth: "token",
