@@ -177,12 +177,15 @@ describe("Retirement hold: a user someone still uses keeps its password", () => 
     await remove(r.id);
   });
 
-  test("When the connection role lacks pg_monitor, then a session on the retiring user is still counted (hidden) and the rotation holds", async () => {
+  test("When the connection role lacks pg_monitor, then creating a rotation warns with the GRANT, and a session on the retiring user is still counted (hidden) and the rotation holds", async () => {
     clock.set("2031-08-10T15:30:00Z");
-    const r = await create();
-    await openSession(r.id, 1, "billing-app");
     await monitor(false);
     try {
+      const made = await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "hold-hidden", secretPath: "/hold-hidden", rotationInterval: 1 }));
+      expect(made.status).toBe(200);
+      expect(made.body.warnings).toEqual([expect.stringContaining(`GRANT pg_monitor TO "${target.admin.username}";`)]);
+      const r = made.body.secretRotation as { id: string; nextRotationAt: string };
+      await openSession(r.id, 1, "billing-app");
       const usage = (await t.api("GET", `${ROTATIONS}/${r.id}?include=usage`)).body.usage;
       expect(usage.users[1].sessions).toMatchObject({ count: 1, hidden: 1 });
       expect(usage.users[1].sessions.clients[0]).toMatchObject({ clientAddr: null, since: null, visible: false });
@@ -191,9 +194,9 @@ describe("Retirement hold: a user someone still uses keeps its password", () => 
       const held = await get(r.id);
       expect(held).toMatchObject({ rotationStatus: "held", activeIndex: 0 });
       expect(held.heldBy).toMatch(/1 session whose details the connection role cannot see/);
+      await remove(r.id);
     } finally {
       await monitor(true);
     }
-    await remove(r.id);
   });
 });

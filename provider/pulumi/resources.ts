@@ -127,6 +127,11 @@ export interface PostgresCredentialsRotationArgs {
    * "off" only reports it (rotationStatus "drifted").
    */
   driftRepair?: pulumi.Input<"reapply" | "rotate" | "off">;
+  /**
+   * The longest a scheduled rotation waits (status "held") while someone still uses the user it would change
+   * (sessions on the target, registered consumers), in hours, 0–720; 0 = never wait. Default 24.
+   */
+  maxHoldHours?: pulumi.Input<number>;
   /** On delete, set unknown passwords on both users so no generated password works any more. Default false. */
   revokeOnDelete?: pulumi.Input<boolean>;
   /** Any value; a change rotates the credentials now (on update). */

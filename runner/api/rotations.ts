@@ -69,11 +69,12 @@ export function rotationRoutes(svc: RotationService, connections: ConnectionServ
     authorize(p, "manage", folder);
     // Using the connection is a permission of its own: refused here, nothing has reached the target.
     const connection = await connections.usableFor(p, input.connectionId, folder);
-    const created = await engine.create(input, connection, managedByOf(req));
+    const warnings: string[] = [];
+    const created = await engine.create(input, connection, { ...managedByOf(req), warnings });
     svc.remember(created);
     audit(res, { resourceId: created.id });
     // A difference between the two users is a warning in the answer, never a refusal (Infisical's request must work).
-    res.status(200).json({ secretRotation: presentRotation(created), pairCheck: await pairChecks.atCreate(created) });
+    res.status(200).json({ secretRotation: presentRotation(created), pairCheck: await pairChecks.atCreate(created), ...(warnings.length ? { warnings } : {}) });
   }));
   // Infisical's list (every rotation in scope, oldest first) unless a page, filter or sort parameter is given:
   // then the page asked for and totalCount. Both carry an ETag (304 when the client has the answer already).

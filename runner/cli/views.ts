@@ -1,5 +1,5 @@
 /** How the runner's objects read in human output (the JSON output is the API's own objects). */
-import type { ApiConnection, ApiRotation } from "../../provider/client";
+import type { ApiConnection, ApiRotation, ApiUsage } from "../../provider/client";
 import { rotationStatusWord } from "../../provider/status-words";
 import type { Output } from "./output";
 import { allowedScopesLabel } from "./scope";
@@ -48,9 +48,28 @@ export function rotationBlock(out: Output, r: ApiRotation): void {
     ["Secrets", `${r.secretsMapping.username} (username), ${r.secretsMapping.password} (password)`],
   ];
   if (r.description) pairs.splice(1, 0, ["Description", r.description]);
+  if (r.rotationStatus === "held") pairs.push(["Held", `since ${out.when(r.heldSince)} by ${r.heldBy ?? "someone"} (at most ${r.maxHoldHours} h)`]);
+  else pairs.push(["Max hold", r.maxHoldHours === 0 ? "never waits" : `${r.maxHoldHours} h`]);
   if (r.lastRotationMessage) pairs.push(["Last message", out.style(r.lastRotationMessage, r.rotationStatus === "failed" ? "danger" : "dim")]);
   pairs.push(["Created", out.when(r.createdAt)]);
   out.fields(pairs);
+}
+
+/** Who uses each of a rotation's users (GET …?include=usage): sessions by application and address, consumers. */
+export function usageBlock(out: Output, u: ApiUsage): void {
+  out.line("");
+  if (u.error) return out.fields([["Who uses them", out.style(`unknown: ${u.error}`, "danger")]]);
+  out.fields(
+    u.users.map((x): [string, string] => {
+      const sessions = x.sessions.clients
+        .filter((c) => c.visible)
+        .map((c) => `${c.applicationName ?? "unnamed"}${c.clientAddr ? ` from ${c.clientAddr}` : ""} (${c.count})`);
+      if (x.sessions.hidden) sessions.push(`${x.sessions.hidden} hidden (grant pg_monitor to the connection role to see them)`);
+      const consumers = x.consumers.map((c) => c.appName);
+      const who = [sessions.length ? `sessions: ${sessions.join(", ")}` : "no sessions", consumers.length ? `consumers: ${consumers.join(", ")}` : "no consumers"].join("; ");
+      return [`Uses ${x.username}${x.active ? " (active)" : ""}`, who];
+    }),
+  );
 }
 
 export function connectionBlock(out: Output, c: ApiConnection): void {

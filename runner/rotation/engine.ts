@@ -171,9 +171,9 @@ export class RotationEngine {
   /**
    * `connection`: the record of input.connectionId that the caller checked the principal may use (the route),
    * so the check and the use read the same row. `managedBy`: the IaC tool that sent the request
-   * (X-Pgrotate-Managed-By), recorded on the rotation.
+   * (X-Pgrotate-Managed-By), recorded on the rotation; `warnings` (when given) receives the precheck's warnings.
    */
-  async create(input: CreateRotationInput, connection: ConnectionRecord, meta: { managedBy?: ManagedBy } = {}): Promise<RotationRecord> {
+  async create(input: CreateRotationInput, connection: ConnectionRecord, meta: { managedBy?: ManagedBy; warnings?: string[] } = {}): Promise<RotationRecord> {
     if (connection.id !== input.connectionId) throw new Error("create: the connection checked is not the one asked for");
     const { pool } = this.d;
     const folder = { projectId: input.projectId, environment: input.environment, secretPath: input.secretPath };
@@ -186,7 +186,9 @@ export class RotationEngine {
     const serverId = connection.serverId ?? (await this.recordServer(connection.id, target));
     const owners = { serverId, connectionIds: [connection.id], usernames };
     await assertUsersFree(pool, owners);
-    await this.d.strategy.precheck(target, usernames);
+    const warnings = await this.d.strategy.precheck(target, usernames);
+    for (const w of warnings) this.d.logger.warn({ connectionId: connection.id }, w);
+    meta.warnings?.push(...warnings);
 
     const id = newId();
     const jobId = newId();

@@ -12,6 +12,7 @@ import { PairCheckSection } from "./PairCheckSection";
 import { activeUsername, useRotation } from "./queries";
 import { RotationActions } from "./RotationActions";
 import { RotationStatusBadge } from "./RotationStatusBadge";
+import { UsageSection } from "./UsageSection";
 
 /** One rotation: its fields and schedule, its actions, and its history. */
 export function RotationPage(props: { id: string }) {
@@ -77,6 +78,8 @@ export function RotationPage(props: { id: string }) {
           <dd>
             {r.rotationInterval} {r.rotationInterval === 1 ? "day" : "days"}
           </dd>
+          <dt>Max Hold</dt>
+          <dd>{r.maxHoldHours === 0 ? "Never waits" : `${r.maxHoldHours} ${r.maxHoldHours === 1 ? "hour" : "hours"}`}</dd>
           <dt>Drift Repair</dt>
           <dd>{DRIFT_REPAIR_LABELS[r.driftRepair]}</dd>
           <dt>Rotate At</dt>
@@ -99,6 +102,7 @@ export function RotationPage(props: { id: string }) {
           )}
         </dl>
       </section>
+      <UsageSection rotation={r} />
       {can.manage && <PairCheckSection rotationId={r.id} />}
       {can.manage && <DriftCheckSection rotation={r} />}
       <HistoryTable rotationId={r.id} />

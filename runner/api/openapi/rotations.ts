@@ -64,7 +64,12 @@ export const rotationPaths: ZodOpenApiPathsObject = {
         description:
           "The created rotation, and the pair check the runner ran on its two users: a difference is a warning, never a " +
           "refusal; `interchangeable: null` with `error` when the check could not run within 5 s",
-        schema: one.extend({ pairCheck: z.union([pairCheckReportSchema, pairCheckNotRunSchema]) }),
+        schema: one.extend({
+          pairCheck: z.union([pairCheckReportSchema, pairCheckNotRunSchema]),
+          warnings: z.array(z.string()).optional().meta({
+            description: "pgrotate extension: what works, but less well — e.g. the connection role cannot see other roles' session details (no pg_monitor), and says how to grant it",
+          }),
+        }),
       },
       errors: [404, 409, 422, 502],
     },

@@ -2,7 +2,7 @@
 import { Option, type Command, type CommandUnknownOpts, type OptionValues } from "@commander-js/extra-typings";
 import type { CreateRotationBody, UpdateRotationBody } from "../../../provider/client";
 import { createRotationSchema, updateRotationSchema } from "../../schemas";
-import { checked, defined, parseTimeOfDay, parseWholeNumber, readJsonFile, SCHEDULE_FIELDS, scheduleFields } from "../body";
+import { checked, defined, parseCount, parseTimeOfDay, parseWholeNumber, readJsonFile, SCHEDULE_FIELDS, scheduleFields } from "../body";
 import { contextOf } from "../context";
 import { withProgress } from "../progress";
 import { confirm } from "../prompt";
@@ -21,7 +21,8 @@ function rotationOptions<A extends unknown[], O extends OptionValues, G extends 
     .option("--at <hh:mm>", "time of day, in UTC or in --time-zone (create: default 00:00)", parseTimeOfDay)
     .option("--time-zone <zone>", "IANA time zone of --at, e.g. Europe/Berlin")
     .option("--username-secret <name>", "name of the secret apps read the username from")
-    .option("--password-secret <name>", "name of the secret apps read the password from");
+    .option("--password-secret <name>", "name of the secret apps read the password from")
+    .option("--max-hold-hours <hours>", "the longest a scheduled rotation waits while someone still uses the user it would change (0 = never; default 24)", parseCount);
 }
 
 export function registerRotationChanges(rotations: CommandUnknownOpts): void {
@@ -49,7 +50,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
           ...ctx.folder(),
           ...file,
           ...ctx.givenFolder(),
-          ...defined({ name: opts.name, description: opts.description, connectionId, rotationInterval: opts.interval }),
+          ...defined({ name: opts.name, description: opts.description, connectionId, rotationInterval: opts.interval, maxHoldHours: opts.maxHoldHours }),
           ...(opts.autoRotation === false ? { isAutoRotationEnabled: false } : {}),
           ...schedule,
           parameters: { ...params, ...defined({ username1: opts.user1, username2: opts.user2 }) },
@@ -67,7 +68,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
   rotationOptions(
     rotations
       .command("update")
-      .description("change a rotation's name, description, schedule, auto-rotation or secret names")
+      .description("change a rotation's name, description, schedule, auto-rotation, max hold or secret names")
       .argument("<rotation>", "name or id"),
   )
     .option("--auto-rotation", "rotate on the schedule")
@@ -82,6 +83,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
           name: opts.name,
           description: opts.description,
           rotationInterval: opts.interval,
+          maxHoldHours: opts.maxHoldHours,
           isAutoRotationEnabled: opts.autoRotation,
           ...scheduleFields(opts, r),
           secretsMapping: Object.keys(mapping).length ? { ...r.secretsMapping, ...mapping } : undefined,
@@ -96,7 +98,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
     .command("rotate")
     .description("rotate now: the inactive user gets a new password, is verified, then becomes active")
     .argument("<rotation>", "name or id")
-    .option("--force", "rotate within 10 minutes of the last rotation (the grace guard: consumers may still hold the other password)")
+    .option("--force", "rotate within 10 minutes of the last rotation (the grace guard: consumers may still hold the other password), or while someone still uses the user it would change")
     .action(async (ref, opts, cmd) => {
       const ctx = contextOf(cmd);
       const r = await findRotation(ctx, ref);

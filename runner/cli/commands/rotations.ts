@@ -2,7 +2,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { ApiRotation } from "../../../provider/client";
 import { contextOf, type CliContext } from "../context";
 import { findRotation } from "../resolve";
-import { rotationBlock, rotationTable } from "../views";
+import { rotationBlock, rotationTable, usageBlock } from "../views";
 import { registerRotationChanges } from "./rotation-changes";
 import { registerRotationWait, watch } from "./rotation-wait";
 
@@ -30,13 +30,19 @@ export function registerRotations(program: CommandUnknownOpts): void {
 
   rotations
     .command("get")
-    .description("one rotation: status, users, schedule, last message")
+    .description("one rotation: status, users and who uses each (sessions on the target, consumers), schedule, last message")
     .argument("<rotation>", "name or id")
     .option("--watch", "print again each time it changes (Ctrl-C stops; with --json one JSON document per line, per change)")
     .action(async (ref, opts, cmd) => {
       const ctx = contextOf(cmd);
       const { id } = await findRotation(ctx, ref);
-      await show(ctx, opts.watch === true, () => ctx.client().getRotation(id), (r) => rotationBlock(ctx.out, r));
+      if (opts.watch === true) return show(ctx, true, () => ctx.client().getRotation(id), (r) => rotationBlock(ctx.out, r));
+      // Who uses each user is read on the target (include=usage); --json prints the rotation as the API has it.
+      const { secretRotation, usage } = await ctx.client().getRotationUsage(id);
+      ctx.out.result(secretRotation, (r) => {
+        rotationBlock(ctx.out, r);
+        usageBlock(ctx.out, usage);
+      });
     });
 
   rotations

@@ -54,6 +54,7 @@ export function ReviewStep({ values }: { values: WizardValues }) {
         <dl>
           <Row term="Name">{values.name}</Row>
           <Row term="Description">{values.description || <span className="muted">None</span>}</Row>
+          <Row term="Max Hold">{values.maxHoldHours === "0" ? "Never waits" : `${values.maxHoldHours} hours`}</Row>
         </dl>
       </section>
     </div>

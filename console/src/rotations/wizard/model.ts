@@ -6,7 +6,7 @@
 import type { ZodType } from "zod";
 import type { ApiRotation, CreateRotationBody, UpdateRotationBody } from "../../../../provider/client";
 import { RunnerApiError } from "../../../../provider/client";
-import { createRotationSchema, updateRotationSchema } from "../../../../runner/schemas";
+import { createRotationSchema, DEFAULT_MAX_HOLD_HOURS, updateRotationSchema } from "../../../../runner/schemas";
 import { errorText } from "../../api";
 import { fieldErrors, type Issue, validationIssues } from "../../common/issues";
 import { browserTimeZone, formatTimeOfDay, parseTimeOfDay } from "../../common/time";
@@ -39,6 +39,8 @@ export interface WizardValues {
   secretPassword: string;
   name: string;
   description: string;
+  /** Retirement hold: the longest a scheduled rotation waits while someone still uses the user it would change (0 = never). */
+  maxHoldHours: string;
 }
 
 /** Infisical's defaults for a new PostgreSQL Credentials rotation. */
@@ -65,6 +67,7 @@ export function newValues(folder: { projectId: string; environment: string; secr
     secretPassword: "POSTGRES_DB_PASSWORD",
     name: "",
     description: "",
+    maxHoldHours: String(DEFAULT_MAX_HOLD_HOURS),
   };
 }
 
@@ -95,6 +98,7 @@ export function valuesOf(r: ApiRotation): WizardValues {
     secretPassword: r.secretsMapping.password,
     name: r.name,
     description: r.description ?? "",
+    maxHoldHours: String(r.maxHoldHours),
   };
 }
 
@@ -133,6 +137,7 @@ export function createBody(v: WizardValues): CreateRotationBody {
     timeZone: v.timeZone,
     parameters: { username1: v.username1, username2: v.username2, ...(v.requirements ? { passwordRequirements: requirementsOf(v) } : {}) },
     secretsMapping: { username: v.secretUsername.trim(), password: v.secretPassword.trim() },
+    maxHoldHours: num(v.maxHoldHours),
   };
 }
 
@@ -143,6 +148,7 @@ export function updateBody(v: WizardValues, r: ApiRotation): UpdateRotationBody 
   if (v.name.trim() !== r.name) body.name = v.name.trim();
   const description = v.description.trim() || null;
   if (description !== (r.description ?? null)) body.description = description;
+  if (v.maxHoldHours.trim() !== String(r.maxHoldHours)) body.maxHoldHours = num(v.maxHoldHours);
   if (v.isAutoRotationEnabled !== r.isAutoRotationEnabled) body.isAutoRotationEnabled = v.isAutoRotationEnabled;
   if (v.rotationInterval.trim() !== was.rotationInterval) body.rotationInterval = num(v.rotationInterval);
   if (v.rotateAt !== was.rotateAt || v.timeZone !== was.timeZone) {
@@ -164,7 +170,7 @@ export function stepOf(path: string): number {
   const head = path.split(".")[0];
   if (head === "parameters") return 1;
   if (head === "secretsMapping") return 2;
-  if (head === "name" || head === "description") return 3;
+  if (head === "name" || head === "description" || head === "maxHoldHours") return 3;
   if (CONFIGURATION.includes(head)) return 0;
   return REVIEW;
 }
@@ -186,6 +192,7 @@ export const LABELS: Record<string, string> = {
   "secretsMapping.password": "Password",
   name: "Name",
   description: "Description",
+  maxHoldHours: "Max Hold (hours)",
 };
 
 /** The field an error path is shown on (rotateAt.hours -> rotateAt; passwordRequirements.required.digits -> …required). */
