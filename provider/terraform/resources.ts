@@ -147,6 +147,7 @@ function rotationState(r: ApiRotation, creds: GeneratedCredentials | undefined, 
     is_auto_rotation_enabled: r.isAutoRotationEnabled,
     rotation_interval: r.rotationInterval,
     drift_repair: r.driftRepair,
+    max_hold_hours: r.maxHoldHours,
     rotate_at_utc: r.rotateAtUtc ? { hours: r.rotateAtUtc.hours, minutes: r.rotateAtUtc.minutes } : null,
     rotate_at: r.rotateAtUtc ? null : { hours: r.rotateAt.hours, minutes: r.rotateAt.minutes },
     time_zone: r.rotateAtUtc ? null : r.timeZone,
@@ -189,6 +190,7 @@ function rotationPatch(prior: ObjectValue, planned: ObjectValue): UpdateRotation
   if (changed("is_auto_rotation_enabled")) body.isAutoRotationEnabled = planned.is_auto_rotation_enabled;
   if (changed("rotation_interval")) body.rotationInterval = planned.rotation_interval;
   if (changed("drift_repair")) body.driftRepair = planned.drift_repair;
+  if (changed("max_hold_hours")) body.maxHoldHours = planned.max_hold_hours;
   if (changed("rotate_at_utc") || changed("rotate_at") || changed("time_zone")) {
     if (planned.rotate_at_utc) body.rotateAtUtc = toApiBody(obj(planned.rotate_at_utc) ?? {});
     else {
