@@ -5,6 +5,7 @@
  * forced, maxHoldHours is 0, or the hold ran out. Real PostgreSQL, a fake clock for the scheduler.
  */
 import { Client } from "pg";
+import { runCli } from "./helpers/cli";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-receiver";
@@ -161,7 +162,7 @@ describe("Retirement hold: a user someone still uses keeps its password", () => 
     await remove(r.id);
   });
 
-  test("When asked with include=usage, then GET names who uses each user; a plain GET does not read the target", async () => {
+  test("When asked with include=usage, then GET (and pgrotate rotations get) names who uses each user; a plain GET does not read the target; the CLI sets --max-hold-hours", async () => {
     clock.set("2031-07-10T15:30:00Z");
     const r = await create();
     await openSession(r.id, 1, "billing-app");
@@ -174,6 +175,14 @@ describe("Retirement hold: a user someone still uses keeps its password", () => 
     expect(Date.parse(u2.sessions.clients[0].since)).not.toBeNaN();
     expect((await t.api("GET", `${ROTATIONS}/${r.id}`)).body.usage).toBeUndefined();
     expect((await t.api("GET", `${ROTATIONS}/${r.id}?include=everything`)).status).toBe(422);
+    // The CLI shows both users with who uses each, and sets maxHoldHours.
+    const env = { PGROTATE_URL: t.runner.url, PGROTATE_TOKEN: t.runner.adminToken };
+    const shown = await runCli(["rotations", "get", r.id], { env });
+    expect(shown.stdout).toMatch(new RegExp(`Uses ${target.users[0]} \\(active\\)\\s+sessions: orders-app from [0-9.:a-f]+ \\(1\\); no consumers`));
+    expect(shown.stdout).toMatch(new RegExp(`Uses ${target.users[1]}\\s+sessions: billing-app from [0-9.:a-f]+ \\(1\\); no consumers`));
+    const updated = await runCli(["--json", "rotations", "update", r.id, "--max-hold-hours", "0"], { env });
+    expect([updated.code, JSON.parse(updated.stdout).maxHoldHours]).toEqual([0, 0]);
+    expect((await runCli(["rotations", "update", r.id, "--max-hold-hours", "-1"], { env })).stderr).toMatch(/at least 0/);
     await remove(r.id);
   });
 
