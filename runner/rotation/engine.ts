@@ -4,9 +4,12 @@
  *   create:  validate -> precheck target -> [store: rotation 'pending' + two intents, lease] ->
  *            set + verify user1, set + verify user2 -> [store: both credentials, secrets = user1, 'success']
  *   rotate:  [store: lease, or the scheduler's claim] -> [store: read the row, intents, connection, secrets under
- *            the lease] -> decide (decide.ts: finish a create, roll an intent forward, start fresh, nothing, or wait
- *            for the grace guard) -> [store: intent for the inactive user] -> ALTER ROLE (verifier) -> login with
- *            the new password -> [store: credential, flip activeIndex, secrets, times, drop intent, give the lease back]
+ *            the lease] -> decide (decide.ts: finish a create, roll an intent forward, start fresh, nothing, wait
+ *            for the grace guard, or read who uses the inactive user) -> (who uses it: its sessions on the target,
+ *            registered consumers; then [store: decide again under the lease: hold — status held, the claim given
+ *            back; a manual call is refused — or go on]) -> [store: intent for the inactive user] -> ALTER ROLE
+ *            (verifier) -> login with the new password -> [store: credential, flip activeIndex, secrets, times,
+ *            drop intent, clear a hold, give the lease back]
  *   recover: every intent left by a dead runner is rolled forward with its own password.
  *
  * Brackets are store transactions. At every instant each user's stored password, or its intent password,
