@@ -443,8 +443,9 @@ export class RotationEngine {
    * here, or the scheduler's claim, checked — with the row locked; the row, its leftover intents, its connection
    * and its mapped secrets read under it; the decision (decide.ts); and what the decision writes before any
    * target work: a new intent (its verifier computed off the event loop meanwhile), or, for a scheduled run, a
-   * grace wait or the claim given back. A manual call the grace guard refuses, or that finds the rotation busy,
-   * writes nothing at all.
+   * grace wait, a hold, or the claim given back. A manual call the grace guard or the hold refuses, or that finds
+   * the rotation busy, writes nothing at all. Called a second time with `usage` after a "read-usage" decision
+   * (readRetiringUsage): the lease is then checked, not taken.
    */
   private async begin(
     lease: Lease,
