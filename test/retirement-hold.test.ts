@@ -109,6 +109,21 @@ describe("Retirement hold: a user someone still uses keeps its password", () => 
     await remove(r.id);
   });
 
+  test("When maxHoldHours is not a whole number from 0 to 720, then create and PATCH answer 422 naming it; a good PATCH changes it", async () => {
+    const bad = await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "hold-bad", maxHoldHours: 721 }));
+    expect(bad.status).toBe(422);
+    expect(bad.body.details).toEqual([{ path: "maxHoldHours", message: "maxHoldHours must be at most 720 (30 days)" }]);
+    clock.set("2031-02-10T15:30:00Z");
+    const r = await create();
+    for (const [value, message] of [[-1, "maxHoldHours must be at least 0 (0 = never hold)"], [1.5, "maxHoldHours must be a whole number of hours from 0 to 720"], ["24", "maxHoldHours must be a whole number of hours from 0 to 720"]] as const) {
+      const res = await t.api("PATCH", `${ROTATIONS}/${r.id}`, { maxHoldHours: value });
+      expect([res.status, res.body.details]).toEqual([422, [{ path: "maxHoldHours", message }]]);
+    }
+    expect((await t.api("PATCH", `${ROTATIONS}/${r.id}`, { maxHoldHours: 2 })).body.secretRotation.maxHoldHours).toBe(2);
+    expect((await get(r.id)).maxHoldHours).toBe(2);
+    await remove(r.id);
+  });
+
   test("When maxHoldHours is 0, then a scheduled rotation does not wait for a session on the retiring user", async () => {
     clock.set("2031-04-10T15:30:00Z");
     const r = await create({ maxHoldHours: 0 });
