@@ -111,6 +111,7 @@ describe("Web console: setup SQL and the pair check", () => {
     const session = new Client({ host: target.cluster.host, port: target.cluster.port, database: target.database, user: inactive.username, password: inactive.password, application_name: "billing-app" });
     session.on("error", () => undefined);
     await session.connect();
+    await target.sql(`GRANT pg_monitor TO "${target.admin.username}"`); // addresses and names of other roles' sessions
     try {
       const usage = page.getByRole("region", { name: "Who Uses Each User" });
       await usage.getByRole("button", { name: "Check Who Uses Each User" }).click();
@@ -120,7 +121,7 @@ describe("Web console: setup SQL and the pair check", () => {
 
       await t.runner.pool.query("UPDATE rotations SET rotation_status = 'held', held_since = now(), held_by = $2 WHERE id = $1", [rotation.id, `"billing-app" (1 session) on "${inactive.username}"`]);
       await page.reload();
-      await page.getByText("Held", { exact: true }).waitFor();
+      await page.locator(".badge", { hasText: "Held" }).first().waitFor();
       await page.getByText(`Waiting: still in use by "billing-app" (1 session) on "${inactive.username}".`).waitFor();
       await b.screenshot(page, "rotation-held", "desktop");
     } finally {

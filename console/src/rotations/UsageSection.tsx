@@ -13,7 +13,10 @@ function sessionsText(u: UserUse): string {
   const shown = u.sessions.clients
     .filter((c) => c.visible)
     .map((c) => `${c.applicationName ?? "unnamed"}${c.clientAddr ? ` from ${c.clientAddr}` : ""} (${c.count})`);
-  if (u.sessions.hidden) shown.push(`${u.sessions.hidden} hidden (the connection role lacks pg_monitor)`);
+  if (u.sessions.hidden) {
+    const names = [...new Set(u.sessions.clients.filter((c) => !c.visible && c.applicationName).map((c) => c.applicationName))];
+    shown.push(`${u.sessions.hidden} with hidden details${names.length ? ` (${names.join(", ")})` : ""} (the connection role lacks pg_monitor)`);
+  }
   return shown.join(", ");
 }
 
