@@ -482,7 +482,8 @@ export class RotationEngine {
         run.holdNote = `Proceeded after the hold ran out (held since ${run.r.heldSince?.toISOString() ?? started.toISOString()}, maxHoldHours ${run.r.maxHoldHours}); still in use: ${describeUse(usage!)}`;
         this.d.logger.warn({ rotationId: id, name: run.r.name, heldSince: run.r.heldSince, maxHoldHours: run.r.maxHoldHours }, `hold ran out (maxHoldHours): proceeding although still in use: ${describeUse(usage!)}`);
       } else if (decision.do === "start-fresh" && run.r.heldSince) {
-        run.holdNote = `Held from ${run.r.heldSince.toISOString()} (${run.r.heldBy ?? "in use"}); proceeded once the user was free`;
+        const how = opts.force ? "rotated with force while held" : usage ? "proceeded once the user was free" : "proceeded without looking again (maxHoldHours is 0)";
+        run.holdNote = `Held from ${run.r.heldSince.toISOString()} (${run.r.heldBy ?? "in use"}); ${how}`;
       }
       if (decision.do === "wait-grace" || decision.do === "nothing" || decision.do === "hold") {
         await leased.releaseLease(c, lease);
