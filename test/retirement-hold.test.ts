@@ -124,6 +124,20 @@ describe("Retirement hold: a user someone still uses keeps its password", () => 
     await remove(r.id);
   });
 
+  test("When auto-rotation is switched off while a rotation is held, then the hold ends (status success, no heldSince); a manual rotation with force then rotates", async () => {
+    clock.set("2031-09-10T15:30:00Z");
+    const r = await create();
+    await openSession(r.id, 1, "billing-app");
+    clock.set(r.nextRotationAt);
+    await t.runner.scheduler.tick();
+    expect((await get(r.id)).rotationStatus).toBe("held");
+    const off = (await t.api("PATCH", `${ROTATIONS}/${r.id}`, { isAutoRotationEnabled: false })).body.secretRotation;
+    expect(off).toMatchObject({ rotationStatus: "success", heldSince: null, heldBy: null, nextRotationAt: null, activeIndex: 0 });
+    expect((await t.api("POST", `${ROTATIONS}/${r.id}/rotate-secrets`)).body.error).toBe("RetiringUserInUse");
+    expect((await t.api("POST", `${ROTATIONS}/${r.id}/rotate-secrets?force=true`)).body.secretRotation.activeIndex).toBe(1);
+    await remove(r.id);
+  });
+
   test("When maxHoldHours is 0, then a scheduled rotation does not wait for a session on the retiring user", async () => {
     clock.set("2031-04-10T15:30:00Z");
     const r = await create({ maxHoldHours: 0 });
