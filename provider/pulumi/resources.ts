@@ -136,7 +136,7 @@ export interface PostgresCredentialsRotationArgs {
   revokeOnDelete?: pulumi.Input<boolean>;
   /** Any value; a change rotates the credentials now (on update). */
   rotationTrigger?: pulumi.Input<string | number>;
-  /** Lets a rotationTrigger rotation pass the 10-minute grace guard. Default false. */
+  /** Lets a rotationTrigger rotation pass the 10-minute grace guard and the retirement hold. Default false. */
   forceRotation?: pulumi.Input<boolean>;
 }
 
