@@ -6,7 +6,7 @@
 import type { z } from "zod";
 import type { ErrorBody } from "../runner/errors";
 import type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, DriftReportBody, GeneratedCredentials, LoginResult,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, ApiUsage, DriftReportBody, GeneratedCredentials, LoginResult,
   PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 } from "../runner/responses";
 import type {
@@ -16,7 +16,7 @@ import type {
 } from "../runner/schemas";
 
 export type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, DriftReportBody, GeneratedCredentials, LoginResult,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, ApiUsage, DriftReportBody, GeneratedCredentials, LoginResult,
   PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 };
 /** One entry of a connection's allowedScopes as the runner answers it (null environment or path = any). */
@@ -87,7 +87,7 @@ export interface RotationListQuery {
   environment?: string;
   /** Exactly this folder. */
   secretPath?: string;
-  status?: "success" | "failed" | "pending" | "drifted";
+  status?: ApiRotation["rotationStatus"];
   /** A field, with a leading `-` for descending (e.g. "-nextRotationAt"). */
   sort?: string;
 }
@@ -278,6 +278,10 @@ export class RunnerClient {
   }
   async getRotation(id: string, opts: RevalidateOption = {}): Promise<ApiRotation> {
     return (await this.request<{ secretRotation: ApiRotation }>("GET", this.rot(id), undefined, undefined, opts)).secretRotation;
+  }
+  /** The rotation and who uses each of its users (read on the target by the runner: include=usage). */
+  async getRotationUsage(id: string): Promise<{ secretRotation: ApiRotation; usage: ApiUsage }> {
+    return this.request<{ secretRotation: ApiRotation; usage: ApiUsage }>("GET", this.rot(id), undefined, { include: "usage" });
   }
   /** undefined when the runner answers 404 (deleted out of band). */
   async findRotation(id: string): Promise<ApiRotation | undefined> {

@@ -35,6 +35,7 @@ export function rotationStatusWord(
 ): { word: string; tone: StatusTone } {
   if (r.rotationStatus === "failed") return { word: "Rotation Failed", tone: "danger" };
   if (r.rotationStatus === "drifted") return { word: "Drifted", tone: "danger" };
+  if (r.rotationStatus === "held") return { word: "Held", tone: "warning" };
   if (!r.isAutoRotationEnabled) return { word: "Auto-Rotation Disabled", tone: "neutral" };
   if (r.rotationStatus === "pending") return { word: "Pending", tone: "warning" };
   if (!r.nextRotationAt) return { word: "Not Scheduled", tone: "neutral" };

@@ -14,6 +14,7 @@ export type ErrorCode =
   | "GracePeriod"
   | "OutsideRotationWindow"
   | "ProjectFrozen"
+  | "RetiringUserInUse"
   | "LeaseLost"
   | "TargetUnavailable"
   | "RotationFailed"
@@ -34,6 +35,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   GracePeriod: 409,
   OutsideRotationWindow: 409,
   ProjectFrozen: 409,
+  RetiringUserInUse: 409,
   LeaseLost: 409,
   TargetUnavailable: 502,
   RotationFailed: 502,

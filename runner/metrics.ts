@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { Sealer } from "./crypto/seal";
 import type { RotationEvent } from "./rotation/engine";
 import { countsByKey } from "./services/keys";
-import { rotationCounts } from "./store/rotations";
+import { heldCounts, rotationCounts } from "./store/rotations";
 import { type SealedCount, sealedCounts } from "./store/sealed";
 
 const SEALED_COUNTS_MAX_AGE_MS = 30_000;
@@ -140,6 +140,34 @@ export function createMetrics(deps: {
     help: "Drift checks that found a stored password that no longer logs in (repaired or not)",
     registers: [registry],
   });
+  // Retirement hold: rotations held now, the oldest hold's age (one query per scrape for both), and holds started.
+  let heldScrape: { at: number; counts: Promise<Awaited<ReturnType<typeof heldCounts>> | undefined> } | undefined;
+  const held = () => {
+    const now = Date.now();
+    if (!heldScrape || now - heldScrape.at > 250) heldScrape = { at: now, counts: heldCounts(deps.pool, deps.clock()).catch(() => undefined) };
+    return heldScrape.counts;
+  };
+  new Gauge({
+    name: "pgrotate_rotations_held",
+    help: "Scheduled rotations held because someone still uses the user they would change (status held)",
+    registers: [registry],
+    async collect() {
+      this.set((await held())?.held ?? NaN);
+    },
+  });
+  new Gauge({
+    name: "pgrotate_rotation_held_longest_seconds",
+    help: "How long the oldest current hold has lasted (0 when none is held)",
+    registers: [registry],
+    async collect() {
+      this.set((await held())?.longestSeconds ?? NaN);
+    },
+  });
+  const holds = new Counter({
+    name: "pgrotate_rotation_holds_total",
+    help: "Holds started: a scheduled rotation found someone still on the user it would change",
+    registers: [registry],
+  });
   fromCounts("pgrotate_rotation_intents_pending", "Intents written but not yet committed (in flight, failed and waiting for a retry, or left by a crash)", "intents");
   return {
     registry,
@@ -150,6 +178,7 @@ export function createMetrics(deps: {
     onScheduledStart: (lateMs) => startDelay.observe(Math.max(0, lateMs) / 1000),
     onRotation(e) {
       if (e.type === "rotation.drifted") return drift.inc();
+      if (e.type === "rotation.held") return holds.inc();
       const result = e.type === "rotation.succeeded" ? "success" : "failed";
       rotations.inc({ result, trigger: e.trigger });
       duration.observe({ result }, e.durationMs / 1000);

@@ -83,7 +83,9 @@ export const rotationSchema = z
     timeZone: z.string().meta({ description: "IANA time zone of rotateAt", example: "UTC" }),
     activeIndex: z.union([z.literal(0), z.literal(1)]).meta({ description: "Which user's credentials are active: 0 = username1, 1 = username2" }),
     rotationStatus: z.enum(ROTATION_STATUSES).meta({
-      description: "drifted (pgrotate extension): a stored password no longer logs in and was not repaired (see driftRepair; lastRotationMessage says which user)",
+      description:
+        "drifted (pgrotate extension): a stored password no longer logs in and was not repaired (see driftRepair; lastRotationMessage says which user). " +
+        "held (pgrotate extension): a scheduled rotation waits because someone still uses the user it would change (see heldSince, heldBy, maxHoldHours)",
     }),
     lastRotationAttemptedAt: timestamp.nullable(),
     lastRotatedAt: timestamp.nullable(),
@@ -105,6 +107,9 @@ export const rotationSchema = z
     rotationWindow: rotationWindowSchema.nullable().meta({
       description: "pgrotate extension: when the rotation may run, in its timeZone; null: any time. nextRotationAt is already inside it",
     }),
+    maxHoldHours: z.number().int().meta({ description: "pgrotate extension: the longest a scheduled rotation is held while someone still uses the user it would change (0 = never hold)" }),
+    heldSince: timestamp.nullable().meta({ description: "pgrotate extension: when the current hold began; null when not held" }),
+    heldBy: z.string().nullable().meta({ description: "pgrotate extension: who was still on the user at the last check (applications, addresses, counts); null when not held" }),
     createdAt: timestamp,
     updatedAt: timestamp,
   })
@@ -124,6 +129,35 @@ export const driftReportSchema = z
   })
   .meta({ id: "DriftReport", description: "What a drift check found and did; never a password" });
 
+export const usageSchema = z
+  .object({
+    checkedAt: timestamp,
+    users: z.array(
+      z.object({
+        username: z.string(),
+        active: z.boolean().meta({ description: "The user whose credentials the mapped secrets hold now" }),
+        sessions: z.object({
+          count: z.number().int().meta({ description: "Its sessions on the target (pgrotate's own left out)" }),
+          hidden: z.number().int().meta({ description: "Of those, the sessions whose details the connection role cannot see (grant it pg_monitor)" }),
+          clients: z.array(
+            z.object({
+              applicationName: z.string().nullable(),
+              clientAddr: z.string().nullable().meta({ description: "null: a local socket, or hidden" }),
+              count: z.number().int(),
+              since: timestamp.nullable().meta({ description: "The earliest session's start; null when hidden" }),
+              visible: z.boolean().meta({ description: "false: the connection role cannot see these sessions' details" }),
+            }),
+          ),
+        }),
+        consumers: z
+          .array(z.object({ appName: z.string(), instanceId: z.string(), lastSeenAt: timestamp }))
+          .meta({ description: "Registered consumers (pgrotate/pg pools) that reported using this user" }),
+      }),
+    ),
+    error: z.string().optional().meta({ description: "Why who uses the users could not be read (the target did not answer); users is then empty" }),
+  })
+  .meta({ id: "RotationUsage", description: "pgrotate extension: who uses each of the rotation's two users, read on the target when asked (include=usage)" });
+
 export const historyEntrySchema = z
   .object({
     id: z.string().meta({ description: "Increasing number, as text" }),
@@ -136,7 +170,7 @@ export const historyEntrySchema = z
     startedAt: timestamp,
     finishedAt: timestamp,
     durationMs: z.number().int(),
-    message: z.string().nullable().meta({ description: "Redacted failure reason" }),
+    message: z.string().nullable().meta({ description: "Redacted failure reason; for a success that ends a hold, who held it (and whether the hold ran out)" }),
     nextAttemptAt: timestamp.nullable(),
   })
   .meta({ id: "RotationAttempt", description: "One attempt of a rotation (newest first)" });
@@ -363,6 +397,14 @@ const ERROR_DETAILS: Partial<Record<ErrorCode, z.ZodType>> = {
   GracePeriod: z.object({ reason: z.literal("grace-period"), allowedAt: timestamp }),
   OutsideRotationWindow: z.object({ nextOpening: timestamp.nullable().meta({ description: "When the rotation window opens next (null: never again)" }) }),
   ProjectFrozen: z.object({ reason: z.string().meta({ description: "Why the project is frozen" }), since: timestamp }),
+  RetiringUserInUse: z.object({
+    reason: z.literal("retiring-user-in-use"),
+    username: z.string().meta({ description: "The user whose password the rotation would change" }),
+    sessions: z.number().int().meta({ description: "Its sessions on the target (pgrotate's own left out)" }),
+    hiddenSessions: z.number().int().meta({ description: "Of those, the sessions whose details the connection role cannot see (no pg_monitor)" }),
+    applications: z.array(z.object({ applicationName: z.string(), count: z.number().int() })).meta({ description: "Sessions by application_name" }),
+    consumers: z.array(z.string()).meta({ description: "App names of the registered consumers (pgrotate/pg pools) still using it" }),
+  }),
   LeaseLost: z.object({ rotationId: uuid }),
   Conflict: z
     .union([
@@ -399,6 +441,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   GracePeriod: "The rotation would change a password consumers may still hold (retry after allowedAt, or ?force=true)",
   OutsideRotationWindow: "A manual rotation outside the rotation's window (retry at nextOpening, or ?force=true)",
   ProjectFrozen: "A manual rotation in a frozen project (unfreeze it, or ?force=true)",
+  RetiringUserInUse: "Someone still uses the user whose password the rotation would change (details names them); stop them or retry with ?force=true",
   LeaseLost: "Another runner took the rotation over while this one worked on it (a slow target or store): nothing more was done here; the other runner finishes it",
   TargetUnavailable: "The target database cannot be reached",
   RotationFailed: "The rotation failed; the active credentials are untouched",
@@ -443,6 +486,7 @@ export const errorCodeDescription = (code: ErrorCode): string => ERROR_DESCRIPTI
 export type ApiConnection = z.infer<typeof connectionSchema>;
 export type ApiRotation = z.infer<typeof rotationSchema>;
 export type ApiHistoryEntry = z.infer<typeof historyEntrySchema>;
+export type ApiUsage = z.infer<typeof usageSchema>;
 export type DriftReportBody = z.infer<typeof driftReportSchema>;
 export type ApiToken = z.infer<typeof tokenSchema>;
 export type ApiIdentity = z.infer<typeof identitySchema>;

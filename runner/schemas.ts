@@ -160,6 +160,9 @@ export const updateConnectionSchema = z
   .strict()
   .meta({ id: "UpdateAppConnectionRequest", description: "A field left out keeps its value" });
 
+/** Retirement hold (issue 25): the default and the largest maxHoldHours. */
+export const DEFAULT_MAX_HOLD_HOURS = 24;
+export const MAX_HOLD_HOURS = 720;
 // ---- rotation windows (rotation/window.ts): when a rotation may run
 
 /** At most this many blackout ranges in a rotation window. */
@@ -252,6 +255,16 @@ const rotationFields = {
     .default("reapply")
     .meta({ description: "pgrotate extension: when a stored password no longer logs in (drift), set it on the user again (reapply, default), run a fresh rotation (rotate), or only report it (off)" }),
   rotationWindow: rotationWindowSchema.nullable().default(null).meta({ description: "pgrotate extension: when the rotation may run; null or absent: any time" }),
+  // ---- retirement hold (issue 25)
+  maxHoldHours: z
+    .number({ error: `maxHoldHours must be a whole number of hours from 0 to ${MAX_HOLD_HOURS}` })
+    .int(`maxHoldHours must be a whole number of hours from 0 to ${MAX_HOLD_HOURS}`)
+    .min(0, "maxHoldHours must be at least 0 (0 = never hold)")
+    .max(MAX_HOLD_HOURS, `maxHoldHours must be at most ${MAX_HOLD_HOURS} (30 days)`)
+    .default(DEFAULT_MAX_HOLD_HOURS)
+    .meta({
+      description: `pgrotate extension: while someone still uses the user about to get a new password (sessions on the target, registered consumers), a scheduled rotation is held (status held) and re-checked, at most this many hours; then it proceeds. 0 = never hold. Default ${DEFAULT_MAX_HOLD_HOURS}`,
+    }),
 };
 
 function checkRotation(
@@ -298,6 +311,7 @@ export const updateRotationSchema = z
     secretsMapping: rotationFields.secretsMapping.optional(),
     driftRepair: rotationFields.driftRepair.unwrap().optional(),
     rotationWindow: rotationWindowSchema.nullable().optional().meta({ description: "null removes the window; left out, it is kept" }),
+    maxHoldHours: rotationFields.maxHoldHours.unwrap().optional(),
   })
   .strict()
   .superRefine(checkRotation)
@@ -311,7 +325,16 @@ export const deleteRotationQuerySchema = z.object({
 });
 
 export const rotateQuerySchema = z.object({
-  force: bool.default(false).meta({ description: "Rotate within the grace period (10 minutes after the last rotation), outside the rotation window, or in a frozen project" }),
+  force: bool.default(false).meta({
+    description:
+      "Rotate within the grace period (10 minutes after the last rotation), outside the rotation window, in a frozen project, " +
+      "and while someone still uses the user about to get a new password",
+  }),
+});
+
+/** GET …/:id: `include=usage` also reads, on the target, who uses each of the two users (never on a plain GET). */
+export const getRotationQuerySchema = z.object({
+  include: z.enum(["usage"], { error: 'include must be "usage"' }).optional().meta({ description: "usage: also read who uses each user (sessions on the target, registered consumers); reads the target" }),
 });
 
 /** PUT /api/v1/projects/:projectId/freeze */
@@ -339,7 +362,7 @@ export const byNameQuerySchema = z.object({
 });
 
 /** The values of `rotationStatus` (runner/responses.ts), which the list's `status` filter takes. */
-export const ROTATION_STATUSES = ["success", "failed", "pending", "drifted"] as const;
+export const ROTATION_STATUSES = ["success", "failed", "pending", "drifted", "held"] as const;
 /** What the rotation list may be sorted by (a `-` in front: descending). */
 export const ROTATION_SORT_FIELDS = ["name", "createdAt", "updatedAt", "lastRotatedAt", "lastRotationAttemptedAt", "nextRotationAt", "rotationStatus", "environment", "secretPath"] as const;
 export type RotationSortField = (typeof ROTATION_SORT_FIELDS)[number];
@@ -496,6 +519,8 @@ export const setupSqlSchema = z
     owner: pgIdentifier("owner").optional(),
     connectionRole: pgIdentifier("connectionRole").default("rotation_admin"),
     schema: pgIdentifier("schema").default("public"),
+    /** Also grant pg_monitor to the connection role: it then sees who uses a user about to get a new password (sessions' application_name, client_addr). */
+    grantMonitor: z.boolean().default(false),
     /** The server's major version (ADMIN OPTION and membership options changed in 16). */
     serverVersion: z.number().int("serverVersion must be a major version such as 17").min(10).max(99).default(17),
   })

@@ -2,8 +2,9 @@
  * The console's part of the app side, in a real Chromium: the Parameters step shows the setup SQL for the chosen
  * connection and users; a create whose users differ says so; the rotation page's Pair Check lists each difference
  * with its SQL, and after that SQL runs it says the pair is interchangeable; its Drift Check repairs a password
- * changed by hand.
+ * changed by hand; Who Uses Each User names the sessions on each user, and a held rotation shows who holds it.
  */
+import { Client } from "pg";
 import type { Page } from "playwright-core";
 import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
 import { canLogin } from "./helpers/pg";
@@ -100,5 +101,31 @@ describe("Web console: setup SQL and the pair check", () => {
     await row.getByRole("cell", { name: "yes" }).waitFor();
     expect(await canLogin(target.cluster, target.database, active.username, active.password)).toBe(true);
     await b.screenshot(page, "drift-check", "desktop");
+  });
+
+  test("When billing-app is logged in as the inactive user, then Who Uses Each User names it, and a held rotation's badge says Held, by whom", async () => {
+    const rotations = (await t.api("GET", `${ROTATIONS}?projectId=default`)).body.secretRotations as { id: string; name: string }[];
+    const rotation = rotations.find((r) => r.name === "app-side")!;
+    const creds = (await t.api("GET", `${ROTATIONS}/${rotation.id}/generated-credentials`)).body;
+    const inactive = creds.generatedCredentials[1 - creds.activeIndex];
+    const session = new Client({ host: target.cluster.host, port: target.cluster.port, database: target.database, user: inactive.username, password: inactive.password, application_name: "billing-app" });
+    session.on("error", () => undefined);
+    await session.connect();
+    await target.sql(`GRANT pg_monitor TO "${target.admin.username}"`); // addresses and names of other roles' sessions
+    try {
+      const usage = page.getByRole("region", { name: "Who Uses Each User" });
+      await usage.getByRole("button", { name: "Check Who Uses Each User" }).click();
+      const row = usage.getByRole("row").filter({ hasText: inactive.username });
+      await row.getByText("billing-app", { exact: false }).waitFor();
+      await row.getByText("(inactive: changed at the next rotation)").waitFor();
+
+      await t.runner.pool.query("UPDATE rotations SET rotation_status = 'held', held_since = now(), held_by = $2 WHERE id = $1", [rotation.id, `"billing-app" (1 session) on "${inactive.username}"`]);
+      await page.reload();
+      await page.locator(".badge", { hasText: "Held" }).first().waitFor();
+      await page.getByText(`Waiting: still in use by "billing-app" (1 session) on "${inactive.username}".`).waitFor();
+      await b.screenshot(page, "rotation-held", "desktop");
+    } finally {
+      await session.end();
+    }
   });
 });

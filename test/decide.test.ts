@@ -3,6 +3,7 @@ import type { RotationWindow } from "../runner/rotation/window";
 
 const NOW = new Date("2030-01-01T12:00:00.000Z");
 const min = (m: number) => new Date(NOW.getTime() + m * 60_000);
+const sec = (x: number) => new Date(NOW.getTime() + x * 1000);
 const create = (targetIndex: 0 | 1) => ({ kind: "create" as const, targetIndex, attempts: 0 });
 const rotate = (targetIndex: 0 | 1, attempts = 0) => ({ kind: "rotate" as const, targetIndex, attempts });
 
@@ -47,6 +48,21 @@ const TABLE: Row[] = [
   ["a drift repair's rotation still waits for a freeze", { trigger: "drift", force: true, freeze: FROZEN }, { do: "wait-freeze", reason: "release freeze", since: min(-60) }],
   ["inside the window a due scheduled claim starts fresh", { trigger: "scheduled", rotation: daytime }, { do: "start-fresh", targetIndex: 1 }],
   ["inside the window the grace guard still applies", { trigger: "manual", rotation: { ...daytime, inactiveSince: min(-9) } }, { do: "wait-grace", allowedAt: min(1), inactiveIndex: 1 }],
+  // ---- retirement hold: after the grace guard, who still uses the user about to change
+  ["a due scheduled claim with a hold allowed first reads who uses the inactive user", { trigger: "scheduled", rotation: { maxHoldHours: 24 } }, { do: "read-usage", targetIndex: 1 }],
+  ["a manual call with a hold allowed reads who uses the inactive user too", { trigger: "manual", rotation: { activeIndex: 1, maxHoldHours: 24 } }, { do: "read-usage", targetIndex: 0 }],
+  ["the grace guard comes before the usage read", { trigger: "scheduled", rotation: { maxHoldHours: 24, inactiveSince: min(-5) } }, { do: "wait-grace", allowedAt: min(5), inactiveIndex: 1 }],
+  ["a scheduled claim that is not due reads nothing", { trigger: "scheduled", rotation: { maxHoldHours: 24, nextRotationAt: min(1) } }, { do: "nothing", why: "not-due" }],
+  ["a leftover intent is rolled forward without looking at who uses the user (its password may be on the target)", { trigger: "scheduled", rotation: { maxHoldHours: 24 }, usage: { inUse: true }, leftovers: [rotate(1)] }, { do: "roll-forward", intent: rotate(1), renew: false }],
+  ["someone on the inactive user holds a scheduled run: held since now, looked at again after 15 s", { trigger: "scheduled", rotation: { maxHoldHours: 24 }, usage: { inUse: true } }, { do: "hold", inactiveIndex: 1, heldSince: NOW, recheckAt: sec(15), until: min(24 * 60) }],
+  ["a hold keeps its start; 30 s into it the next look is 30 s later", { trigger: "scheduled", rotation: { maxHoldHours: 24, heldSince: sec(-30) }, usage: { inUse: true } }, { do: "hold", inactiveIndex: 1, heldSince: sec(-30), recheckAt: sec(30), until: new Date(sec(-30).getTime() + 24 * 3_600_000) }],
+  ["an hour into a hold the next look is at most a minute later", { trigger: "scheduled", rotation: { maxHoldHours: 24, heldSince: min(-60) }, usage: { inUse: true } }, { do: "hold", inactiveIndex: 1, heldSince: min(-60), recheckAt: sec(60), until: min(23 * 60) }],
+  ["the last look of a hold is when it runs out", { trigger: "scheduled", rotation: { maxHoldHours: 1, heldSince: sec(-3590) }, usage: { inUse: true } }, { do: "hold", inactiveIndex: 1, heldSince: sec(-3590), recheckAt: sec(10), until: sec(10) }],
+  ["a hold that ran out (maxHoldHours) proceeds although someone is still on the user", { trigger: "scheduled", rotation: { maxHoldHours: 1, heldSince: min(-60) }, usage: { inUse: true } }, { do: "start-fresh", targetIndex: 1, holdExpired: true }],
+  ["nobody on the inactive user: a held rotation proceeds", { trigger: "scheduled", rotation: { maxHoldHours: 24, heldSince: min(-5) }, usage: { inUse: false } }, { do: "start-fresh", targetIndex: 1 }],
+  ["a manual call with someone on the inactive user is a hold (the engine refuses it)", { trigger: "manual", rotation: { maxHoldHours: 24 }, usage: { inUse: true } }, { do: "hold", inactiveIndex: 1, heldSince: NOW, recheckAt: sec(15), until: min(24 * 60) }],
+  ["force passes the hold without reading who uses the user", { trigger: "manual", force: true, rotation: { maxHoldHours: 24 } }, { do: "start-fresh", targetIndex: 1 }],
+  ["maxHoldHours 0 never holds and reads nothing", { trigger: "scheduled", rotation: { maxHoldHours: 0 } }, { do: "start-fresh", targetIndex: 1 }],
 ];
 
 describe("The rotation decision (pure)", () => {
@@ -57,7 +73,9 @@ describe("The rotation decision (pure)", () => {
       now: NOW,
       leftovers: input.leftovers ?? [],
       freeze: input.freeze ?? null,
-      rotation: { activeIndex: 0, inactiveSince: null, nextRotationAt: min(-1), ...input.rotation },
+      usage: input.usage,
+      // maxHoldHours 0 unless a row says otherwise: the rows above the hold's are about the other checks.
+      rotation: { activeIndex: 0, inactiveSince: null, nextRotationAt: min(-1), maxHoldHours: 0, heldSince: null, ...input.rotation },
     };
     expect(decide(x)).toEqual(expected);
   });

@@ -62,7 +62,7 @@ describe("The alert rules", () => {
   test("When the rules are read, then each alert has a severity, a summary and a description", () => {
     expect(RULES.map((r) => r.alert).sort()).toEqual(
       [
-        "PgrotateAllRunnersDown", "PgrotateIntentStuck", "PgrotateRotationAttemptsFailing", "PgrotateRotationDrifted", "PgrotateRotationFailed", "PgrotateRotationsOverdue",
+        "PgrotateAllRunnersDown", "PgrotateIntentStuck", "PgrotateRotationAttemptsFailing", "PgrotateRotationDrifted", "PgrotateRotationFailed", "PgrotateRotationHeld", "PgrotateRotationsOverdue",
         "PgrotateRunnerDown", "PgrotateSchedulerLagging", "PgrotateStoreListenerDown", "PgrotateStoreUnreachable", "PgrotateTlsCertificateExpiring",
       ].sort(),
     );

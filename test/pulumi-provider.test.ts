@@ -226,6 +226,17 @@ describe("The Pulumi dynamic providers in Pulumi's plugin host, against a real r
     rotState = cleared;
   });
 
+  test("When maxHoldHours changes (to 0, never hold), then the update reaches the runner and the next diff is clean; left out it is the default 24", async () => {
+    expect(plain(rotState)).toMatchObject({ maxHoldHours: 24 });
+    rotArgs = { ...rotArgs, maxHoldHours: 0 };
+    expect((await host.diff(ROT_URN, rotId, rotState, rotArgs)).changes).toBe("some");
+    rotState = (await host.update(ROT_URN, rotId, rotState, rotArgs)).properties;
+    expect((await t.api("GET", `${ROTATIONS}/${rotId}`)).body.secretRotation.maxHoldHours).toBe(0);
+    expect((await host.diff(ROT_URN, rotId, rotState, rotArgs)).changes).toBe("none");
+    const { maxHoldHours: _m, ...withoutHold } = rotArgs;
+    expect((await host.diff(ROT_URN, rotId, rotState, withoutHold)).changes).toBe("some");
+  });
+
   test("A connection's sslCertificate set and then removed from the program is cleared on the runner, and the next diff is clean", async () => {
     const pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"; // stored only: TLS stays off here
     const connUrl = `/api/v1/app-connections/postgres/${conn.id}`;

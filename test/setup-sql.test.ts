@@ -37,6 +37,11 @@ describe("setupSql", () => {
     expect(sql.split("\n")[0]).toContain('\\nDROP DATABASE app; --');
   });
 
+  test("When asked to grant monitoring, then it grants pg_monitor to the connection role (who uses a user gets names); by default it does not", () => {
+    expect(setupSql({ ...base, grantMonitor: true })).toContain('GRANT pg_monitor TO "rotation_admin";');
+    expect(setupSql(base)).not.toContain("pg_monitor");
+  });
+
   test("The default owner is <database>_owner, cut to 63 bytes", () => {
     expect(defaultOwner("app")).toBe("app_owner");
     expect(Buffer.byteLength(defaultOwner("é".repeat(40)))).toBeLessThanOrEqual(63);

@@ -47,7 +47,7 @@ describe("planning", () => {
   test("On create, optional+computed attributes left out get their defaults and computed ones are unknown", () => {
     const { planned, requiresReplace } = planResource(rotationSchema, null, config(), defaults);
     const p = planned as ObjectValue;
-    expect(p).toMatchObject({ project_id: "default", environment: "dev", secret_path: "/", is_auto_rotation_enabled: true, drift_repair: "reapply", revoke_on_delete: false, delete_secrets_on_delete: true, rotate_at_utc: { hours: 0, minutes: 0 } });
+    expect(p).toMatchObject({ project_id: "default", environment: "dev", secret_path: "/", is_auto_rotation_enabled: true, drift_repair: "reapply", max_hold_hours: 24, revoke_on_delete: false, delete_secrets_on_delete: true, rotate_at_utc: { hours: 0, minutes: 0 } });
     expect(isUnknown(p.id)).toBe(true);
     expect(isUnknown(p.secrets)).toBe(true);
     expect(requiresReplace).toEqual([]);
@@ -102,6 +102,13 @@ describe("validation with the runner's schemas", () => {
   test("A drift_repair value the runner does not know is refused on its attribute", () => {
     expect(rotationResource.validate(config({ drift_repair: "sometimes" })).map((d) => [d.attribute, d.detail])).toEqual([[["drift_repair"], 'drift_repair must be "reapply", "rotate" or "off"']]);
     expect(rotationResource.validate(config({ drift_repair: "off" }))).toEqual([]);
+  });
+
+  test("When max_hold_hours is out of range or not whole, then it is refused on its attribute; 0 (never hold) and 720 pass", () => {
+    expect(rotationResource.validate(config({ max_hold_hours: 721 })).map((d) => [d.attribute, d.detail])).toEqual([[["max_hold_hours"], "max_hold_hours must be at most 720 (30 days)"]]);
+    expect(rotationResource.validate(config({ max_hold_hours: 1.5 })).map((d) => d.attribute)).toEqual([["max_hold_hours"]]);
+    expect(rotationResource.validate(config({ max_hold_hours: 0 }))).toEqual([]);
+    expect(rotationResource.validate(config({ max_hold_hours: 720 }))).toEqual([]);
   });
 
   test("A secret_path with a trailing slash is refused (the runner would store it without)", () => {

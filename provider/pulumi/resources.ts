@@ -145,11 +145,16 @@ export interface PostgresCredentialsRotationArgs {
    * opening (nextRotationAt shows it); a rotationTrigger rotation outside it needs forceRotation. Left out: any time.
    */
   rotationWindow?: pulumi.Input<RotationWindow | null>;
+  /**
+   * The longest a scheduled rotation waits (status "held") while someone still uses the user it would change
+   * (sessions on the target, registered consumers), in hours, 0–720; 0 = never wait. Default 24.
+   */
+  maxHoldHours?: pulumi.Input<number>;
   /** On delete, set unknown passwords on both users so no generated password works any more. Default false. */
   revokeOnDelete?: pulumi.Input<boolean>;
   /** Any value; a change rotates the credentials now (on update). */
   rotationTrigger?: pulumi.Input<string | number>;
-  /** Lets a rotationTrigger rotation pass the 10-minute grace guard. Default false. */
+  /** Lets a rotationTrigger rotation pass the 10-minute grace guard and the retirement hold. Default false. */
   forceRotation?: pulumi.Input<boolean>;
 }
 

@@ -9,7 +9,7 @@
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { ZodType } from "zod";
-import { createConnectionSchema, createRotationSchema, secretPathSchema } from "../../runner/schemas";
+import { createConnectionSchema, createRotationSchema, DEFAULT_MAX_HOLD_HOURS, secretPathSchema } from "../../runner/schemas";
 import { type ApiConnection, type ApiRotation, RunnerApiError, RunnerClient } from "../client";
 import { fetchForCaFile } from "../trust";
 
@@ -33,7 +33,7 @@ const CREDENTIAL_KEYS = new Set(["host", "port", "database", "username", "passwo
 
 const ROTATION_BODY_KEYS = [
   "name", "description", "connectionId", "projectId", "environment", "secretPath", "isAutoRotationEnabled",
-  "rotationInterval", "rotateAtUtc", "rotateAt", "timeZone", "parameters", "secretsMapping", "driftRepair", "rotationWindow",
+  "rotationInterval", "rotateAtUtc", "rotateAt", "timeZone", "parameters", "secretsMapping", "driftRepair", "rotationWindow", "maxHoldHours",
 ] as const;
 /** Arguments of the resource that are not part of the runner's body. */
 const ROTATION_LOCAL_KEYS = ["revokeOnDelete", "rotationTrigger", "forceRotation"] as const;
@@ -207,6 +207,7 @@ function canonicalRotation(p: Props): Record<string, unknown> {
     secretsMapping: p.secretsMapping,
     driftRepair: p.driftRepair ?? "reapply",
     rotationWindow: canonicalWindow(p.rotationWindow),
+    maxHoldHours: p.maxHoldHours ?? DEFAULT_MAX_HOLD_HOURS,
     revokeOnDelete: p.revokeOnDelete ?? false,
     forceRotation: p.forceRotation ?? false,
     rotationTrigger: p.rotationTrigger ?? null,
@@ -311,6 +312,7 @@ async function rotationOutputs(client: RunnerClient, r: ApiRotation, local: Prop
     secretsMapping: r.secretsMapping,
     driftRepair: r.driftRepair,
     rotationWindow: r.rotationWindow,
+    maxHoldHours: r.maxHoldHours,
     ...pick(local, ROTATION_LOCAL_KEYS),
     rotationId: r.id,
     activeIndex: creds.activeIndex,
@@ -370,6 +372,7 @@ function rotationPatch(olds: Props, news: Props): Props | undefined {
       case "secretsMapping":
       case "driftRepair":
       case "rotationWindow":
+      case "maxHoldHours":
         patch[k] = b[k];
         break;
       case "description":

@@ -155,6 +155,7 @@ function rotationState(r: ApiRotation, creds: GeneratedCredentials | undefined, 
           blackouts: r.rotationWindow.blackouts.map((b) => ({ from: b.from, to: b.to, reason: b.reason ?? null })),
         }
       : null,
+    max_hold_hours: r.maxHoldHours,
     rotate_at_utc: r.rotateAtUtc ? { hours: r.rotateAtUtc.hours, minutes: r.rotateAtUtc.minutes } : null,
     rotate_at: r.rotateAtUtc ? null : { hours: r.rotateAt.hours, minutes: r.rotateAt.minutes },
     time_zone: r.rotateAtUtc ? null : r.timeZone,
@@ -198,6 +199,7 @@ function rotationPatch(prior: ObjectValue, planned: ObjectValue): UpdateRotation
   if (changed("rotation_interval")) body.rotationInterval = planned.rotation_interval;
   if (changed("drift_repair")) body.driftRepair = planned.drift_repair;
   if (changed("rotation_window")) body.rotationWindow = obj(planned.rotation_window) ? toApiBody(obj(planned.rotation_window)!) : null;
+  if (changed("max_hold_hours")) body.maxHoldHours = planned.max_hold_hours;
   if (changed("rotate_at_utc") || changed("rotate_at") || changed("time_zone")) {
     if (planned.rotate_at_utc) body.rotateAtUtc = toApiBody(obj(planned.rotate_at_utc) ?? {});
     else {

@@ -3,7 +3,8 @@
  * reference is generated from those schemas), so a field added here without documenting it fails to compile.
  */
 import { derivedId } from "../ids";
-import type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken } from "../responses";
+import type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken, ApiUsage } from "../responses";
+import type { UsageView } from "../rotation/engine";
 import type { IdentityRecord, TokenRecord } from "../store/access";
 import type { AuditRecord } from "../store/audit";
 import type { Principal } from "../auth/principal";
@@ -85,6 +86,9 @@ export function presentRotation(r: RotationRecord): ApiRotation {
     driftRepair: r.driftRepair,
     driftCheckedAt: iso(r.driftCheckedAt),
     rotationWindow: r.rotationWindow && presentWindow(r.rotationWindow),
+    maxHoldHours: r.maxHoldHours,
+    heldSince: iso(r.heldSince),
+    heldBy: r.heldBy,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
@@ -175,3 +179,21 @@ export function presentAudit(a: AuditRecord): ApiAuditLog {
 }
 
 export type { ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiRotation, ApiToken };
+
+/** Who uses each of a rotation's users (GET …/:id?include=usage). */
+export function presentUsage(u: UsageView): ApiUsage {
+  return {
+    checkedAt: u.checkedAt.toISOString(),
+    users: u.users.map((x) => ({
+      username: x.username,
+      active: x.active,
+      sessions: {
+        count: x.sessions.count,
+        hidden: x.sessions.hidden,
+        clients: x.sessions.clients.map((c) => ({ applicationName: c.applicationName, clientAddr: c.clientAddr, count: c.count, since: iso(c.since), visible: c.visible })),
+      },
+      consumers: x.consumers.map((c) => ({ appName: c.appName, instanceId: c.instanceId, lastSeenAt: c.lastSeenAt.toISOString() })),
+    })),
+    ...(u.error !== undefined ? { error: u.error } : {}),
+  };
+}

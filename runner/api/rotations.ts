@@ -5,6 +5,7 @@ import {
   byNameQuerySchema,
   createRotationSchema,
   deleteRotationQuerySchema,
+  getRotationQuerySchema,
   listRotationsQuerySchema,
   rotateQuerySchema,
   ROTATION_LIST_DEFAULT_LIMIT,
@@ -20,7 +21,7 @@ import { authorize, type Permission } from "../auth/principal";
 import type { RotationRecord } from "../store/rows";
 import { sendWithEtag } from "./etag";
 import { idParam, managedByOf, parse, principalOf, route } from "./http";
-import { presentHistory, presentRotation, ROTATION_TYPE } from "./present";
+import { presentHistory, presentRotation, presentUsage, ROTATION_TYPE } from "./present";
 
 /** Fields that identify what a rotation rotates: changing them means a new rotation. */
 const IMMUTABLE = ["connectionId", "projectId", "environment", "secretPath", "type"] as const;
@@ -68,11 +69,12 @@ export function rotationRoutes(svc: RotationService, connections: ConnectionServ
     authorize(p, "manage", folder);
     // Using the connection is a permission of its own: refused here, nothing has reached the target.
     const connection = await connections.usableFor(p, input.connectionId, folder);
-    const created = await engine.create(input, connection, managedByOf(req));
+    const warnings: string[] = [];
+    const created = await engine.create(input, connection, { ...managedByOf(req), warnings });
     svc.remember(created);
     audit(res, { resourceId: created.id });
     // A difference between the two users is a warning in the answer, never a refusal (Infisical's request must work).
-    res.status(200).json({ secretRotation: presentRotation(created), pairCheck: await pairChecks.atCreate(created) });
+    res.status(200).json({ secretRotation: presentRotation(created), pairCheck: await pairChecks.atCreate(created), ...(warnings.length ? { warnings } : {}) });
   }));
   // Infisical's list (every rotation in scope, oldest first) unless a page, filter or sort parameter is given:
   // then the page asked for and totalCount. Both carry an ETag (304 when the client has the answer already).
@@ -102,7 +104,12 @@ export function rotationRoutes(svc: RotationService, connections: ConnectionServ
     res.json({ secretRotation: presentRotation(await svc.getByName({ ...q, name: String(req.params.name) })) });
   }));
   r.get("/:id", route(async (req, res) => {
-    sendWithEtag(req, res, { secretRotation: presentRotation(await load(req, res, "read")) });
+    const q = parse(getRotationQuerySchema, req.query, "query");
+    const rotation = await load(req, res, "read");
+    if (q.include !== "usage") return sendWithEtag(req, res, { secretRotation: presentRotation(rotation) });
+    // Who uses each user is read on the target only when asked: IaC refreshes GET without it.
+    await connections.usableFor(principalOf(res), rotation.connectionId, rotation);
+    res.json({ secretRotation: presentRotation(rotation), usage: presentUsage(await engine.usage(rotation)) });
   }));
   r.patch("/:id", route(async (req, res) => {
     const rotation = await load(req, res, "manage", "rotation.update");

@@ -25,6 +25,13 @@ export function parseWholeNumber(v: string): number {
   return n;
 }
 
+/** A whole number of at least 0 (e.g. --max-hold-hours, where 0 means never). */
+export function parseCount(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError("a whole number of at least 0");
+  return n;
+}
+
 /** A JSON object from a file, or from stdin for "-". */
 export function readJsonFile(file: string): Record<string, unknown> {
   let text: string;

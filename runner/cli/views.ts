@@ -1,5 +1,5 @@
 /** How the runner's objects read in human output (the JSON output is the API's own objects). */
-import type { ApiConnection, ApiRotation, ProjectFreeze } from "../../provider/client";
+import type { ApiConnection, ApiRotation, ApiUsage, ProjectFreeze } from "../../provider/client";
 import { describeWindow, nextOpening } from "../rotation/window";
 import { rotationStatusWord } from "../../provider/status-words";
 import type { Output } from "./output";
@@ -52,6 +52,8 @@ export function rotationBlock(out: Output, r: ApiRotation, freeze?: ProjectFreez
   if (r.description) pairs.splice(1, 0, ["Description", r.description]);
   const at = pairs.findIndex(([k]) => k === "Next rotation");
   pairs.splice(at + 1, 0, ...rotationWindowFields(out, r, freeze));
+  if (r.rotationStatus === "held") pairs.push(["Held", `since ${out.when(r.heldSince)} by ${r.heldBy ?? "someone"} (at most ${r.maxHoldHours} h)`]);
+  else pairs.push(["Max hold", r.maxHoldHours === 0 ? "never waits" : `${r.maxHoldHours} h`]);
   if (r.lastRotationMessage) pairs.push(["Last message", out.style(r.lastRotationMessage, r.rotationStatus === "failed" ? "danger" : "dim")]);
   pairs.push(["Created", out.when(r.createdAt)]);
   out.fields(pairs);
@@ -70,6 +72,23 @@ function rotationWindowFields(out: Output, r: ApiRotation, freeze?: ProjectFreez
     pairs.push(["Project", out.style(`frozen since ${out.when(freeze.frozenAt)} by ${freeze.frozenBy ?? "?"}: ${freeze.frozenReason ?? ""} (no scheduled rotation runs)`, "danger")]);
   }
   return pairs;
+}
+
+/** Who uses each of a rotation's users (GET …?include=usage): sessions by application and address, consumers. */
+export function usageBlock(out: Output, u: ApiUsage): void {
+  out.line("");
+  if (u.error) return out.fields([["Who uses them", out.style(`unknown: ${u.error}`, "danger")]]);
+  out.fields(
+    u.users.map((x): [string, string] => {
+      const sessions = x.sessions.clients
+        .filter((c) => c.visible)
+        .map((c) => `${c.applicationName ?? "unnamed"}${c.clientAddr ? ` from ${c.clientAddr}` : ""} (${c.count})`);
+      if (x.sessions.hidden) sessions.push(`${x.sessions.hidden} hidden (grant pg_monitor to the connection role to see them)`);
+      const consumers = x.consumers.map((c) => c.appName);
+      const who = [sessions.length ? `sessions: ${sessions.join(", ")}` : "no sessions", consumers.length ? `consumers: ${consumers.join(", ")}` : "no consumers"].join("; ");
+      return [`Uses ${x.username}${x.active ? " (active)" : ""}`, who];
+    }),
+  );
 }
 
 export function connectionBlock(out: Output, c: ApiConnection): void {

@@ -10,9 +10,10 @@ export interface PrecheckReport {
 /**
  * Can the connection role change both users' passwords? Superuser, or CREATEROLE — and on PostgreSQL 16+
  * ADMIN OPTION on each user. Names each missing right and the exact SQL (least privilege) to grant it.
- * Throws PrecheckFailed (422) before anything is stored or changed.
+ * Throws PrecheckFailed (422) before anything is stored or changed. Returns warnings: what works, but less well
+ * (sessionDetailsWarning).
  */
-export async function precheckRotationUsers(client: Client, usernames: string[]): Promise<void> {
+export async function precheckRotationUsers(client: Client, usernames: string[]): Promise<string[]> {
   const me = (
     await client.query<{ rolname: string; rolsuper: boolean; rolcreaterole: boolean; version: number }>(
       `SELECT rolname, rolsuper, rolcreaterole, current_setting('server_version_num')::int AS version
@@ -78,4 +79,24 @@ export async function precheckRotationUsers(client: Client, usernames: string[])
       { details: report },
     );
   }
+  const warning = await sessionDetailsWarning(client);
+  return warning ? [warning] : [];
+}
+
+/**
+ * Before a rotation changes the inactive user's password it looks at who is logged in as that user. Without
+ * pg_read_all_stats (part of pg_monitor) the connection role sees other roles' sessions only as hidden: they are
+ * still counted (a rotation still waits for them), but their application name and address are not shown.
+ */
+export async function sessionDetailsWarning(client: Pick<Client, "query">): Promise<string | undefined> {
+  const { rows } = await client.query<{ rolname: string; sees: boolean }>(
+    "SELECT current_user AS rolname, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) OR pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS sees",
+  );
+  if (rows[0].sees) return undefined;
+  const role = q(rows[0].rolname);
+  return (
+    `The connection role ${role} cannot see other roles' session details (it has neither pg_monitor nor pg_read_all_stats): before a ` +
+    "rotation changes a password, pgrotate still counts who is logged in as that user and waits for them, but cannot name their " +
+    `applications or addresses. To see them, run as a superuser: GRANT pg_monitor TO ${role};`
+  );
 }

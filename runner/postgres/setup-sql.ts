@@ -6,7 +6,9 @@
  *   migration creates is owned by the group, never by one user: both users can alter it (the pair check
  *   passes);
  * - the connection role pgrotate logs in as may change the users' passwords: CREATEROLE and, on 16+, ADMIN
- *   OPTION on each user without INHERIT or SET, so it gets none of the application's data rights.
+ *   OPTION on each user without INHERIT or SET, so it gets none of the application's data rights;
+ * - with grantMonitor, pg_monitor for the connection role: it then sees who is logged in as a user about to get
+ *   a new password (application name, address), which a retirement hold names.
  *
  * Pure: no database is touched. No password is ever printed: the users need none (creating the rotation sets
  * and verifies a fresh one on each) and the connection role's is set with psql's `\password` (the server only
@@ -77,6 +79,13 @@ export function setupSql(options: SetupSqlOptions): string {
     `CREATE ROLE ${conn} LOGIN CREATEROLE;`,
     `GRANT CONNECT ON DATABASE ${db} TO ${conn};`,
     ...(v16 ? [u1, u2].map((u) => `GRANT ${u} TO ${conn} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE;`) : []),
+    ...(o.grantMonitor
+      ? [
+          "--    pg_monitor lets it see who is logged in as each user (application name, address) before it changes a",
+          "--    password: a rotation then names who still uses the user it would retire. It reads statistics, no data.",
+          `GRANT pg_monitor TO ${conn};`,
+        ]
+      : []),
     "",
     "COMMIT;",
     "",

@@ -14,8 +14,8 @@ import { type PasswordSettings, TargetPools } from "./target-pool";
 export interface PostgresStrategy {
   /** Logs in as the connection role and returns the server's identity (see target.ts serverIdentity). */
   identify(t: TargetConnection): Promise<string>;
-  /** Both users exist and can log in; the connection role may change their passwords. */
-  precheck(t: TargetConnection, usernames: string[]): Promise<void>;
+  /** Both users exist and can log in; the connection role may change their passwords. Returns warnings (what works less well). */
+  precheck(t: TargetConnection, usernames: string[]): Promise<string[]>;
   /**
    * Starts computing the password's SCRAM verifier now, off the event loop, so it is ready by the time the
    * caller's other work (e.g. storing the intent) is done. Pass the result to setPassword (which computes it again
@@ -80,8 +80,8 @@ export function postgresStrategy(scrubber: Scrubber, opts: { maxConnectionsPerTa
       return withTarget(t, "validating the connection", (c) => serverIdentity(c, t));
     },
 
-    async precheck(t, usernames) {
-      await withTarget(t, "checking the connection role's rights", (c) => precheckRotationUsers(c, usernames));
+    precheck(t, usernames) {
+      return withTarget(t, "checking the connection role's rights", (c) => precheckRotationUsers(c, usernames));
     },
 
     prepare: (password) => preparePassword(password, pools.lastScramIterations),

@@ -27,6 +27,11 @@ export function openTarget(conn: ConnectionRecord, sealer: Sealer, scrubber: Scr
 }
 
 export const CONNECT_TIMEOUT_MS = 10000;
+/**
+ * The application_name of every session pgrotate opens on a target (as the connection role, and the logins that
+ * prove a password): who-uses-this-user (sessions.ts) leaves these out. Visible to every role in pg_stat_activity.
+ */
+export const PGROTATE_APPLICATION_NAME = "pgrotate";
 export const STATEMENT_TIMEOUT_MS = 30000;
 
 /** pg client settings for the target, as the connection role or as another user. TLS never falls back. */
@@ -47,7 +52,7 @@ export function clientConfig(t: TargetConnection, as?: { user: string; password:
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     query_timeout: STATEMENT_TIMEOUT_MS + 5000,
-    application_name: "pgrotate",
+    application_name: PGROTATE_APPLICATION_NAME,
   };
 }
 

@@ -8,6 +8,9 @@ import { isOpen, nextOpening } from "./window";
 
 /** A consumer may still hold the credentials of the user that stopped being active this long ago. */
 export const GRACE_MS = 10 * 60 * 1000;
+/** Retirement hold: a held scheduled rotation looks again after 15 s, 30 s, then every 60 s (the wait grows with the hold). */
+export const HOLD_RECHECK_MIN_MS = 15_000;
+export const HOLD_RECHECK_MAX_MS = 60_000;
 /** After this many failed attempts an intent's password is replaced by a fresh one. */
 export const MAX_INTENT_ATTEMPTS = 5;
 
@@ -19,8 +22,12 @@ export type Decision =
   | { do: "finish-create" }
   /** An intent is left: finish it with its own password; `renew` when its attempts are used up (a fresh password). */
   | { do: "roll-forward"; intent: Pick<IntentRecord, "targetIndex" | "kind" | "attempts">; renew: boolean }
-  /** Nothing is left: a fresh password for the inactive user. */
-  | { do: "start-fresh"; targetIndex: 0 | 1 }
+  /** Nothing is left: a fresh password for the inactive user (`holdExpired`: someone still uses it, but maxHoldHours passed). */
+  | { do: "start-fresh"; targetIndex: 0 | 1; holdExpired?: true }
+  /** The inactive user may still be in use: read who uses it (on the target, outside the store transaction), then decide again. */
+  | { do: "read-usage"; targetIndex: 0 | 1 }
+  /** Someone still uses the inactive user: a manual call is refused, a scheduled one is held and looks again at recheckAt. */
+  | { do: "hold"; inactiveIndex: 0 | 1; heldSince: Date; recheckAt: Date; until: Date }
   /** Nothing to do: a recovery found no intent, or a scheduled claim is no longer due (another runner did it). */
   | { do: "nothing"; why: "no-intent-left" | "not-due" }
   /** The inactive user stopped being active less than GRACE_MS ago: a manual call is refused, a scheduled one waits. */
@@ -33,12 +40,17 @@ export type Decision =
 
 export interface DecisionInput {
   trigger: Exclude<Trigger, "create">;
-  /** `?force=true` of a manual rotation: past the grace guard, the window and a freeze (a drift repair's force passes the grace guard only). */
+  /**
+   * `?force=true` of a manual rotation: past the grace guard, the window, a freeze and the retirement hold (a drift
+   * repair's force passes the grace guard and the hold only).
+   */
   force: boolean;
   now: Date;
-  rotation: Pick<RotationRecord, "activeIndex" | "inactiveSince" | "nextRotationAt"> & Partial<Pick<RotationRecord, "rotationWindow" | "timeZone">>;
+  rotation: Pick<RotationRecord, "activeIndex" | "inactiveSince" | "nextRotationAt" | "maxHoldHours" | "heldSince"> & Partial<Pick<RotationRecord, "rotationWindow" | "timeZone">>;
   /** The freeze of the rotation's project, read under the lease (absent: not frozen). */
   freeze?: { reason: string; since: Date } | null;
+  /** Whether someone uses the inactive user (sessions, consumers); absent until it was read. */
+  usage?: { inUse: boolean };
   /** The intents present before this call (none, one rotate intent, or the two of a create). */
   leftovers: ReadonlyArray<Pick<IntentRecord, "targetIndex" | "kind" | "attempts">>;
 }
@@ -57,6 +69,17 @@ export function decide(x: DecisionInput): Decision {
   if (!x.force && r.inactiveSince) {
     const allowedAt = new Date(r.inactiveSince.getTime() + GRACE_MS);
     if (now < allowedAt) return { do: "wait-grace", allowedAt, inactiveIndex };
+  }
+  // ---- retirement hold (issue 25): after the grace guard, does anyone still use the user about to change?
+  if (!x.force && r.maxHoldHours > 0) {
+    if (!x.usage) return { do: "read-usage", targetIndex: inactiveIndex };
+    if (x.usage.inUse) {
+      const heldSince = r.heldSince ?? now;
+      const until = new Date(heldSince.getTime() + r.maxHoldHours * 3_600_000);
+      if (now >= until) return { do: "start-fresh", targetIndex: inactiveIndex, holdExpired: true };
+      const wait = Math.min(HOLD_RECHECK_MAX_MS, Math.max(HOLD_RECHECK_MIN_MS, now.getTime() - heldSince.getTime()));
+      return { do: "hold", inactiveIndex, heldSince, recheckAt: new Date(Math.min(until.getTime(), now.getTime() + wait)), until };
+    }
   }
   return { do: "start-fresh", targetIndex: inactiveIndex };
 }

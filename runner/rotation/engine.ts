@@ -4,9 +4,12 @@
  *   create:  validate -> precheck target -> [store: rotation 'pending' + two intents, lease] ->
  *            set + verify user1, set + verify user2 -> [store: both credentials, secrets = user1, 'success']
  *   rotate:  [store: lease, or the scheduler's claim] -> [store: read the row, intents, connection, secrets under
- *            the lease] -> decide (decide.ts: finish a create, roll an intent forward, start fresh, nothing, or wait
- *            for a project freeze, the rotation window or the grace guard) -> [store: intent for the inactive user] -> ALTER ROLE (verifier) -> login with
- *            the new password -> [store: credential, flip activeIndex, secrets, times, drop intent, give the lease back]
+ *            the lease] -> decide (decide.ts: finish a create, roll an intent forward, start fresh, nothing, wait
+ *            for a project freeze, the rotation window or the grace guard, or read who uses the inactive user) ->
+ *            (who uses it: its sessions on the target, registered consumers; then [store: decide again under the
+ *            lease: hold — status held, the claim given back; a manual call is refused — or go on]) -> [store:
+ *            intent for the inactive user] -> ALTER ROLE (verifier) -> login with the new password -> [store:
+ *            credential, flip activeIndex, secrets, times, drop intent, clear a hold, give the lease back]
  *   recover: every intent left by a dead runner is rolled forward with its own password.
  *
  * Brackets are store transactions. At every instant each user's stored password, or its intent password,
@@ -41,6 +44,7 @@ import { type FailurePlan, LATE_RUN_MS, planAfterFailure } from "./retry";
 import { nextRotationAt } from "./schedule";
 import * as freezes from "../store/freezes";
 import { describeWindow, windowed } from "./window";
+import { describeUse, inUse, inUseDetails, readUsage, type UserUsage } from "./usage";
 
 /** How long a lease lasts without renewal; one that ran out marks a runner that died (or stalled). */
 export const LEASE_MS = 2 * 60 * 1000;
@@ -68,6 +72,21 @@ export interface EngineDeps {
   secretsChanged?: (folder: { projectId: string; environment: string; secretPath: string }) => void;
 }
 
+/** Who uses each user of a rotation, as read at checkedAt (or why it could not be read). */
+export interface UsageView {
+  checkedAt: Date;
+  users: UserUsage[];
+  error?: string;
+}
+
+/** What begin() read and decided, and the intent it stored when the decision changes a password. */
+interface Begun {
+  run: Run;
+  work: RotationWork;
+  decision: Decision;
+  next?: { intent: IntentRecord; password: string; prepared?: PreparedPassword };
+}
+
 /** One attempt under a lease: the row as read under it (read again when a write finds it changed), and its `seen`. */
 interface Run {
   r: RotationRecord;
@@ -75,6 +94,8 @@ interface Run {
   trigger: Trigger;
   started: Date;
   lease: Lease;
+  /** This run ends a hold: what the history entry of its success says (who held it, and whether the hold ran out). */
+  holdNote?: string;
 }
 
 /** One user as a drift check found it (its password only in memory, never in a report). */
@@ -110,7 +131,7 @@ function refusedByServer(err: unknown): boolean {
 }
 
 export interface RotationEvent {
-  type: "rotation.succeeded" | "rotation.failed" | "rotation.drifted";
+  type: "rotation.succeeded" | "rotation.failed" | "rotation.drifted" | "rotation.held";
   rotationId: string;
   name: string;
   projectId: string;
@@ -155,9 +176,9 @@ export class RotationEngine {
   /**
    * `connection`: the record of input.connectionId that the caller checked the principal may use (the route),
    * so the check and the use read the same row. `managedBy`: the IaC tool that sent the request
-   * (X-Pgrotate-Managed-By), recorded on the rotation.
+   * (X-Pgrotate-Managed-By), recorded on the rotation; `warnings` (when given) receives the precheck's warnings.
    */
-  async create(input: CreateRotationInput, connection: ConnectionRecord, meta: { managedBy?: ManagedBy } = {}): Promise<RotationRecord> {
+  async create(input: CreateRotationInput, connection: ConnectionRecord, meta: { managedBy?: ManagedBy; warnings?: string[] } = {}): Promise<RotationRecord> {
     if (connection.id !== input.connectionId) throw new Error("create: the connection checked is not the one asked for");
     const { pool } = this.d;
     const folder = { projectId: input.projectId, environment: input.environment, secretPath: input.secretPath };
@@ -170,7 +191,9 @@ export class RotationEngine {
     const serverId = connection.serverId ?? (await this.recordServer(connection.id, target));
     const owners = { serverId, connectionIds: [connection.id], usernames };
     await assertUsersFree(pool, owners);
-    await this.d.strategy.precheck(target, usernames);
+    const warnings = await this.d.strategy.precheck(target, usernames);
+    for (const w of warnings) this.d.logger.warn({ connectionId: connection.id }, w);
+    meta.warnings?.push(...warnings);
 
     const id = newId();
     const jobId = newId();
@@ -209,6 +232,7 @@ export class RotationEngine {
         managedBy: meta.managedBy ?? null,
         driftRepair: input.driftRepair,
         rotationWindow: input.rotationWindow ?? null,
+        maxHoldHours: input.maxHoldHours,
       });
       for (const intent of intents) await rotations.insertIntent(c, intent);
     }).catch((err) => {
@@ -390,9 +414,11 @@ export class RotationEngine {
     const started = this.d.clock();
     const lease = this.lease(id, opts.leased?.token ?? randomUUID(), opts.leased?.acquiredAt ?? performance.now());
     return this.holding(lease, async () => {
-      const { run, work, decision, next } = await this.begin(lease, opts, started);
+      let begun = await this.begin(lease, opts, started);
+      if (begun.decision.do === "read-usage") begun = await this.readRetiringUsage(lease, opts, started, begun);
+      const { run, work, decision, next } = begun;
       opts.decided?.(decision);
-      if (decision.do === "nothing" || decision.do === "wait-grace" || decision.do === "wait-freeze" || decision.do === "wait-window") return run.r;
+      if (decision.do === "read-usage" || waits(decision)) return run.r;
       if (opts.trigger === "scheduled" && work.rotation.nextRotationAt) this.d.onScheduledStart?.(started.getTime() - work.rotation.nextRotationAt.getTime());
       const target = this.openTarget(work.connection);
       if (decision.do === "finish-create") {
@@ -428,14 +454,16 @@ export class RotationEngine {
    * here, or the scheduler's claim, checked — with the row locked; the row, its leftover intents, its connection
    * and its mapped secrets and its project's freeze read under it; the decision (decide.ts); and what the decision
    * writes before any target work: a new intent (its verifier computed off the event loop meanwhile), or, for a
-   * scheduled run, a grace or window wait or the claim given back. A manual call that the grace guard, the window
-   * or a freeze refuses, or that finds the rotation busy, writes nothing at all.
+   * scheduled run, a grace or window wait, a hold, or the claim given back. A manual call that the grace guard, the
+   * window, a freeze or the hold refuses, or that finds the rotation busy, writes nothing at all. Called a second
+   * time with `usage` after a "read-usage" decision (readRetiringUsage): the lease is then checked, not taken.
    */
   private async begin(
     lease: Lease,
     opts: { trigger: Exclude<Trigger, "create">; force?: boolean; reclaimOwnLease?: boolean; leased?: unknown },
     started: Date,
-  ): Promise<{ run: Run; work: RotationWork; decision: Decision; next?: { intent: IntentRecord; password: string; prepared?: PreparedPassword } }> {
+    usage?: UserUsage,
+  ): Promise<Begun> {
     const id = lease.rotationId;
     let givenBack = false;
     const begun = await withTransaction(this.d.pool, async (c) => {
@@ -448,7 +476,7 @@ export class RotationEngine {
       const run: Run = { r: work.rotation, seen: work.seen, trigger: opts.trigger, started, lease };
       const frozen = await freezes.findFreeze(c, run.r.projectId);
       const freeze = frozen && { reason: frozen.reason, since: frozen.frozenAt };
-      const decision = decide({ trigger: opts.trigger, force: opts.force === true, now: started, rotation: run.r, leftovers: work.intents, freeze });
+      const decision = decide({ trigger: opts.trigger, force: opts.force === true, now: started, rotation: run.r, leftovers: work.intents, freeze, usage: usage && { inUse: inUse(usage) } });
       // ---- windows and freezes: a manual call is refused (nothing written); otherwise the claim is given back below.
       if (decision.do === "wait-freeze" || decision.do === "wait-window") {
         if (opts.trigger === "manual") {
@@ -470,7 +498,19 @@ export class RotationEngine {
         await rotations.updateRotation(c, id, { nextRotationAt: decision.allowedAt });
         run.r = { ...run.r, nextRotationAt: decision.allowedAt };
       }
-      if (decision.do === "wait-grace" || decision.do === "nothing" || decision.do === "wait-freeze" || decision.do === "wait-window") {
+      if (decision.do === "read-usage") return { run, work, decision }; // nothing written: the lease stays for the second look
+      if (decision.do === "hold") {
+        if (opts.trigger !== "scheduled") throw this.inUseRefusal(usage!); // the lease (taken by the first look) is given back by holding()
+        run.r = await this.recordHold(c, run, decision, usage!);
+      }
+      if (decision.do === "start-fresh" && decision.holdExpired) {
+        run.holdNote = `Proceeded after the hold ran out (held since ${run.r.heldSince?.toISOString() ?? started.toISOString()}, maxHoldHours ${run.r.maxHoldHours}); still in use: ${describeUse(usage!)}`;
+        this.d.logger.warn({ rotationId: id, name: run.r.name, heldSince: run.r.heldSince, maxHoldHours: run.r.maxHoldHours }, `hold ran out (maxHoldHours): proceeding although still in use: ${describeUse(usage!)}`);
+      } else if (decision.do === "start-fresh" && run.r.heldSince) {
+        const how = opts.force ? "rotated with force while held" : usage ? "proceeded once the user was free" : "proceeded without looking again (maxHoldHours is 0)";
+        run.holdNote = `Held from ${run.r.heldSince.toISOString()} (${run.r.heldBy ?? "in use"}); ${how}`;
+      }
+      if (waits(decision)) {
         await leased.releaseLease(c, lease);
         givenBack = true;
         return { run, work, decision };
@@ -494,6 +534,10 @@ export class RotationEngine {
         this.d.logger.info({ rotationId: id, trigger: opts.trigger, nextOpening: begun.decision.until }, "rotation waits for its rotation window to open");
       }
       if (begun.decision.do === "wait-freeze") this.d.logger.info({ rotationId: id, trigger: opts.trigger, reason: begun.decision.reason }, "rotation waits: its project is frozen");
+      if (begun.decision.do === "hold" && begun.decision.heldSince.getTime() === started.getTime()) {
+        this.d.logger.warn({ rotationId: id, name: begun.run.r.name, recheckAt: begun.decision.recheckAt, until: begun.decision.until }, `scheduled rotation held: ${begun.run.r.heldBy}`);
+        this.d.onEvent?.(rotationEvent("rotation.held", begun.run.r, begun.run, this.d.clock(), { attempt: 0, message: `Held: ${begun.run.r.heldBy}`, nextAttemptAt: begun.decision.recheckAt }));
+      }
     }
     return begun;
   }
@@ -515,6 +559,49 @@ export class RotationEngine {
         `${d.until ? `it opens next at ${d.until.toISOString()}` : "it does not open again"}. ` +
         "Retry then, or with ?force=true to rotate anyway (force also passes a project freeze and the grace guard)",
       { details: { nextOpening: d.until ? d.until.toISOString() : null } },
+    );
+  }
+
+  // ---- retirement hold (issue 25)
+
+  /**
+   * Reads who uses the user about to get a new password, then decides again (begin with the usage). The read is
+   * target I/O, so it runs between the two store transactions, never inside one: a row lock held while a slow target
+   * answers would stall PATCHes and other runners' claims. This runner holds the lease all along (taken or checked
+   * by the first begin, renewed by holding()); the second begin checks it again under the row lock, so a runner that
+   * lost it meanwhile writes nothing and touches the target no further. A failed read fails the attempt (recorded,
+   * retried like any target error): it never counts as "nobody uses it".
+   */
+  private async readRetiringUsage(lease: Lease, opts: { trigger: Exclude<Trigger, "create">; force?: boolean }, started: Date, first: Begun): Promise<Begun> {
+    if (first.decision.do !== "read-usage") return first;
+    const index = first.decision.targetIndex;
+    let usage: UserUsage;
+    try {
+      lease.assertHeld();
+      [usage] = await readUsage(this.d, this.openTarget(first.work.connection), first.run.r, started, { index });
+    } catch (err) {
+      return this.fail(first.run, err, `reading who uses ${JSON.stringify(index === 0 ? first.run.r.username1 : first.run.r.username2)}`);
+    }
+    return this.begin(lease, { trigger: opts.trigger, force: opts.force, leased: true }, started, usage);
+  }
+
+  /**
+   * A scheduled run holds: status held (since when, by whom), the next look at recheckAt. The history records the
+   * hold when it ends (the success entry says who held it, and whether the hold ran out).
+   */
+  private async recordHold(c: PoolClient, run: Run, d: Extract<Decision, { do: "hold" }>, usage: UserUsage): Promise<RotationRecord> {
+    const set = { rotationStatus: "held" as const, heldSince: d.heldSince, heldBy: describeUse(usage), nextRotationAt: d.recheckAt };
+    await rotations.updateRotation(c, run.r.id, set);
+    return { ...run.r, ...set };
+  }
+
+  /** The refusal of a manual rotation while someone uses the user it would change: 409, naming them. */
+  private inUseRefusal(u: UserUsage): AppError {
+    return new AppError(
+      "RetiringUserInUse",
+      `Rotating now would change the password of a user still in use: ${describeUse(u)}. Stop those clients or move them to the active ` +
+        "user's credentials (they read the secrets again), or retry with ?force=true",
+      { details: inUseDetails(u) },
     );
   }
 
@@ -561,9 +648,14 @@ export class RotationEngine {
           nextRotationAt: this.nextAt(r, now, run.trigger === "manual" || run.trigger === "drift" || late),
           retryAttempt: 0,
           driftCheckedAt: now,
+          heldSince: null,
+          heldBy: null,
         },
         release: true,
-        history: this.history(run, r, "success", now, { jobId: intent.jobId, targetIndex: intent.targetIndex }),
+        history: this.history(run, r, "success", now, {
+          jobId: intent.jobId, targetIndex: intent.targetIndex,
+          message: run.holdNote,
+        }),
         intent: { jobId: intent.jobId, action: "delete" },
         credential,
         secrets: secretValues,
@@ -591,9 +683,12 @@ export class RotationEngine {
         plan = automatic
           ? this.inWindow(r, planAfterFailure({ ...this.spec(r), enabled: r.isAutoRotationEnabled }, attempt, now, this.d.random))
           : { status: "failed", retryAttempt: r.retryAttempt, nextAttemptAt: r.nextRotationAt };
+        // A failure after a hold was passed (its intent written) ends the hold: the status tells of the failure.
+        const passedHold = intent !== undefined && r.rotationStatus === "held";
         return {
           set: {
-            rotationStatus: plan.status === "failed" ? "failed" : undefined,
+            rotationStatus: plan.status === "failed" || passedHold ? "failed" : undefined,
+            ...(passedHold ? { heldSince: null, heldBy: null } : {}),
             retryAttempt: plan.retryAttempt,
             nextRotationAt: plan.nextAttemptAt,
             lastRotationAttemptedAt: now,
@@ -814,6 +909,16 @@ export class RotationEngine {
 
   // ---------------------------------------------------------------- reads
 
+  /** Who uses each of the rotation's users now (GET …/:id?include=usage): read on the target, never stored; a failure is text. */
+  async usage(r: RotationRecord): Promise<UsageView> {
+    const checkedAt = this.d.clock();
+    try {
+      return { checkedAt, users: await readUsage(this.d, await this.target(r.connectionId), r, checkedAt, "both") };
+    } catch (err) {
+      return { checkedAt, users: [], error: this.failure(err, "reading who uses the users").message };
+    }
+  }
+
   /** Both users' stored passwords, opened. */
   async credentials(id: string): Promise<Array<{ idx: number; username: string; password: string }>> {
     const rows = await rotations.credentialsOf(this.d.pool, id);
@@ -1000,4 +1105,9 @@ function waitingTime(r: RotationRecord, d: Extract<Decision, { do: "wait-freeze"
   const soonest = d.do === "wait-window" ? d.until : now;
   if (!soonest || (r.nextRotationAt && r.nextRotationAt <= soonest)) return undefined;
   return soonest;
+}
+
+/** The decisions after which a rotate call gives its claim back and touches nothing (a manual one was refused before). */
+function waits(d: Decision): d is Extract<Decision, { do: "nothing" | "wait-grace" | "hold" | "wait-freeze" | "wait-window" }> {
+  return d.do === "nothing" || d.do === "wait-grace" || d.do === "hold" || d.do === "wait-freeze" || d.do === "wait-window";
 }

@@ -79,10 +79,13 @@ export class RotationService {
         }
         if (patch.description !== undefined) set.description = patch.description;
         if (patch.driftRepair !== undefined) set.driftRepair = patch.driftRepair;
+        if (patch.maxHoldHours !== undefined) set.maxHoldHours = patch.maxHoldHours;
         if (meta.managedBy) set.managedBy = meta.managedBy;
         if (patch.parameters?.passwordRequirements !== undefined) set.passwordRequirements = patch.parameters.passwordRequirements;
         if (patch.secretsMapping) Object.assign(set, await this.renameSecrets(c, r, patch.secretsMapping));
         Object.assign(set, scheduleChange(r, patch));
+        // A held rotation whose auto-rotation is switched off waits for nothing any more: the hold ends.
+        if (r.rotationStatus === "held" && set.isAutoRotationEnabled === false) Object.assign(set, { rotationStatus: "success", heldSince: null, heldBy: null });
         await rotations.updateRotation(c, id, set);
       });
     } catch (err) {

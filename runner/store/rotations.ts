@@ -22,7 +22,7 @@ export type NewRotation = Pick<
   RotationRecord,
   | "id" | "name" | "description" | "projectId" | "environment" | "secretPath" | "connectionId" | "isAutoRotationEnabled"
   | "rotationInterval" | "rotateAt" | "timeZone" | "usesUtc" | "username1" | "username2" | "secretKeyUsername" | "secretKeyPassword" | "createdAt"
-  | "managedBy" | "driftRepair" | "rotationWindow"
+  | "managedBy" | "driftRepair" | "rotationWindow" | "maxHoldHours"
 > & { passwordRequirements: unknown; leaseOwner: string; leaseToken: string; leaseMs: number };
 
 export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
@@ -30,13 +30,13 @@ export async function insertRotation(q: Q, r: NewRotation): Promise<void> {
     `INSERT INTO rotations (id, name, description, project_id, environment, secret_path, connection_id,
        is_auto_rotation_enabled, rotation_interval, rotate_at_hours, rotate_at_minutes, time_zone, uses_utc,
        username1, username2, password_requirements, secret_key_username, secret_key_password, rotation_status,
-       lease_owner, lease_token, lease_until, created_at, updated_at, managed_by, drift_repair, drift_checked_at, rotation_window)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,now() + $21::float8 * interval '1 millisecond',$22,$22,$23,$24,$22,$25)`,
+       lease_owner, lease_token, lease_until, created_at, updated_at, managed_by, drift_repair, drift_checked_at, rotation_window, max_hold_hours)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,'pending',$19,$20,now() + $21::float8 * interval '1 millisecond',$22,$22,$23,$24,$22,$25,$26)`,
     [r.id, r.name, r.description, r.projectId, r.environment, r.secretPath, r.connectionId, r.isAutoRotationEnabled,
       r.rotationInterval, r.rotateAt.hours, r.rotateAt.minutes, r.timeZone, r.usesUtc, r.username1, r.username2,
       r.passwordRequirements === undefined ? null : JSON.stringify(r.passwordRequirements), r.secretKeyUsername,
       r.secretKeyPassword, r.leaseOwner, r.leaseToken, r.leaseMs, r.createdAt, r.managedBy, r.driftRepair,
-      r.rotationWindow === null ? null : JSON.stringify(r.rotationWindow)],
+      r.rotationWindow === null ? null : JSON.stringify(r.rotationWindow), r.maxHoldHours],
   );
 }
 
@@ -202,6 +202,9 @@ export interface RotationPatch {
   driftRepair?: DriftRepair;
   driftCheckedAt?: Date | null;
   rotationWindow?: RotationWindow | null;
+  maxHoldHours?: number;
+  heldSince?: Date | null;
+  heldBy?: string | null;
 }
 
 const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: string } = {
@@ -230,6 +233,9 @@ const ROTATION_PATCH_COLUMNS: { readonly [K in keyof Required<RotationPatch>]: s
   driftRepair: "drift_repair",
   driftCheckedAt: "drift_checked_at",
   rotationWindow: "rotation_window",
+  maxHoldHours: "max_hold_hours",
+  heldSince: "held_since",
+  heldBy: "held_by",
 };
 
 /** The jsonb columns of a patch: their values go as JSON text. */
@@ -391,4 +397,14 @@ export async function historyOf(q: Q, rotationId: string, limit = 100): Promise<
 export async function projectEnvironments(q: Q, projectId: string): Promise<string[]> {
   const { rows } = await q.query<{ environment: string }>("SELECT DISTINCT environment FROM rotations WHERE project_id = $1 ORDER BY environment", [projectId]);
   return rows.map((r) => r.environment);
+}
+
+/** Rotations held now (someone still on the retiring user), and how long the oldest hold has lasted, in seconds. */
+export async function heldCounts(q: Q, now: Date): Promise<{ held: number; longestSeconds: number }> {
+  const { rows } = await q.query<{ held: number; longest: number }>(
+    `SELECT count(*)::int AS held, coalesce(extract(epoch FROM $1::timestamptz - min(held_since)), 0)::float8 AS longest
+     FROM rotations WHERE rotation_status = 'held'`,
+    [now],
+  );
+  return { held: rows[0].held, longestSeconds: Math.max(0, rows[0].longest) };
 }

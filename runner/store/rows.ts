@@ -32,7 +32,8 @@ export interface ConnectionRecord {
   updatedAt: Date;
 }
 
-export type RotationStatus = "success" | "failed" | "pending" | "drifted";
+/** held (migration 018): a scheduled rotation waits while someone still uses the retiring user. */
+export type RotationStatus = "success" | "failed" | "pending" | "drifted" | "held";
 
 /** What a drift check does when a stored password no longer logs in (migration 014). */
 export type DriftRepair = "reapply" | "rotate" | "off";
@@ -79,6 +80,12 @@ export interface RotationRecord {
   driftCheckedAt: Date | null;
   /** When the rotation may run (rotation/window.ts, migration 017); null: any time. */
   rotationWindow: RotationWindow | null;
+  /** The longest a scheduled rotation is held while someone uses the retiring user (0 = never hold; migration 018). */
+  maxHoldHours: number;
+  /** When the current hold began; null when not held. */
+  heldSince: Date | null;
+  /** Who was still on the retiring user at the last check (no secret); null when not held. */
+  heldBy: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -165,6 +172,9 @@ export interface RotationRow {
   drift_repair: DriftRepair;
   drift_checked_at: Date | null;
   rotation_window: RotationWindow | null;
+  max_hold_hours: number;
+  held_since: Date | null;
+  held_by: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -210,7 +220,8 @@ const ROTATION_COLUMNS_LIST = ["id", "name", "description", "project_id", "envir
   "rotation_interval", "rotate_at_hours", "rotate_at_minutes", "time_zone", "uses_utc", "username1", "username2", "password_requirements",
   "secret_key_username", "secret_key_password", "rotation_status", "active_index", "inactive_since", "last_rotation_attempted_at",
   "last_rotated_at", "last_rotation_job_id", "last_rotation_message", "is_last_rotation_manual", "next_rotation_at", "lease_owner",
-  "lease_token", "lease_until", "retry_attempt", "managed_by", "drift_repair", "drift_checked_at", "rotation_window", "created_at", "updated_at"] as const;
+  "lease_token", "lease_until", "retry_attempt", "managed_by", "drift_repair", "drift_checked_at", "rotation_window", "max_hold_hours", "held_since",
+  "held_by", "created_at", "updated_at"] as const;
 const CONNECTION_COLUMNS: AllOf<ConnectionRow, typeof CONNECTION_COLUMNS_LIST> = CONNECTION_COLUMNS_LIST;
 const ROTATION_COLUMNS: AllOf<RotationRow, typeof ROTATION_COLUMNS_LIST> = ROTATION_COLUMNS_LIST;
 
@@ -282,6 +293,9 @@ export const toRotation = (r: RotationWithConnectionRow): RotationRecord => ({
   driftRepair: r.drift_repair,
   driftCheckedAt: r.drift_checked_at,
   rotationWindow: r.rotation_window,
+  maxHoldHours: r.max_hold_hours,
+  heldSince: r.held_since,
+  heldBy: r.held_by,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

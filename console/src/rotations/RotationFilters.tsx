@@ -25,6 +25,7 @@ const STATUSES: Array<[string, string]> = [
   ["failed", "Failed"],
   ["pending", "Pending"],
   ["drifted", "Drifted"],
+  ["held", "Held"],
 ];
 
 /**

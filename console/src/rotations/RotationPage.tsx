@@ -14,6 +14,7 @@ import { RotationActions } from "./RotationActions";
 import { RotationStatusBadge } from "./RotationStatusBadge";
 import { ProjectFrozenBanner } from "./ProjectFreeze";
 import { RotationWindowSection } from "./RotationWindowSection";
+import { UsageSection } from "./UsageSection";
 
 /** One rotation: its fields and schedule, its actions, and its history. */
 export function RotationPage(props: { id: string }) {
@@ -80,6 +81,8 @@ export function RotationPage(props: { id: string }) {
           <dd>
             {r.rotationInterval} {r.rotationInterval === 1 ? "day" : "days"}
           </dd>
+          <dt>Max Hold</dt>
+          <dd>{r.maxHoldHours === 0 ? "Never waits" : `${r.maxHoldHours} ${r.maxHoldHours === 1 ? "hour" : "hours"}`}</dd>
           <dt>Drift Repair</dt>
           <dd>{DRIFT_REPAIR_LABELS[r.driftRepair]}</dd>
           <dt>Rotate At</dt>
@@ -103,6 +106,7 @@ export function RotationPage(props: { id: string }) {
           )}
         </dl>
       </section>
+      <UsageSection rotation={r} />
       {can.manage && <PairCheckSection rotationId={r.id} />}
       {can.manage && <DriftCheckSection rotation={r} />}
       <HistoryTable rotationId={r.id} />

@@ -1,11 +1,12 @@
 /** /api/v2/secret-rotations/postgres-credentials in the API reference. */
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
-import { driftReportSchema, generatedCredentialsSchema, historyEntrySchema, pairCheckNotRunSchema, pairCheckReportSchema, rotationSchema } from "../../responses";
+import { driftReportSchema, generatedCredentialsSchema, historyEntrySchema, pairCheckNotRunSchema, pairCheckReportSchema, rotationSchema, usageSchema } from "../../responses";
 import {
   byNameQuerySchema,
   createRotationSchema,
   deleteRotationQuerySchema,
+  getRotationQuerySchema,
   listRotationsQuerySchema,
   rotateQuerySchema,
   ROTATION_LIST_DEFAULT_LIMIT,
@@ -63,7 +64,12 @@ export const rotationPaths: ZodOpenApiPathsObject = {
         description:
           "The created rotation, and the pair check the runner ran on its two users: a difference is a warning, never a " +
           "refusal; `interchangeable: null` with `error` when the check could not run within 5 s",
-        schema: one.extend({ pairCheck: z.union([pairCheckReportSchema, pairCheckNotRunSchema]) }),
+        schema: one.extend({
+          pairCheck: z.union([pairCheckReportSchema, pairCheckNotRunSchema]),
+          warnings: z.array(z.string()).optional().meta({
+            description: "pgrotate extension: what works, but less well — e.g. the connection role cannot see other roles' session details (no pg_monitor), and says how to grant it",
+          }),
+        }),
       },
       errors: [404, 409, 422, 502],
     },
@@ -108,13 +114,17 @@ export const rotationPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "getSecretRotation",
       summary: "Get a rotation",
-      description: `${READ} ${ETAG}`,
+      description:
+        `${READ} ${ETAG} With \`include=usage\` (pgrotate extension) the answer also says who uses each of the two users — their ` +
+        "sessions on the target by application and address, and the registered consumers — read on the target at that moment " +
+        "(no ETag then; a target that does not answer gives `usage.error`). " + USE,
       tag,
       auth: "token",
       path: byId,
-      ok: { description: "The rotation", schema: one },
+      query: getRotationQuerySchema,
+      ok: { description: "The rotation (and, with include=usage, who uses each user)", schema: one.extend({ usage: usageSchema.optional() }) },
       responses: NOT_MODIFIED,
-      errors: [404],
+      errors: [403, 404, 422],
     },
     patch: {
       operationId: "updateSecretRotation",
@@ -204,8 +214,10 @@ export const rotationPaths: ZodOpenApiPathsObject = {
         "Sets a fresh password on the inactive user, proves it logs in, then makes it active; answers when done. " +
         "Within 10 minutes of the last rotation the grace guard answers 409 `GracePeriod` (the other user's " +
         "password may still be held by consumers) unless `force=true`. Outside the rotation's `rotationWindow` it answers " +
-        "409 `OutsideRotationWindow` (with `nextOpening`), in a frozen project 409 `ProjectFrozen`; `force=true` passes " +
-        "these too. A failure never touches the active credentials. " + MANAGE,
+        "409 `OutsideRotationWindow` (with `nextOpening`), in a frozen project 409 `ProjectFrozen`. While someone still uses " +
+        "the inactive user (sessions on the target, registered consumers) it answers 409 `RetiringUserInUse` naming them " +
+        "(unless the rotation's maxHoldHours is 0). `force=true` passes all of these. Every refusal changes nothing. A " +
+        "failure never touches the active credentials. " + MANAGE,
       tag,
       auth: "token",
       path: byId,

@@ -2,7 +2,7 @@
 import { Option, type Command, type CommandUnknownOpts, type OptionValues } from "@commander-js/extra-typings";
 import type { CreateRotationBody, UpdateRotationBody } from "../../../provider/client";
 import { createRotationSchema, updateRotationSchema } from "../../schemas";
-import { checked, defined, parseTimeOfDay, parseWholeNumber, readJsonFile, SCHEDULE_FIELDS, scheduleFields } from "../body";
+import { checked, defined, parseCount, parseTimeOfDay, parseWholeNumber, readJsonFile, SCHEDULE_FIELDS, scheduleFields } from "../body";
 import { contextOf } from "../context";
 import { withProgress } from "../progress";
 import { confirm } from "../prompt";
@@ -27,7 +27,8 @@ function rotationOptions<A extends unknown[], O extends OptionValues, G extends 
     .option(...W.range, parseTimeRange)
     .option(...W.none)
     .option(...W.blackout, parseBlackout)
-    .option(...W.noBlackouts);
+    .option(...W.noBlackouts)
+    .option("--max-hold-hours <hours>", "the longest a scheduled rotation waits while someone still uses the user it would change (0 = never; default 24)", parseCount);
 }
 
 export function registerRotationChanges(rotations: CommandUnknownOpts): void {
@@ -55,7 +56,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
           ...ctx.folder(),
           ...file,
           ...ctx.givenFolder(),
-          ...defined({ name: opts.name, description: opts.description, connectionId, rotationInterval: opts.interval }),
+          ...defined({ name: opts.name, description: opts.description, connectionId, rotationInterval: opts.interval, maxHoldHours: opts.maxHoldHours }),
           ...(opts.autoRotation === false ? { isAutoRotationEnabled: false } : {}),
           ...schedule,
           ...windowField(opts),
@@ -74,7 +75,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
   rotationOptions(
     rotations
       .command("update")
-      .description("change a rotation's name, description, schedule, auto-rotation, rotation window or secret names")
+      .description("change a rotation's name, description, schedule, auto-rotation, rotation window, max hold or secret names")
       .argument("<rotation>", "name or id"),
   )
     .option("--auto-rotation", "rotate on the schedule")
@@ -89,6 +90,7 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
           name: opts.name,
           description: opts.description,
           rotationInterval: opts.interval,
+          maxHoldHours: opts.maxHoldHours,
           isAutoRotationEnabled: opts.autoRotation,
           ...scheduleFields(opts, r),
           ...windowField(opts, r.rotationWindow),
@@ -104,7 +106,11 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
     .command("rotate")
     .description("rotate now: the inactive user gets a new password, is verified, then becomes active")
     .argument("<rotation>", "name or id")
-    .option("--force", "rotate within 10 minutes of the last rotation (the grace guard: consumers may still hold the other password), outside the rotation window, or in a frozen project")
+    .option(
+      "--force",
+      "rotate within 10 minutes of the last rotation (the grace guard: consumers may still hold the other password), outside the rotation window, " +
+        "in a frozen project, or while someone still uses the user it would change",
+    )
     .action(async (ref, opts, cmd) => {
       const ctx = contextOf(cmd);
       const r = await findRotation(ctx, ref);

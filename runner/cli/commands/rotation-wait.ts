@@ -16,15 +16,15 @@ import { activeUser, statusWord } from "../views";
 export const POLL_MS = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** In flight: being created (pending), or due (the scheduler claims it now, or retries a failure). */
+/** In flight: being created (pending), held (someone still uses the user it would change), or due (the scheduler claims it now, or retries a failure). */
 export function inFlight(r: ApiRotation, now = Date.now()): boolean {
-  return r.rotationStatus === "pending" || (r.isAutoRotationEnabled && r.nextRotationAt !== null && Date.parse(r.nextRotationAt) <= now);
+  return r.rotationStatus === "pending" || (r.rotationStatus === "held" && r.isAutoRotationEnabled) || (r.isAutoRotationEnabled && r.nextRotationAt !== null && Date.parse(r.nextRotationAt) <= now);
 }
 
 export function registerRotationWait(rotations: CommandUnknownOpts): void {
   rotations
     .command("wait")
-    .description("wait until the rotation's attempt in flight ends (being created, or due); exit 0 when it succeeded, 1 when it failed or drifted, 4 at --timeout")
+    .description("wait until the rotation's attempt in flight ends (being created, held, or due); exit 0 when it succeeded, 1 when it failed or drifted, 4 at --timeout")
     .argument("<rotation>", "name or id")
     .option("--timeout <duration>", "give up after this long (e.g. 90, 5m, 1h)", parseDuration, 600)
     .action(async (ref, opts, cmd) => {
@@ -32,14 +32,14 @@ export function registerRotationWait(rotations: CommandUnknownOpts): void {
       const deadline = Date.now() + opts.timeout * 1000;
       let r = await findRotation(ctx, ref);
       while (inFlight(r)) {
-        if (Date.now() >= deadline) throw new TimedOut(`Timed out after ${opts.timeout} s: rotation ${r.name} is still ${r.rotationStatus === "pending" ? "being created" : "due"}`);
+        if (Date.now() >= deadline) throw new TimedOut(`Timed out after ${opts.timeout} s: rotation ${r.name} is still ${r.rotationStatus === "pending" ? "being created" : r.rotationStatus === "held" ? `held by ${r.heldBy ?? "someone"}` : "due"}`);
         await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
         r = await ctx.client().getRotation(r.id);
       }
       const { out } = ctx;
       out.result(r, (x) => {
         if (x.rotationStatus === "success") out.line(`${x.name}: ${statusWord(out, x)}; ${activeUser(x)} is active (last rotated ${out.when(x.lastRotatedAt, "never")}).`);
-        else out.line(`${x.name}: ${statusWord(out, x)}${x.lastRotationMessage ? `: ${x.lastRotationMessage}` : ""}`);
+        else out.line(`${x.name}: ${statusWord(out, x)}${x.lastRotationMessage ? `: ${x.lastRotationMessage}` : x.heldBy ? `: ${x.heldBy}` : ""}`);
       });
       if (r.rotationStatus !== "success") process.exitCode = EXIT.failed;
     });

@@ -2,7 +2,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import type { ApiRotation, ProjectFreeze } from "../../../provider/client";
 import { contextOf, type CliContext } from "../context";
 import { findRotation } from "../resolve";
-import { rotationBlock, rotationTable } from "../views";
+import { rotationBlock, rotationTable, usageBlock } from "../views";
 import { registerRotationChanges } from "./rotation-changes";
 import { registerRotationWait, watch } from "./rotation-wait";
 
@@ -30,20 +30,29 @@ export function registerRotations(program: CommandUnknownOpts): void {
 
   rotations
     .command("get")
-    .description("one rotation: status, users, schedule, rotation window, whether its project is frozen, last message")
+    .description("one rotation: status, users and who uses each (sessions on the target, consumers), schedule, rotation window, whether its project is frozen, last message")
     .argument("<rotation>", "name or id")
     .option("--watch", "print again each time it changes (Ctrl-C stops; with --json one JSON document per line, per change)")
     .action(async (ref, opts, cmd) => {
       const ctx = contextOf(cmd);
       const { id, projectId } = await findRotation(ctx, ref);
       // The project's freeze shows in the human output (the JSON output is the rotation as the API answers it).
-      let freeze: ProjectFreeze | undefined;
-      const load = async () => {
-        const [r, f] = await Promise.all([ctx.client().getRotation(id), ctx.client().projectFreeze(projectId).catch(() => undefined)]);
-        freeze = f;
-        return r;
-      };
-      await show(ctx, opts.watch === true, load, (r) => rotationBlock(ctx.out, r, freeze));
+      const freezeOf = () => ctx.client().projectFreeze(projectId).catch((): ProjectFreeze | undefined => undefined);
+      if (opts.watch === true) {
+        let freeze: ProjectFreeze | undefined;
+        const load = async () => {
+          const [r, f] = await Promise.all([ctx.client().getRotation(id), freezeOf()]);
+          freeze = f;
+          return r;
+        };
+        return show(ctx, true, load, (r) => rotationBlock(ctx.out, r, freeze));
+      }
+      // Who uses each user is read on the target (include=usage); --json prints the rotation as the API has it.
+      const [{ secretRotation, usage }, freeze] = await Promise.all([ctx.client().getRotationUsage(id), freezeOf()]);
+      ctx.out.result(secretRotation, (r) => {
+        rotationBlock(ctx.out, r, freeze);
+        usageBlock(ctx.out, usage);
+      });
     });
 
   rotations

@@ -21,6 +21,7 @@ export function registerSetupSql(program: CommandUnknownOpts): void {
     .option("--schema <name>", "the schema the application's objects live in", "public")
     .option("--server-version <major>", "PostgreSQL major version (default: the --connection's, else 17)")
     .option("--connection <name|id>", "an app connection of the runner: its server's version is used")
+    .option("--grant-monitor", "also grant pg_monitor to the connection role, so rotations can name who still uses a user (application name, address)")
     .action(async (opts, cmd) => {
       const ctx = contextOf(cmd);
       const users = opts.users.split(",").map((u) => u.trim());
@@ -39,6 +40,7 @@ export function registerSetupSql(program: CommandUnknownOpts): void {
           connectionRole: opts.connectionRole,
           schema: opts.schema,
           serverVersion: serverVersion ?? 17,
+          grantMonitor: opts.grantMonitor === true,
         });
       } catch (err) {
         // Bad options are a usage error (exit 2), named by the option they came from.

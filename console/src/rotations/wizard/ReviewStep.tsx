@@ -59,6 +59,7 @@ export function ReviewStep() {
         <dl>
           <Row term="Name">{values.name}</Row>
           <Row term="Description">{values.description || <span className="muted">None</span>}</Row>
+          <Row term="Max Hold">{values.maxHoldHours === 0 ? "Never waits" : `${values.maxHoldHours} hours`}</Row>
         </dl>
       </section>
     </div>

@@ -1,7 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { setupSql } from "../../../../runner/postgres/setup-sql";
 import { api } from "../../api";
 import { CopyButton } from "../../common/CopyButton";
+import { Switch } from "../../common/Switch";
 import { useConnections } from "../../connections/queries";
 import { keys } from "../../queries";
 
@@ -12,6 +14,7 @@ import { keys } from "../../queries";
  */
 export function SetupSqlHelp(props: { connectionId: string; username1: string; username2: string }) {
   const connections = useConnections();
+  const [grantMonitor, setGrantMonitor] = useState(false);
   const connection = connections.data?.find((c) => c.id === props.connectionId);
   const version = useQuery({
     queryKey: keys.serverVersion(props.connectionId),
@@ -30,6 +33,7 @@ export function SetupSqlHelp(props: { connectionId: string; username1: string; u
         users: [props.username1, props.username2],
         connectionRole: connection.credentials.username,
         serverVersion: version.data?.major ?? 17,
+        grantMonitor,
       });
     } catch (err) {
       why = err instanceof Error ? err.message : String(err);
@@ -43,6 +47,12 @@ export function SetupSqlHelp(props: { connectionId: string; username1: string; u
         the application&apos;s objects and both users run as it, so either can take over at a rotation. No password is printed; creating the rotation
         sets both. {version.data ? `For PostgreSQL ${version.data.major}.` : ""}
       </p>
+      <Switch
+        label="Grant pg_monitor to the Connection Role"
+        checked={grantMonitor}
+        onChange={setGrantMonitor}
+        hint="Lets pgrotate see who is logged in as each user (application name, address), so a rotation names who still uses the user it would retire."
+      />
       {sql ? (
         <>
           <pre className="sql" aria-label="Setup SQL">

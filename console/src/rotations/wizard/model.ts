@@ -6,7 +6,7 @@
  */
 import type { ApiRotation, CreateRotationBody, RotationWindowBody, UpdateRotationBody } from "../../../../provider/client";
 import { RunnerApiError } from "../../../../provider/client";
-import { createRotationSchema, updateRotationSchema } from "../../../../runner/schemas";
+import { createRotationSchema, DEFAULT_MAX_HOLD_HOURS, updateRotationSchema } from "../../../../runner/schemas";
 import { errorText } from "../../api";
 import { bodySchema, namesFields, type Place } from "../../common/form";
 import { pathOf, validationIssues } from "../../common/issues";
@@ -18,7 +18,7 @@ export const STEPS = [
   { title: "Configuration", fields: ["connectionId", "projectId", "environment", "secretPath", "rotationInterval", "rotateAt", "rotateAtUtc", "timeZone", "isAutoRotationEnabled", "rotationWindow"] },
   { title: "Parameters", fields: ["parameters"] },
   { title: "Mappings", fields: ["secretsMapping"] },
-  { title: "Details", fields: ["name", "description"] },
+  { title: "Details", fields: ["name", "description", "maxHoldHours"] },
   { title: "Review", fields: [] },
 ] as const;
 export const REVIEW = STEPS.length - 1;
@@ -47,6 +47,8 @@ export interface WizardValues {
   secretsMapping: { username: string; password: string };
   name: string;
   description: string;
+  /** Retirement hold: the longest a scheduled rotation waits while someone still uses the user it would change (0 = never). */
+  maxHoldHours: number;
 }
 
 /** Infisical's defaults for a new PostgreSQL Credentials rotation. */
@@ -66,6 +68,7 @@ export function newValues(folder: { projectId: string; environment: string; secr
     secretsMapping: { username: "POSTGRES_DB_USERNAME", password: "POSTGRES_DB_PASSWORD" },
     name: "",
     description: "",
+    maxHoldHours: DEFAULT_MAX_HOLD_HOURS,
   };
 }
 
@@ -90,6 +93,7 @@ export function valuesOf(r: ApiRotation): WizardValues {
     secretsMapping: { ...r.secretsMapping },
     name: r.name,
     description: r.description ?? "",
+    maxHoldHours: r.maxHoldHours,
   };
 }
 
@@ -123,6 +127,7 @@ export function createBody(v: WizardValues): CreateRotationBody {
     ...(v.rotationWindow ? { rotationWindow: v.rotationWindow } : {}),
     parameters: { ...names(v), ...(v.requirements ? { passwordRequirements: requirementsOf(v) } : {}) },
     secretsMapping: mapping(v),
+    maxHoldHours: v.maxHoldHours,
   };
 }
 
@@ -136,6 +141,7 @@ export function updateBody(v: WizardValues, r: ApiRotation): UpdateRotationBody 
   if (v.name.trim() !== r.name) body.name = v.name.trim();
   const description = v.description.trim() || null;
   if (description !== (r.description ?? null)) body.description = description;
+  if (v.maxHoldHours !== r.maxHoldHours) body.maxHoldHours = v.maxHoldHours;
   if (v.isAutoRotationEnabled !== r.isAutoRotationEnabled) body.isAutoRotationEnabled = v.isAutoRotationEnabled;
   if (v.rotationInterval !== r.rotationInterval) body.rotationInterval = v.rotationInterval;
   if (v.rotateAt !== was.rotateAt || v.timeZone !== was.timeZone) {
