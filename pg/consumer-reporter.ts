@@ -72,6 +72,8 @@ export class ConsumerReporter {
   /** The users may have changed: report at once when they differ from what the runner was last told. */
   changed(): void {
     if (this.stopped) return;
+    // After a failure the retry already scheduled sends whatever is current then: a change does not bypass the backoff.
+    if (this.failures > 0 && this.timer) return;
     const now = this.current();
     if (!now.length || keyOf(now) === this.sent) return;
     this.kick();
@@ -115,7 +117,10 @@ export class ConsumerReporter {
   private schedule(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.kick(), ms);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, ms);
     this.timer.unref();
   }
 

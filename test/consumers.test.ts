@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createRotatingPool, type RotatingPool, type RotatingPoolEvent } from "../pg";
-import { consumersUsing } from "../runner/services/consumers";
+import { ConsumerService, consumersUsing } from "../runner/services/consumers";
 import { runCli } from "./helpers/cli";
 import { cluster, withClient } from "./helpers/pg";
 import { preparedDatabase, type PreparedDatabase } from "./helpers/prepared-db";
@@ -253,6 +253,20 @@ describe("Consumers: pools report the database users they use, and a rotation ca
     expect((await t.api("DELETE", `/api/v1/consumers/by-token?${FOLDER_QUERY}`, undefined, { token: readToken.secret })).status).toBe(204);
     expect((await t.api("DELETE", `/api/v1/consumers/never-seen?${FOLDER_QUERY}`, undefined, { token: readToken.secret })).status).toBe(204);
     expect(await rowCount("instance_id = 'by-token'")).toBe(0);
+  });
+
+  test("When rows were last seen far past the timeout, then pruning deletes them and keeps live ones and recently forgotten ones", async () => {
+    for (const id of ["live", "just-forgotten", "long-gone"]) expect((await heartbeat({ instanceId: id })).status).toBe(204);
+    await t.runner.pool.query("UPDATE consumers SET last_seen_at = now() - interval '2 minutes', expires_at = now() - interval '30 seconds' WHERE instance_id = 'just-forgotten'");
+    await t.runner.pool.query("UPDATE consumers SET last_seen_at = now() - interval '16 minutes', expires_at = now() - interval '15 minutes' WHERE instance_id = 'long-gone'");
+    expect((await t.api("GET", `/api/v1/consumers?${FOLDER_QUERY}`)).body.consumers.map((c: { instanceId: string }) => c.instanceId)).toEqual(["live"]);
+    // 10 timeouts of 90 s is 15 minutes; never under an hour: nothing yet.
+    const service = new ConsumerService({ pool: t.runner.pool, logger: t.runner.logger, timeoutSeconds: 90 });
+    expect(await service.prune()).toBe(0);
+    const shortService = new ConsumerService({ pool: t.runner.pool, logger: t.runner.logger, timeoutSeconds: 1 });
+    await t.runner.pool.query("UPDATE consumers SET last_seen_at = now() - interval '61 minutes' WHERE instance_id = 'long-gone'");
+    expect(await shortService.prune()).toBe(1);
+    expect((await t.runner.pool.query<{ instance_id: string }>("SELECT instance_id FROM consumers ORDER BY instance_id")).rows.map((r) => r.instance_id)).toEqual(["just-forgotten", "live"]);
   });
 
   const BAD: Array<[string, Record<string, unknown>, string]> = [
