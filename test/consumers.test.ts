@@ -5,9 +5,13 @@
  * that is killed without end().
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createRotatingPool, type RotatingPool, type RotatingPoolEvent } from "../pg";
 import { ConsumerService, consumersUsing } from "../runner/services/consumers";
+import { fetchTrusting } from "../provider/trust";
+import { createCa, issueServerCert } from "./helpers/certs";
 import { runCli } from "./helpers/cli";
 import { cluster, withClient } from "./helpers/pg";
 import { preparedDatabase, type PreparedDatabase } from "./helpers/prepared-db";
@@ -255,6 +259,29 @@ describe("Consumers: pools report the database users they use, and a rotation ca
     expect(await rowCount("instance_id = 'by-token'")).toBe(0);
   });
 
+  test("When the runner serves HTTPS with a private CA, then a pool given that CA reports through it and leaves through it", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgrotate-consumers-https-"));
+    const files = { certFile: path.join(dir, "tls.crt"), keyFile: path.join(dir, "tls.key") };
+    const ca = createCa("pgrotate consumers test CA");
+    const cert = issueServerCert(ca);
+    fs.writeFileSync(files.certFile, cert.certPem);
+    fs.writeFileSync(files.keyFile, cert.keyPem, { mode: 0o600 });
+    const https = await startTestRunner({ storeOf: t, logLevel: "warn", tls: files, fetch: fetchTrusting(ca.certPem) });
+    try {
+      expect(https.runner.url).toMatch(/^https:/);
+      const mine: RotatingPoolEvent[] = [];
+      const pool = make({ appName: "tls-app", ca: ca.certPem, onEvent: (e) => (events.push(e), mine.push(e)) }, https);
+      const user = (await pool.query<{ u: string }>("SELECT session_user AS u")).rows[0].u;
+      await until(() => using([user]), (u) => u.some((x) => x.appName === "tls-app"), 3000, "the pool reports over HTTPS");
+      await pool.end();
+      expect(await using([user])).toEqual([]);
+      expect(mine.filter((e) => e.type === "consumer")).toEqual([{ type: "consumer", state: "reported", usernames: [user] }]);
+    } finally {
+      await https.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("When rows were last seen far past the timeout, then pruning deletes them and keeps live ones and recently forgotten ones", async () => {
     for (const id of ["live", "just-forgotten", "long-gone"]) expect((await heartbeat({ instanceId: id })).status).toBe(204);
     await t.runner.pool.query("UPDATE consumers SET last_seen_at = now() - interval '2 minutes', expires_at = now() - interval '30 seconds' WHERE instance_id = 'just-forgotten'");
@@ -267,6 +294,27 @@ describe("Consumers: pools report the database users they use, and a rotation ca
     await t.runner.pool.query("UPDATE consumers SET last_seen_at = now() - interval '61 minutes' WHERE instance_id = 'long-gone'");
     expect(await shortService.prune()).toBe(1);
     expect((await t.runner.pool.query<{ instance_id: string }>("SELECT instance_id FROM consumers ORDER BY instance_id")).rows.map((r) => r.instance_id)).toEqual(["just-forgotten", "live"]);
+  });
+
+  test("When an instance reports the same thing again and again, then the audit log has its first report, each change, each refusal and its leave, not every repeat", async () => {
+    for (let i = 0; i < 5; i++) expect((await heartbeat({ instanceId: "audited", usernames: ["u1"] }, readToken.secret)).status).toBe(204);
+    expect((await heartbeat({ instanceId: "audited", usernames: ["u2", "u1"] }, readToken.secret)).status).toBe(204);
+    for (let i = 0; i < 3; i++) expect((await heartbeat({ instanceId: "audited", usernames: ["u2", "u1"] }, readToken.secret)).status).toBe(204);
+    expect((await heartbeat({ instanceId: "audited", environment: "prod" }, readToken.secret)).status).toBe(403);
+    expect((await t.api("DELETE", `/api/v1/consumers/audited?${FOLDER_QUERY}`, undefined, { token: readToken.secret })).status).toBe(204);
+    type Row = { action: string; actor: string; status: number; resourceId: string | null; environment: string | null; details: Record<string, unknown> | null };
+    const rows = await until(
+      async () => ((await t.api("GET", "/api/v1/audit-logs?limit=100")).body.auditLogs as Row[]).filter((r) => r.resourceId === "audited").reverse(),
+      (r) => r.length >= 4,
+      3000,
+      "the audit rows are written",
+    );
+    expect(rows.map((r) => [r.action, r.actor, r.status, r.resourceId, r.environment, r.details])).toEqual([
+      ["consumers.heartbeat", `token:${readToken.id}`, 204, "audited", "dev", { appName: "billing-app", usernames: ["u1"], outcome: "new" }],
+      ["consumers.heartbeat", `token:${readToken.id}`, 204, "audited", "dev", { appName: "billing-app", usernames: ["u2", "u1"], outcome: "changed" }],
+      ["consumers.heartbeat", `token:${readToken.id}`, 403, "audited", "prod", { appName: "billing-app" }],
+      ["consumers.leave", `token:${readToken.id}`, 204, "audited", "dev", null],
+    ]);
   });
 
   const BAD: Array<[string, Record<string, unknown>, string]> = [

@@ -48,7 +48,10 @@ export function consumerRoutes(svc: ConsumerService): Router {
     audit(res, { action: "consumers.heartbeat", resourceType: "consumer", resourceId: body.instanceId, folder, details: { appName: body.appName } });
     const principal = principalOf(res);
     authorize(principal, "read", folder);
-    await svc.heartbeat(folder, { instanceId: body.instanceId, appName: body.appName, usernames: body.usernames }, principal);
+    const outcome = await svc.heartbeat(folder, { instanceId: body.instanceId, appName: body.appName, usernames: body.usernames }, principal);
+    // A repeat changes nothing worth a row of its own (a pool repeats itself every 30 s): the first report, each
+    // change, every refusal and the leave are recorded.
+    audit(res, { routine: outcome === "same", details: { appName: body.appName, usernames: body.usernames, outcome } });
     res.status(204).end();
   }));
   r.delete("/:instanceId", route(async (req, res) => {

@@ -72,11 +72,17 @@ export class ConsumerService {
     return this.d.timeoutSeconds;
   }
 
-  /** Records a heartbeat (committed when this returns); 429 when the folder already has its cap of live consumers. */
-  async heartbeat(folder: Folder, h: Heartbeat, by: Principal): Promise<void> {
+  /**
+   * Records a heartbeat (committed when this returns): "new" for a consumer that had no live row, "changed" when its
+   * app name, usernames or reporter changed, "same" for a repeat. 429 when the folder already has its cap of live
+   * consumers and this one is not among them.
+   */
+  async heartbeat(folder: Folder, h: Heartbeat, by: Principal): Promise<"new" | "changed" | "same"> {
     const report = { ...h, usernames: [...new Set(h.usernames)], reportedBy: by.actor };
     const timeout = this.d.timeoutSeconds;
-    if (!(await refreshConsumer(this.d.pool, folder, report, timeout)) && !(await insertConsumer(this.d.pool, folder, report, timeout, this.maxPerFolder))) {
+    const refreshed = await refreshConsumer(this.d.pool, folder, report, timeout);
+    if (refreshed) return refreshed;
+    if (!(await insertConsumer(this.d.pool, folder, report, timeout, this.maxPerFolder))) {
       throw new AppError(
         "TooManyRequests",
         `${folderLabel(folder)} already has ${this.maxPerFolder} live consumers (the limit per folder); a place frees when one leaves or stops reporting`,
@@ -84,6 +90,7 @@ export class ConsumerService {
       );
     }
     this.pruneNowAndThen();
+    return "new";
   }
 
   /** Forgets a consumer at once (its graceful leave); nothing to forget is not an error. */

@@ -41,14 +41,21 @@ export interface ConsumerReport {
   reportedBy: string;
 }
 
-/** A live consumer's row refreshed (its expiry moved `timeoutSeconds` past now); false when it has no live row. */
-export async function refreshConsumer(q: Q, folder: Folder, r: ConsumerReport, timeoutSeconds: number): Promise<boolean> {
-  const { rowCount } = await q.query(
-    `UPDATE consumers SET app_name = $5, usernames = $6, reported_by = $7, last_seen_at = now(), expires_at = now() + make_interval(secs => $8)
-      WHERE instance_id = $1 AND project_id = $2 AND environment = $3 AND secret_path = $4 AND expires_at > now()`,
+/**
+ * A live consumer's row refreshed (its expiry moved `timeoutSeconds` past now): "same" when the report repeats what
+ * the row held, "changed" otherwise; undefined when it has no live row.
+ */
+export async function refreshConsumer(q: Q, folder: Folder, r: ConsumerReport, timeoutSeconds: number): Promise<"same" | "changed" | undefined> {
+  const { rows } = await q.query<{ same: boolean }>(
+    `UPDATE consumers c SET app_name = $5, usernames = $6, reported_by = $7, last_seen_at = now(), expires_at = now() + make_interval(secs => $8)
+       FROM (SELECT app_name, usernames, reported_by FROM consumers
+              WHERE instance_id = $1 AND project_id = $2 AND environment = $3 AND secret_path = $4) old
+      WHERE c.instance_id = $1 AND c.project_id = $2 AND c.environment = $3 AND c.secret_path = $4 AND c.expires_at > now()
+      RETURNING old.app_name = $5 AND old.usernames = $6::text[] AND old.reported_by = $7 AS same`,
     [r.instanceId, folder.projectId, folder.environment, folder.secretPath, r.appName, r.usernames, r.reportedBy, timeoutSeconds],
   );
-  return rowCount === 1;
+  if (!rows.length) return undefined;
+  return rows[0].same ? "same" : "changed";
 }
 
 /**
