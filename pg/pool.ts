@@ -17,6 +17,7 @@
 import { Client, type ClientConfig, Pool, type PoolClient, type PoolConfig } from "pg";
 import { RunnerApiError } from "../provider/client";
 import { isLoginRefused, sqlState } from "../runner/sqlstate";
+import type { ConsumerEvent } from "./consumer-reporter";
 import type { Credentials, FeedState } from "./runner-source";
 
 export type RefreshReason = "initial" | "login-refused" | "feed" | "feed-reset" | "manual";
@@ -27,7 +28,8 @@ export type RotatingPoolEvent =
   | { type: "switched"; from: string; to: string; closedIdle: number }
   | { type: "login-refused"; username: string; code: string; attempt: number }
   | { type: "refresh-failed"; reason: RefreshReason; error: string }
-  | FeedState;
+  | FeedState
+  | ConsumerEvent;
 
 export interface PoolBehaviour {
   /** Tries for one new connection when the database refuses the login (default 4). */
@@ -105,6 +107,8 @@ export class RotatingPool extends Pool {
   private refreshing?: Promise<void>;
   private generation!: number;
   private stopFeed?: () => Promise<void>;
+  /** Told when the users in use may have changed; stopped by end() (the runner is told this instance left). */
+  private reporter?: { changed(): void; stop(): Promise<void> };
   /** pg-pool's expiry set is there (3.x): busy connections of an old user are expired instead of checked per release. */
   private canExpire!: boolean;
 
@@ -125,6 +129,28 @@ export class RotatingPool extends Pool {
   attachFeed(start: () => void, stop: () => Promise<void>): void {
     this.stopFeed = stop;
     start();
+  }
+
+  /** Report the users in use from now on (at once, then at each change); end() stops it. */
+  attachReporter(reporter: { changed(): void; stop(): Promise<void> }): void {
+    this.reporter = reporter;
+    // A connection closing may be the last one of a user the pool no longer logs in as.
+    this.on("remove", () => reporter.changed());
+    reporter.changed();
+  }
+
+  /**
+   * The users this pool uses: the one new connections log in as, then those of connections it still holds (during a
+   * switch, both). Empty before the first read.
+   */
+  usernamesInUse(): string[] {
+    const current = this.holder.pair?.username;
+    const held = new Set<string>();
+    for (const c of (this as unknown as PgPoolInternals)._clients ?? []) {
+      const user = (c as RotatingClient).pgrotateUser;
+      if (user !== undefined && user !== current) held.add(user);
+    }
+    return [...(current === undefined ? [] : [current]), ...[...held].sort()];
   }
 
   /** The user new connections log in as (undefined before the first read). */
@@ -154,6 +180,7 @@ export class RotatingPool extends Pool {
           this.expireBusyOfOthers();
           this.notify({ type: "switched", from: before.username, to: next.username, closedIdle: this.closeIdleOfOthers() });
         }
+        this.reporter?.changed();
       } finally {
         this.refreshing = undefined;
       }
@@ -190,6 +217,7 @@ export class RotatingPool extends Pool {
   override end(callback?: () => void): Promise<void> | void {
     const p = (async () => {
       await this.stopFeed?.();
+      await this.reporter?.stop();
       await super.end();
     })();
     if (!callback) return p;

@@ -6,17 +6,17 @@
 import type { z } from "zod";
 import type { ErrorBody } from "../runner/errors";
 import type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, ApiUsage, DriftReportBody, GeneratedCredentials, LoginResult,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiConsumer, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, ApiUsage, DriftReportBody, GeneratedCredentials, LoginResult,
   PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 } from "../runner/responses";
 import type {
-  consoleSignInSchema, createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, pairCheckSchema,
+  consoleSignInSchema, consumerHeartbeatSchema, createConnectionSchema, createIdentitySchema, createRotationSchema, createTokenSchema, pairCheckSchema,
   updateConnectionSchema,
   updateRotationSchema,
 } from "../runner/schemas";
 
 export type {
-  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, ApiUsage, DriftReportBody, GeneratedCredentials, LoginResult,
+  ApiAuditLog, ApiConnection, ApiConsoleSession, ApiConsumer, ApiHistoryEntry, ApiIdentity, ApiKeys, ApiRotation, ApiToken, ApiUsage, DriftReportBody, GeneratedCredentials, LoginResult,
   PairCheckOutcome, PairCheckReport, RawSecret, Readiness, SecretChangedEvent, ServerVersion,
 };
 /** One entry of a connection's allowedScopes as the runner answers it (null environment or path = any). */
@@ -30,6 +30,8 @@ export type UpdateRotationBody = z.input<typeof updateRotationSchema>;
 export type CreateTokenBody = z.input<typeof createTokenSchema>;
 export type CreateIdentityBody = z.input<typeof createIdentitySchema>;
 export type SignInBody = z.input<typeof consoleSignInSchema>;
+/** POST /api/v1/consumers/heartbeat */
+export type ConsumerHeartbeatBody = z.input<typeof consumerHeartbeatSchema>;
 /** The IaC tools that mark what they create or update (X-Pgrotate-Managed-By). */
 export type ManagedBy = "pulumi" | "terraform";
 
@@ -231,6 +233,7 @@ export class RunnerClient {
       return known.body as T;
     }
     if (!res.ok && !opts.accept?.includes(res.status)) throw this.answered(res, text, shown);
+    if (res.status === 204) return undefined as T;
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -406,6 +409,17 @@ export class RunnerClient {
   }
   async rawSecret(name: string, folder: Folder = {}): Promise<RawSecret> {
     return (await this.request<{ secret: RawSecret }>("GET", `/api/v3/secrets/raw/${encodeURIComponent(name)}`, undefined, this.folderQuery(folder))).secret;
+  }
+
+  // ---- consumers (applications reporting which database users they use)
+  async consumerHeartbeat(body: ConsumerHeartbeatBody): Promise<void> {
+    await this.request<undefined>("POST", "/api/v1/consumers/heartbeat", body);
+  }
+  async consumerLeave(instanceId: string, folder: Folder = {}): Promise<void> {
+    await this.request<undefined>("DELETE", `/api/v1/consumers/${encodeURIComponent(instanceId)}`, undefined, this.folderQuery(folder));
+  }
+  async listConsumers(folder: Folder = {}): Promise<ApiConsumer[]> {
+    return (await this.request<{ consumers: ApiConsumer[] }>("GET", "/api/v1/consumers", undefined, this.folderQuery(folder))).consumers;
   }
   private folderQuery(f: Folder) {
     return { workspaceId: f.projectId, environment: f.environment, secretPath: f.secretPath };

@@ -4,6 +4,7 @@ import type { Pool } from "pg";
 import type { IncomingMessage, RequestListener } from "node:http";
 import { compress } from "./api/compress";
 import { connectionRoutes } from "./api/connections";
+import { consumerRoutes } from "./api/consumers";
 import { eventRoutes, type FeedLimits } from "./api/events";
 import { projectEventRoutes } from "./api/project-events";
 import { fastSecretRead } from "./api/fast-read";
@@ -28,6 +29,7 @@ import type { Logger, Scrubber } from "./logger";
 import type { Metrics } from "./metrics";
 import type { RotationEngine } from "./rotation/engine";
 import type { ConnectionService } from "./services/connections";
+import type { ConsumerService } from "./services/consumers";
 import type { KeysService } from "./services/keys";
 import type { PairCheckService } from "./services/pair-check";
 import type { RotationService } from "./services/rotations";
@@ -57,6 +59,8 @@ export interface AppDeps {
   secrets: SecretService;
   /** The keyring's counts and the rekey (admin). */
   keys: KeysService;
+  /** Applications reporting the database users they use (/api/v1/consumers). */
+  consumers: ConsumerService;
   /** The change feed (GET /api/v1/events/secrets). */
   feed: SecretEventHub;
   feedLimits?: FeedLimits;
@@ -148,6 +152,7 @@ export function expressApp(d: AppDeps): Express {
   const reads = secretRoutes(d.secrets, d.metrics.onSecretRead);
   app.use("/api/v3/secrets/raw", reads);
   app.use("/api/v4/secrets", reads);
+  app.use("/api/v1/consumers", consumerRoutes(d.consumers));
   app.use("/api/v1/events", eventRoutes(d.feed, { access: d.access, sessions: d.sessions }, d.feedLimits));
   app.use("/api/v1/events", projectEventRoutes(d.feed, { access: d.access, sessions: d.sessions }, d.feedLimits));
   app.use(consoleRoutes(d.consoleDir));

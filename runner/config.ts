@@ -4,6 +4,7 @@ import type { FeedLimits } from "./api/events";
 import { AppError, zodIssues } from "./errors";
 import { encryptionKeysSchema } from "./crypto/keys-setting";
 import { readSecretFile } from "./secret-file";
+import { DEFAULT_CONSUMER_TIMEOUT_SECONDS } from "./services/consumers";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -35,6 +36,7 @@ const envSchema = z.object({
   PGROTATE_FEED_MAX_STREAMS_PER_TOKEN: z.coerce.number().int().min(1).max(1_000_000).optional(),
   PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: z.coerce.number().int().min(1).max(1_000_000).optional(),
   PGROTATE_FEED_MAX_STREAMS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  PGROTATE_CONSUMER_TIMEOUT_SECONDS: z.coerce.number().int("must be a whole number of seconds").min(1).max(86400).default(DEFAULT_CONSUMER_TIMEOUT_SECONDS),
 });
 
 type VariableName = keyof typeof envSchema.shape;
@@ -84,6 +86,9 @@ const VARIABLE_DOCS: Record<VariableName, VariableDoc> = {
   PGROTATE_FEED_MAX_STREAMS_PER_TOKEN: { meaning: "open change-feed streams one token may hold on this runner", unset: "10" },
   PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: { meaning: "open change-feed streams one machine identity may hold on this runner", unset: "100" },
   PGROTATE_FEED_MAX_STREAMS: { meaning: "open change-feed streams on this runner, of everyone together", unset: "1000" },
+  PGROTATE_CONSUMER_TIMEOUT_SECONDS: {
+    meaning: "a consumer (a pgrotate/pg pool reporting the users it uses) that has not reported for this long is forgotten; keep it above 2 of its heartbeats (default 30 s)",
+  },
 };
 
 export interface ConfigVariable {
@@ -141,6 +146,8 @@ export interface Config {
   cacheMaxAgeSeconds: number;
   /** Change-feed stream caps on this runner (unset: the defaults of api/events.ts). */
   feed?: Pick<FeedLimits, "maxStreamsPerToken" | "maxStreamsPerIdentity" | "maxStreams">;
+  /** A consumer not heard from for this long is forgotten (unset: 90). */
+  consumerTimeoutSeconds?: number;
   /** What loading found worth a warning (a secret file others may read): the runtime logs them once its logger exists. */
   warnings?: string[];
 }
@@ -200,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxStreamsPerIdentity: e.PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY,
       maxStreams: e.PGROTATE_FEED_MAX_STREAMS,
     },
+    consumerTimeoutSeconds: e.PGROTATE_CONSUMER_TIMEOUT_SECONDS,
     warnings,
   };
 }

@@ -276,6 +276,19 @@ export const rawSecretSchema = z
   })
   .meta({ id: "RawSecret", description: "Infisical's raw secret: a mapped secret of a rotation, opened" });
 
+/** A live consumer of a folder (GET /api/v1/consumers). */
+export const consumerSchema = z
+  .object({
+    instanceId: z.string().meta({ description: "One running instance of the application" }),
+    appName: z.string().meta({ description: "The application's name", example: "billing-app" }),
+    usernames: z.array(z.string()).meta({ description: "The database users it logs in as and still holds connections of", example: ["app_user_1"] }),
+    firstSeenAt: timestamp.meta({ description: "Its first heartbeat since it was last forgotten (the store's clock)" }),
+    lastSeenAt: timestamp.meta({ description: "Its last heartbeat (the store's clock)" }),
+    reportedBy: z.string().meta({ description: 'Who sent that heartbeat: "admin", "token:<id>" or "identity:<id>"' }),
+  })
+  .strict()
+  .meta({ id: "Consumer" });
+
 export const loginResultSchema = z
   .object({
     accessToken: z.string(),
@@ -493,6 +506,7 @@ export type ApiIdentity = z.infer<typeof identitySchema>;
 export type ApiAuditLog = z.infer<typeof auditLogSchema>;
 export type ApiConsoleSession = z.infer<typeof consoleSessionSchema>;
 export type RawSecret = z.infer<typeof rawSecretSchema>;
+export type ApiConsumer = z.infer<typeof consumerSchema>;
 export type GeneratedCredentials = z.infer<typeof generatedCredentialsSchema>;
 export type LoginResult = z.infer<typeof loginResultSchema>;
 export type Readiness = z.infer<typeof readySchema> | z.infer<typeof notReadySchema>;

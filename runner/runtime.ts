@@ -22,6 +22,7 @@ import { Scheduler } from "./rotation/scheduler";
 import { RotationEngine } from "./rotation/engine";
 import type { FaultHooks } from "./rotation/faults";
 import { ConnectionService } from "./services/connections";
+import { ConsumerService, DEFAULT_CONSUMER_TIMEOUT_SECONDS } from "./services/consumers";
 import { KeysService } from "./services/keys";
 import type { AfterBatchHook } from "./services/rekey";
 import { PairCheckService } from "./services/pair-check";
@@ -54,6 +55,8 @@ export interface RunnerOptions {
   listenerProbeMs?: number;
   /** How often the TLS files are looked at for a change (default TLS_RELOAD_MS). */
   tlsReloadMs?: number;
+  /** Live consumers one folder may have (default MAX_CONSUMERS_PER_FOLDER; tests lower it). */
+  maxConsumersPerFolder?: number;
   /** Test-only: called after each committed batch of a rekey. */
   afterRekeyBatch?: AfterBatchHook;
 }
@@ -176,6 +179,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       rotations: new RotationService({ pool: store.pool, engine, clock, secretsChanged }),
       secrets: new SecretService({ pool: store.pool, sealer, cache: secretCache }),
       keys: keyService,
+      consumers: new ConsumerService({ pool: store.pool, logger, timeoutSeconds: config.consumerTimeoutSeconds ?? DEFAULT_CONSUMER_TIMEOUT_SECONDS, maxPerFolder: opts.maxConsumersPerFolder }),
       feed,
       feedLimits: { ...config.feed, ...opts.feed },
       metrics,

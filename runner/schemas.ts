@@ -419,6 +419,49 @@ export const rawSecretsQuerySchema = z.object({
   projectSlug: z.string().optional(),
 });
 
+// ---- consumers: applications reporting which database users they use (pgrotate/pg pools)
+
+/** An application's name as people read it: one line of 1–128 printable characters. */
+export const appNameSchema = z
+  .string()
+  .min(1, "appName must not be empty")
+  .max(128, "appName must be at most 128 characters")
+  .regex(/^[^\p{C}]+$/u, "appName must be printable characters on one line (no control or format characters)")
+  .refine((s) => s.trim() === s, "appName must not start or end with whitespace")
+  .meta({ description: "The application's name, shown to whoever rotates its users", example: "billing-app" });
+
+export const consumerInstanceIdSchema = z
+  .string()
+  .min(1, "instanceId must not be empty")
+  .max(128, "instanceId must be at most 128 characters")
+  .regex(/^[A-Za-z0-9._:-]+$/, "instanceId may hold letters, digits, '.', '_', ':' and '-'")
+  .meta({ description: "One running instance of the application (pgrotate/pg: a random UUID per pool)", example: "3b0e1c5e-4f7a-4d61-9d0b-2f1f4c9a7e10" });
+
+/** The folder fields of a consumer's body: named as in a raw-secrets query (the same rules; runner/api/secrets.ts folderOf). */
+const consumerFolderFields = {
+  workspaceId: z.string().optional().meta({ description: "The project (or `projectId`, `workspaceSlug`, `projectSlug`: a project's slug is its id); default `default`" }),
+  projectId: z.string().optional(),
+  workspaceSlug: z.string().optional(),
+  projectSlug: z.string().optional(),
+  environment: z.string().optional().meta({ description: "Default `dev`", example: "prod" }),
+  secretPath: z.string().optional().meta({ description: 'Default "/"', example: "/" }),
+};
+
+/** POST /api/v1/consumers/heartbeat. Unknown fields are ignored: a newer pool's heartbeat still reaches an older runner. */
+export const consumerHeartbeatSchema = z
+  .object({
+    instanceId: consumerInstanceIdSchema,
+    appName: appNameSchema,
+    ...consumerFolderFields,
+    usernames: z
+      .array(pgIdentifier("each username"), { error: "usernames must be a list of database user names" })
+      .min(1, "usernames must name at least one user")
+      .max(4, "usernames must name at most 4 users")
+      .meta({ description: "The database users the instance logs in as and still holds connections of (both during a switch)", example: ["app_user_1"] }),
+  })
+  .meta({ id: "ConsumerHeartbeat" });
+export type ConsumerHeartbeatInput = z.infer<typeof consumerHeartbeatSchema>;
+
 export type CreateConnectionInput = z.infer<typeof createConnectionSchema>;
 export type UpdateConnectionInput = z.infer<typeof updateConnectionSchema>;
 export type CreateRotationInput = z.infer<typeof createRotationSchema>;

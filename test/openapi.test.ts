@@ -92,10 +92,12 @@ describe("API reference: GET /openapi.json and /docs", () => {
     const create = doc.paths[ROTATIONS].post.requestBody.content["application/json"];
     expect(create.examples.infisical.value).toEqual(INFISICAL_CREATE_EXAMPLE);
     expect(createRotationSchema.safeParse(INFISICAL_CREATE_EXAMPLE).success).toBe(true);
-    // Request and response schemas of every operation under /api: each has a JSON 200 body and documents 401 and 500.
+    // Request and response schemas of every operation under /api: each has a JSON 200 body (or a 204 without one) and documents 401 and 500.
     for (const op of documentedOperations().filter((o) => o.path.startsWith("/api/") && !o.path.includes("universal-auth") && o.path !== "/api/status")) {
-      expect([op.operationId, op.statuses]).toEqual([op.operationId, expect.arrayContaining(["200", "401", "500"])]);
+      const success = op.statuses.includes("204") ? "204" : "200";
+      expect([op.operationId, op.statuses]).toEqual([op.operationId, expect.arrayContaining([success, "401", "500"])]);
     }
+    expect(documentedOperations().filter((o) => o.statuses.includes("204")).map((o) => o.operationId).sort()).toEqual(["consumerHeartbeat", "consumerLeave"]);
   });
 
   test("An answer that differs from the reference is reported (the oracle used by every API test has teeth)", () => {
@@ -238,6 +240,14 @@ describe("API reference: GET /openapi.json and /docs", () => {
       await ok("GET", "/api/v3/secrets/raw/POSTGRES_DB_PASSWORD?workspaceId=my-project&environment=dev&secretPath=/");
       await ok("GET", "/api/v4/secrets?projectId=my-project&environment=dev&secretPath=/&recursive=true");
       await ok("GET", "/api/v4/secrets/POSTGRES_DB_PASSWORD?projectId=my-project&environment=dev&secretPath=/");
+      const noContent = async (method: string, url: string, body?: unknown) => {
+        const res = await t.api(method, url, body);
+        expect([method, url, res.status, res.text]).toEqual([method, url, 204, ""]);
+      };
+      const consumerFolder = "workspaceId=my-project&environment=dev&secretPath=/";
+      await noContent("POST", "/api/v1/consumers/heartbeat", { instanceId: "openapi-1", appName: "billing-app", workspaceId: "my-project", environment: "dev", secretPath: "/", usernames: [target.users[0]] });
+      expect((await ok("GET", `/api/v1/consumers?${consumerFolder}`)).consumers).toHaveLength(1);
+      await noContent("DELETE", `/api/v1/consumers/openapi-1?${consumerFolder}`);
       await ok("GET", "/api/v2/workspace/my-project");
       await ok("GET", "/api/v1/projects/slug/my-project");
       await ok("GET", "/api/status", undefined, null);
@@ -295,7 +305,7 @@ describe("API reference: GET /openapi.json and /docs", () => {
       // Last: failed authentications until the rate limit (8 a minute here) answers 429.
       for (let i = 0; i < 12 && !codes.has("TooManyRequests"); i++) codes.add(await status(i < 8 ? 401 : 429, "GET", ROTATIONS, undefined, { token: "wrong-token" }));
 
-      const answered = new Set(recorded.filter((r) => r.status === 200).map((r) => r.operationId));
+      const answered = new Set(recorded.filter((r) => r.status === 200 || r.status === 204).map((r) => r.operationId));
       expect(documentedOperations().map((o) => o.operationId).filter((id) => !answered.has(id))).toEqual([]);
       expect([...codes].sort()).toEqual(
         ["BadRequest", "Conflict", "Forbidden", "GracePeriod", "NotFound", "OutsideRotationWindow", "PayloadTooLarge", "PrecheckFailed", "ProjectFrozen", "TargetUnavailable", "TooManyRequests", "Unauthorized", "ValidationError"].sort(),

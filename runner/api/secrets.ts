@@ -17,7 +17,7 @@ const PROJECT_PARAMS = ["workspaceId", "projectId", "workspaceSlug", "projectSlu
  * the unset ones empty (`workspaceId=&workspaceSlug=my-project`): an empty parameter counts as absent, but a query
  * whose only project names are empty, or whose environment is empty, is refused (it never reads a default).
  */
-export function folderOf(query: Record<string, unknown>): Folder {
+export function folderOf(query: Record<string, unknown>, what: "query" | "body" = "query"): Folder {
   const raw: Record<string, unknown> = {};
   // An empty environment stays, to be refused: never a silent read of the default environment.
   for (const [k, v] of Object.entries(query)) if (v !== "" || k === "environment") raw[k] = v;
@@ -25,15 +25,15 @@ export function folderOf(query: Record<string, unknown>): Folder {
   if (!named.length && PROJECT_PARAMS.some((p) => query[p] === "")) {
     // Only empty names: a client that meant a project and lost it, never a read of the default project.
     const message = "projectId must not be empty (name the project by workspaceId, projectId, workspaceSlug or projectSlug)";
-    throw new AppError("ValidationError", `Invalid query: ${message}`, { details: [{ path: "workspaceId", message }] });
+    throw new AppError("ValidationError", `Invalid ${what}: ${message}`, { details: [{ path: "workspaceId", message }] });
   }
   const differ = named.find((p) => raw[p] !== raw[named[0]]);
   if (differ) {
     const message = `${named[0]} and ${differ} name different projects (a project's slug is its id)`;
-    throw new AppError("ValidationError", `Invalid query: ${message}`, { details: [{ path: differ, message }] });
+    throw new AppError("ValidationError", `Invalid ${what}: ${message}`, { details: [{ path: differ, message }] });
   }
   if (named.length) raw.workspaceId = raw[named[0]];
-  const q = parse(rawSecretsQuerySchema, raw, "query");
+  const q = parse(rawSecretsQuerySchema, raw, what);
   return { projectId: q.workspaceId, environment: q.environment, secretPath: q.secretPath };
 }
 

@@ -17,6 +17,8 @@ export interface AuditNote {
   folder?: { projectId: string; environment: string; secretPath: string };
   /** Always recorded, even for a GET (secret reads). */
   secretRead?: boolean;
+  /** A repeat that changed nothing (a consumer's heartbeat): recorded only when refused, like a GET. */
+  routine?: boolean;
   details?: Record<string, unknown>;
 }
 
@@ -169,7 +171,7 @@ export function auditMiddleware(writer: AuditWriter): RequestHandler {
     res.on("finish", () => {
       const note = (res.locals.audit ?? {}) as AuditNote;
       const refused = res.statusCode === 401 || res.statusCode === 403;
-      if (req.method === "GET" && !note.secretRead && !refused) return;
+      if (((req.method === "GET" && !note.secretRead) || note.routine) && !refused) return;
       const matched = (req.route as { path?: unknown } | undefined)?.path;
       const route = typeof matched === "string" ? `${req.baseUrl}${matched}` : req.path.slice(0, 200);
       writer.add(auditRow({

@@ -64,6 +64,10 @@ export interface TestRunnerOptions {
   keepPortOnRestart?: boolean;
   /** Called after each committed batch of a rekey (RunnerOptions.afterRekeyBatch). */
   afterRekeyBatch?: RunnerOptions["afterRekeyBatch"];
+  /** PGROTATE_CONSUMER_TIMEOUT_SECONDS. */
+  consumerTimeoutSeconds?: number;
+  /** Live consumers one folder may have (RunnerOptions.maxConsumersPerFolder). */
+  maxConsumersPerFolder?: number;
 }
 
 /** The same connection string, to another host and port. */
@@ -99,12 +103,13 @@ export async function startTestRunner(opts: TestRunnerOptions = {}): Promise<Tes
     feed: opts.feedConfig,
     cacheMaxAgeSeconds: opts.cacheMaxAgeSeconds ?? 30,
     tls: opts.tls,
+    consumerTimeoutSeconds: opts.consumerTimeoutSeconds,
   };
   const destination = { write: (line: string) => void logs.push(line) };
   const start = (o: Pick<TestRunnerOptions, "faults" | "clock" | "random" | "startScheduler" | "afterRekeyBatch">) =>
     startRunner(config, {
       logDestination: destination, faults: o.faults, clock: o.clock, random: o.random, startScheduler: o.startScheduler, feed: opts.feed, listenerProbeMs: opts.listenerProbeMs, tlsReloadMs: opts.tlsReloadMs,
-      afterRekeyBatch: o.afterRekeyBatch,
+      afterRekeyBatch: o.afterRekeyBatch, maxConsumersPerFolder: opts.maxConsumersPerFolder,
     });
 
   const t: TestRunner = {

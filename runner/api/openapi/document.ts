@@ -7,6 +7,7 @@ import { createDocument, type oas31 } from "zod-openapi";
 import { packageVersion } from "../../version";
 import { accessPaths } from "./access";
 import { connectionPaths } from "./connections";
+import { consumerPaths } from "./consumers";
 import { eventPaths } from "./events";
 import { consolePaths } from "./console";
 import { keyPaths } from "./keys";
@@ -42,6 +43,7 @@ function build(): oas31.OpenAPIObject {
         { name: TAGS.operations, description: "Health, readiness and metrics (no token)" },
         { name: TAGS.reference, description: "This reference" },
         { name: TAGS.console, description: "The web console's sign-in session (pgrotate extension)" },
+        { name: TAGS.consumers, description: "Applications reporting which database users they use, so a rotation sees who still uses the user it retires (pgrotate extension)" },
       ],
       security: [{ bearer: [] }, { consoleSession: [] }],
       components: {
@@ -59,7 +61,7 @@ function build(): oas31.OpenAPIObject {
           },
         },
       },
-      paths: { ...rotationPaths, ...projectFreezePaths, ...connectionPaths, ...secretPaths, ...eventPaths, ...accessPaths, ...keyPaths, ...consolePaths, ...operationPaths },
+      paths: { ...rotationPaths, ...projectFreezePaths, ...connectionPaths, ...secretPaths, ...eventPaths, ...consumerPaths, ...accessPaths, ...keyPaths, ...consolePaths, ...operationPaths },
     },
     {
       // zod's .int() bounds every integer to the safe range; that says nothing to a reader.

@@ -17,6 +17,7 @@ export const TAGS = {
   operations: "Operations",
   reference: "Reference",
   console: "Web Console",
+  consumers: "Consumers",
 } as const;
 type Tag = (typeof TAGS)[keyof typeof TAGS];
 
@@ -30,7 +31,7 @@ export interface OperationSpec {
   path?: ZodObjectInput;
   query?: ZodObjectInput;
   body?: { schema: ZodType; description?: string; examples?: ZodOpenApiExamplesObject };
-  ok: { description: string; schema?: ZodType; contentType?: string | string[]; examples?: ZodOpenApiExamplesObject };
+  ok: { description: string; schema?: ZodType; contentType?: string | string[]; examples?: ZodOpenApiExamplesObject; status?: 200 | 204 };
   /** Other answers that are not errors (e.g. /readyz's 503). */
   responses?: Record<string, ZodOpenApiResponseObject>;
   /** Error statuses besides the ones every operation of its kind may answer (see `commonErrors`). */
@@ -102,7 +103,7 @@ function operation(spec: OperationSpec, readsBody: boolean): ZodOpenApiOperation
         }
       : {}),
     responses: {
-      "200": {
+      [String(spec.ok.status ?? 200)]: {
         description: spec.ok.description,
         ...(schema ? { content: Object.fromEntries(contentTypes.map((t) => [t, { schema, ...(examples ? { examples } : {}) }])) } : {}),
       },

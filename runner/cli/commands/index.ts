@@ -8,6 +8,7 @@ import { registerBackup } from "./backup";
 import { registerCheck } from "./check";
 import { registerCompletion } from "./completion";
 import { registerConnections } from "./connections";
+import { registerConsumers } from "./consumers";
 import { registerCredentials } from "./credentials";
 import { registerIdentities } from "./identities";
 import { registerLogin } from "./login";
@@ -31,6 +32,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerCredentials,
   registerConnections,
   registerSecrets,
+  registerConsumers,
   registerTokens,
   registerIdentities,
   registerAudit,
