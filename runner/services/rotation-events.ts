@@ -92,7 +92,8 @@ export class RotationEventHub implements StreamHub<RotationFollows> {
     if (!this.d.events.live) {
       return Promise.reject(new AppError("StoreUnavailable", "The runner is not receiving the store's notifications just now; read the rotations instead and retry the stream shortly"));
     }
-    if (stream.closed || this.stopped) return Promise.resolve();
+    if (this.stopped) stream.close();
+    if (stream.closed) return Promise.resolve();
     stream.open();
     stream.send({ event: "ready", data: { type: "ready" } });
     this.streams.add(stream);

@@ -43,14 +43,23 @@ const getState = () => state;
  */
 export const rotationRefreshInterval = (): number | false => (sessionEvents.get().expired ? false : state === "live" ? FALLBACK_MS : REFRESH_MS);
 
+/** Everything a rotation shows in: re-read now (active queries) or at next use. A read in flight may predate the change: it starts again. */
+function invalidate(client: QueryClient, ids: Set<string>): void {
+  const queryKeys = [keys.rotations(), keys.secrets(), ...[...ids].flatMap((id) => [keys.rotation(id), keys.history(id)])];
+  for (const queryKey of queryKeys) void client.invalidateQueries({ queryKey });
+}
+
 /**
- * Everything a rotation shows in: re-read now (active queries) or at next use. After an event a read in flight may
- * predate the change: it is started again. Re-reading everything (attached, or dropped) keeps a read in flight.
+ * Everything about rotations, re-read (the stream attached, or dropped). A read already in flight is not started
+ * again (it would be a second full answer: it has no ETag yet), but it may have read before the stream attached: once
+ * it is in, everything is read once more (a 304 when nothing changed).
  */
-function invalidate(client: QueryClient, ids: Set<string> | "all"): void {
-  const opts = { cancelRefetch: ids !== "all" };
-  const queryKeys = ids === "all" ? [keys.rotation(), keys.history()] : [...ids].flatMap((id) => [keys.rotation(id), keys.history(id)]);
-  for (const queryKey of [keys.rotations(), keys.secrets(), ...queryKeys]) void client.invalidateQueries({ queryKey }, opts);
+async function rereadAll(client: QueryClient): Promise<void> {
+  const all = [keys.rotations(), keys.secrets(), keys.rotation(), keys.history()];
+  const busy = all.some((queryKey) => client.isFetching({ queryKey }) > 0);
+  const pass = () => Promise.all(all.map((queryKey) => client.invalidateQueries({ queryKey }, { cancelRefetch: false })));
+  await pass();
+  if (busy) await pass();
 }
 
 /** Follows the stream while the session lasts; returns its state (for a small indicator). Mount once, where signed in. */
@@ -65,7 +74,7 @@ export function useRotationEvents(): LiveState {
     let failures = 0;
     const changed = new Set<string>();
     const down = () => {
-      if (state === "live") invalidate(client, "all"); // back to REFRESH_MS, starting with a read now
+      if (state === "live") void rereadAll(client); // back to REFRESH_MS, starting with a read now
       setState("reconnecting");
     };
     const onChange = (e: MessageEvent<string>) => {
@@ -85,7 +94,7 @@ export function useRotationEvents(): LiveState {
       s.addEventListener("ready", () => {
         failures = 0;
         setState("live");
-        invalidate(client, "all"); // anything missed before (or between) attaching; and the slow interval from now on
+        void rereadAll(client); // anything missed before (or between) attaching; and the slow interval from now on
       });
       s.addEventListener("rotation.changed", onChange);
       s.addEventListener("rotation.deleted", onChange);
