@@ -4,7 +4,9 @@
  * change feed's caps, the console's session cookie, and runner stop.
  */
 import { followRotations, follow, type Follower } from "./helpers/feed";
+import { cluster } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { startTcpProxy } from "./helpers/tcp-proxy";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
@@ -150,4 +152,21 @@ describe("The rotation-status stream across two runners on one store", () => {
     for (const f of followers) await f.until(() => f.ended(), 2000);
     expect(c.runner.rotationFeed.count()).toBe(0);
   });
+
+  test("When a runner's store listener goes silent, then its rotation streams end and a new one is refused (503) while it is down, so no open stream silently misses changes", async () => {
+    const proxy = await startTcpProxy({ host: cluster().host, port: cluster().port });
+    const c = await startTestRunner({ storeOf: a, storeVia: proxy, logLevel: "silent", listenerProbeMs: 500 });
+    try {
+      const stream = track(followRotations(c.runner.url, admin()));
+      await ready(stream);
+      proxy.silence((x) => x.startup.includes("pgrotate-listen"), { andNew: true });
+      await stream.until(() => stream.ended(), 10_000);
+      const refused = await fetch(`${c.runner.url}${STREAM}`, { headers: { authorization: `Bearer ${admin()}` } });
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ error: "StoreUnavailable" });
+    } finally {
+      await c.stop();
+      await proxy.close();
+    }
+  }, 30_000);
 });
