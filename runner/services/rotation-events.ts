@@ -60,7 +60,6 @@ export function takes(f: RotationFollows, folder: Folder): boolean {
 
 export class RotationEventHub implements StreamHub<RotationFollows> {
   private readonly streams = new Set<FeedStream<RotationFollows>>();
-  private readonly pending = new Set<FeedStream<RotationFollows>>();
   private heartbeat?: NodeJS.Timeout;
   private stopped = false;
   readonly heartbeatMs: number;
@@ -82,8 +81,7 @@ export class RotationEventHub implements StreamHub<RotationFollows> {
   count(of: { owner?: string; holder?: string } = {}): number {
     const counts = (s: FeedStream<RotationFollows>) => (of.owner === undefined || s.owner === of.owner) && (of.holder === undefined || s.holder === of.holder);
     let n = 0;
-    for (const s of this.streams) if (counts(s)) n++;
-    for (const s of this.pending) if (!this.streams.has(s) && counts(s)) n++;
+    for (const s of this.streams) if (counts(s)) n++; // attach() registers a stream at once: none is pending
     return n;
   }
 

@@ -10,6 +10,7 @@ import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useSyncExternalStore } from "react";
 import { REFRESH_MS } from "../api";
 import { keys } from "../queries";
+import { isUserActive } from "../session/activity";
 import { sessionEvents } from "../session/events";
 
 /** How often rotation queries refresh by themselves while the stream is open (a safety net under the events). */
@@ -103,9 +104,15 @@ export function useRotationEvents(): LiveState {
         // A dropped connection is retried by the browser (readyState CONNECTING); a refusal (401, 429, 503) closes it.
         if (s.readyState === EventSource.CLOSED) {
           s.close();
-          retry = setTimeout(connect, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
+          retry = setTimeout(reconnect, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
         }
       };
+    };
+    // Opening the stream counts as using the session (it cannot send the background header): while nobody uses the
+    // page, a refused stream is not asked for again (the 5 s refresh goes on) until someone does.
+    const reconnect = () => {
+      if (isUserActive()) connect();
+      else retry = setTimeout(reconnect, RETRY_MS[0]);
     };
     connect();
     return () => {
