@@ -69,6 +69,7 @@ describe("Console live updates: the rotation-status stream instead of the 5 s po
     const row = page.getByRole("row").filter({ hasText: rotation.name });
     const before = (await a.api("GET", `${ROTATIONS}/${rotation.id}`)).body.secretRotation.activeIndex as number;
     await row.getByText(target.users[before], { exact: true }).waitFor();
+    await browser.screenshot(page, "live", "desktop");
 
     // Live: the list is not read again by itself for longer than the 5 s poll.
     await page.waitForTimeout(500); // the read the stream's `ready` starts
