@@ -88,6 +88,18 @@ describe("The rotation-status stream across two runners on one store", () => {
     expect(narrowed.events.filter((e) => e.event.startsWith("rotation."))).toEqual([]);
   });
 
+  test("When only a rotation's lease or drift bookkeeping changes, then no event is sent; a change a client can see (updated_at) is one", async () => {
+    const quiet = await create(b, { projectId: "rev-quiet" }, "rev-quiet");
+    const stream = track(followRotations(a.runner.url, admin(), { projectId: "rev-quiet" }));
+    await ready(stream);
+    await a.runner.pool.query("UPDATE rotations SET lease_until = now() + interval '1 minute', lease_owner = 'someone' WHERE id = $1", [quiet.id]);
+    await a.runner.pool.query("UPDATE rotations SET lease_until = NULL, lease_owner = NULL, drift_checked_at = now() WHERE id = $1", [quiet.id]);
+    await a.runner.pool.query("UPDATE rotations SET updated_at = now() WHERE id = $1", [quiet.id]);
+    await stream.until(() => changed(stream, quiet.id).length > 0);
+    await new Promise((r) => setTimeout(r, 300)); // notifications arrive in commit order: the quiet ones would be here by now
+    expect(changed(stream, quiet.id)).toHaveLength(1);
+  });
+
   test("It is authorized like the rotation list: 401 without a token or session, 422 on a bad filter; SSE headers, never compressed", async () => {
     expect((await fetch(`${a.runner.url}${STREAM}`)).status).toBe(401);
     const bad = await fetch(`${a.runner.url}${STREAM}?environment=Not%20A%20Slug`, { headers: { authorization: `Bearer ${admin()}` } });
