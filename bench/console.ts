@@ -2,7 +2,9 @@
  * Benchmark 7: the web console. Its JavaScript as a browser downloads it (gzip); in a real Chromium over a fleet
  * of 10,000 rotations, the time from navigation to the first page of the list (interactive), beside the time of
  * that page's API call alone (the floor: the console cannot show the list before its request has answered); and
- * the bytes of a refresh when nothing changed (a 304 to If-None-Match) against the page's full answer.
+ * the bytes of a refresh when nothing changed (a 304 to If-None-Match) against the page's full answer, and what an
+ * idle minute of an open list costs on the wire polling every 5 s against following the rotation-status stream
+ * (heartbeats and one 60 s fallback refresh), and what one rotation.changed event is.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -81,15 +83,17 @@ export async function benchConsole(env: Env): Promise<void> {
   const warm: number[] = [];
   for (let i = 0; i < RUNS; i++) warm.push(await visit());
 
-  // A refresh with nothing changed: the list page's next request (every 5 s) carries If-None-Match and is a 304.
-  // Bytes as they crossed the wire (headers and body, compressed if it was), against the page's first answer.
+  // A refresh with nothing changed: the list page's next request (the re-read once the rotation stream attaches,
+  // or a poll) carries If-None-Match and is a 304. Bytes as they crossed the wire (headers and body, compressed if
+  // it was), against the page's first answer.
   const isList = (u: string) => new URL(u).pathname === ROTATIONS;
   const first = page.waitForResponse((r) => isList(r.url()) && r.status() === 200);
+  const refresh = page.waitForResponse((r) => isList(r.url()) && r.status() === 304, { timeout: 20_000 });
   await page.goto(`${runner.url}/?project=${PROJECT}`);
   const full = await (await first).request().sizes();
-  const refresh = await page.waitForResponse((r) => isList(r.url()) && r.status() === 304, { timeout: 20_000 });
-  const unchanged = await refresh.request().sizes();
+  const unchanged = await (await refresh).request().sizes();
   await context.close();
+  const event = await rotationEventBytes(runner.url, env.adminToken, db0(storeUrl));
 
   const apiMedian = percentile(apiMs, 50);
   const warmMedian = percentile(warm, 50);
@@ -116,4 +120,38 @@ export async function benchConsole(env: Env): Promise<void> {
     target: "< the 200",
     pass: passIf(bytes(unchanged) < bytes(full)),
   });
+  const perMinutePolling = 12 * bytes(unchanged);
+  const heartbeat = Buffer.byteLength(": ping\n\n");
+  const perMinuteLive = 4 * heartbeat + bytes(unchanged);
+  record({ bench: "7 console", figure: "an idle minute of an open list page, polling every 5 s (12 refreshes, each a 304), bytes on the wire", value: `${perMinutePolling} B`, floor: "", ratio: "", target: "", pass: "info" });
+  record({
+    bench: "7 console",
+    figure: "an idle minute of an open list page, live (4 stream heartbeats, one 60 s fallback 304), bytes on the wire",
+    value: `${perMinuteLive} B`,
+    floor: "",
+    ratio: (perMinutePolling / perMinuteLive).toFixed(1),
+    target: "< polling",
+    pass: passIf(perMinuteLive < perMinutePolling),
+  });
+  record({ bench: "7 console", figure: "one rotation.changed event on the stream (then the page's re-read, as a poll would), bytes of the frame", value: `${event} B`, floor: "", ratio: "", target: "", pass: "info" });
+}
+
+const db0 = (storeUrl: string) => new Pool({ connectionString: storeUrl, max: 1 });
+
+/** The bytes of the first rotation.changed frame the stream sends when a rotation's row changes. */
+async function rotationEventBytes(url: string, token: string, db: Pool): Promise<number> {
+  const abort = new AbortController();
+  try {
+    const res = await fetch(`${url}/api/v1/events/rotations?workspaceId=${PROJECT}`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+    const reader = res.body!.getReader();
+    let text = "";
+    const next = async () => (text += new TextDecoder().decode((await reader.read()).value));
+    while (!text.includes("event: ready")) await next();
+    await db.query(`UPDATE rotations SET updated_at = now() WHERE id = (SELECT id FROM rotations WHERE project_id = $1 ORDER BY id LIMIT 1)`, [PROJECT]);
+    while (!/event: rotation\.changed\n[^\n]*\n\n/.test(text)) await next();
+    return Buffer.byteLength(/event: rotation\.changed\n[^\n]*\n\n/.exec(text)![0]);
+  } finally {
+    abort.abort();
+    await db.end();
+  }
 }

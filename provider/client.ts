@@ -465,8 +465,26 @@ export class RunnerClient {
    * cannot connect, answers an error, or sends nothing for `idleTimeoutMs` (default 45 s: three heartbeats).
    * Stop it with `signal` or by leaving the loop.
    */
-  async *secretEvents(folder: Folder = {}, opts: { lastEventId?: string; signal?: AbortSignal; idleTimeoutMs?: number } = {}): AsyncGenerator<FeedEvent> {
-    const url = this.urlOf("/api/v1/events/secrets", this.folderQuery(folder));
+  secretEvents(folder: Folder = {}, opts: { lastEventId?: string; signal?: AbortSignal; idleTimeoutMs?: number } = {}): AsyncGenerator<FeedEvent> {
+    return this.eventStream("/api/v1/events/secrets", this.folderQuery(folder), "change feed", opts);
+  }
+
+  /**
+   * The rotation-status stream (GET /api/v1/events/rotations, Server-Sent Events) of the rotations in the token's
+   * scope, narrowed by `folder` (each part exact): `rotation.changed` ({ rotationId, rotationStatus, updatedAt }),
+   * `rotation.deleted` ({ rotationId }) and `ready` (re-read now: there is no resume). Ends and throws like secretEvents.
+   */
+  rotationEvents(folder: Folder = {}, opts: { signal?: AbortSignal; idleTimeoutMs?: number } = {}): AsyncGenerator<FeedEvent> {
+    return this.eventStream("/api/v1/events/rotations", this.folderQuery(folder), "rotation-status stream", opts);
+  }
+
+  private async *eventStream(
+    path: string,
+    query: Record<string, string | undefined>,
+    what: string,
+    opts: { lastEventId?: string; signal?: AbortSignal; idleTimeoutMs?: number },
+  ): AsyncGenerator<FeedEvent> {
+    const url = this.urlOf(path, query);
     const shown = `GET ${displayUrl(url)}`;
     const abort = new AbortController();
     const onAbort = () => abort.abort();
@@ -506,7 +524,7 @@ export class RunnerClient {
           return await reader.read();
         } catch (err) {
           if (opts.signal?.aborted) return { done: true as const, value: undefined };
-          if (idle) throw new RunnerApiError(`The change feed of the pgrotate runner at ${this.url} sent nothing for ${idleMs} ms (${shown})`);
+          if (idle) throw new RunnerApiError(`The ${what} of the pgrotate runner at ${this.url} sent nothing for ${idleMs} ms (${shown})`);
           throw this.unreachable(err, shown, this.timeoutMs);
         }
       };

@@ -7,6 +7,7 @@ import { connectionRoutes } from "./api/connections";
 import { consumerRoutes } from "./api/consumers";
 import { eventRoutes, type FeedLimits } from "./api/events";
 import { projectEventRoutes } from "./api/project-events";
+import { rotationEventRoutes } from "./api/rotation-events";
 import { fastSecretRead } from "./api/fast-read";
 import { API_HEADERS } from "./api/headers";
 import { healthRoutes } from "./api/health";
@@ -34,6 +35,7 @@ import type { KeysService } from "./services/keys";
 import type { PairCheckService } from "./services/pair-check";
 import type { RotationService } from "./services/rotations";
 import type { SecretEventHub } from "./services/secret-events";
+import type { RotationEventHub } from "./services/rotation-events";
 import type { SecretService } from "./services/secrets";
 import { HealthService, type NotificationState } from "./services/health";
 
@@ -63,6 +65,8 @@ export interface AppDeps {
   consumers: ConsumerService;
   /** The change feed (GET /api/v1/events/secrets). */
   feed: SecretEventHub;
+  /** The rotation-status stream (GET /api/v1/events/rotations); its streams count in the feed's caps. */
+  rotationFeed: RotationEventHub;
   feedLimits?: FeedLimits;
   schedulerRunning: () => boolean;
   metrics: Metrics;
@@ -152,9 +156,12 @@ export function expressApp(d: AppDeps): Express {
   const reads = secretRoutes(d.secrets, d.metrics.onSecretRead);
   app.use("/api/v3/secrets/raw", reads);
   app.use("/api/v4/secrets", reads);
+  const feedAuth = { access: d.access, sessions: d.sessions };
+  const hubs = [d.feed, d.rotationFeed];
   app.use("/api/v1/consumers", consumerRoutes(d.consumers));
-  app.use("/api/v1/events", eventRoutes(d.feed, { access: d.access, sessions: d.sessions }, d.feedLimits));
-  app.use("/api/v1/events", projectEventRoutes(d.feed, { access: d.access, sessions: d.sessions }, d.feedLimits));
+  app.use("/api/v1/events", eventRoutes(d.feed, feedAuth, d.feedLimits, hubs));
+  app.use("/api/v1/events", projectEventRoutes(d.feed, feedAuth, d.feedLimits, hubs));
+  app.use("/api/v1/events", rotationEventRoutes(d.rotationFeed, feedAuth, d.feedLimits, hubs));
   app.use(consoleRoutes(d.consoleDir));
   app.use(notFoundHandler);
   app.use(errorHandler(d.logger, (s) => d.scrubber.scrub(s)));

@@ -9,6 +9,7 @@ import { AuditWriter } from "./auth/audit";
 import { ConsoleSessions } from "./auth/sessions";
 import { SecretCache } from "./services/secret-cache";
 import { type FeedOptions, SecretEventHub } from "./services/secret-events";
+import { RotationEventHub } from "./services/rotation-events";
 import type { FeedLimits } from "./api/events";
 import { StoreEvents } from "./store/events";
 import { configSecrets, type Config } from "./config";
@@ -71,6 +72,8 @@ export interface Runner {
   scheduler: Scheduler;
   /** The change feed's fan-out (open streams: feed.count()). */
   feed: SecretEventHub;
+  /** The rotation-status stream's fan-out (open streams: rotationFeed.count()). */
+  rotationFeed: RotationEventHub;
   metrics: Metrics;
   sealer: Sealer;
   /** The keyring's counts and the rekey. */
@@ -107,6 +110,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
   let events: StoreEvents | undefined;
   let auditWriter: AuditWriter | undefined;
   let feed: SecretEventHub | undefined;
+  let rotationFeed: RotationEventHub | undefined;
   let strategy: PostgresStrategy | undefined;
   try {
     const applied = await prepareStore(store.pool, sealer);
@@ -121,6 +125,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const cacheMaxAgeMs = config.cacheMaxAgeSeconds * 1000;
     const secretCache = new SecretCache(events, cacheMaxAgeMs);
     feed = new SecretEventHub({ pool: store.pool, events, logger, options: opts.feed });
+    rotationFeed = new RotationEventHub({ events, logger, heartbeatMs: opts.feed?.heartbeatMs });
     const secretsChanged = (f: { projectId: string; environment: string; secretPath: string }) => secretCache.invalidate(f);
     auditWriter = new AuditWriter({ pool: store.pool, logger });
     strategy = postgresStrategy(scrubber, { maxConnectionsPerTarget: config.concurrency });
@@ -181,6 +186,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       keys: keyService,
       consumers: new ConsumerService({ pool: store.pool, logger, timeoutSeconds: config.consumerTimeoutSeconds ?? DEFAULT_CONSUMER_TIMEOUT_SECONDS, maxPerFolder: opts.maxConsumersPerFolder }),
       feed,
+      rotationFeed,
       feedLimits: { ...config.feed, ...opts.feed },
       metrics,
       overdueAfterMs,
@@ -193,6 +199,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const url = `${tlsPair ? "https" : "http"}://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
     if (opts.startScheduler !== false) scheduler.start();
     feed.start();
+    rotationFeed.start();
     const marking = setInterval(() => void restoreWatch.record().catch((err: unknown) => logger.debug({ err }, "could not record the store's history mark")), STORE_MARK_MS);
     marking.unref();
     // The one line that says where the runner listens is shown at any level but silent.
@@ -205,6 +212,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     const audit = auditWriter;
     const targets = strategy;
     const hub = feed;
+    const rotationHub = rotationFeed;
     return {
       url,
       port,
@@ -214,6 +222,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
       engine,
       scheduler,
       feed: hub,
+      rotationFeed: rotationHub,
       metrics,
       sealer,
       keys: keyService,
@@ -223,6 +232,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
         (stopping ??= (async () => {
           // Open change-feed streams end first: a server does not close while responses are still open.
           hub.stop();
+          rotationHub.stop();
           tlsWatch?.stop();
           await new Promise<void>((resolve) => {
             srv.close(() => resolve());
@@ -245,6 +255,7 @@ export async function startRunner(config: Config, opts: RunnerOptions = {}): Pro
     // Whatever was opened before the failure is closed again: the server, background senders, the store
     // listener, pooled target connections (recovery at start may have used them) and the store.
     feed?.stop();
+    rotationFeed?.stop();
     tlsFresh?.stop();
     server?.close();
     await webhook?.stop();

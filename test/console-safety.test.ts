@@ -101,7 +101,7 @@ describe("Web console in a real browser: permissions, CSRF, XSS, CSP, session ex
     await page.getByRole("dialog", { name: "Edit Connection" }).getByText(/the next pulumi up will\s+put the declared values back/).waitFor();
   });
 
-  test("1,000 rotations: one list request, 50 rows a page, search and paging stay quick", async () => {
+  test("When a project has 1,000 rotations, then its first page shows 50 rows from one list request, and the next page and a search by name show theirs", async () => {
     const { page } = await open();
     let listRequests = 0;
     page.on("response", (r) => {

@@ -236,6 +236,13 @@ describe("API reference: GET /openapi.json and /docs", () => {
       expect(checkAgainstReference("POST", subscribeUrl, sub.status, undefined, sub.headers.get("content-type"))).toEqual([]);
       stopSub.abort();
       await sub.body?.cancel().catch(() => undefined);
+      // The rotation-status stream, the same way.
+      const rotationsUrl = "/api/v1/events/rotations?workspaceId=my-project&environment=dev";
+      const stopRotations = new AbortController();
+      const rotationStream = await fetch(t.runner.url + rotationsUrl, { headers: { authorization: `Bearer ${t.runner.adminToken}` }, signal: stopRotations.signal });
+      expect(checkAgainstReference("GET", rotationsUrl, rotationStream.status, undefined, rotationStream.headers.get("content-type"))).toEqual([]);
+      stopRotations.abort();
+      await rotationStream.body?.cancel().catch(() => undefined);
       await ok("GET", "/api/v3/secrets/raw?workspaceId=my-project&environment=dev&secretPath=/");
       await ok("GET", "/api/v3/secrets/raw/POSTGRES_DB_PASSWORD?workspaceId=my-project&environment=dev&secretPath=/");
       await ok("GET", "/api/v4/secrets?projectId=my-project&environment=dev&secretPath=/&recursive=true");

@@ -4,6 +4,7 @@ import { api, errorText } from "./api";
 import { Link } from "./common/Link";
 import { useNotice } from "./common/notices";
 import { useLocation } from "./router";
+import { useRotationEvents } from "./rotations/live";
 import { useSession } from "./session/useSession";
 
 const NAV = [
@@ -18,6 +19,7 @@ export function Layout(props: { children: ReactNode; onSignedOut: () => void; re
   const { path, query } = useLocation();
   const notice = useNotice(path);
   const signOut = useMutation({ mutationFn: () => api.signOut(), onSuccess: props.onSignedOut });
+  const live = useRotationEvents();
   // Keep the chosen project/environment/path when moving between the pages that use them.
   const carry = ["project", "environment", "path"].filter((k) => query.get(k)).map((k) => `${k}=${encodeURIComponent(query.get(k)!)}`).join("&");
   const withFolder = (to: string) => (carry && (to === "/" || to === "/secrets") ? `${to}?${carry}` : to);
@@ -41,6 +43,11 @@ export function Layout(props: { children: ReactNode; onSignedOut: () => void; re
           </ul>
         </nav>
         <div className="who">
+          {live !== "connecting" && (
+            <span className={`live live-${live}`} title={live === "live" ? "Rotations update as they change" : "Rotations refresh every few seconds until live updates are back"}>
+              {live === "live" ? "Live" : "Reconnecting…"}
+            </span>
+          )}
           <span>
             Signed in as <strong>{session.actor}</strong> <span className="badge">{session.permission === "manage" ? "manage" : "read-only"}</span>
           </span>

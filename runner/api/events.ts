@@ -14,7 +14,7 @@ import type { AccessService } from "../auth/access";
 import type { ConsoleSessions } from "../auth/sessions";
 import { authorize, type Principal } from "../auth/principal";
 import { AppError } from "../errors";
-import type { FeedMessage, FeedStream, Follows, SecretEventHub } from "../services/secret-events";
+import type { FeedMessage, FeedStream, Follows, SecretEventHub, StreamHub } from "../services/secret-events";
 import { API_HEADERS } from "./headers";
 import { bearerHash, principalOf, route } from "./http";
 import { folderOf } from "./secrets";
@@ -49,17 +49,17 @@ export interface Framing {
   heartbeat(cursor: string | undefined): string;
 }
 
-/** The change feed's own frames: the hub's messages as they are, heartbeats as `: ping` comments. */
-const changeFeedFraming: Framing = {
+/** The change feed's own frames (and the rotation stream's): the hub's messages as they are, heartbeats as `: ping` comments. */
+export const changeFeedFraming: Framing = {
   message: (m) => `${m.id === undefined ? "" : `id: ${oneLine(m.id)}\n`}event: ${m.event}\ndata: ${JSON.stringify(m.data)}\n\n`,
   heartbeat: (cursor) => `${cursor === undefined ? "" : `id: ${oneLine(cursor)}\n`}: ping\n\n`,
 };
 
-class SseStream implements FeedStream {
+class SseStream<F> implements FeedStream<F> {
   closed = false;
 
   constructor(
-    readonly follows: Follows,
+    readonly follows: F,
     readonly owner: string,
     readonly holder: string,
     private readonly framing: Framing,
@@ -126,14 +126,17 @@ export interface FeedAuth {
   sessions?: ConsoleSessions;
 }
 
+/** What the caps count: the open streams of every hub of the runner (default: the opener's own hub alone). */
+export type StreamCounter = Pick<StreamHub<unknown>, "count">;
+
 /**
  * Opens one stream of the hub for an authorized request: the caps (this stream counts in them whatever route
- * opened it), the token re-check at every heartbeat, resuming from `lastEventId`. The route has authorized
- * `follows` for the principal before; the stream ends with the response.
+ * opened it, and so do the streams of the hubs in `countedWith`), the token re-check at every heartbeat, resuming
+ * from `lastEventId`. The route has authorized `follows` for the principal before; the stream ends with the response.
  */
-export function streamOpener(hub: SecretEventHub, auth: FeedAuth, limits: FeedLimits = {}) {
-  const checkCaps = streamCaps(hub, limits);
-  return async (req: Request, res: Response, follows: Follows, framing: Framing, lastEventId: string | undefined): Promise<void> => {
+export function streamOpener<F>(hub: StreamHub<F>, auth: FeedAuth, limits: FeedLimits = {}, countedWith: StreamCounter[] = [hub]) {
+  const checkCaps = streamCaps(hub.heartbeatMs, countedWith, limits);
+  return async (req: Request, res: Response, follows: F, framing: Framing, lastEventId: string | undefined): Promise<void> => {
     const principal = principalOf(res);
     const hash = bearerHash(req);
     const owner = hash ? hash.toString("hex") : principal.actor;
@@ -143,15 +146,15 @@ export function streamOpener(hub: SecretEventHub, auth: FeedAuth, limits: FeedLi
     const sid = hash ? undefined : readSessionCookie(req);
     const stillValid = async () =>
       hash ? !!(await auth.access.resolve(hash)) : sid && auth.sessions ? !!(await auth.sessions.resolve(sid, { touch: false })) : true;
-    const stream: SseStream = new SseStream(follows, owner, holder, framing, res, limits.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, stillValid, () => hub.detach(stream));
+    const stream: SseStream<F> = new SseStream(follows, owner, holder, framing, res, limits.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, stillValid, () => hub.detach(stream));
     await hub.attach(stream, lastEventId);
   };
 }
 
 /** Mounted at /api/v1/events (behind authentication: a bearer token, or the console's session cookie). */
-export function eventRoutes(hub: SecretEventHub, auth: FeedAuth, limits: FeedLimits = {}): Router {
+export function eventRoutes(hub: SecretEventHub, auth: FeedAuth, limits: FeedLimits = {}, countedWith: StreamCounter[] = [hub]): Router {
   const r = Router();
-  const open = streamOpener(hub, auth, limits);
+  const open = streamOpener<Follows>(hub, auth, limits, countedWith);
   r.get("/secrets", route(async (req: Request, res: Response) => {
     const folder = folderOf(req.query);
     authorize(principalOf(res), "read", folder);
@@ -167,19 +170,20 @@ export function eventRoutes(hub: SecretEventHub, auth: FeedAuth, limits: FeedLim
  * Retry-After of one heartbeat (a place frees when a client closes a stream, and a revoked or expired token's
  * streams end at the next heartbeat).
  */
-function streamCaps(hub: SecretEventHub, limits: FeedLimits) {
+function streamCaps(heartbeatMs: number, hubs: StreamCounter[], limits: FeedLimits) {
   const perToken = limits.maxStreamsPerToken ?? DEFAULT_STREAMS_PER_TOKEN;
   const perIdentity = limits.maxStreamsPerIdentity ?? DEFAULT_STREAMS_PER_IDENTITY;
   const all = limits.maxStreams ?? DEFAULT_MAX_STREAMS;
-  const refuse = (message: string) => new AppError("TooManyRequests", message, { retryAfterSeconds: hub.heartbeatMs / 1000 });
+  const refuse = (message: string) => new AppError("TooManyRequests", message, { retryAfterSeconds: heartbeatMs / 1000 });
+  const count = (of?: { owner?: string; holder?: string }) => hubs.reduce((n, h) => n + h.count(of), 0);
   return (owner: string, holder: string, kind: Principal["kind"]): void => {
-    if (hub.count({ owner }) >= perToken) {
+    if (count({ owner }) >= perToken) {
       throw refuse(`This token already has ${perToken} open change-feed streams on this runner (the limit per token); close one first`);
     }
-    if (hub.count({ holder }) >= perIdentity) {
+    if (count({ holder }) >= perIdentity) {
       throw refuse(`${HOLDER[kind]} already has ${perIdentity} open change-feed streams on this runner, whatever token it used (the limit per identity); close one first`);
     }
-    if (hub.count() >= all) {
+    if (count() >= all) {
       throw refuse(`This runner already has ${all} open change-feed streams (the limit per runner); retry later or on another runner`);
     }
   };

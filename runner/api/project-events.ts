@@ -20,10 +20,10 @@ import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { authorize, overlaps, permits } from "../auth/principal";
 import { projectIdSchema, SLUG } from "../schemas";
-import type { FeedMessage, SecretEventHub } from "../services/secret-events";
+import type { FeedMessage, Follows, SecretEventHub } from "../services/secret-events";
 import { baseFolder, compilePattern, PATTERN_RULE, patternSegments, type Registration, registrationMatches } from "../services/path-patterns";
 import type { SecretChangedEvent } from "../responses";
-import { type FeedAuth, type FeedLimits, type Framing, oneLine, streamOpener } from "./events";
+import { type FeedAuth, type FeedLimits, type Framing, oneLine, type StreamCounter, streamOpener } from "./events";
 import { parse, principalOf, route } from "./http";
 
 export const PROJECT_EVENTS = ["secret:create", "secret:update", "secret:delete", "secret:import-mutation"] as const;
@@ -104,9 +104,9 @@ export function projectEventsFraming(registrations: Registration[]): Framing {
 }
 
 /** Mounted at /api/v1/events (behind authentication), beside eventRoutes. */
-export function projectEventRoutes(hub: SecretEventHub, auth: FeedAuth, limits: FeedLimits = {}): Router {
+export function projectEventRoutes(hub: SecretEventHub, auth: FeedAuth, limits: FeedLimits = {}, countedWith: StreamCounter[] = [hub]): Router {
   const r = Router();
-  const open = streamOpener(hub, auth, limits);
+  const open = streamOpener<Follows>(hub, auth, limits, countedWith);
   r.post("/subscribe/project-events", route(async (req: Request, res: Response) => {
     const body = parse(subscribeProjectEventsSchema, req.body, "body");
     const principal = principalOf(res);

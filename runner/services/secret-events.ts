@@ -24,7 +24,7 @@ import { folderKey } from "./secret-cache";
 
 /** One SSE message. `id` (a cursor) is set on the messages a client may resume after. */
 export interface FeedMessage {
-  event: "secret.changed" | "reset" | "ready";
+  event: "secret.changed" | "rotation.changed" | "rotation.deleted" | "reset" | "ready";
   id?: string;
   data: Record<string, unknown>;
 }
@@ -35,9 +35,9 @@ export interface FeedMessage {
  */
 export type Follows = { folder: Folder } | { projectId: string; accepts: (f: Folder) => boolean };
 
-/** What the route hands the hub: a place to write messages to, for what it follows. */
-export interface FeedStream {
-  readonly follows: Follows;
+/** What the route hands a hub: a place to write messages to, for what it follows. */
+export interface FeedStream<F = Follows> {
+  readonly follows: F;
   /** Who holds it (a token), for the per-token limit. */
   readonly owner: string;
   /** The principal behind that token (`identity:<id>` for every access token of a machine identity), for the per-identity limit. */
@@ -66,6 +66,17 @@ export interface FeedOptions {
 }
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/**
+ * What the routes' stream opener (api/events.ts) needs of a hub: its heartbeat (a cap's Retry-After), its open
+ * streams (the caps count those of every hub), and attaching and detaching one stream.
+ */
+export interface StreamHub<F> {
+  readonly heartbeatMs: number;
+  count(of?: { owner?: string; holder?: string }): number;
+  attach(stream: FeedStream<F>, lastEventId?: string): Promise<void>;
+  detach(stream: FeedStream<F>): void;
+}
 /** More events than this to replay to one stream: reset instead. */
 const MAX_REPLAY = 10_000;
 /** More events than this in one hub read (a flood between two wake-ups): reset every stream. */
@@ -90,7 +101,7 @@ export function eventMessage(e: SecretEventRecord): SecretChangedEvent {
   };
 }
 
-export class SecretEventHub {
+export class SecretEventHub implements StreamHub<Follows> {
   private cursor?: EventCursor;
   private readonly byFolder = new Map<string, Set<Attached>>();
   /** Streams that follow more than one folder, by project: each event of the project is offered to their filter. */

@@ -1,5 +1,5 @@
 /**
- * LISTEN on the store for the notifications of migrations 004, 006, 008 and 013 on one dedicated connection.
+ * LISTEN on the store for the notifications of migrations 004, 006, 008, 013 and 020 on one dedicated connection.
  * While it is not connected, `live` is false and caches must not serve (they read the store instead); every
  * (re)connect and every loss resets them, so a notification missed while disconnected never leaves a stale entry.
  *
@@ -12,8 +12,8 @@ import net from "node:net";
 import { Client } from "pg";
 import type { Logger } from "../logger";
 
-export type Channel = "pgrotate_secrets" | "pgrotate_access" | "pgrotate_schedule" | "pgrotate_secret_events";
-const CHANNELS: Channel[] = ["pgrotate_secrets", "pgrotate_access", "pgrotate_schedule", "pgrotate_secret_events"];
+export type Channel = "pgrotate_secrets" | "pgrotate_access" | "pgrotate_schedule" | "pgrotate_secret_events" | "pgrotate_rotations";
+const CHANNELS: Channel[] = ["pgrotate_secrets", "pgrotate_access", "pgrotate_schedule", "pgrotate_secret_events", "pgrotate_rotations"];
 
 /** How often the listener is probed, and how long a probe may take before the connection counts as lost. */
 export const STORE_PROBE_MS = 5000;

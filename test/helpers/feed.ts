@@ -15,13 +15,23 @@ export interface Follower {
 
 export function follow(url: string, token: string, folder: Folder, opts: { lastEventId?: string; idleTimeoutMs?: number } = {}): Follower {
   const client = new RunnerClient({ url, token, timeoutMs: 5000 });
+  return followStream((signal) => client.secretEvents(folder, { signal, lastEventId: opts.lastEventId, idleTimeoutMs: opts.idleTimeoutMs }));
+}
+
+/** Follows a runner's rotation-status stream (GET /api/v1/events/rotations), narrowed by `folder`. */
+export function followRotations(url: string, token: string, folder: Folder = {}): Follower {
+  const client = new RunnerClient({ url, token, timeoutMs: 5000 });
+  return followStream((signal) => client.rotationEvents(folder, { signal }));
+}
+
+function followStream(open: (signal: AbortSignal) => AsyncGenerator<FeedEvent>): Follower {
   const abort = new AbortController();
   const events: FeedEvent[] = [];
   let error: unknown;
   let ended = false;
   const done = (async () => {
     try {
-      for await (const e of client.secretEvents(folder, { signal: abort.signal, lastEventId: opts.lastEventId, idleTimeoutMs: opts.idleTimeoutMs })) events.push(e);
+      for await (const e of open(abort.signal)) events.push(e);
     } catch (e) {
       error = e;
     } finally {

@@ -29,7 +29,7 @@ export function HistoryTable(props: { rotationId: string }) {
       {history.data && history.data.length === 0 && <p className="empty">No attempts yet.</p>}
       {all.length > 0 && (
         <>
-          <Pager page={current} pageSize={PAGE_SIZE} total={all.length} onPage={setPage} what="attempts" label="History pages" />
+          <Pager page={current} pageSize={PAGE_SIZE} total={all.length} onPage={setPage} what="attempts" one="attempt" label="History pages" />
           {all.length >= API_LIMIT && <p className="hint">The newest {API_LIMIT} attempts are shown; the runner keeps the older ones but does not list them here.</p>}
           <table className="table history-table">
             <TableHead columns={["Attempt", "Trigger", "Result", "Started", "Duration", "Message"]} />

@@ -1,5 +1,5 @@
-/** Previous / next page of a long list, with where we are in words. */
-export function Pager(props: { page: number; pageSize: number; total: number; onPage: (p: number) => void; what: string; label?: string }) {
+/** Previous / next page of a long list, with where we are in words (`what` plural, `one` its singular: "1 rotation"). */
+export function Pager(props: { page: number; pageSize: number; total: number; onPage: (p: number) => void; what: string; one: string; label?: string }) {
   const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
   const first = props.total === 0 ? 0 : props.page * props.pageSize + 1;
   const last = Math.min(props.total, (props.page + 1) * props.pageSize);
@@ -7,7 +7,7 @@ export function Pager(props: { page: number; pageSize: number; total: number; on
   return (
     <nav className="pager" aria-label={props.label ?? "Pages"}>
       <p role="status">
-        {props.total === 0 ? `No ${props.what}` : `Showing ${fmt(first)}–${fmt(last)} of ${fmt(props.total)} ${props.what}`}
+        {props.total === 0 ? `No ${props.what}` : props.total === 1 ? `Showing 1 ${props.one}` : `Showing ${fmt(first)}–${fmt(last)} of ${fmt(props.total)} ${props.what}`}
       </p>
       {pages > 1 && (
         <div className="pager-buttons">

@@ -54,7 +54,7 @@ export function RotationsPage() {
       ) : (
         <div aria-busy={list.isPlaceholderData} className={list.isPlaceholderData ? "list-loading" : undefined}>
           {(total > 0 || filtered) && (
-            <Pager page={Math.min(shownPage, lastPage)} pageSize={PAGE_SIZE} total={total} onPage={(p) => setQuery({ page: p > 0 ? String(p + 1) : "" })} what="rotations" />
+            <Pager page={Math.min(shownPage, lastPage)} pageSize={PAGE_SIZE} total={total} onPage={(p) => setQuery({ page: p > 0 ? String(p + 1) : "" })} what="rotations" one="rotation" />
           )}
           {rows.length > 0 && (
             <table className="table rotations-table">

@@ -2,8 +2,9 @@
 import { keepPreviousData, type QueryClient, useQuery } from "@tanstack/react-query";
 import type { ApiRotation, RotationListQuery } from "../../../provider/client";
 import { ROTATION_SORT_FIELDS, ROTATION_STATUSES } from "../../../runner/schemas";
-import { api, refreshInterval } from "../api";
+import { api } from "../api";
 import { keys } from "../queries";
+import { rotationRefreshInterval } from "./live";
 
 /** Rows a page of the Secret Rotations list. */
 export const PAGE_SIZE = 50;
@@ -63,9 +64,9 @@ const pageOf = (q: RotationListQuery) => ({
   queryFn: async () => ({ ...(await api.listRotationsPage(q, { revalidate: true })), offset: q.offset ?? 0 }),
 });
 
-/** One page of the list, refreshed every few seconds; the previous page stays on screen while the next one loads. */
+/** One page of the list, refreshed on the rotation events (or every few seconds without them); the previous page stays on screen while the next one loads. */
 export function useRotationPage(s: ListState) {
-  return useQuery({ ...pageOf(requestOf(s)), placeholderData: keepPreviousData, refetchInterval: refreshInterval });
+  return useQuery({ ...pageOf(requestOf(s)), placeholderData: keepPreviousData, refetchInterval: rotationRefreshInterval });
 }
 
 /**
@@ -74,7 +75,7 @@ export function useRotationPage(s: ListState) {
  */
 export function useFolderRotations(folder: { projectId: string; environment: string; secretPath: string }, limit = 500) {
   const q: RotationListQuery = { projectId: folder.projectId, environment: folder.environment, secretPath: folder.secretPath, sort: DEFAULT_SORT, limit };
-  return useQuery({ ...pageOf(q), refetchInterval: refreshInterval });
+  return useQuery({ ...pageOf(q), refetchInterval: rotationRefreshInterval });
 }
 
 /**
@@ -89,11 +90,11 @@ export function prefetchList(client: QueryClient): void {
 }
 
 export function useRotation(id: string) {
-  return useQuery({ queryKey: keys.rotation(id), queryFn: () => api.getRotation(id, { revalidate: true }), refetchInterval: refreshInterval });
+  return useQuery({ queryKey: keys.rotation(id), queryFn: () => api.getRotation(id, { revalidate: true }), refetchInterval: rotationRefreshInterval });
 }
 
 export function useHistory(id: string) {
-  return useQuery({ queryKey: keys.history(id), queryFn: () => api.history(id), refetchInterval: refreshInterval });
+  return useQuery({ queryKey: keys.history(id), queryFn: () => api.history(id), refetchInterval: rotationRefreshInterval });
 }
 
 /** After a change: the lists, the rotation's page and its history read again. */
