@@ -18,7 +18,8 @@ export function RotationWindowField(props: { timeZone: string }) {
   const { errors } = useFormState({ name: "rotationWindow" });
   const w = field.value as RotationWindowBody | null;
   const e = (path: string): string | undefined => {
-    const message = (get(errors, `rotationWindow.${path}`) as { message?: unknown } | undefined)?.message;
+    const found: { message?: unknown } | undefined = get(errors, `rotationWindow.${path}`);
+    const message = found?.message;
     return typeof message === "string" && message ? message : undefined;
   };
   const onChange = (next: RotationWindowBody | null) => field.onChange(next);
