@@ -153,6 +153,32 @@ describe("The rotation-status stream across two runners on one store", () => {
     await reading;
   });
 
+  test("Each console session is capped as a token of its own: when one admin session has used its streams, another admin session still opens one", async () => {
+    const url = b.runner.url; // 3 streams per token on this runner
+    const session = async () => {
+      const res = await fetch(`${url}/api/v1/console/session`, { method: "POST", headers: { "content-type": "application/json", origin: url }, body: JSON.stringify({ token: admin() }) });
+      expect(res.status).toBe(200);
+      return (res.headers.get("set-cookie") ?? "").split(";")[0];
+    };
+    const [first, second] = [await session(), await session()];
+    const controllers: AbortController[] = [];
+    const openWith = async (cookie: string) => {
+      const c = new AbortController();
+      controllers.push(c);
+      const res = await fetch(`${url}${STREAM}`, { headers: { cookie }, signal: c.signal });
+      if (res.status !== 200) await res.body?.cancel();
+      return res.status;
+    };
+    try {
+      expect([await openWith(first), await openWith(first), await openWith(first)]).toEqual([200, 200, 200]);
+      expect(await openWith(first)).toBe(429);
+      expect(await openWith(second)).toBe(200);
+    } finally {
+      for (const c of controllers) c.abort();
+      for (const cookie of [first, second]) await fetch(`${url}/api/v1/console/session`, { method: "DELETE", headers: { cookie, origin: url } });
+    }
+  });
+
   test("runner.stop() closes open rotation streams at once and the clients see the end", async () => {
     const c = await startTestRunner({ storeOf: a, logLevel: "warn", feed: { heartbeatMs: 250 } });
     const followers = [track(followRotations(c.runner.url, admin())), track(followRotations(c.runner.url, admin()))];

@@ -9,6 +9,7 @@
  * for the runner as a whole (429 with Retry-After beyond); a revoked or expired token's streams end at the next
  * heartbeat; runner stop closes them all at once.
  */
+import { createHash } from "node:crypto";
 import { Router, type Request, type Response } from "express";
 import type { AccessService } from "../auth/access";
 import type { ConsoleSessions } from "../auth/sessions";
@@ -139,11 +140,12 @@ export function streamOpener<F>(hub: StreamHub<F>, auth: FeedAuth, limits: FeedL
   return async (req: Request, res: Response, follows: F, framing: Framing, lastEventId: string | undefined): Promise<void> => {
     const principal = principalOf(res);
     const hash = bearerHash(req);
-    const owner = hash ? hash.toString("hex") : principal.actor;
+    const sid = hash ? undefined : readSessionCookie(req);
+    // A console session counts as a token of its own (by a digest of its id): the admin's sessions do not share one cap.
+    const owner = hash ? hash.toString("hex") : sid ? `session:${createHash("sha256").update(sid).digest("hex")}` : principal.actor;
     const holder = principal.actor;
     checkCaps(owner, holder, principal.kind); // nothing awaited between this check and attach(): no race past a cap
     // Re-checked at every heartbeat: a revoked token, an expired identity token or an ended console session ends the stream.
-    const sid = hash ? undefined : readSessionCookie(req);
     const stillValid = async () =>
       hash ? !!(await auth.access.resolve(hash)) : sid && auth.sessions ? !!(await auth.sessions.resolve(sid, { touch: false })) : true;
     const stream: SseStream<F> = new SseStream(follows, owner, holder, framing, res, limits.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, stillValid, () => hub.detach(stream));

@@ -43,6 +43,8 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   "projects unfreeze": ["pgrotate projects unfreeze shop"],
   credentials: ["pgrotate --project shop credentials orders-db", "pgrotate --project shop credentials orders-db --show --json"],
   connections: ["pgrotate connections list"],
+  consumers: ["pgrotate --project shop --environment prod consumers list"],
+  "consumers list": ["pgrotate --project shop --environment prod --path /orders consumers list", "pgrotate --project shop consumers list --json"],
   "connections list": ["pgrotate connections list", "pgrotate connections list --json"],
   "connections get": ["pgrotate connections get orders"],
   "connections create": [

@@ -3,10 +3,11 @@
  * time zone, and blackout date ranges. Self-contained: it edits one field of the form around it (the API's
  * `rotationWindow`, null = any time) and shows the errors whose path starts with `rotationWindow`.
  */
-import { get, useController, useFormState } from "react-hook-form";
+import { get, useFormContext, useFormState, useWatch } from "react-hook-form";
 import type { RotationWindowBody } from "../../../../provider/client";
 import { WEEKDAYS } from "../../../../runner/rotation/window";
 import { Field } from "../../common/Field";
+import { inWords } from "../../common/form";
 import { Switch } from "../../common/Switch";
 
 const DAY_LABELS: Record<(typeof WEEKDAYS)[number], string> = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
@@ -14,15 +15,17 @@ const DAY_LABELS: Record<(typeof WEEKDAYS)[number], string> = { mon: "Mon", tue:
 export const DEFAULT_WINDOW: RotationWindowBody = { weekdays: ["mon", "tue", "wed", "thu", "fri"], startTime: "22:00", endTime: "05:00", blackouts: [] };
 
 export function RotationWindowField(props: { timeZone: string }) {
-  const { field } = useController({ name: "rotationWindow" });
+  // Watched and set as one value; its errors are its parts' (the step validates them by name: model.ts).
+  const { setValue } = useFormContext();
   const { errors } = useFormState({ name: "rotationWindow" });
-  const w = field.value as RotationWindowBody | null;
-  const e = (path: string): string | undefined => {
+  const w = useWatch({ name: "rotationWindow" }) as RotationWindowBody | null;
+  /** The error of `rotationWindow.<path>`, said with the field's label (inWords). */
+  const e = (path: string, label: string): string | undefined => {
     const found: { message?: unknown } | undefined = get(errors, `rotationWindow.${path}`);
     const message = found?.message;
-    return typeof message === "string" && message ? message : undefined;
+    return typeof message === "string" && message ? inWords(`rotationWindow.${path}`, label, message) : undefined;
   };
-  const onChange = (next: RotationWindowBody | null) => field.onChange(next);
+  const onChange = (next: RotationWindowBody | null) => setValue("rotationWindow", next, { shouldDirty: true });
   const set = (patch: Partial<RotationWindowBody>) => w && onChange({ ...w, ...patch });
   const setBlackout = (i: number, patch: Partial<RotationWindowBody["blackouts"][number]>) =>
     w && set({ blackouts: w.blackouts.map((b, k) => (k === i ? { ...b, ...patch } : b)) });
@@ -36,7 +39,7 @@ export function RotationWindowField(props: { timeZone: string }) {
       />
       {w && (
         <>
-          <fieldset className="weekdays" aria-describedby={e("weekdays") ? "window-weekdays-error" : undefined}>
+          <fieldset className="weekdays" aria-describedby={e("weekdays", "Window Days") ? "window-weekdays-error" : undefined}>
             <legend>Window Days</legend>
             {WEEKDAYS.map((d) => (
               <label key={d} className="checkbox">
@@ -48,29 +51,29 @@ export function RotationWindowField(props: { timeZone: string }) {
                 {DAY_LABELS[d]}
               </label>
             ))}
-            {e("weekdays") && (
+            {e("weekdays", "Window Days") && (
               <p id="window-weekdays-error" className="field-error" role="alert">
-                {e("weekdays")}
+                {e("weekdays", "Window Days")}
               </p>
             )}
           </fieldset>
           <div className="field-row">
-            <Field label="Window Opens" error={e("startTime")} hint={`Local time in ${props.timeZone}.`}>
+            <Field label="Window Opens" error={e("startTime", "Window Opens")} hint={`Local time in ${props.timeZone}.`}>
               <input type="time" value={w.startTime} onChange={(ev) => set({ startTime: ev.target.value })} />
             </Field>
-            <Field label="Window Closes" error={e("endTime")} hint="Not after the opening time: the next day.">
+            <Field label="Window Closes" error={e("endTime", "Window Closes")} hint="Not after the opening time: the next day.">
               <input type="time" value={w.endTime} onChange={(ev) => set({ endTime: ev.target.value })} />
             </Field>
           </div>
           {w.blackouts.map((b, i) => (
             <div className="field-row" key={i} role="group" aria-label={`Blackout ${i + 1}`}>
-              <Field label={`Blackout ${i + 1} From`} error={e(`blackouts.${i}.from`)}>
+              <Field label={`Blackout ${i + 1} From`} error={e(`blackouts.${i}.from`, `Blackout ${i + 1} From`)}>
                 <input type="date" value={b.from} onChange={(ev) => setBlackout(i, { from: ev.target.value })} />
               </Field>
-              <Field label={`Blackout ${i + 1} To`} error={e(`blackouts.${i}.to`)}>
+              <Field label={`Blackout ${i + 1} To`} error={e(`blackouts.${i}.to`, `Blackout ${i + 1} To`)}>
                 <input type="date" value={b.to} onChange={(ev) => setBlackout(i, { to: ev.target.value })} />
               </Field>
-              <Field label={`Blackout ${i + 1} Reason`} error={e(`blackouts.${i}.reason`)}>
+              <Field label={`Blackout ${i + 1} Reason`} error={e(`blackouts.${i}.reason`, `Blackout ${i + 1} Reason`)}>
                 <input type="text" value={b.reason ?? ""} onChange={(ev) => setBlackout(i, { reason: ev.target.value || null })} />
               </Field>
               <button type="button" className="link-button" onClick={() => set({ blackouts: w.blackouts.filter((_, k) => k !== i) })}>

@@ -13,9 +13,15 @@ import { pathOf, validationIssues } from "../../common/issues";
 import { browserTimeZone, formatTimeOfDay, parseTimeOfDay } from "../../common/time";
 import { sameWindow } from "./RotationWindowField";
 
+/**
+ * The Rotation Window's fields by name: react-hook-form keeps the errors of a name it validates only when they are
+ * a field's own (a message) or a list's, so the step names the window's parts, not the window.
+ */
+const WINDOW_FIELDS = ["rotationWindow.weekdays", "rotationWindow.startTime", "rotationWindow.endTime", "rotationWindow.blackouts"];
+
 /** The steps, each with the names of its fields (a name covers the fields under it: "parameters" holds parameters.username1). */
 export const STEPS = [
-  { title: "Configuration", fields: ["connectionId", "projectId", "environment", "secretPath", "rotationInterval", "rotateAt", "rotateAtUtc", "timeZone", "isAutoRotationEnabled", "rotationWindow"] },
+  { title: "Configuration", fields: ["connectionId", "projectId", "environment", "secretPath", "rotationInterval", "rotateAt", "rotateAtUtc", "timeZone", "isAutoRotationEnabled", ...WINDOW_FIELDS] },
   { title: "Parameters", fields: ["parameters"] },
   { title: "Mappings", fields: ["secretsMapping"] },
   { title: "Details", fields: ["name", "description", "maxHoldHours"] },
