@@ -16,6 +16,7 @@ import { runCli } from "./helpers/cli";
 import { cluster, withClient } from "./helpers/pg";
 import { preparedDatabase, type PreparedDatabase } from "./helpers/prepared-db";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { until } from "./helpers/until";
 import { infisicalCreateBody } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
@@ -29,15 +30,6 @@ const SHORT_TIMEOUT = 2;
 const CAP = 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms; last seen: ${JSON.stringify(v)}`);
-    await sleep(25);
-  }
-}
 
 describe("Consumers: pools report the database users they use, and a rotation can see who still uses a user", () => {
   let t: TestRunner;

@@ -6,22 +6,12 @@
  */
 import { createRotatingPool, type RotatingPool } from "../pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { until } from "./helpers/until";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const FOLDER = { projectId: "holdpool", environment: "dev", secretPath: "/pool" };
 const MINUTE = 60_000;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms; last seen: ${JSON.stringify(v)}`);
-    await sleep(50);
-  }
-}
 
 describe("Retirement hold: a pgrotate/pg pool still on the retiring user is named by its app name", () => {
   let target: Target;
