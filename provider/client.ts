@@ -32,6 +32,12 @@ export type CreateIdentityBody = z.input<typeof createIdentitySchema>;
 export type SignInBody = z.input<typeof consoleSignInSchema>;
 /** POST /api/v1/consumers/heartbeat */
 export type ConsumerHeartbeatBody = z.input<typeof consumerHeartbeatSchema>;
+/** POST /api/v2/secret-rotations/postgres-credentials: the rotation, its pair check, and the precheck's warnings (when any). */
+export interface CreatedRotation {
+  secretRotation: ApiRotation;
+  pairCheck: PairCheckOutcome;
+  warnings?: string[];
+}
 /** The IaC tools that mark what they create or update (X-Pgrotate-Managed-By). */
 export type ManagedBy = "pulumi" | "terraform";
 
@@ -449,9 +455,12 @@ export class RunnerClient {
   async rotationPairCheck(rotationId: string): Promise<PairCheckReport> {
     return this.request<PairCheckReport>("GET", `${this.rot(rotationId)}/pair-check`);
   }
-  /** Create, with the pair check the runner ran on the new rotation (a warning, never a refusal). */
-  async createRotationChecked(body: CreateRotationBody): Promise<{ secretRotation: ApiRotation; pairCheck: PairCheckOutcome }> {
-    return this.request<{ secretRotation: ApiRotation; pairCheck: PairCheckOutcome }>("POST", this.rot(), body);
+  /**
+   * Create, with the whole answer: the pair check the runner ran on the new rotation (a warning, never a refusal)
+   * and the precheck's `warnings` (what works, but less well, e.g. the connection role lacks pg_monitor), when any.
+   */
+  async createRotationChecked(body: CreateRotationBody): Promise<CreatedRotation> {
+    return this.request<CreatedRotation>("POST", this.rot(), body);
   }
   /** The connection's server version (`pgrotate setup-sql --connection`: its major is the default --server-version). */
   async connectionServerVersion(connectionId: string): Promise<ServerVersion> {

@@ -83,9 +83,9 @@ const VARIABLE_DOCS: Record<VariableName, VariableDoc> = {
   PGROTATE_TLS_KEY_FILE: { meaning: "PEM private key of PGROTATE_TLS_CERT_FILE", unset: "plain HTTP (TLS at a proxy)" },
   PGROTATE_PUBLIC_URL: { meaning: "where users open the web console behind a TLS-terminating proxy" },
   PGROTATE_CACHE_MAX_AGE_SECONDS: { meaning: "longest a cached token lookup or folder of secrets is served without reading the store (1-30)" },
-  PGROTATE_FEED_MAX_STREAMS_PER_TOKEN: { meaning: "open change-feed streams one token may hold on this runner", unset: "10" },
-  PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: { meaning: "open change-feed streams one machine identity may hold on this runner", unset: "100" },
-  PGROTATE_FEED_MAX_STREAMS: { meaning: "open change-feed streams on this runner, of everyone together", unset: "1000" },
+  PGROTATE_FEED_MAX_STREAMS_PER_TOKEN: { meaning: "open event streams (change feed, project events, rotation status) one token may hold on this runner", unset: "10" },
+  PGROTATE_FEED_MAX_STREAMS_PER_IDENTITY: { meaning: "open event streams one machine identity may hold on this runner", unset: "100" },
+  PGROTATE_FEED_MAX_STREAMS: { meaning: "open event streams on this runner, of everyone together", unset: "1000" },
   PGROTATE_CONSUMER_TIMEOUT_SECONDS: {
     meaning: "a consumer (a pgrotate/pg pool reporting the users it uses) that has not reported for this long is forgotten; keep it above 2 of its heartbeats (default 30 s)",
   },
@@ -144,7 +144,7 @@ export interface Config {
    * no change notification arrived (the bound on staleness if the store listener dies unnoticed).
    */
   cacheMaxAgeSeconds: number;
-  /** Change-feed stream caps on this runner (unset: the defaults of api/events.ts). */
+  /** Event-stream caps (change feed, project events, rotation status, counted together) on this runner (unset: the defaults of api/events.ts). */
   feed?: Pick<FeedLimits, "maxStreamsPerToken" | "maxStreamsPerIdentity" | "maxStreams">;
   /** A consumer not heard from for this long is forgotten (unset: 90). */
   consumerTimeoutSeconds?: number;

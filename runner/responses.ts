@@ -448,7 +448,7 @@ const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   NotFound: "No such resource (or route)",
   Conflict: "A name is taken, the resource is in use or busy",
   PayloadTooLarge: "The body exceeds 64 kB",
-  TooManyRequests: "Too many failed authentications from this address in a minute, or a change-feed stream cap reached (with Retry-After)",
+  TooManyRequests: "Too many failed authentications from this address in a minute, or an event-stream cap (change feed, project events, rotation status) reached (with Retry-After)",
   ValidationError: "A field is invalid (details lists each)",
   PrecheckFailed: "The target refused: a missing right (details holds the SQL to grant it), a login or TLS failure",
   GracePeriod: "The rotation would change a password consumers may still hold (retry after allowedAt, or ?force=true)",

@@ -186,7 +186,7 @@ describe("The change feed across two runners on one store", () => {
     const fourth = await fetch(`${b.url}/api/v1/events/secrets?workspaceId=feed`, { headers: { authorization: `Bearer ${tok}` } });
     expect(fourth.status).toBe(429);
     expect(Number(fourth.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(await fourth.json()).toMatchObject({ error: "TooManyRequests", message: expect.stringMatching(/token already has 3 open change-feed streams/) });
+    expect(await fourth.json()).toMatchObject({ error: "TooManyRequests", message: expect.stringMatching(/token already has 3 open event streams \(change feed, project events, rotation status\)/) });
     const otherToken = track(follow(b.url, admin(), FOLDER));
     await ready(otherToken);
     const before = b.feed.count();
@@ -211,7 +211,7 @@ describe("The change feed across two runners on one store", () => {
     const fifth = await fetch(`${b.url}/api/v1/events/secrets?workspaceId=feed`, { headers: { authorization: `Bearer ${tokens[4]}` } });
     expect(fifth.status).toBe(429);
     expect(Number(fifth.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(await fifth.json()).toMatchObject({ statusCode: 429, error: "TooManyRequests", message: expect.stringMatching(/machine identity already has 4 open change-feed streams/) });
+    expect(await fifth.json()).toMatchObject({ statusCode: 429, error: "TooManyRequests", message: expect.stringMatching(/machine identity already has 4 open event streams \(change feed, project events, rotation status\)/) });
     // Another principal is not affected.
     await ready(track(follow(b.url, admin(), FOLDER)));
     const before = b.feed.count();
@@ -232,7 +232,7 @@ describe("The change feed across two runners on one store", () => {
         const refused = await fetch(`${c.runner.url}/api/v1/events/secrets?workspaceId=feed`, { headers: { authorization: `Bearer ${who}` } });
         expect(refused.status).toBe(429);
         expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-        expect(await refused.json()).toMatchObject({ error: "TooManyRequests", message: expect.stringMatching(/runner already has 3 open change-feed streams/) });
+        expect(await refused.json()).toMatchObject({ error: "TooManyRequests", message: expect.stringMatching(/runner already has 3 open event streams \(change feed, project events, rotation status\)/) });
       }
       expect(c.runner.feed.count()).toBe(3);
       await held[0].close();

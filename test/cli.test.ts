@@ -134,7 +134,7 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
     expect((await t.api("GET", "/api/v1/app-connections/postgres")).body.appConnections.map((c: { name: string }) => c.name)).not.toContain("never");
   });
 
-  test("rotations create makes a rotation from options, or from Infisical's JSON body with --file, checked with the runner's schemas first", async () => {
+  test("rotations create makes a rotation from options, or from Infisical's JSON body with --file, checked with the runner's schemas first; the precheck's warnings go to stderr (with --json, into the document)", async () => {
     const bad = await cli(["--project", "my-project", "rotations", "create", "--name", "cli-rotation", "--connection", "cli-db", "--user1", target.users[0], "--user2", target.users[0], "--interval", "30", "--username-secret", "DB_USER", "--password-secret", "DB_PASS"]);
     expect([bad.code, bad.stdout]).toEqual([2, ""]);
     expect(bad.stderr).toMatch(/^pgrotate: Invalid rotation: parameters\.username2: username1 and username2 must differ\n$/);
@@ -143,7 +143,11 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
     expect(zero.stderr).toMatch(/option '--interval <days>' argument '0' is invalid/);
 
     const created = await cli(["--project", "my-project", "rotations", "create", "--name", "cli-rotation", "--connection", "cli-db", "--user1", target.users[0], "--user2", target.users[1], "--interval", "30", "--username-secret", "DB_USER", "--password-secret", "DB_PASS"]);
-    expectOk(created);
+    expect(created.code).toBe(0);
+    // The connection role lacks pg_monitor: the precheck's warning reaches the operator on stderr, with the GRANT.
+    expect(created.stderr).toBe(`Warning: The connection role "${target.admin.username}" cannot see other roles' session details (it has neither pg_monitor nor pg_read_all_stats): ` +
+      "before a rotation changes a password, pgrotate still counts who is logged in as that user and waits for them, but cannot name their applications or addresses. " +
+      `To see them, run as a superuser: GRANT pg_monitor TO "${target.admin.username}";\n`);
     expect(created.stdout).toMatch(new RegExp(`^Created rotation cli-rotation \\([0-9a-f-]{36}\\); both users have new passwords and ${target.users[0]} is active\\.$`, "m"));
     expect(created.stdout).toMatch(/^Folder\s+my-project\/dev\/$/m);
     const rotation = await rotationByName("cli-rotation");
@@ -155,7 +159,9 @@ describe("pgrotate CLI: the built dist/runner/cli.js against a real runner", () 
     fs.writeFileSync(file, JSON.stringify(infisicalCreateBody(conn2, second.users, { name: "file-rotation", projectId: "my-project" })));
     const fromFile = await cli(["rotations", "create", "--file", file, "--at", "03:15", "--time-zone", "Europe/Berlin", "--json"]);
     expectOk(fromFile);
+    // --json: one document on stdout, the warnings a field of it.
     expect(json(fromFile)).toMatchObject({ name: "file-rotation", projectId: "my-project", rotateAt: { hours: 3, minutes: 15 }, timeZone: "Europe/Berlin", rotateAtUtc: null });
+    expect(json(fromFile).warnings).toEqual([expect.stringContaining(`GRANT pg_monitor TO "${second.admin.username}";`)]);
     await learnPasswords(json(fromFile).id);
   });
 

@@ -41,7 +41,7 @@ describe("Web console: setup SQL and the pair check", () => {
     expect(unexpected(problems)).toEqual([]);
   });
 
-  test("The Parameters step shows the setup SQL for the chosen connection's database, its role, the server's version and the typed users; a create whose users differ says so, and the rotation's Pair Check gives the SQL that fixes it", async () => {
+  test("The Parameters step shows the setup SQL for the chosen connection's database, its role, the server's version and the typed users; a create whose users differ says so, a role without pg_monitor is a warning kept until dismissed, and the rotation's Pair Check gives the SQL that fixes it", async () => {
     // A table only user1 may read: the pair is not interchangeable.
     await target.sql("CREATE TABLE orders (id int)");
     await target.sql(`GRANT SELECT ON orders TO "${target.users[0]}"`);
@@ -70,7 +70,14 @@ describe("Web console: setup SQL and the pair check", () => {
     await w.getByLabel("Name", { exact: true }).fill("app-side");
     await w.getByRole("button", { name: "Next" }).click();
     await w.getByRole("button", { name: "Create Secret Rotation" }).click();
-    await page.getByRole("status").filter({ hasText: /Created secret rotation app-side\. Its two users are not interchangeable \(1 difference\)/ }).waitFor();
+    const notice = page.getByRole("status").filter({ hasText: /Created secret rotation app-side\. Its two users are not interchangeable \(1 difference\)/ });
+    await notice.waitFor();
+    // The connection role lacks pg_monitor: the precheck's warning stays in the notice, with the GRANT, until dismissed.
+    await notice.getByRole("listitem").filter({ hasText: `GRANT pg_monitor TO "${target.admin.username}";` }).waitFor();
+    await page.waitForTimeout(8500); // longer than a plain confirmation stays
+    expect(await notice.getByText("cannot see other roles' session details", { exact: false }).isVisible()).toBe(true);
+    await notice.getByRole("button", { name: "Dismiss" }).click();
+    await page.locator(".notice").filter({ hasText: "pg_monitor" }).waitFor({ state: "detached" });
 
     await page.getByRole("link", { name: "app-side", exact: true }).click();
     await page.getByRole("button", { name: "Check the Pair" }).click();

@@ -189,6 +189,8 @@ describe("Hostile input: every endpoint fuzzed", () => {
     const tokenTemplate = { name: "fuzz-tok", projectId: "fuzz", environment: "dev", secretPath: "/", permission: "read", expiresIn: 3600 };
     const identityTemplate = { name: "fuzz-id", projectId: "fuzz", environment: "dev", secretPath: "/", permission: "manage", accessTokenTTL: 60, accessTokenMaxTTL: 120 };
     const loginTemplate = { clientId: identityClientId, clientSecret: "not-the-secret" };
+    const freezeTemplate = { frozen: true, reason: "release week" };
+    const heartbeatTemplate = { instanceId: "fuzz-instance-1", appName: "fuzz-app", projectId: "fuzz", environment: "dev", secretPath: "/", usernames: [target.users[0]] };
 
     /** Connection bodies only ever point at loopback and at the test cluster's port (no traffic elsewhere). */
     const loopbackOnly = (b: unknown): unknown => {
@@ -263,6 +265,13 @@ describe("Hostile input: every endpoint fuzzed", () => {
       req("GET identities", "GET", fc.constant("/api/v1/auth/identities")),
       req("DELETE identity", "DELETE", otherSeg.map((s) => `/api/v1/auth/identities/${s}`)),
       req("GET audit logs", "GET", qs(["limit", "offset", "actor", "action"]).map((x) => `/api/v1/audit-logs${x}`)),
+      // A frozen project of its own: freezing "fuzz" would turn the fixture rotation's grace 409 into a freeze 409.
+      req("PUT freeze", "PUT", segment(["fuzz-frozen"]).map((s) => `/api/v1/projects/${s}/freeze`), fc.oneof(bodyOf(freezeTemplate), bodyOf({ frozen: false }))),
+      req("GET freeze", "GET", fc.tuple(segment(["fuzz-frozen", "fuzz"]), qs(["x"])).map(([s, x]) => `/api/v1/projects/${s}/freeze${x}`)),
+      req("POST consumer heartbeat", "POST", qs(["x"]).map((x) => `/api/v1/consumers/heartbeat${x}`), bodyOf(heartbeatTemplate)),
+      req("DELETE consumer", "DELETE", fc.tuple(segment(["fuzz-instance-1"]), qs(folderKeys)).map(([s, x]) => `/api/v1/consumers/${s}${x}`)),
+      req("GET consumers", "GET", qs(folderKeys).map((x) => `/api/v1/consumers${x}`)),
+      req("GET rotation with usage", "GET", fc.tuple(rotSeg, fc.oneof(fc.constant("?include=usage"), qs(["include"]))).map(([s, x]) => `${ROTATIONS}/${s}${x}`)),
       req("GET health", "GET", fc.tuple(fc.constantFrom("/healthz", "/readyz", "/metrics"), qs(["x"])).map(([p, x]) => p + x)),
       fc.record({
         method: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"),

@@ -354,7 +354,7 @@ describe("Infisical's project-events subscription (the operator's instantUpdates
     try {
       for (let i = 0; i < 2; i++) await attached(track(await subscribe(bt.runner.url, tok, operatorBody(PROJECT, "/**", ENV))));
       const refused = await subscribe(bt.runner.url, tok, operatorBody(PROJECT, "/**", ENV));
-      expect([refused.status, refused.message]).toEqual([429, expect.stringMatching(/token already has 3 open change-feed streams/)]);
+      expect([refused.status, refused.message]).toEqual([429, expect.stringMatching(/token already has 3 open event streams \(change feed, project events, rotation status\)/)]);
     } finally {
       ac.abort();
       await feed.body?.cancel().catch(() => undefined);

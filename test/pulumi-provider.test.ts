@@ -139,7 +139,7 @@ describe("The Pulumi dynamic providers in Pulumi's plugin host, against a real r
     expect(preview.failures).toEqual([]);
   });
 
-  test("Create of a connection and a rotation: the secrets output logs in as username1, and no other output holds a password or the token", async () => {
+  test("Create of a connection and a rotation: the secrets output logs in as username1, no other output holds a password or the token, and the precheck's warning is logged", async () => {
     conn = await host.create(CONN_URN, connArgs);
     expect(plain(conn.properties)).toMatchObject({ connectionId: conn.id, name: "pulumi-app-db", username: target.admin.username, sslEnabled: false });
     expectAbsent(JSON.stringify(plain(conn.properties)), target.admin.password);
@@ -166,6 +166,9 @@ describe("The Pulumi dynamic providers in Pulumi's plugin host, against a real r
     expect(Object.keys(rotState.secrets).sort()).toEqual(["APP_DB_PASSWORD", "APP_DB_USER"]);
     expect(rotState.secrets.APP_DB_USER).toBe(target.users[0]);
     expect(await login(rotState.secrets.APP_DB_USER, rotState.secrets.APP_DB_PASSWORD)).toBe(true);
+    // The connection role lacks pg_monitor: the runner's precheck warning is a Pulumi warning (pulumi.log.warn), with the GRANT.
+    expect(host.stderr()).toContain(`pgrotate: The connection role "${target.admin.username}" cannot see other roles' session details`);
+    expect(host.stderr()).toContain(`GRANT pg_monitor TO "${target.admin.username}";`);
     // The provider tells the runner it manages both (X-Pgrotate-Managed-By): the console marks them.
     expect((await t.api("GET", `${ROTATIONS}/${rotId}`)).body.secretRotation.managedBy).toBe("pulumi");
     expect((await t.api("GET", `/api/v1/app-connections/postgres/${conn.id}`)).body.appConnection.managedBy).toBe("pulumi");

@@ -121,7 +121,7 @@ describe("The rotation-status stream across two runners on one store", () => {
     const refused = await fetch(`${b.runner.url}${STREAM}`, { headers: { authorization: `Bearer ${tok}` } });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(await refused.json()).toMatchObject({ error: "TooManyRequests", message: expect.stringMatching(/token already has 3 open/) });
+    expect(await refused.json()).toMatchObject({ error: "TooManyRequests", message: expect.stringMatching(/token already has 3 open event streams \(change feed, project events, rotation status\)/) });
     await held[0].close();
     const end = Date.now() + 3000;
     while (b.runner.rotationFeed.count() > 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));

@@ -72,7 +72,7 @@ describe("Terraform quickstart with the real terraform binary (filesystem mirror
     process.stderr.write(`[terraform-lifecycle] ${timings.length} terraform commands, ${total} ms: ${timings.map((x) => `${x.cmd} ${x.ms}`).join(", ")}\n`);
   });
 
-  test("When the quickstart is initialised from a filesystem mirror and applied, then a connection and a rotation exist and the data source's credentials log in", async () => {
+  test("When the quickstart is initialised from a filesystem mirror and applied, then a connection and a rotation exist, the precheck's warning is a Terraform warning, and the data source's credentials log in", async () => {
     const init = await ws.ok(["init", "-input=false", "-no-color"]);
     expect(init.output).toContain("Installing pgrotate/pgrotate");
     const plan = await ws.ok(["plan", "-input=false", "-no-color"]);
@@ -82,6 +82,9 @@ describe("Terraform quickstart with the real terraform binary (filesystem mirror
     const logFile = path.join(ws.root, "apply.log");
     const apply = await ws.ok(["apply", "-auto-approve", "-input=false", "-no-color"], { env: { TF_LOG: "TRACE", TF_LOG_PATH: logFile } });
     expect(apply.stdout).toMatch(/Apply complete! Resources: 2 added, 0 changed, 0 destroyed/);
+    // The connection role lacks pg_monitor: the runner's precheck warning is a Terraform warning, with the GRANT.
+    expect(apply.output).toMatch(/Warning: pgrotate: rotation app-db-credentials created with a warning/);
+    expect(apply.output).toContain("GRANT pg_monitor TO");
 
     const conns = await t.api("GET", CONNECTIONS);
     expect(conns.body.appConnections).toHaveLength(1);

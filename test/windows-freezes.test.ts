@@ -72,6 +72,21 @@ describe("Rotation windows and project freezes", () => {
     await remove(r.id);
   });
 
+  test("When a due rotation waits for the grace period that ends after its window closed, then nextRotationAt is the window's next opening, not the grace's end", async () => {
+    clock.set("2030-01-14T02:50:00Z"); // Monday, inside 01:00–03:00
+    const r = await create({ rotationWindow: EARLY_WEEKDAYS });
+    // Rotated by hand (forced past the grace of create) at 02:55: the other user is inactive since then, its grace ends at 03:05.
+    clock.set("2030-01-14T02:55:00Z");
+    expect((await t.api("POST", `${ROTATIONS}/${r.id}/rotate-secrets?force=true`)).body.secretRotation.activeIndex).toBe(1);
+    await dueAt(r.id, "2030-01-14T02:56:00Z");
+    clock.set("2030-01-14T02:56:00Z");
+    expect((await t.runner.scheduler.tick()).claimed).toBe(1);
+    expect(t.logs.some((l) => l.includes("scheduled rotation waits for the grace period"))).toBe(true);
+    // 03:05 is outside the window: the real next time is Tuesday's opening.
+    expect(await get(r.id)).toMatchObject({ activeIndex: 1, nextRotationAt: "2030-01-15T01:00:00.000Z" });
+    await remove(r.id);
+  });
+
   test("When a scheduled attempt fails near the window's end, then its retry is planned at the next opening, not after the window closed", async () => {
     // A runner on the same store whose backoff always takes its longest wait (10 s before the first retry).
     const slow = await startTestRunner({ storeOf: t, clock: clock.now, startScheduler: false, random: () => 1 });

@@ -2,7 +2,7 @@ import { useMutation } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { api, errorText } from "./api";
 import { Link } from "./common/Link";
-import { useNotice } from "./common/notices";
+import { dismissNotice, useNotice } from "./common/notices";
 import { useLocation } from "./router";
 import { useRotationEvents } from "./rotations/live";
 import { useSession } from "./session/useSession";
@@ -66,8 +66,22 @@ export function Layout(props: { children: ReactNode; onSignedOut: () => void; re
           Could not sign out: {errorText(signOut.error)}
         </div>
       )}
-      <div role="status" className={notice ? "notice" : "notice notice-empty"}>
-        {notice}
+      <div role="status" className={!notice.text ? "notice notice-empty" : notice.warnings.length ? "notice notice-warning" : "notice"}>
+        {notice.warnings.length ? (
+          <>
+            <p>{notice.text}</p>
+            <ul aria-label="Warnings">
+              {notice.warnings.map((w) => (
+                <li key={w}>Warning: {w}</li>
+              ))}
+            </ul>
+            <button type="button" onClick={dismissNotice}>
+              Dismiss
+            </button>
+          </>
+        ) : (
+          notice.text
+        )}
       </div>
       <main id="main" tabIndex={-1}>
         {props.children}

@@ -7,6 +7,7 @@
  * ever part of an error message; `secrets` / `password` are the only outputs holding a secret, and the
  * resource classes mark both secret.
  */
+import { log } from "@pulumi/pulumi";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { ZodType } from "zod";
 import { createConnectionSchema, createRotationSchema, DEFAULT_MAX_HOLD_HOURS, secretPathSchema } from "../../runner/schemas";
@@ -332,7 +333,9 @@ async function create(kind: ResourceKind, settings: ProviderSettings, inputs: Pr
     const c = await call(() => client.createConnection(connectionBody(inputs) as never));
     return { id: c.id, outs: connectionOutputs(c, inputs.password) };
   }
-  const r = await call(() => client.createRotation(defined(rotationBody(inputs)) as never));
+  const { secretRotation: r, warnings = [] } = await call(() => client.createRotationChecked(defined(rotationBody(inputs)) as never));
+  // The precheck's warnings (e.g. the connection role lacks pg_monitor): shown by `pulumi up`, never a failure.
+  for (const w of warnings) await log.warn(`pgrotate: ${w}`);
   try {
     return { id: r.id, outs: await rotationOutputs(client, r, inputs) };
   } catch (err) {

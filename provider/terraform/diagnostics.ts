@@ -16,6 +16,7 @@ export interface Diagnostic {
 }
 
 export const error = (summary: string, detail = "", attribute?: string[]): Diagnostic => ({ severity: "ERROR", summary, detail, attribute });
+export const warning = (summary: string, detail = "", attribute?: string[]): Diagnostic => ({ severity: "WARNING", summary, detail, attribute });
 
 export const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 export const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

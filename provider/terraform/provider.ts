@@ -209,10 +209,11 @@ export function createProviderService(opts: ProviderOptions) {
           if (isObject(prior)) await r.delete(c, conform(r.schema.attributes, prior));
           return { new_state: dyn(null), diagnostics: [] };
         }
+        const warnings: Diagnostic[] = [];
         const state = isObject(prior)
           ? await r.update(c, conform(r.schema.attributes, prior), conform(r.schema.attributes, planned))
-          : await r.create(c, conform(r.schema.attributes, planned));
-        return { new_state: dyn(state), diagnostics: [] };
+          : await r.create(c, conform(r.schema.attributes, planned), warnings);
+        return { new_state: dyn(state), diagnostics: diags(warnings) };
       } catch (e) {
         // On a failed create there is no object; on a failed update or delete the prior state stands.
         return { new_state: dyn(isObject(prior) ? prior : null), diagnostics: diags(runnerDiagnostics(e, what, (p) => r.attributeOf(p))) };

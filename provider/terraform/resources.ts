@@ -4,7 +4,7 @@
  */
 import type { ApiConnection, ApiRotation, GeneratedCredentials, RunnerClient, UpdateRotationBody } from "../client";
 import { createConnectionSchema, createRotationSchema } from "../../runner/schemas";
-import { type Diagnostic, error, toApiBody, zodDiagnostics } from "./diagnostics";
+import { type Diagnostic, error, toApiBody, warning, zodDiagnostics } from "./diagnostics";
 import type { DynamicDefaults } from "./plan";
 import { connectionSchema, credentialsSchema, rotationSchema } from "./schema";
 import { type ObjectValue, type ResourceSchema, type Value, UNKNOWN, conform, fillUnknowns, isUnknown, obj, sameValue, str } from "./values";
@@ -20,7 +20,8 @@ export interface ManagedResource {
   schema: ResourceSchema;
   dynamicDefaults?: DynamicDefaults;
   validate(config: ObjectValue): Diagnostic[];
-  create(client: RunnerClient, planned: ObjectValue): Promise<ObjectValue>;
+  /** `warnings` receives what worked, but less well (the runner's precheck warnings), shown by Terraform as warnings. */
+  create(client: RunnerClient, planned: ObjectValue, warnings: Diagnostic[]): Promise<ObjectValue>;
   update(client: RunnerClient, prior: ObjectValue, planned: ObjectValue): Promise<ObjectValue>;
   delete(client: RunnerClient, prior: ObjectValue): Promise<void>;
   /** The current state, or null when the object is gone. `current` supplies what the runner never returns. */
@@ -231,8 +232,10 @@ export const rotationResource: ManagedResource = {
     if (!ds.some((d) => d.attribute?.[0] === "secret_path")) ds.push(...trailingSlash(["secret_path"], config.secret_path));
     return ds;
   },
-  async create(client, planned) {
-    const r = await client.createRotation(rotationBody(planned) as never);
+  async create(client, planned, warnings) {
+    const answer = await client.createRotationChecked(rotationBody(planned) as never);
+    const r = answer.secretRotation;
+    for (const w of answer.warnings ?? []) warnings.push(warning(`pgrotate: rotation ${r.name} created with a warning`, w));
     return afterApply(planned, rotationState(r, await client.generatedCredentials(r.id), planned));
   },
   async update(client, prior, planned) {

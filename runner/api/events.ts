@@ -180,13 +180,13 @@ function streamCaps(heartbeatMs: number, hubs: StreamCounter[], limits: FeedLimi
   const count = (of?: { owner?: string; holder?: string }) => hubs.reduce((n, h) => n + h.count(of), 0);
   return (owner: string, holder: string, kind: Principal["kind"]): void => {
     if (count({ owner }) >= perToken) {
-      throw refuse(`This token already has ${perToken} open change-feed streams on this runner (the limit per token); close one first`);
+      throw refuse(`This token already has ${perToken} open event streams (change feed, project events, rotation status) on this runner (the limit per token); close one first`);
     }
     if (count({ holder }) >= perIdentity) {
-      throw refuse(`${HOLDER[kind]} already has ${perIdentity} open change-feed streams on this runner, whatever token it used (the limit per identity); close one first`);
+      throw refuse(`${HOLDER[kind]} already has ${perIdentity} open event streams (change feed, project events, rotation status) on this runner, whatever token it used (the limit per identity); close one first`);
     }
     if (count() >= all) {
-      throw refuse(`This runner already has ${all} open change-feed streams (the limit per runner); retry later or on another runner`);
+      throw refuse(`This runner already has ${all} open event streams (change feed, project events, rotation status): the limit per runner; retry later or on another runner`);
     }
   };
 }

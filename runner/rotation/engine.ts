@@ -494,9 +494,11 @@ export class RotationEngine {
           if (!opts.leased) lease.released = true; // rolled back with the rest: never held
           throw this.graceRefusal(run.r, decision);
         }
-        // A scheduled run moves its time to the moment it is allowed, and gives its claim back.
-        await rotations.updateRotation(c, id, { nextRotationAt: decision.allowedAt });
-        run.r = { ...run.r, nextRotationAt: decision.allowedAt };
+        // A scheduled run moves its time to the moment it is allowed (the window's opening at or after it), and
+        // gives its claim back.
+        const moveTo = windowed(decision.allowedAt, run.r.rotationWindow, run.r.timeZone);
+        await rotations.updateRotation(c, id, { nextRotationAt: moveTo });
+        run.r = { ...run.r, nextRotationAt: moveTo };
       }
       if (decision.do === "read-usage") return { run, work, decision }; // nothing written: the lease stays for the second look
       if (decision.do === "hold") {

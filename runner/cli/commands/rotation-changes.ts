@@ -65,10 +65,13 @@ export function registerRotationChanges(rotations: CommandUnknownOpts): void {
         } as CreateRotationBody,
         "rotation",
       );
-      const created = await withProgress(`Creating ${body.name}: prechecks, then both users' new passwords`, ctx.client({ timeoutMs: ROTATE_TIMEOUT_MS }).createRotation(body));
-      ctx.out.result(created, (r) => {
+      const answer = await withProgress(`Creating ${body.name}: prechecks, then both users' new passwords`, ctx.client({ timeoutMs: ROTATE_TIMEOUT_MS }).createRotationChecked(body));
+      const warnings = answer.warnings ?? [];
+      // --json: the rotation, with the precheck's warnings as a field when there are any (stdout holds one document).
+      ctx.out.result(warnings.length ? { ...answer.secretRotation, warnings } : answer.secretRotation, (r) => {
         ctx.out.line(`Created rotation ${r.name} (${r.id}); both users have new passwords and ${activeUser(r)} is active.`);
         rotationBlock(ctx.out, r);
+        for (const w of warnings) ctx.out.note(`Warning: ${w}`);
       });
     });
 

@@ -27,12 +27,14 @@ export function AddSecretRotationDialog(props: { folder: FolderChoice; onClose: 
         mode="create"
         initial={newValues(props.folder)}
         onCancel={props.onClose}
-        onDone={(r, pairCheck) => {
+        onDone={(r, pairCheck, warnings = []) => {
           const n = pairCheck?.differences.length ?? 0;
+          // The precheck's warnings stay on the page until dismissed: they say what to grant, not just that it worked.
           notify(
             pairCheck?.interchangeable === false
               ? `Created secret rotation ${r.name}. Its two users are not interchangeable (${n} ${n === 1 ? "difference" : "differences"}): open it and run the Pair Check's SQL before the first rotation.`
               : `Created secret rotation ${r.name}`,
+            warnings,
           );
           props.onClose();
         }}

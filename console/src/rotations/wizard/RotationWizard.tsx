@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useMemo, useRef, useState } from "react";
 import { FormProvider } from "react-hook-form";
-import type { ApiRotation, CreateRotationBody, PairCheckOutcome, UpdateRotationBody } from "../../../../provider/client";
+import type { ApiRotation, CreatedRotation, CreateRotationBody, PairCheckOutcome, UpdateRotationBody } from "../../../../provider/client";
 import { api } from "../../api";
 import { useSchemaForm } from "../../common/form";
 import { ManagedByWarning } from "../../common/ManagedByNotice";
@@ -25,8 +25,11 @@ export function RotationWizard(props: {
   mode: Mode;
   initial: WizardValues;
   original?: ApiRotation;
-  /** The rotation (the cache already refreshed), and on create the pair check the runner ran on it (a warning, never a refusal). */
-  onDone: (r: ApiRotation, pairCheck?: PairCheckOutcome) => void;
+  /**
+   * The rotation (the cache already refreshed), and on create the pair check the runner ran on it (a warning, never a
+   * refusal) and the precheck's warnings (e.g. the connection role lacks pg_monitor; [] when none).
+   */
+  onDone: (r: ApiRotation, pairCheck?: PairCheckOutcome, warnings?: string[]) => void;
   onCancel: () => void;
 }) {
   const client = useQueryClient();
@@ -45,9 +48,9 @@ export function RotationWizard(props: {
       if (props.mode === "edit" && props.original) return { secretRotation: await api.updateRotation(props.original.id, body) };
       return api.createRotationChecked(body as CreateRotationBody);
     },
-    onSuccess: (done: { secretRotation: ApiRotation; pairCheck?: PairCheckOutcome }) => {
+    onSuccess: (done: Partial<CreatedRotation> & { secretRotation: ApiRotation }) => {
       refreshRotations(client, done.secretRotation);
-      props.onDone(done.secretRotation, done.pairCheck);
+      props.onDone(done.secretRotation, done.pairCheck, done.warnings ?? []);
     },
     onError: (err) => {
       const f = submitFailure(err, form.getValues());
