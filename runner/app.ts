@@ -1,5 +1,6 @@
-import express, { type Express } from "express";
-import { rateLimit } from "express-rate-limit";
+import express, { type Express, type Request } from "express";
+import { ipKeyGenerator, MemoryStore, rateLimit } from "express-rate-limit";
+import onHeaders from "on-headers";
 import type { Pool } from "pg";
 import type { IncomingMessage, RequestListener } from "node:http";
 import { compress } from "./api/compress";
@@ -80,6 +81,9 @@ export const BODY_LIMIT = "64kb";
 /** Renew and revoke name the token in their body: their 401s are not failed logins (api/access.ts). */
 const TOKEN_PATHS = "/v1/auth/token/";
 
+/** The long-lived event streams (under /api): the change feed, Infisical's project events, rotation status. */
+const isEventStream = (req: Request): boolean => req.path.startsWith("/v1/events/");
+
 /** Content-Length: 0 and no chunked body. */
 const declaresEmptyBody = (req: IncomingMessage): boolean => req.headers["content-length"] === "0" && req.headers["transfer-encoding"] === undefined;
 
@@ -119,11 +123,19 @@ export function expressApp(d: AppDeps): Express {
   // Infisical's status probe (the operator's InfisicalConnection checks it before anything else).
   app.get("/api/status", (_req, res) => void res.json({ message: "Ok" }));
   // Only failed authentications count: a client that keeps guessing tokens or client secrets gets 429.
+  // The limiter counts a request when it arrives and takes it back when its answer is not a 401. An event stream's
+  // answer lasts as long as the stream (the library would take it back only at its end, never if the client
+  // closes it): streams are taken back here as soon as their headers go out without a 401, so open streams (a
+  // console tab each) never use up an address's allowance of failures.
+  const failures = new MemoryStore();
+  const clientKey = (req: Request) => ipKeyGenerator(req.ip ?? "");
   const limiter = rateLimit({
     windowMs: 60_000,
     limit: d.authFailuresPerMinute,
+    store: failures,
+    keyGenerator: clientKey,
     skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    requestWasSuccessful: (req, res) => res.statusCode !== 401 && !isEventStream(req),
     standardHeaders: "draft-8",
     legacyHeaders: false,
     handler: (_req, _res, next) => next(new AppError("TooManyRequests", "Too many failed authentications from this address; retry in a minute")),
@@ -131,8 +143,13 @@ export function expressApp(d: AppDeps): Express {
   // A call with a token already known to be valid cannot be a guess: it passes by the limiter without entering
   // it (its skip option alone still costs the limiter's async bookkeeping, ~0.1 ms per call).
   app.use("/api", function authFailureLimit(req, res, next) {
-    if (knownValid(d.access, bearerHash(req)) || req.path.startsWith(TOKEN_PATHS)) next();
-    else void limiter(req, res, next);
+    if (knownValid(d.access, bearerHash(req)) || req.path.startsWith(TOKEN_PATHS)) return next();
+    if (isEventStream(req)) {
+      onHeaders(res, () => {
+        if (res.statusCode !== 401) void failures.decrement(clientKey(req));
+      });
+    }
+    void limiter(req, res, next);
   });
   // A request that declares an empty body (Content-Length: 0, e.g. POST rotate-secrets) is not read: req.body
   // stays undefined, which every handler reads as {}.

@@ -179,6 +179,28 @@ describe("The rotation-status stream across two runners on one store", () => {
     }
   });
 
+  test("When a console opens and closes more streams in a minute than the allowance of failed authentications, then they never use it up: its session still answers, and bad tokens still meet the 429", async () => {
+    const c = await startTestRunner({ storeOf: a, logLevel: "warn", authFailuresPerMinute: 3, feed: { heartbeatMs: 250 } });
+    try {
+      const url = c.runner.url;
+      const signIn = await fetch(`${url}/api/v1/console/session`, { method: "POST", headers: { "content-type": "application/json", origin: url }, body: JSON.stringify({ token: admin() }) });
+      expect(signIn.status).toBe(200);
+      const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0];
+      for (let i = 0; i < 6; i++) {
+        const tab = new AbortController(); // a console tab loaded, then closed or reloaded
+        const res = await fetch(`${url}${STREAM}`, { headers: { cookie }, signal: tab.signal });
+        expect(res.status).toBe(200);
+        tab.abort();
+      }
+      expect((await fetch(`${url}/api/v1/console/session`, { headers: { cookie } })).status).toBe(200);
+      const guesses: number[] = [];
+      for (let i = 0; i < 4; i++) guesses.push((await fetch(`${url}${STREAM}`, { headers: { authorization: "Bearer pgr_tok_not-a-real-token" } })).status);
+      expect(guesses).toEqual([401, 401, 401, 429]);
+    } finally {
+      await c.stop();
+    }
+  });
+
   test("runner.stop() closes open rotation streams at once and the clients see the end", async () => {
     const c = await startTestRunner({ storeOf: a, logLevel: "warn", feed: { heartbeatMs: 250 } });
     const followers = [track(followRotations(c.runner.url, admin())), track(followRotations(c.runner.url, admin()))];
