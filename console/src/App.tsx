@@ -22,10 +22,30 @@ const StatusPage = lazyNamed(() => import("./status/StatusPage"), "StatusPage");
 const SignInPage = lazyNamed(() => import("./session/SignInPage"), "SignInPage");
 const SignInDialog = lazyNamed(() => import("./session/SignInDialog"), "SignInDialog");
 
+/** The page at a path that loads on first use (none for the list, which comes with the console). */
+function lazyPageAt(path: string): { preload(): Promise<void> } | undefined {
+  if (/^\/rotations\/[^/]+$/.test(path)) return RotationPage;
+  const pages: Record<string, { preload(): Promise<void> } | undefined> = { "/app-connections": ConnectionsPage, "/secrets": SecretsPage, "/status": StatusPage };
+  return pages[path];
+}
+
+/** The page the console opened on, loading (settles either way; rendering it says what failed). */
+let firstPage: Promise<unknown> = Promise.resolve();
+
+/**
+ * A deep link's page starts loading at once, beside the session check (as prefetchList does the list's rows), and
+ * the console waits for both: the page shows with the layout, as it did when it came with the console (its reads
+ * start as the live stream attaches, which re-reads them), with no wait after the session's.
+ */
+export function preloadPage(path: string): void {
+  firstPage = lazyPageAt(path)?.preload().catch(() => undefined) ?? firstPage;
+}
+
 /** Who is signed in; null when nobody is (a 401 here is an answer, not an error). */
 async function currentSession(): Promise<ApiConsoleSession | null> {
   try {
-    return await api.session();
+    const [session] = await Promise.all([api.session(), firstPage]);
+    return session;
   } catch (err) {
     if (err instanceof RunnerApiError && err.status === 401) return null;
     throw err;
