@@ -10,6 +10,7 @@ import http from "node:http";
 import path from "node:path";
 import zlib from "node:zlib";
 import { consoleDir } from "../runner/api/console-static";
+import { FIRST_PAGE_BUDGET_BYTES, readConsoleBundle } from "./helpers/console-bundle";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 
 interface Raw {
@@ -31,44 +32,17 @@ function get(url: string, headers: Record<string, string>, method = "GET"): Prom
   });
 }
 
-/** A chunk of the build's manifest (dist/console/.vite/manifest.json), keyed by its source (or `_<file>`). */
-interface ManifestChunk {
-  file: string;
-  src?: string;
-  isEntry?: boolean;
-  isDynamicEntry?: boolean;
-  imports?: string[];
-  dynamicImports?: string[];
-}
-
-/** docs/console.md: what the first page needs, gzip. */
-const FIRST_PAGE_BUDGET = 150 * 1024;
-
 describe("The console's precompressed assets", () => {
   let t: TestRunner;
   const dir = consoleDir();
   if (!dir) throw new Error("dist/console is missing: run `npm run build`");
   const assets = fs.readdirSync(path.join(dir, "assets"));
   const indexHtml = fs.readFileSync(path.join(dir, "index.html"), "utf8");
+  const bundle = readConsoleBundle(dir);
+  const { manifest, lazyKey } = bundle;
   /** The page's entry script, as index.html loads it. */
-  const js = /<script type="module"[^>]*\ssrc="\/assets\/([^"]+\.js)"/.exec(indexHtml)![1];
+  const js = bundle.entryFile;
   const css = assets.find((a) => a.endsWith(".css"))!;
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, ".vite", "manifest.json"), "utf8")) as Record<string, ManifestChunk>;
-  const entryKey = Object.keys(manifest).find((k) => manifest[k].isEntry && manifest[k].file === `assets/${js}`)!;
-  /** The chunk and every chunk it imports statically, transitively: what the browser fetches before it runs. */
-  const withStaticImports = (key: string, into = new Set<string>()): Set<string> => {
-    if (!into.has(key)) {
-      into.add(key);
-      for (const k of manifest[key].imports ?? []) withStaticImports(k, into);
-    }
-    return into;
-  };
-  const lazyKey = (src: string): string => {
-    const key = Object.keys(manifest).find((k) => manifest[k].isDynamicEntry && manifest[k].src === src);
-    if (!key) throw new Error(`${src} is not loaded on first use (no chunk of its own in the build's manifest)`);
-    return key;
-  };
-  const gzipBytes = (keys: Set<string>): number => [...keys].reduce((n, k) => n + zlib.gzipSync(fs.readFileSync(path.join(dir, manifest[k].file)), { level: 9 }).length, 0);
 
   beforeAll(async () => {
     t = await startTestRunner({ logLevel: "warn" });
@@ -141,16 +115,13 @@ describe("The console's precompressed assets", () => {
   });
 
   test("When the console is built, then the first page's JavaScript (signed in: the entry and its static imports; signed out: those and the sign-in page's) is at most 150 KB gzip, and the wizard, the other pages and the dialogs are chunks of their own, not among it", () => {
-    expect(entryKey).toBeDefined();
-    const list = withStaticImports(entryKey);
+    const list = bundle.signedIn;
     // The browser fetches what index.html names: the entry and the chunks it preloads, all among its static imports.
     const preloaded = [...indexHtml.matchAll(/<link rel="modulepreload"[^>]*\shref="\/([^"]+)"/g)].map((m) => m[1]);
     expect(preloaded.length).toBeGreaterThan(0);
     for (const file of preloaded) expect([...list].map((k) => manifest[k].file)).toContain(file);
-
-    const signIn = withStaticImports(lazyKey("src/session/SignInPage.tsx"), new Set(list));
-    expect(gzipBytes(list)).toBeLessThanOrEqual(FIRST_PAGE_BUDGET);
-    expect(gzipBytes(signIn)).toBeLessThanOrEqual(FIRST_PAGE_BUDGET);
+    expect(bundle.size(list).gzip).toBeLessThanOrEqual(FIRST_PAGE_BUDGET_BYTES);
+    expect(bundle.size(bundle.signedOut).gzip).toBeLessThanOrEqual(FIRST_PAGE_BUDGET_BYTES);
 
     const later = [
       "src/rotations/wizard/AddSecretRotationDialog.tsx",
@@ -166,8 +137,8 @@ describe("The console's precompressed assets", () => {
     // Each its own chunk (lazyKey throws when it is not), which the first page does not import.
     for (const src of later) expect([src, list.has(lazyKey(src))]).toEqual([src, false]);
     // And what only the wizard needs (its steps, the connection form, react-hook-form) is not pulled in either.
-    const wizard = [...withStaticImports(lazyKey("src/rotations/wizard/AddSecretRotationDialog.tsx"))].filter((k) => !list.has(k));
-    expect(gzipBytes(new Set(wizard))).toBeGreaterThan(10 * 1024);
+    const wizard = [...bundle.withStaticImports(lazyKey("src/rotations/wizard/AddSecretRotationDialog.tsx"))].filter((k) => !list.has(k));
+    expect(bundle.size(wizard).gzip).toBeGreaterThan(10 * 1024);
   });
 
   test("When a chunk loaded on first use is fetched, then it comes precompressed (when 1 KB or more) with the entry's caching and CSP; the build's manifest is not served", async () => {
