@@ -2,7 +2,10 @@
 // JSX is compiled by Vite's own transformer (React's automatic runtime); no inline script is emitted, so the
 // runner's Content-Security-Policy can forbid them. Each compressible file of 1 KB or more also gets a brotli
 // (.br) and a gzip (.gz) copy beside it, compressed once at their best here: the runner sends the one the
-// browser accepts instead of compressing the same bytes on every request.
+// browser accepts instead of compressing the same bytes on every request. The pages and dialogs the first page does
+// not show are split into chunks of their own (React.lazy, console/src/common/lazy.tsx); .vite/manifest.json says
+// which chunks the entry imports, for the first page's size check (test/console-static.test.ts). The runner never
+// serves it (a dot folder), and it gets no compressed copies.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,7 +25,8 @@ function precompress() {
     name: "pgrotate-precompress",
     apply: "build",
     closeBundle() {
-      const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+      const walk = (dir) =>
+        fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.name.startsWith(".") ? [] : e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
       for (const file of walk(outDir)) {
         if (!COMPRESSIBLE.test(file)) continue;
         const bytes = fs.readFileSync(file);
@@ -47,6 +51,7 @@ export default defineConfig({
   build: {
     outDir,
     emptyOutDir: true,
+    manifest: true,
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     sourcemap: false,

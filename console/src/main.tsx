@@ -3,7 +3,7 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { queryClient } from "./api";
-import { App } from "./App";
+import { App, preloadPage } from "./App";
 import { ErrorBoundary } from "./common/ErrorBoundary";
 import { prefetchList } from "./rotations/queries";
 import { trackActivity } from "./session/activity";
@@ -11,6 +11,7 @@ import "./styles.css";
 
 trackActivity();
 prefetchList(queryClient);
+preloadPage(location.pathname);
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>

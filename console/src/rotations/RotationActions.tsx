@@ -1,10 +1,13 @@
-import { useState } from "react";
+import { Suspense, useState } from "react";
 import type { ApiRotation } from "../../../provider/client";
+import { lazyNamed, Loading } from "../common/lazy";
 import { useCan } from "../session/useSession";
-import { DeleteRotationDialog } from "./DeleteRotationDialog";
-import { GeneratedCredentialsDialog } from "./GeneratedCredentialsDialog";
-import { RotateSecretsDialog } from "./RotateSecretsDialog";
-import { EditRotationDialog } from "./wizard/EditRotationDialog";
+
+// Each dialog loads when first opened (Edit brings the wizard; Delete, react-hook-form).
+const RotateSecretsDialog = lazyNamed(() => import("./RotateSecretsDialog"), "RotateSecretsDialog");
+const GeneratedCredentialsDialog = lazyNamed(() => import("./GeneratedCredentialsDialog"), "GeneratedCredentialsDialog");
+const EditRotationDialog = lazyNamed(() => import("./wizard/EditRotationDialog"), "EditRotationDialog");
+const DeleteRotationDialog = lazyNamed(() => import("./DeleteRotationDialog"), "DeleteRotationDialog");
 
 type Open = "rotate" | "credentials" | "edit" | "delete" | undefined;
 
@@ -32,10 +35,12 @@ export function RotationActions(props: { rotation: ApiRotation; onDeleted?: () =
       <button type="button" className="button-danger-quiet" onClick={() => setOpen("delete")}>
         Delete{of(" ")}
       </button>
-      {open === "rotate" && <RotateSecretsDialog rotation={props.rotation} onClose={close} />}
-      {open === "credentials" && <GeneratedCredentialsDialog rotation={props.rotation} onClose={close} />}
-      {open === "edit" && <EditRotationDialog rotation={props.rotation} onClose={close} />}
-      {open === "delete" && <DeleteRotationDialog rotation={props.rotation} onClose={close} onDeleted={props.onDeleted} />}
+      <Suspense fallback={<Loading hidden />}>
+        {open === "rotate" && <RotateSecretsDialog rotation={props.rotation} onClose={close} />}
+        {open === "credentials" && <GeneratedCredentialsDialog rotation={props.rotation} onClose={close} />}
+        {open === "edit" && <EditRotationDialog rotation={props.rotation} onClose={close} />}
+        {open === "delete" && <DeleteRotationDialog rotation={props.rotation} onClose={close} onDeleted={props.onDeleted} />}
+      </Suspense>
     </div>
   );
 }

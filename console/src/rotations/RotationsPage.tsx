@@ -1,5 +1,6 @@
-import { useEffect, useState } from "react";
+import { Suspense, useEffect, useState } from "react";
 import { ErrorAlert } from "../common/ErrorAlert";
+import { lazyNamed, Loading } from "../common/lazy";
 import { useFolder } from "../folder/useFolder";
 import { setQuery, useLocation } from "../router";
 import { useCan } from "../session/useSession";
@@ -8,8 +9,10 @@ import { listStateOf, PAGE_SIZE, useRotationPage } from "./queries";
 import { RotationFilters } from "./RotationFilters";
 import { RotationRow } from "./RotationRow";
 import { ProjectFreezeControl, ProjectFrozenBanner } from "./ProjectFreeze";
-import { AddSecretRotationDialog } from "./wizard/AddSecretRotationDialog";
 import { TableHead } from "../common/TableHead";
+
+/** The wizard (its steps, forms and the connection form) loads when Add Secret Rotation is first pressed. */
+const AddSecretRotationDialog = lazyNamed(() => import("./wizard/AddSecretRotationDialog"), "AddSecretRotationDialog");
 
 /**
  * Secret Rotations of the chosen project: one page of 50 at a time, filtered and sorted by the runner, the state in
@@ -74,7 +77,11 @@ export function RotationsPage() {
           )}
         </div>
       )}
-      {adding && <AddSecretRotationDialog folder={folder} onClose={() => setAdding(false)} />}
+      {adding && (
+        <Suspense fallback={<Loading hidden />}>
+          <AddSecretRotationDialog folder={folder} onClose={() => setAdding(false)} />
+        </Suspense>
+      )}
     </>
   );
 }
