@@ -550,7 +550,7 @@ export class RotationEngine {
       return new AppError(
         "ProjectFrozen",
         `Project ${r.projectId} is frozen since ${d.since.toISOString()} (${d.reason}): its rotations do not run until it is unfrozen. ` +
-          "Retry with ?force=true to rotate anyway (force also passes the rotation window and the grace guard)",
+          "Retry with ?force=true to rotate anyway (force also passes the rotation window, the grace guard and the retirement hold)",
         { details: { reason: d.reason, since: d.since.toISOString() } },
       );
     }
@@ -559,7 +559,7 @@ export class RotationEngine {
       "OutsideRotationWindow",
       `Secret rotation ${r.name} may rotate only inside its rotation window (${window}); ` +
         `${d.until ? `it opens next at ${d.until.toISOString()}` : "it does not open again"}. ` +
-        "Retry then, or with ?force=true to rotate anyway (force also passes a project freeze and the grace guard)",
+        "Retry then, or with ?force=true to rotate anyway (force also passes a project freeze, the grace guard and the retirement hold)",
       { details: { nextOpening: d.until ? d.until.toISOString() : null } },
     );
   }
