@@ -7,14 +7,13 @@
  */
 import type { Locator, Page } from "playwright-core";
 import { type AxeFinding, seriousViolations } from "./helpers/axe";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
+import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected as problemsOf } from "./helpers/browser";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const CONNECTIONS = "/api/v1/app-connections/postgres";
-const unexpected = (p: PageProblems) =>
-  p.errors.filter((e) => !/Failed to load resource: the server responded with a status of (401|404|409|422)|URIError|The above error occurred|React will try to recreate/.test(e));
+const unexpected = (p: PageProblems) => problemsOf(p, [401, 404, 409, 422], /URIError|The above error occurred|React will try to recreate/);
 
 describe("Web console accessibility in a real browser", () => {
   let t: TestRunner;

@@ -6,14 +6,13 @@
  */
 import { Client } from "pg";
 import type { Page } from "playwright-core";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
+import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected } from "./helpers/browser";
 import { canLogin } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, type Target } from "./helpers/target";
 
 const CONNECTIONS = "/api/v1/app-connections/postgres";
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
-const unexpected = (p: PageProblems) => p.errors.filter((e) => !/Failed to load resource: the server responded with a status of (401|403|404|409|422|502)/.test(e));
 
 describe("Web console: setup SQL and the pair check", () => {
   let t: TestRunner;

@@ -5,13 +5,13 @@
  * answered by the test) with Playwright's route, to see the page while it waits.
  */
 import type { Locator, Page, Route } from "playwright-core";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
+import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected as problemsOf } from "./helpers/browser";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const CONNECTIONS = "/api/v1/app-connections/postgres";
-const unexpected = (p: PageProblems) => p.errors.filter((e) => !/Failed to load resource: the server responded with a status of (401|409|422)/.test(e));
+const unexpected = (p: PageProblems) => problemsOf(p, [401, 409, 422]);
 
 describe("Web console forms in a real browser", () => {
   let t: TestRunner;

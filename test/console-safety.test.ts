@@ -8,7 +8,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { BrowserContext, Page } from "playwright-core";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
+import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected as problemsOf } from "./helpers/browser";
 import { insertRotations } from "./helpers/bulk-rotations";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
@@ -18,8 +18,7 @@ const CONNECTIONS = "/api/v1/app-connections/postgres";
 const XSS = `<img src=x onerror=alert(1)> <script>alert(2)</script>`;
 const MINUTE = 60_000;
 
-const unexpected = (p: PageProblems) =>
-  p.errors.filter((e) => !/Failed to load resource: (the server responded with a status of (401|403|404)|net::ERR_CONNECTION_REFUSED)/.test(e));
+const unexpected = (p: PageProblems) => problemsOf(p, [401, 403, 404], /Failed to load resource: net::ERR_CONNECTION_REFUSED/);
 
 describe("Web console in a real browser: permissions, CSRF, XSS, CSP, session expiry, live refresh", () => {
   let t: TestRunner;

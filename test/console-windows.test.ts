@@ -5,13 +5,12 @@
  */
 import type { Page } from "playwright-core";
 import { seriousViolations } from "./helpers/axe";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
+import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected } from "./helpers/browser";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const CONNECTIONS = "/api/v1/app-connections/postgres";
-const unexpected = (p: PageProblems) => p.errors.filter((e) => !/Failed to load resource: the server responded with a status of (401|403|404|409|422|502)/.test(e));
 
 describe("Web console: rotation windows and project freezes", () => {
   let t: TestRunner;

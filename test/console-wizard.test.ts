@@ -5,7 +5,7 @@
  * a screenshot of each page at 1280×800 and 390×844 (test-artifacts/console, git-ignored).
  */
 import type { Locator, Page } from "playwright-core";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken } from "./helpers/browser";
+import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected } from "./helpers/browser";
 import { canLogin } from "./helpers/pg";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, type Target } from "./helpers/target";
@@ -14,7 +14,6 @@ const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const CONNECTIONS = "/api/v1/app-connections/postgres";
 
 /** Console errors that are not expected answers (a 4xx the page handles is logged by Chromium as a failed load). */
-const unexpected = (p: PageProblems) => p.errors.filter((e) => !/Failed to load resource: the server responded with a status of (401|403|404|409|422|502)/.test(e));
 
 describe("Web console in a real browser: the wizard and the rotation's life", () => {
   let t: TestRunner;

@@ -38,6 +38,15 @@ export interface PageProblems {
   errors: string[];
 }
 
+/**
+ * The errors a test did not expect: all of them but the browser's "Failed to load resource" lines for the answer
+ * statuses the test provokes on purpose (`allowed`), and any other lines it names (`alsoAllowed`).
+ */
+export function unexpected(p: PageProblems, allowed: number[] = [401, 403, 404, 409, 422, 502], alsoAllowed?: RegExp): string[] {
+  const loadFailure = new RegExp(`Failed to load resource: the server responded with a status of (${allowed.join("|")})`);
+  return p.errors.filter((e) => !loadFailure.test(e) && !alsoAllowed?.test(e));
+}
+
 export interface ConsoleBrowser {
   browser: Browser;
   /** A fresh context (own cookies) and page at the given size; its console errors are collected. */
