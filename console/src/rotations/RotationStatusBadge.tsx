@@ -8,7 +8,7 @@ const STYLE: Record<StatusTone, string> = { info: "badge-scheduled", warning: "b
 function icon(word: string, tone: StatusTone): string {
   if (tone === "danger") return "✕";
   if (tone === "neutral") return "○";
-  if (word === "Held") return "⏸";
+  if (word === "Held") return "‖";
   return word.startsWith("Rotates in") ? "●" : "↻";
 }
 
@@ -37,7 +37,10 @@ export function RotationStatusBadge(props: { rotation: ApiRotation; detail?: boo
         <div className="status-detail">
           <p className="status-reason">Waiting: still in use by {r.heldBy ?? "someone"}.</p>
           <p>
-            Held since <DateTime value={r.heldSince} />; checked again <DateTime value={r.nextRotationAt} fallback="soon" />.
+            Held since <DateTime value={r.heldSince} />
+          </p>
+          <p>
+            Next check: <DateTime value={r.nextRotationAt} fallback="soon" />
           </p>
         </div>
       )}
