@@ -4,17 +4,12 @@
  * recursive read shows a scoped token, what a project by slug reveals, and that the fast read answers ETag and
  * 304 exactly as the API does.
  */
+import { fakeClock } from "./helpers/clock";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const RAW = "/api/v3/secrets/raw";
-
-/** A clock the test moves by hand. */
-function fakeClock(start: Date) {
-  let now = start.getTime();
-  return { now: () => new Date(now), add: (ms: number) => void (now += ms) };
-}
 
 describe("Infisical's routes under pgrotate's rules", () => {
   let t: TestRunner;

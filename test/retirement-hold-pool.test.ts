@@ -5,6 +5,7 @@
  * runner (a fake clock for the schedule and the grace guard), a real pool following the change feed.
  */
 import { createRotatingPool, type RotatingPool } from "../pg";
+import { fakeClock } from "./helpers/clock";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { until } from "./helpers/until";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
@@ -17,12 +18,11 @@ describe("Retirement hold: a pgrotate/pg pool still on the retiring user is name
   let target: Target;
   let t: TestRunner;
   let pool: RotatingPool | undefined;
-  let now = Date.parse("2031-05-12T10:00:00Z");
-  const clock = () => new Date(now);
+  const clock = fakeClock("2031-05-12T10:00:00Z");
 
   beforeAll(async () => {
     target = await createTarget({ prefix: "holdpool" });
-    t = await startTestRunner({ clock, startScheduler: false, logLevel: "warn", feed: { heartbeatMs: 500 } });
+    t = await startTestRunner({ clock: clock.now, startScheduler: false, logLevel: "warn", feed: { heartbeatMs: 500 } });
   });
   afterAll(async () => {
     if (pool && !pool.ending) await pool.end();
@@ -55,7 +55,7 @@ describe("Retirement hold: a pgrotate/pg pool still on the retiring user is name
     const first = await t.api("POST", `${ROTATIONS}/${id}/rotate-secrets?force=true`);
     expect([first.status, first.body.secretRotation?.activeIndex]).toEqual([200, 1]);
     await until(async () => (await pool!.query<{ u: string }>("SELECT session_user AS u")).rows[0].u, (u) => u === user2, 10_000, "the pool follows the rotation");
-    now += 11 * MINUTE; // past the grace guard: only the hold can stop the next rotation now
+    clock.add(11 * MINUTE); // past the grace guard: only the hold can stop the next rotation now
 
     const usage = await until(
       async () => (await t.api("GET", `${ROTATIONS}/${id}?include=usage`)).body.usage,
@@ -74,7 +74,7 @@ describe("Retirement hold: a pgrotate/pg pool still on the retiring user is name
     expect(refused.body.message).toContain("billing-app");
 
     // The scheduled run, when due, is held by it.
-    now = Date.parse((await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation.nextRotationAt);
+    clock.set((await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation.nextRotationAt);
     expect((await t.runner.scheduler.tick()).claimed).toBe(1);
     const heldRow = (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
     expect(heldRow).toMatchObject({ rotationStatus: "held", activeIndex: 1 });
@@ -84,7 +84,7 @@ describe("Retirement hold: a pgrotate/pg pool still on the retiring user is name
     held.release();
     await until(async () => (await t.api("GET", `${ROTATIONS}/${id}?include=usage`)).body.usage.users.find((x: { username: string }) => x.username === user1),
       (u) => u.consumers.length === 0 && u.sessions.count === 0, 10_000, "user1 is free");
-    now = Date.parse(heldRow.nextRotationAt);
+    clock.set(heldRow.nextRotationAt);
     expect((await t.runner.scheduler.tick()).claimed).toBe(1);
     const done = (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
     expect(done).toMatchObject({ rotationStatus: "success", activeIndex: 0, heldSince: null, heldBy: null });

@@ -6,6 +6,7 @@
  */
 import { Client } from "pg";
 import { runCli } from "./helpers/cli";
+import { fakeClock } from "./helpers/clock";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-receiver";
@@ -13,12 +14,6 @@ import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-re
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const HOUR = 3_600_000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A clock the test moves by hand. */
-function fakeClock(start: Date) {
-  let now = start.getTime();
-  return { now: () => new Date(now), set: (d: Date | number | string) => void (now = new Date(d).getTime()) };
-}
 
 describe("Retirement hold: a user someone still uses keeps its password", () => {
   let target: Target;

@@ -7,17 +7,12 @@ import type { AddressInfo } from "node:net";
 import { startCluster, type RunningCluster } from "../runner/embedded/cluster";
 import { verifyWebhook } from "../runner/events/webhook";
 import { canLogin, withClient } from "./helpers/pg";
+import { fakeClock } from "./helpers/clock";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const DAY = 86400000;
-
-/** A clock the test moves by hand. */
-function fakeClock(start: Date) {
-  let now = start.getTime();
-  return { now: () => new Date(now), set: (d: Date | number) => void (now = typeof d === "number" ? d : d.getTime()), add: (ms: number) => void (now += ms) };
-}
 
 describe("Scheduler with an injectable clock", () => {
   let target: Target;

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { runCli } from "./helpers/cli";
 import { withClient } from "./helpers/pg";
+import { fakeClock } from "./helpers/clock";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
@@ -16,11 +17,6 @@ const PROJECT = "window-project";
 const FREEZE = `/api/v1/projects/${PROJECT}/freeze`;
 /** Monday to Friday, 01:00–03:00 UTC. */
 const EARLY_WEEKDAYS = { weekdays: ["mon", "tue", "wed", "thu", "fri"], startTime: "01:00", endTime: "03:00", blackouts: [] };
-
-function fakeClock(start: Date) {
-  let now = start.getTime();
-  return { now: () => new Date(now), set: (d: Date | number | string) => void (now = new Date(d).getTime()) };
-}
 
 describe("Rotation windows and project freezes", () => {
   let target: Target;
