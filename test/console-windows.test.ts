@@ -106,4 +106,34 @@ describe("Web console: rotation windows and project freezes", () => {
     expect(await page.getByText(/Frozen: project default/).count()).toBe(0);
     expect((await t.api("GET", "/api/v1/projects/default/freeze")).body.frozen).toBe(false);
   });
+
+  test("When a poll of the freeze answered before Unfreeze arrives after it, then the project is still shown unfrozen", async () => {
+    await t.api("PUT", "/api/v1/projects/default/freeze", { frozen: true, reason: "late poll" });
+    await page.goto(t.runner.url + "/");
+    await page.getByRole("button", { name: "Unfreeze Project" }).waitFor();
+    const freezeUrl = `${t.runner.url}/api/v1/projects/default/freeze`;
+    let readFrozen!: () => void;
+    const polled = new Promise<void>((resolve) => (readFrozen = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let delivered: Promise<void> | undefined;
+    await page.route(freezeUrl, async (route) => {
+      if (route.request().method() !== "GET" || delivered) return route.continue();
+      const response = await route.fetch(); // read while still frozen
+      delivered = gate.then(() => route.fulfill({ response }));
+      readFrozen();
+    });
+    await polled; // the console's next poll of the freeze (every 5 s)
+    await page.getByRole("button", { name: "Unfreeze Project" }).click();
+    await page.getByRole("button", { name: "Freeze Project" }).waitFor();
+    expect((await t.api("GET", "/api/v1/projects/default/freeze")).body.frozen).toBe(false);
+    const lateAnswer = page.waitForResponse((r) => r.url() === freezeUrl && r.request().method() === "GET");
+    release();
+    await delivered;
+    await lateAnswer;
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300))); // the answer handled and rendered
+    expect(await page.getByText(/Frozen: project default/).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Freeze Project" }).count()).toBe(1);
+    await page.unroute(freezeUrl);
+  });
 });

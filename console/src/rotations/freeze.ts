@@ -8,12 +8,17 @@ export function useProjectFreeze(projectId: string) {
   return useQuery({ queryKey: keys.projectFreeze(projectId), queryFn: () => api.projectFreeze(projectId), refetchInterval: refreshInterval, enabled: projectId !== "" });
 }
 
-/** `reason` freezes, null unfreezes. */
+/**
+ * `reason` freezes, null unfreezes. The answer is the freeze as it is now: a poll still in flight may have read it
+ * before, so it is cancelled (its answer ignored) before the answer is put in the cache, or it would put the old
+ * state back (an unfrozen project shown frozen again until the next poll).
+ */
 export function useSetProjectFreeze(projectId: string, onDone?: () => void) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (reason: string | null) => api.setProjectFreeze(projectId, reason),
-    onSuccess: (f) => {
+    onSuccess: async (f) => {
+      await client.cancelQueries({ queryKey: keys.projectFreeze(projectId) });
       client.setQueryData(keys.projectFreeze(projectId), f);
       void client.invalidateQueries({ queryKey: keys.rotations(projectId) });
       void client.invalidateQueries({ queryKey: keys.rotation() });
