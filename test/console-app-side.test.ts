@@ -129,6 +129,7 @@ describe("Web console: setup SQL and the pair check", () => {
       await page.reload();
       await page.locator(".badge", { hasText: "Held" }).first().waitFor();
       await page.getByText(`Waiting: still in use by "billing-app" (1 session) on "${inactive.username}".`).waitFor();
+      await b.screenshot(page, "rotation-held", "mobile"); // then back to the desktop size
       await b.screenshot(page, "rotation-held", "desktop");
     } finally {
       await session.end();

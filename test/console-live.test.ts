@@ -9,8 +9,12 @@ import { startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
-/** Well under the 5 s poll the console falls back to when the stream is down. */
-const LIVE_WITHIN_MS = 2500;
+/**
+ * From the rotation's commit (the other runner's answer) to the console showing it: under the 5 s poll of a console
+ * without the stream, and far under the 60 s fallback poll of a live one — so only the stream can have brought it.
+ * Not tighter: the console suites share two cores with the rest of the run.
+ */
+const LIVE_WITHIN_MS = 4000;
 
 /** Requests the page made for rotations (the list, one rotation, its history), counted as they start. */
 function rotationReads(page: Page): { count: number } {
@@ -77,20 +81,16 @@ describe("Console live updates: the rotation-status stream instead of the 5 s po
     await page.waitForTimeout(5500);
     expect(reads.count).toBe(0);
 
-    let started = Date.now();
     const rotated = await rotateOnB();
     await row.getByText(target.users[rotated.activeIndex], { exact: true }).waitFor({ timeout: LIVE_WITHIN_MS });
-    expect(Date.now() - started).toBeLessThan(LIVE_WITHIN_MS);
     expect(reads.count).toBeGreaterThan(0);
 
     await row.getByRole("link", { name: rotation.name }).click();
     await page.getByRole("heading", { name: rotation.name }).waitFor();
     const activeBadge = (user: string) => page.locator("dd").filter({ has: page.locator("code", { hasText: user }) }).getByText("active", { exact: true });
     await activeBadge(target.users[rotated.activeIndex]).waitFor();
-    started = Date.now();
     const again = await rotateOnB();
     await activeBadge(target.users[again.activeIndex]).waitFor({ timeout: LIVE_WITHIN_MS });
-    expect(Date.now() - started).toBeLessThan(LIVE_WITHIN_MS);
     await page.getByText("Live", { exact: true }).waitFor();
   });
 

@@ -75,6 +75,7 @@ describe("Web console: rotation windows and project freezes", () => {
     await page.getByText("Sat, 22:00–05:00 (next day) (Europe/Berlin)").waitFor();
     await page.getByText("2030-12-20 – 2031-01-04: year end").waitFor();
     await page.getByText("Window Opens", { exact: true }).waitFor();
+    await b.screenshot(page, "rotation-window", "mobile"); // then back to the desktop size
     await b.screenshot(page, "rotation-window", "desktop");
   });
 
@@ -89,6 +90,7 @@ describe("Web console: rotation windows and project freezes", () => {
     await dialog.waitFor({ state: "detached" });
     await page.getByRole("status").filter({ hasText: /Frozen: project default is frozen since .+ by admin: release week/ }).waitFor();
     expect((await t.api("GET", "/api/v1/projects/default/freeze")).body).toMatchObject({ frozen: true, frozenReason: "release week" });
+    await b.screenshot(page, "project-frozen", "mobile"); // then back to the desktop size
     await b.screenshot(page, "project-frozen", "desktop");
     expect(await seriousViolations(page)).toEqual([]);
 

@@ -73,7 +73,7 @@ describe("terraform-provider-pgrotate as a go-plugin process", () => {
     await new Promise((resolve, reject) => controller.Shutdown({}, (e: Error | null, r: unknown) => (e ? reject(e) : resolve(r))));
     controller.close();
     expect(await exited).toBe(0);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(1900); // terraform (go-plugin) kills a plugin still running 2 s after Shutdown
     expect(stdout.trim().split("\n")).toHaveLength(1);
   });
 });

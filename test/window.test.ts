@@ -78,11 +78,9 @@ describe("nextOpening", () => {
     expect(nextOpening(w, tz, new Date(from))?.toISOString() ?? null).toBe(expected);
   });
 
-  test("When forty years of blackouts follow each other, then the opening is the day after them, found at once", () => {
+  test("When forty years of blackouts follow each other, then the opening is the day after them: runs of blackouts are skipped whole, not scanned day by day (that stops at 5,000 days)", () => {
     const blackouts = Array.from({ length: 40 }, (_, i) => ({ from: `${2027 + i}-01-01`, to: `${2027 + i}-12-31` }));
-    const t0 = performance.now();
     expect(nextOpening(win(EVERY_DAY, "00:00", "00:00", blackouts), "Europe/Berlin", new Date("2027-03-01T12:00:00Z"))?.toISOString()).toBe("2066-12-31T23:00:00.000Z");
-    expect(performance.now() - t0).toBeLessThan(200);
   });
 
   test("When every Monday of four years is a blackout day of its own, then a Monday-only window opens on the Monday after them", () => {
