@@ -22,9 +22,10 @@ export function timeDistance(ms: number): string {
   return plural(Math.round(abs / DAY), "day");
 }
 
-/** "in 31 days" / "3 hours ago" / "just now". */
+/** "in 31 days" / "3 hours ago" / "just now" / "in under a minute" (a held rotation's next check, a grace ending). */
 export function relativeTime(at: Date, now: Date = new Date()): string {
   const ms = at.getTime() - now.getTime();
+  if (ms >= 1000 && ms < MINUTE) return "in under a minute";
   if (Math.abs(ms) < MINUTE) return "just now";
   return ms > 0 ? `in ${timeDistance(ms)}` : `${timeDistance(ms)} ago`;
 }

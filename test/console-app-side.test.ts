@@ -125,7 +125,7 @@ describe("Web console: setup SQL and the pair check", () => {
       await row.getByText("billing-app", { exact: false }).waitFor();
       await row.getByText("(inactive: changed at the next rotation)").waitFor();
 
-      await t.runner.pool.query("UPDATE rotations SET rotation_status = 'held', held_since = now(), held_by = $2 WHERE id = $1", [rotation.id, `"billing-app" (1 session) on "${inactive.username}"`]);
+      await t.runner.pool.query("UPDATE rotations SET rotation_status = 'held', held_since = now(), held_by = $2, next_rotation_at = now() + interval '15 seconds' WHERE id = $1", [rotation.id, `"billing-app" (1 session) on "${inactive.username}"`]);
       await page.reload();
       await page.locator(".badge", { hasText: "Held" }).first().waitFor();
       await page.getByText(`Waiting: still in use by "billing-app" (1 session) on "${inactive.username}".`).waitFor();
