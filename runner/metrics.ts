@@ -6,6 +6,7 @@ import type { RotationEvent } from "./rotation/engine";
 import { countsByKey } from "./services/keys";
 import { heldCounts, rotationCounts } from "./store/rotations";
 import { type SealedCount, sealedCounts } from "./store/sealed";
+import { packageVersion } from "./version";
 
 const SEALED_COUNTS_MAX_AGE_MS = 30_000;
 
@@ -31,6 +32,8 @@ export function createMetrics(deps: {
 }): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "pgrotate_process_" });
+  // Which release each runner is: a rolling upgrade is over when no runner reports the old one.
+  new Gauge({ name: "pgrotate_build_info", help: "Always 1; version is this runner's release", labelNames: ["version"] as const, registers: [registry] }).set({ version: packageVersion() }, 1);
   const rotations = new Counter({
     name: "pgrotate_rotations_total",
     help: "Rotation attempts by result and trigger",

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { startCluster, type RunningCluster } from "../runner/embedded/cluster";
 import { verifyWebhook } from "../runner/events/webhook";
+import { packageVersion } from "../runner/version";
 import { canLogin, withClient } from "./helpers/pg";
 import { fakeClock } from "./helpers/clock";
 import { startTestRunner, type TestRunner } from "./helpers/runner";
@@ -202,6 +203,7 @@ describe("Scheduler with an injectable clock", () => {
     expect(text).toMatch(/pgrotate_rotations_overdue \d/);
     expect(text).toMatch(/pgrotate_rotation_intents_pending 0/);
     expect(text).toMatch(/pgrotate_scheduler_tick_lag_seconds/);
+    expect(text).toContain(`pgrotate_build_info{version="${packageVersion()}"} 1`);
     expect(text).not.toContain(target.admin.password);
   });
 });
