@@ -186,6 +186,20 @@ describe("Retirement hold: a user someone still uses keeps its password", () => 
     await remove(r.id);
   });
 
+  test("When an application is named 'pgrotate' (npm's package name of a pgrotate checkout), then its session on the retiring user is counted; only 'pgrotate runner', the runner's own logins, is left out", async () => {
+    clock.set("2031-06-20T15:30:00Z");
+    const r = await create();
+    const runnerLike = await openSession(r.id, 1, "pgrotate runner");
+    const app = await openSession(r.id, 1, "pgrotate");
+    const refused = await t.api("POST", `${ROTATIONS}/${r.id}/rotate-secrets`);
+    expect([refused.status, refused.body.details?.sessions, refused.body.details?.applications]).toEqual([409, 1, [{ applicationName: "pgrotate", count: 1 }]]);
+    await close(app);
+    const rotated = await t.api("POST", `${ROTATIONS}/${r.id}/rotate-secrets`);
+    expect([rotated.status, rotated.body.secretRotation?.activeIndex]).toEqual([200, 1]);
+    await close(runnerLike);
+    await remove(r.id);
+  });
+
   test("When asked with include=usage, then GET (and pgrotate rotations get) names who uses each user; a plain GET does not read the target; the CLI sets --max-hold-hours", async () => {
     clock.set("2031-07-10T15:30:00Z");
     const r = await create();

@@ -28,10 +28,12 @@ export function openTarget(conn: ConnectionRecord, sealer: Sealer, scrubber: Scr
 
 export const CONNECT_TIMEOUT_MS = 10000;
 /**
- * The application_name of every session pgrotate opens on a target (as the connection role, and the logins that
+ * The application_name of every session the runner opens on a target (as the connection role, and the logins that
  * prove a password): who-uses-this-user (sessions.ts) leaves these out. Visible to every role in pg_stat_activity.
+ * With a space, so that no application's fallback name (`pgrotate/pg` takes npm's package name or the host name;
+ * neither can contain one) is ever taken for the runner's and left out of the in-use check.
  */
-export const PGROTATE_APPLICATION_NAME = "pgrotate";
+export const PGROTATE_APPLICATION_NAME = "pgrotate runner";
 export const STATEMENT_TIMEOUT_MS = 30000;
 
 /** pg client settings for the target, as the connection role or as another user. TLS never falls back. */
