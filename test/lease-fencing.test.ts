@@ -5,6 +5,7 @@
  * the takeover exactly where it hurts.
  */
 import crypto from "node:crypto";
+import { Client } from "pg";
 import { performance } from "node:perf_hooks";
 import { claimDue } from "../runner/store/leased";
 import { canLogin, withClient } from "./helpers/pg";
@@ -21,13 +22,13 @@ describe("Leases are fencing tokens", () => {
   let target: Target;
   let connectionId: string;
   /** What runner A does at its step boundaries, per test. */
-  const hooks: { afterAlter?: () => Promise<void>; afterVerify?: () => Promise<void> } = {};
+  const hooks: { afterUsageRead?: () => Promise<void>; afterAlter?: () => Promise<void>; afterVerify?: () => Promise<void> } = {};
 
   beforeAll(async () => {
     target = await createTarget({ prefix: "fence" });
     a = await startTestRunner({
       leaseSeconds: LEASE_SECONDS, concurrency: 2, startScheduler: false,
-      faults: { afterAlter: () => hooks.afterAlter?.(), afterVerify: () => hooks.afterVerify?.() },
+      faults: { afterUsageRead: () => hooks.afterUsageRead?.(), afterAlter: () => hooks.afterAlter?.(), afterVerify: () => hooks.afterVerify?.() },
     });
     b = await startTestRunner({ storeOf: a, leaseSeconds: LEASE_SECONDS, startScheduler: false });
     connectionId = (await a.api("POST", "/api/v1/app-connections/postgres", target.connectionBody())).body.appConnection.id;
@@ -38,6 +39,7 @@ describe("Leases are fencing tokens", () => {
     await target?.drop();
   });
   afterEach(() => {
+    hooks.afterUsageRead = undefined;
     hooks.afterAlter = undefined;
     hooks.afterVerify = undefined;
   });
@@ -101,6 +103,35 @@ describe("Leases are fencing tokens", () => {
     const pair = await published("late-failure");
     expect(pair.username).toBe(target.users[1]);
     expect(await canLogin(target.cluster, target.database, pair.username, pair.password)).toBe(true);
+    await remove(id);
+  });
+
+  test("When another runner took the rotation over while this one read who uses the retiring user, then this one writes nothing (no hold, no intent) and changes no password", async () => {
+    const id = await create("late-usage");
+    const creds = (await a.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body.generatedCredentials as Array<{ username: string; password: string }>;
+    // billing-app is still on the retiring user: this runner's read finds it and would hold the rotation.
+    const session = new Client({ host: target.cluster.host, port: target.cluster.port, database: target.database, user: creds[1].username, password: creds[1].password, application_name: "billing-app" });
+    session.on("error", () => undefined);
+    await session.connect();
+    try {
+      let token = "";
+      let read = false;
+      hooks.afterUsageRead = async () => {
+        read = true;
+        token = await takeOver(id);
+      };
+      await sql("UPDATE rotations SET next_rotation_at = now() WHERE id = $1", [id]);
+      expect((await a.runner.scheduler.tick()).claimed).toBe(1);
+      expect(read).toBe(true);
+      const [row] = await sql("SELECT lease_owner, lease_token, rotation_status, held_since, active_index FROM rotations WHERE id = $1", [id]);
+      expect(row).toEqual({ lease_owner: "runner-b", lease_token: token, rotation_status: "success", held_since: null, active_index: 0 });
+      expect(await sql("SELECT target_index FROM rotation_intents WHERE rotation_id = $1", [id])).toEqual([]);
+      expect([await successes(id), await failures(id)]).toEqual([0, 0]);
+      for (const c of creds) expect(await canLogin(target.cluster, target.database, c.username, c.password)).toBe(true);
+    } finally {
+      await session.end();
+    }
+    await sql("UPDATE rotations SET lease_until = now() - interval '1 second' WHERE id = $1", [id]); // runner-b's lease ends
     await remove(id);
   });
 

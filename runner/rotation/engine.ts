@@ -584,6 +584,7 @@ export class RotationEngine {
     } catch (err) {
       return this.fail(first.run, err, `reading who uses ${JSON.stringify(index === 0 ? first.run.r.username1 : first.run.r.username2)}`);
     }
+    await fault(this.d.faults, "afterUsageRead", first.run.r.id, index);
     return this.begin(lease, { trigger: opts.trigger, force: opts.force, leased: true }, started, usage);
   }
 

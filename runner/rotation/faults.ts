@@ -5,7 +5,7 @@
  * handling, no cleanup, the lease and intent stay as a crash would leave them. A hook that throws anything else
  * is a failure at that step (e.g. "createCleanup": the store refusing to remove or record a failed create).
  */
-export type FaultPoint = "afterIntent" | "afterAlter" | "afterVerify" | "insideCommit" | "createCleanup";
+export type FaultPoint = "afterUsageRead" | "afterIntent" | "afterAlter" | "afterVerify" | "insideCommit" | "createCleanup";
 
 export type FaultHooks = Partial<Record<FaultPoint, (ctx: { rotationId: string; targetIndex: number }) => void | Promise<void>>>;
 
