@@ -82,16 +82,23 @@ describe("The packed package, installed into fresh copies of the examples", () =
     await sh(path.join(consumer, "node_modules/.bin/tsc"), ["-p", "."], consumer);
   });
 
-  test("pgrotate --help runs from the installed bin and lists the serve command", async () => {
-    const out = await sh(path.join(quickstart, "node_modules/.bin/pgrotate"), ["--help"], quickstart);
+  test("An application that installs pgrotate for pgrotate/pg gets no Pulumi: @pulumi/pulumi is an optional peer, which the Pulumi quickstart brings itself", () => {
+    expect(fs.existsSync(path.join(consumer, "node_modules/@pulumi"))).toBe(false);
+    expect(fs.existsSync(path.join(quickstart, "node_modules/@pulumi/pulumi/package.json"))).toBe(true);
+    const manifest = JSON.parse(fs.readFileSync(path.join(consumer, "node_modules/pgrotate/package.json"), "utf8")) as Record<string, Record<string, unknown> | undefined>;
+    expect([manifest.dependencies?.["@pulumi/pulumi"], manifest.peerDependenciesMeta?.["@pulumi/pulumi"]]).toEqual([undefined, { optional: true }]);
+  });
+
+  test("pgrotate --help runs from the installed bin, without Pulumi installed, and lists the serve command", async () => {
+    const out = await sh(path.join(consumer, "node_modules/.bin/pgrotate"), ["--help"], consumer);
     expect(out).toMatch(/Usage: pgrotate/);
     expect(out).toMatch(/serve/);
   });
 
-  test("terraform reads the provider schema from the installed copy (dev_overrides on its bin folder)", async () => {
+  test("terraform reads the provider schema from the installed copy, without Pulumi installed (dev_overrides on its bin folder)", async () => {
     const ws = createWorkspace({ mode: "dev_overrides" });
     try {
-      const bin = path.join(quickstart, "node_modules/pgrotate/bin");
+      const bin = path.join(consumer, "node_modules/pgrotate/bin");
       fs.writeFileSync(ws.env.TF_CLI_CONFIG_FILE!, `provider_installation {\n  dev_overrides {\n    "pgrotate/pgrotate" = ${JSON.stringify(bin)}\n  }\n  direct {}\n}\n`);
       ws.write(`${TERRAFORM_BLOCK}\nprovider "pgrotate" {}\n`);
       const schema = JSON.parse((await ws.ok(["providers", "schema", "-json"])).stdout) as { provider_schemas: Record<string, { resource_schemas: Record<string, unknown>; data_source_schemas: Record<string, unknown> }> };
