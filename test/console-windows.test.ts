@@ -81,7 +81,7 @@ describe("Web console: rotation windows and project freezes", () => {
 
   test("When the project is frozen from the Secret Rotations header, then a Frozen banner names the reason, Rotate Secrets is held back with Force, and Unfreeze removes the banner", async () => {
     await page.goto(t.runner.url + "/");
-    await page.getByRole("button", { name: "Freeze Project" }).click();
+    await page.getByRole("button", { name: "Freeze Project", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Freeze Project" });
     await dialog.getByRole("button", { name: "Freeze Project" }).click();
     await dialog.getByRole("alert").filter({ hasText: "reason must not be empty" }).waitFor();
@@ -104,7 +104,7 @@ describe("Web console: rotation windows and project freezes", () => {
     await row.getByText(target.users[1], { exact: true }).waitFor();
 
     await page.getByRole("button", { name: "Unfreeze Project" }).click();
-    await page.getByRole("button", { name: "Freeze Project" }).waitFor();
+    await page.getByRole("button", { name: "Freeze Project", exact: true }).waitFor();
     expect(await page.getByText(/Frozen: project default/).count()).toBe(0);
     expect((await t.api("GET", "/api/v1/projects/default/freeze")).body.frozen).toBe(false);
   });
@@ -127,7 +127,7 @@ describe("Web console: rotation windows and project freezes", () => {
     });
     await polled; // the console's next poll of the freeze (every 5 s)
     await page.getByRole("button", { name: "Unfreeze Project" }).click();
-    await page.getByRole("button", { name: "Freeze Project" }).waitFor();
+    await page.getByRole("button", { name: "Freeze Project", exact: true }).waitFor();
     expect((await t.api("GET", "/api/v1/projects/default/freeze")).body.frozen).toBe(false);
     const lateAnswer = page.waitForResponse((r) => r.url() === freezeUrl && r.request().method() === "GET");
     release();
@@ -135,7 +135,7 @@ describe("Web console: rotation windows and project freezes", () => {
     await lateAnswer;
     await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 300))); // the answer handled and rendered
     expect(await page.getByText(/Frozen: project default/).count()).toBe(0);
-    expect(await page.getByRole("button", { name: "Freeze Project" }).count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Freeze Project", exact: true }).count()).toBe(1);
     await page.unroute(freezeUrl);
   });
 });
