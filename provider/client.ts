@@ -338,6 +338,11 @@ export class RunnerClient {
     return (await this.request<{ history: ApiHistoryEntry[] }>("GET", `${this.rot(id)}/history`)).history;
   }
 
+  /** The environments of a project that this token may see; none when no rotation files secrets in it. */
+  async projectEnvironments(projectId: string): Promise<string[]> {
+    return (await this.request<{ environments: string[] }>("GET", `/api/v1/projects/${encodeURIComponent(projectId)}/environments`)).environments;
+  }
+
   // ---- project freezes (pgrotate extension)
   async projectFreeze(projectId: string): Promise<ProjectFreeze> {
     return this.request<ProjectFreeze>("GET", `/api/v1/projects/${encodeURIComponent(projectId)}/freeze`);

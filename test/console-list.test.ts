@@ -36,13 +36,14 @@ const firstRowName = (page: Page) => page.locator("tbody tr").first().getByRole(
 describe("Console list at scale: server-side pages, filters and sort, state in the URL, 304 refreshes", () => {
   let t: TestRunner;
   let target: Target;
+  let connectionId: string;
   let b: ConsoleBrowser;
   const contexts: Array<{ context: BrowserContext; problems: PageProblems }> = [];
 
   beforeAll(async () => {
     target = await createTarget({ prefix: "clist" });
     t = await startTestRunner();
-    const connectionId = (await t.api("POST", CONNECTIONS, target.connectionBody("fleet-db"))).body.appConnection.id as string;
+    connectionId = (await t.api("POST", CONNECTIONS, target.connectionBody("fleet-db"))).body.appConnection.id as string;
     const insert = (o: { project: string; prefix: string; from: number; to: number; environment?: string; secretPath?: string }) =>
       insertRotations(t.runner.pool, t.runner.sealer, { connectionId, ...o });
     await insert({ project: "fleet", prefix: "fleet", from: 0, to: 300 });
@@ -122,6 +123,21 @@ describe("Console list at scale: server-side pages, filters and sort, state in t
     await page.goBack();
     await page.getByText("Showing 1–30 of 30 rotations").waitFor();
     expect(await firstRowName(page)).toBe("fleet-97");
+  });
+
+  test("When the list is filtered to one environment, then the Environment field still suggests every environment of the project, not only those on screen, and one a new rotation brings as soon as its event arrives", async () => {
+    const { page } = await open();
+    await signInWithToken(page, t.runner.url, t.runner.adminToken, "/?project=shop&environment=prod");
+    await page.getByText("Showing 1–3 of 3 rotations").waitFor();
+    const suggested = () => page.locator("datalist#rotation-envs option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    await page.waitForFunction(() => document.querySelectorAll("datalist#rotation-envs option").length > 1);
+    expect(await suggested()).toEqual(["dev", "prod"]);
+    await page.getByText("Live", { exact: true }).waitFor();
+    await insertRotations(t.runner.pool, t.runner.sealer, { connectionId, project: "shop", prefix: "shop-staging", from: 0, to: 1, environment: "staging" });
+    await page.waitForFunction(() => [...document.querySelectorAll("datalist#rotation-envs option")].some((o) => (o as HTMLOptionElement).value === "staging"), undefined, { timeout: 5000 });
+    expect(await suggested()).toEqual(["dev", "prod", "staging"]);
+    await page.getByLabel("Environment").fill("dev");
+    await page.getByText("Showing 1–40 of 40 rotations").waitFor();
   });
 
   test("A refresh with nothing changed is a 304 for the list page and for a rotation's page, and the rows stay", async () => {

@@ -118,6 +118,22 @@ describe("Infisical's routes under pgrotate's rules", () => {
     expect((await t.api("GET", "/api/v1/projects/slug/shop", undefined, { token: billing.accessToken })).status).toBe(403);
   });
 
+  test("When a project's environments are listed, then they are those the token may read, an empty list for a project with nothing filed, and 403 outside the token's scope", async () => {
+    const envs = async (project: string, token?: string) => {
+      const res = await t.api("GET", `/api/v1/projects/${project}/environments`, undefined, token ? { token } : undefined);
+      return [res.status, res.body.environments ?? res.body.error];
+    };
+    expect(await envs("shop")).toEqual([200, ["prod"]]);
+    expect(await envs("nothing-here")).toEqual([200, []]);
+    expect(await envs("not%20a%20slug")).toEqual([422, "ValidationError"]);
+    const devOnly = await identity("dev-only-envs", { projectId: "shop", environment: "dev" });
+    expect(await envs("shop", devOnly.accessToken)).toEqual([200, []]);
+    const prodOnly = await identity("prod-only-envs", { projectId: "shop", environment: "prod", secretPath: "/app" });
+    expect(await envs("shop", prodOnly.accessToken)).toEqual([200, ["prod"]]);
+    const billing = await identity("billing-only-envs", { projectId: "billing" });
+    expect(await envs("shop", billing.accessToken)).toEqual([403, "Forbidden"]);
+  });
+
   test("When a secret is read by name again and again, then the fast read answers with the API's ETag, 304 for a matching If-None-Match, and audits the 304", async () => {
     // A folder no test read before (its first read goes through Express), by a token the runner already knows
     // (so that read passes by the failed-login limiter, as the fast read does: the same headers).

@@ -257,6 +257,7 @@ describe("API reference: GET /openapi.json and /docs", () => {
       await noContent("DELETE", `/api/v1/consumers/openapi-1?${consumerFolder}`);
       await ok("GET", "/api/v2/workspace/my-project");
       await ok("GET", "/api/v1/projects/slug/my-project");
+      await ok("GET", "/api/v1/projects/my-project/environments");
       await ok("GET", "/api/status", undefined, null);
 
       const tok = await ok("POST", "/api/v1/auth/tokens", { name: "ci-read", projectId: "my-project", permission: "read", expiresIn: 3600 });

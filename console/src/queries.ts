@@ -22,4 +22,6 @@ export const keys = {
   readiness: kind("readiness"),
   /** A project's freeze. */
   projectFreeze: kind("project-freeze"),
+  /** The environments of a project (the list filter's suggestions). */
+  projectEnvironments: kind("project-environments"),
 };

@@ -5,7 +5,7 @@ import { Field } from "../common/Field";
 import type { FolderChoice } from "../folder/useFolder";
 import { ProjectField } from "../folder/ProjectField";
 import { setQuery } from "../router";
-import type { ListState } from "./queries";
+import { type ListState, useProjectEnvironments } from "./queries";
 
 /** How long typing pauses before the list asks the runner again. */
 const TYPING_MS = 300;
@@ -59,8 +59,10 @@ export function RotationFilters(props: { folder: FolderChoice & { set: (c: Parti
   const environment = useCommitted(state.environment, commitEnvironment, checkEnvironment);
   const path = useCommitted(state.secretPath, commitPath, checkPath);
   const search = useCommitted(state.search, commitSearch, noCheck);
-  // Suggestions: the folders of the rows on screen (the runner filters; any slug or path may be typed).
-  const environments = [...new Set(props.rotations.map((r) => r.environment.slug))].sort();
+  // Suggestions (any slug or path may still be typed): every environment of the project this session may see, and
+  // the folders of the rows on screen.
+  const projectEnvironments = useProjectEnvironments(folder.projectId).data ?? [];
+  const environments = [...new Set([...projectEnvironments, ...props.rotations.map((r) => r.environment.slug)])].sort();
   const paths = [...new Set(props.rotations.map((r) => r.folder.path))].sort();
   return (
     <div className="filters" role="search" aria-label="Choose rotations">

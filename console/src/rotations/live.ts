@@ -44,9 +44,18 @@ const getState = () => state;
  */
 export const rotationRefreshInterval = (): number | false => (sessionEvents.get().expired ? false : state === "live" ? FALLBACK_MS : REFRESH_MS);
 
+/**
+ * The refetchInterval of what changes only when rotations do (a project's environments): none while the stream is
+ * open (its events invalidate it, and attaching re-reads it), else every `ms`; never once the session has ended.
+ */
+export const eventDrivenInterval =
+  (ms: number) =>
+  (): number | false =>
+    sessionEvents.get().expired || state === "live" ? false : ms;
+
 /** Everything a rotation shows in: re-read now (active queries) or at next use. A read in flight may predate the change: it starts again. */
 function invalidate(client: QueryClient, ids: Set<string>): void {
-  const queryKeys = [keys.rotations(), keys.secrets(), ...[...ids].flatMap((id) => [keys.rotation(id), keys.history(id)])];
+  const queryKeys = [keys.rotations(), keys.secrets(), keys.projectEnvironments(), ...[...ids].flatMap((id) => [keys.rotation(id), keys.history(id)])];
   for (const queryKey of queryKeys) void client.invalidateQueries({ queryKey });
 }
 
@@ -56,7 +65,7 @@ function invalidate(client: QueryClient, ids: Set<string>): void {
  * it is in, everything is read once more (a 304 when nothing changed).
  */
 async function rereadAll(client: QueryClient): Promise<void> {
-  const all = [keys.rotations(), keys.secrets(), keys.rotation(), keys.history()];
+  const all = [keys.rotations(), keys.secrets(), keys.rotation(), keys.history(), keys.projectEnvironments()];
   const busy = all.some((queryKey) => client.isFetching({ queryKey }) > 0);
   const pass = () => Promise.all(all.map((queryKey) => client.invalidateQueries({ queryKey }, { cancelRefetch: false })));
   await pass();

@@ -4,7 +4,7 @@ import type { ApiRotation, RotationListQuery } from "../../../provider/client";
 import { ROTATION_SORT_FIELDS, ROTATION_STATUSES } from "../../../runner/schemas";
 import { api } from "../api";
 import { keys } from "../queries";
-import { rotationRefreshInterval } from "./live";
+import { eventDrivenInterval, rotationRefreshInterval } from "./live";
 
 /** Rows a page of the Secret Rotations list. */
 export const PAGE_SIZE = 50;
@@ -87,6 +87,22 @@ export function prefetchList(client: QueryClient): void {
   const query = new URLSearchParams(location.search);
   const state = listStateOf(query, { projectId: query.get("project") ?? "default", environment: query.get("environment") ?? "", secretPath: query.get("path") ?? "" });
   void client.prefetchQuery(pageOf(requestOf(state)));
+}
+
+/** Without the rotation-status stream, how stale the list filter's environment suggestions may be. */
+const ENVIRONMENTS_MAX_AGE_MS = 60_000;
+
+/**
+ * The environments of a project the session may see, whatever the list shows now (the filter's suggestions): read
+ * again on every rotation event (a rotation filed under a new environment), else every minute.
+ */
+export function useProjectEnvironments(projectId: string) {
+  return useQuery({
+    queryKey: keys.projectEnvironments(projectId),
+    queryFn: () => api.projectEnvironments(projectId),
+    enabled: projectId !== "",
+    refetchInterval: eventDrivenInterval(ENVIRONMENTS_MAX_AGE_MS),
+  });
 }
 
 export function useRotation(id: string) {

@@ -76,9 +76,30 @@ const PROJECT = {
   errors: [404, 422],
 } satisfies Omit<OperationSpec, "operationId">;
 
+const projectEnvironmentsSchema = z
+  .object({
+    projectId: z.string(),
+    environments: z.array(z.string()).meta({ description: "The environments its rotations use, within the token's scope, sorted; empty when none" }),
+  })
+  .meta({ id: "ProjectEnvironments" });
+
 export const secretPaths: ZodOpenApiPathsObject = {
   "/api/v2/workspace/{slug}": pathItem({ get: { operationId: "getWorkspaceBySlug", ...PROJECT } }),
   "/api/v1/projects/slug/{slug}": pathItem({ get: { operationId: "getProjectBySlug", ...PROJECT } }),
+  "/api/v1/projects/{projectId}/environments": pathItem({
+    get: {
+      operationId: "listProjectEnvironments",
+      summary: "A project's environments",
+      description:
+        "The environments the project's rotations file secrets in, as far as the token may read them (an empty list when " +
+        "there are none: unlike the project by slug, never 404). Needs a scope that reaches the project. pgrotate extension.",
+      tag,
+      auth: "token",
+      path: z.object({ projectId: z.string().meta({ description: "The project's id", example: "my-project" }) }),
+      ok: { description: "The project's environments", schema: projectEnvironmentsSchema },
+      errors: [422],
+    },
+  }),
   ...readPaths("/api/v3/secrets/raw", "v3", { list: "listSecretsRaw", get: "getSecretRaw" }),
   ...readPaths("/api/v4/secrets", "v4", { list: "listSecretsV4", get: "getSecretV4" }),
   "/api/v1/events/secrets": pathItem({
