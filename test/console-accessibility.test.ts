@@ -7,43 +7,33 @@
  */
 import type { Locator, Page } from "playwright-core";
 import { type AxeFinding, seriousViolations } from "./helpers/axe";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected as problemsOf } from "./helpers/browser";
-import { startTestRunner, type TestRunner } from "./helpers/runner";
-import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
+import { type ConsoleBrowser, type PageProblems, unexpected as problemsOf } from "./helpers/browser";
+import { signedInConsole } from "./helpers/console-suite";
+import type { TestRunner } from "./helpers/runner";
+import { infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
-const CONNECTIONS = "/api/v1/app-connections/postgres";
 const unexpected = (p: PageProblems) => problemsOf(p, [401, 404, 409, 422], /URIError|The above error occurred|React will try to recreate/);
 
 describe("Web console accessibility in a real browser", () => {
+  const suite = signedInConsole({ prefix: "ca11y", connectionName: "a11y-db" });
   let t: TestRunner;
   let target: Target;
   let b: ConsoleBrowser;
   let page: Page;
   let problems: PageProblems;
-  let connection: { id: string; name: string };
+  let connectionId: string;
   let rotation: { id: string; name: string };
   let second: { id: string; name: string };
   /** What axe found, per page or dialog (asserted empty after each test, printed with rule ids and targets). */
   let found: Array<{ where: string; violations: AxeFinding[] }> = [];
 
   beforeAll(async () => {
-    target = await createTarget({ prefix: "ca11y" });
-    t = await startTestRunner({ logLevel: "warn" });
-    connection = (await t.api("POST", CONNECTIONS, target.connectionBody("a11y-db"))).body.appConnection;
-    rotation = (await t.api("POST", ROTATIONS, infisicalCreateBody(connection.id, target.users, { name: "a11y-rotation", projectId: "default" }))).body.secretRotation;
+    ({ t, target, connectionId, b, page, problems } = suite);
+    rotation = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, target.users, { name: "a11y-rotation", projectId: "default" }))).body.secretRotation;
     const users: [string, string] = [await target.addRole("second_a"), await target.addRole("second_b")];
-    second = (await t.api("POST", ROTATIONS, infisicalCreateBody(connection.id, users, { name: "a11y-second-rotation", projectId: "default", secretsMapping: { username: "SECOND_USERNAME", password: "SECOND_PASSWORD" } }))).body.secretRotation;
-    b = await launchBrowser();
-    ({ page, problems } = await b.open("desktop"));
-    page.setDefaultTimeout(10_000);
-    await signInWithToken(page, t.runner.url, t.runner.adminToken);
-  }, 120_000);
-  afterAll(async () => {
-    await b?.close();
-    await t?.stop();
-    await target?.drop();
-  });
+    second = (await t.api("POST", ROTATIONS, infisicalCreateBody(connectionId, users, { name: "a11y-second-rotation", projectId: "default", secretsMapping: { username: "SECOND_USERNAME", password: "SECOND_PASSWORD" } }))).body.secretRotation;
+  }, 60_000);
   afterEach(() => {
     const report = found.filter((f) => f.violations.length > 0);
     found = [];
@@ -100,7 +90,7 @@ describe("Web console accessibility in a real browser", () => {
     await w.getByLabel("PostgreSQL Connection").selectOption({ label: "+ Add Connection" });
     await w.getByRole("group", { name: "Add Connection" }).waitFor();
     await check("wizard: inline Add Connection");
-    await w.getByLabel("PostgreSQL Connection").selectOption(connection.id);
+    await w.getByLabel("PostgreSQL Connection").selectOption(connectionId);
     await w.getByRole("button", { name: "Next" }).click();
     await w.getByRole("heading", { name: "Parameters" }).waitFor();
     await w.getByRole("button", { name: "Next" }).click();
@@ -208,7 +198,7 @@ describe("Web console accessibility in a real browser", () => {
     await w.getByRole("button", { name: "Next" }).click();
     await w.getByText("Select a PostgreSQL connection (or add one)").waitFor();
     await expect(focused()).resolves.toEqual({ label: "PostgreSQL Connection", invalid: "true", messages: ["Select a PostgreSQL connection (or add one)"] });
-    await w.getByLabel("PostgreSQL Connection").selectOption(connection.id);
+    await w.getByLabel("PostgreSQL Connection").selectOption(connectionId);
     await w.getByRole("button", { name: "Next" }).click();
     await expect(focused()).resolves.toMatchObject({ label: "Rotation Interval", invalid: "true" });
     await w.getByLabel("Rotation Interval").fill("30");

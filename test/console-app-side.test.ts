@@ -6,15 +6,16 @@
  */
 import { Client } from "pg";
 import type { Page } from "playwright-core";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected } from "./helpers/browser";
+import { type ConsoleBrowser, type PageProblems, unexpected } from "./helpers/browser";
 import { canLogin } from "./helpers/pg";
-import { startTestRunner, type TestRunner } from "./helpers/runner";
-import { createTarget, type Target } from "./helpers/target";
+import { signedInConsole } from "./helpers/console-suite";
+import type { TestRunner } from "./helpers/runner";
+import type { Target } from "./helpers/target";
 
-const CONNECTIONS = "/api/v1/app-connections/postgres";
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 
 describe("Web console: setup SQL and the pair check", () => {
+  const suite = signedInConsole({ prefix: "capp", connectionName: "app-side-db", defaultTimeoutMs: 15_000 });
   let t: TestRunner;
   let target: Target;
   let b: ConsoleBrowser;
@@ -22,20 +23,7 @@ describe("Web console: setup SQL and the pair check", () => {
   let problems: PageProblems;
   let connectionId: string;
 
-  beforeAll(async () => {
-    target = await createTarget({ prefix: "capp" });
-    t = await startTestRunner({ logLevel: "warn" });
-    connectionId = (await t.api("POST", CONNECTIONS, target.connectionBody("app-side-db"))).body.appConnection.id;
-    b = await launchBrowser();
-    ({ page, problems } = await b.open("desktop"));
-    page.setDefaultTimeout(15_000);
-    await signInWithToken(page, t.runner.url, t.runner.adminToken);
-  }, 120_000);
-  afterAll(async () => {
-    await b?.close();
-    await t?.stop();
-    await target?.drop();
-  });
+  beforeAll(() => void ({ t, target, connectionId, b, page, problems } = suite));
   afterEach(() => {
     expect(unexpected(problems)).toEqual([]);
   });

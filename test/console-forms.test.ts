@@ -5,15 +5,17 @@
  * answered by the test) with Playwright's route, to see the page while it waits.
  */
 import type { Locator, Page, Route } from "playwright-core";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected as problemsOf } from "./helpers/browser";
-import { startTestRunner, type TestRunner } from "./helpers/runner";
-import { createTarget, type Target } from "./helpers/target";
+import { type ConsoleBrowser, type PageProblems, unexpected as problemsOf } from "./helpers/browser";
+import { signedInConsole } from "./helpers/console-suite";
+import type { TestRunner } from "./helpers/runner";
+import type { Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
 const CONNECTIONS = "/api/v1/app-connections/postgres";
 const unexpected = (p: PageProblems) => problemsOf(p, [401, 409, 422]);
 
 describe("Web console forms in a real browser", () => {
+  const suite = signedInConsole({ prefix: "cforms", connectionName: "forms-db" });
   let t: TestRunner;
   let target: Target;
   let b: ConsoleBrowser;
@@ -21,20 +23,7 @@ describe("Web console forms in a real browser", () => {
   let problems: PageProblems;
   let connectionId: string;
 
-  beforeAll(async () => {
-    target = await createTarget({ prefix: "cforms" });
-    t = await startTestRunner({ logLevel: "warn" });
-    connectionId = (await t.api("POST", CONNECTIONS, target.connectionBody("forms-db"))).body.appConnection.id;
-    b = await launchBrowser();
-    ({ page, problems } = await b.open("desktop"));
-    page.setDefaultTimeout(10_000);
-    await signInWithToken(page, t.runner.url, t.runner.adminToken);
-  }, 120_000);
-  afterAll(async () => {
-    await b?.close();
-    await t?.stop();
-    await target?.drop();
-  });
+  beforeAll(() => void ({ t, target, connectionId, b, page, problems } = suite));
   afterEach(async () => {
     await page.unrouteAll({ behavior: "wait" });
     expect(unexpected(problems)).toEqual([]);

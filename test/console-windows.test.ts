@@ -5,14 +5,15 @@
  */
 import type { Page } from "playwright-core";
 import { seriousViolations } from "./helpers/axe";
-import { type ConsoleBrowser, launchBrowser, type PageProblems, signInWithToken, unexpected } from "./helpers/browser";
-import { startTestRunner, type TestRunner } from "./helpers/runner";
-import { createTarget, type Target } from "./helpers/target";
+import { type ConsoleBrowser, type PageProblems, unexpected } from "./helpers/browser";
+import { signedInConsole } from "./helpers/console-suite";
+import type { TestRunner } from "./helpers/runner";
+import type { Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
-const CONNECTIONS = "/api/v1/app-connections/postgres";
 
 describe("Web console: rotation windows and project freezes", () => {
+  const suite = signedInConsole({ prefix: "cwin", connectionName: "window-db" });
   let t: TestRunner;
   let target: Target;
   let b: ConsoleBrowser;
@@ -20,20 +21,7 @@ describe("Web console: rotation windows and project freezes", () => {
   let problems: PageProblems;
   let connectionId: string;
 
-  beforeAll(async () => {
-    target = await createTarget({ prefix: "cwin" });
-    t = await startTestRunner({ logLevel: "warn" });
-    connectionId = (await t.api("POST", CONNECTIONS, target.connectionBody("window-db"))).body.appConnection.id;
-    b = await launchBrowser();
-    ({ page, problems } = await b.open("desktop"));
-    page.setDefaultTimeout(10_000);
-    await signInWithToken(page, t.runner.url, t.runner.adminToken);
-  }, 120_000);
-  afterAll(async () => {
-    await b?.close();
-    await t?.stop();
-    await target?.drop();
-  });
+  beforeAll(() => void ({ t, target, connectionId, b, page, problems } = suite));
   afterEach(() => {
     expect(unexpected(problems)).toEqual([]);
   });
