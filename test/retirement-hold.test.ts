@@ -7,7 +7,7 @@
 import { Client } from "pg";
 import { runCli } from "./helpers/cli";
 import { fakeClock } from "./helpers/clock";
-import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { rotationCalls, startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 import { startWebhookReceiver, type WebhookReceiver } from "./helpers/webhook-receiver";
 
@@ -30,9 +30,7 @@ describe("Retirement hold: a user someone still uses keeps its password", () => 
     expect([res.status, res.body.message]).toEqual([200, undefined]);
     return res.body.secretRotation as { id: string; nextRotationAt: string; maxHoldHours: number };
   };
-  const get = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
-  const history = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<Record<string, any>>;
-  const remove = (id: string) => t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
+  const { get, history, remove } = rotationCalls(() => t);
   /** A session as the rotation's user `idx` (with its current password), as an application named `app` would open it. */
   const openSession = async (id: string, idx: 0 | 1, app: string) => {
     const creds = (await t.api("GET", `${ROTATIONS}/${id}/generated-credentials`)).body.generatedCredentials[idx];

@@ -9,7 +9,7 @@ import { verifyWebhook } from "../runner/events/webhook";
 import { packageVersion } from "../runner/version";
 import { canLogin, withClient } from "./helpers/pg";
 import { fakeClock } from "./helpers/clock";
-import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { rotationCalls, startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
@@ -28,9 +28,7 @@ describe("Scheduler with an injectable clock", () => {
     expect([res.status, res.body.message]).toEqual([200, undefined]);
     return res.body.secretRotation;
   };
-  const get = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
-  const history = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<Record<string, any>>;
-  const remove = (id: string) => t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
+  const { get, history, remove } = rotationCalls(() => t);
 
   beforeAll(async () => {
     target = await createTarget({ prefix: "sched" });

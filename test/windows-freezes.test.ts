@@ -9,7 +9,7 @@ import path from "node:path";
 import { runCli } from "./helpers/cli";
 import { withClient } from "./helpers/pg";
 import { fakeClock } from "./helpers/clock";
-import { startTestRunner, type TestRunner } from "./helpers/runner";
+import { rotationCalls, startTestRunner, type TestRunner } from "./helpers/runner";
 import { createTarget, infisicalCreateBody, type Target } from "./helpers/target";
 
 const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
@@ -32,9 +32,7 @@ describe("Rotation windows and project freezes", () => {
     expect([res.status, res.body.message]).toEqual([200, undefined]);
     return res.body.secretRotation;
   };
-  const get = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}`)).body.secretRotation;
-  const history = async (id: string) => (await t.api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<Record<string, any>>;
-  const remove = (id: string) => t.api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`);
+  const { get, history, remove } = rotationCalls(() => t);
   const dueAt = (id: string, at: string) => withClient(t.storeUrl, (c) => c.query("UPDATE rotations SET next_rotation_at = $2 WHERE id = $1", [id, new Date(at)]));
 
   beforeAll(async () => {

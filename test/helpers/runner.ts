@@ -11,6 +11,17 @@ import { cluster as defaultCluster, createDatabase, type TestCluster } from "./p
 
 export type { ApiResponse };
 
+const ROTATIONS = "/api/v2/secret-rotations/postgres-credentials";
+
+/** Reads and deletes of one rotation through the API; `runner` is called at each call (a suite sets it in beforeAll). */
+export function rotationCalls(runner: () => TestRunner) {
+  return {
+    get: async (id: string) => (await runner().api("GET", `${ROTATIONS}/${id}`)).body.secretRotation,
+    history: async (id: string) => (await runner().api("GET", `${ROTATIONS}/${id}/history`)).body.history as Array<Record<string, any>>,
+    remove: (id: string) => runner().api("DELETE", `${ROTATIONS}/${id}?deleteSecrets=true`),
+  };
+}
+
 export interface TestRunner {
   runner: Runner;
   /** Every log line the runner wrote (JSON text). */
