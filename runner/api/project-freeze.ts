@@ -7,7 +7,7 @@
 import { Router, type Request } from "express";
 import type { Pool } from "pg";
 import { audit } from "../auth/audit";
-import { authorizePermission, overlaps, type Principal } from "../auth/principal";
+import { authorizePermission, authorizeProjectSight, type Principal } from "../auth/principal";
 import { AppError } from "../errors";
 import { projectFreezeSchema, projectIdSchema } from "../schemas";
 import { type FreezeRecord, findFreeze, freeze, unfreeze } from "../store/freezes";
@@ -48,10 +48,7 @@ export function projectFreezeRoutes(pool: Pool, clock: () => Date): Router {
   const path = "/api/v1/projects/:projectId/freeze";
   r.get(path, route(async (req, res) => {
     const projectId = projectOf(req);
-    const p = principalOf(res);
-    if (!overlaps(p.scope, { projectId, environment: null, secretPath: null })) {
-      throw new AppError("Forbidden", `This ${p.kind} is not allowed to access project ${projectId}`);
-    }
+    authorizeProjectSight(principalOf(res), projectId);
     res.json({ projectId, ...presentFreeze(await findFreeze(pool, projectId)) });
   }));
   r.put(path, route(async (req, res) => {

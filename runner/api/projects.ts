@@ -8,7 +8,7 @@
  */
 import { type Response, Router } from "express";
 import type { Pool } from "pg";
-import { overlaps } from "../auth/principal";
+import { authorizeProjectSight } from "../auth/principal";
 import { AppError } from "../errors";
 import { derivedId } from "../ids";
 import { projectIdSchema } from "../schemas";
@@ -21,10 +21,7 @@ import { presentFreeze } from "./project-freeze";
 /** The environments of project `slug` that the principal may read some folder of; 403 when it may read none of the project. */
 async function visibleEnvironments(pool: Pool, res: Response, slug: string): Promise<string[]> {
   const principal = principalOf(res);
-  // Visible to a principal that may read some folder of the project (the same 403 as a read outside its scope).
-  if (!overlaps(principal.scope, { projectId: slug, environment: null, secretPath: null })) {
-    throw new AppError("Forbidden", `This ${principal.kind} is not allowed to access project ${slug}`);
-  }
+  authorizeProjectSight(principal, slug);
   return (await projectEnvironments(pool, slug)).filter((env) => principal.scope.environment === null || principal.scope.environment === env);
 }
 

@@ -76,6 +76,13 @@ export function authorize(p: Principal, need: Permission, folder?: Folder): void
   }
 }
 
+/** Throws 403 unless the principal may read some folder of the project (a project's freeze, its environments). */
+export function authorizeProjectSight(p: Principal, projectId: string): void {
+  if (!overlaps(p.scope, { projectId, environment: null, secretPath: null })) {
+    throw new AppError("Forbidden", `This ${p.kind} is not allowed to access project ${projectId}`);
+  }
+}
+
 export function requireAdmin(p: Principal): void {
   if (p.kind !== "admin") throw new AppError("Forbidden", "Only the admin token may do this");
 }
